@@ -1,0 +1,1 @@
+"""The bundled reference web apps: one folder per app with index.html, demo.yaml and assets."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install what iwr needs on a fresh Debian machine: Chromium and fonts (apt), then the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+if ! [ -x /usr/lib/chromium/chromium ] || ! [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
