@@ -1,0 +1,139 @@
+"""Paired comparison of result sets: per-task deltas with paired bootstrap intervals.
+
+A source is a run folder or summary file, optionally with a selector after `#`:
+`runs/r1#agent=iterative,model=gpt-4o,iteration=0`. Both `iwr run` summaries (a list of rows
+with `iteration`) and `iwr eval` summaries (`{"tasks": [...]}`) are read. Only tasks present
+(with status ok) in both sources are paired; the rest are listed as unpaired.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .errors import IwrError
+
+METRICS = ("final", "ifs", "vfs", "probe_ifs")
+
+
+class ResultSet(BaseModel):
+    """Per-task scores of one source after selection."""
+
+    label: str
+    scores: dict[str, dict[str, float]]  # task_id -> metric -> value
+    protocol: str | None = None
+    failed: list[str] = Field(default_factory=list)  # task ids with a non-ok status
+
+
+class MetricDelta(BaseModel):
+    """B minus A on one metric over the paired tasks."""
+
+    metric: str
+    n: int
+    mean_a: float
+    mean_b: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_le_zero: float  # bootstrap share of resampled deltas <= 0 (one-sided evidence of a gain)
+
+
+class Comparison(BaseModel):
+    """A against B: deltas per metric, tasks that flipped, tasks that could not be paired."""
+
+    a: str
+    b: str
+    deltas: list[MetricDelta]
+    flipped_to_pass: list[str]  # IFS < 1 in A, = 1 in B
+    flipped_to_fail: list[str]
+    unpaired: list[str]
+
+
+def _parse_source(spec: str) -> tuple[Path, dict[str, str]]:
+    path_text, _, selector = spec.partition("#")
+    filters: dict[str, str] = {}
+    for part in filter(None, selector.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep or key not in ("agent", "model", "iteration", "seed"):
+            raise IwrError(f"bad selector {part!r} in {spec!r}: use agent=, model=, iteration=, seed=")
+        filters[key] = value
+    return Path(path_text), filters
+
+
+def _summary_rows(path: Path) -> tuple[list[dict[str, Any]], str | None]:
+    file = path / "summary.json" if path.is_dir() else path
+    if not file.is_file():
+        raise IwrError(f"{path}: no summary.json found")
+    try:
+        data = json.loads(file.read_text())
+    except json.JSONDecodeError as exc:
+        raise IwrError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    protocol = None
+    if isinstance(data, dict):
+        proto = data.get("protocol")
+        protocol = proto.get("name") if isinstance(proto, dict) else proto
+        data = data.get("rows", data.get("tasks", []))
+    if not isinstance(data, list):
+        raise IwrError(f"{file}: expected a list of rows")
+    return data, protocol
+
+
+def load_result_set(spec: str) -> ResultSet:
+    """Read a source and select its rows (default iteration: 'final' when rows have one)."""
+    path, filters = _parse_source(spec)
+    rows, protocol = _summary_rows(path)
+    if any("iteration" in r for r in rows):
+        filters.setdefault("iteration", "final")
+    chosen = [r for r in rows if all(str(r.get(k)) == v for k, v in filters.items())]
+    configs = {(r.get("agent"), r.get("model"), r.get("seed")) for r in chosen}
+    if len(configs) > 1:
+        names = ", ".join(f"agent={a},model={m}" + (f",seed={s}" if s is not None else "") for a, m, s in sorted(configs, key=str))
+        raise IwrError(f"{spec}: several configurations ({names}); add a selector like '{path}#agent=...,model=...'")
+    result = ResultSet(label=spec, scores={}, protocol=protocol)
+    for row in chosen:
+        task = str(row["task_id"])
+        if row.get("status", "ok") != "ok":
+            result.failed.append(task)
+            continue
+        result.scores[task] = {m: float(row[m]) for m in METRICS if isinstance(row.get(m), (int, float))}
+    if not result.scores and not result.failed:
+        raise IwrError(f"{spec}: no rows match")
+    return result
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, samples: int, seed: int) -> tuple[float, float, float]:
+    """95% percentile interval of mean(b - a) over task resamples, and P(delta <= 0)."""
+    diffs = b - a
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(diffs), size=(samples, len(diffs)))
+    means = diffs[idx].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high), float((means <= 0).mean())
+
+
+def compare(a: ResultSet, b: ResultSet, samples: int = 5000, seed: int = 0) -> Comparison:
+    """B minus A on every metric both sides have, over the tasks both completed."""
+    if a.protocol and b.protocol and a.protocol != b.protocol:
+        raise IwrError(f"protocols differ ({a.protocol} vs {b.protocol}): scores from different protocols are not comparable")
+    paired = sorted(set(a.scores) & set(b.scores))
+    unpaired = sorted((set(a.scores) | set(b.scores) | set(a.failed) | set(b.failed)) - set(paired))
+    deltas = []
+    for metric in METRICS:
+        tasks = [t for t in paired if metric in a.scores[t] and metric in b.scores[t]]
+        if not tasks:
+            continue
+        va = np.array([a.scores[t][metric] for t in tasks])
+        vb = np.array([b.scores[t][metric] for t in tasks])
+        low, high, p = paired_bootstrap(va, vb, samples, seed)
+        deltas.append(MetricDelta(metric=metric, n=len(tasks), mean_a=float(va.mean()), mean_b=float(vb.mean()),
+                                  delta=float((vb - va).mean()), ci_low=low, ci_high=high, p_le_zero=p))
+    passes = {t: (a.scores[t].get("ifs") == 1.0, b.scores[t].get("ifs") == 1.0) for t in paired}
+    return Comparison(
+        a=a.label, b=b.label, deltas=deltas, unpaired=unpaired,
+        flipped_to_pass=[t for t, (pa, pb) in passes.items() if pb and not pa],
+        flipped_to_fail=[t for t, (pa, pb) in passes.items() if pa and not pb],
+    )
