@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; listed here in the order shown by --help.
-COMMAND_MODULES: list[str] = ["compare"]
+COMMAND_MODULES: list[str] = ["report", "compare"]
 
 
 @app.callback()
