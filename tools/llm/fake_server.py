@@ -1,0 +1,180 @@
+"""A local OpenAI-compatible chat server for tests: scripted answers and injected faults.
+
+    with FakeOpenAIServer({"draft": ["```html ...```"], "default": ["ok"]}) as srv:
+        settings = LLMSettings(model=srv.model, api_base=srv.api_base, api_key="x")
+
+It listens on 127.0.0.1 at a free port and serves `POST /v1/chat/completions`. Answers are
+picked by the purpose header the gateway sends (`X-IWR-Purpose`) and order, falling back to
+`default`; a plain list is a `default`-only script. An entry is a string (the answer text) or
+a mapping:
+
+- `{"text": "...", "usage": [prompt, completion]}`  an answer with its own usage;
+- `{"fault": "rate_limit", "retry_after": 1}`      429 with a Retry-After header;
+- `{"fault": "server"}`                            500;
+- `{"fault": "bad_request"}`                       400;
+- `{"fault": "delay", "seconds": 5, "text": ...}`  answer after a delay (use > timeout);
+- `{"fault": "empty_choices"}`                     200 with `choices: []`;
+- `{"fault": "empty_content"}`                     200 with an empty message;
+- `{"fault": "no_code"}`                           prose without any code block;
+- `{"fault": "truncated_code"}`                    an html block cut off mid-document.
+
+Every request body (parsed JSON) is recorded in `requests`, with its purpose in `purposes`.
+When the script is used up the server answers 500 with a message saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+NO_CODE_TEXT = "I would build the page with a header, a list and a button. Let me know if you want the code."
+TRUNCATED_CODE_TEXT = "```html\n<!DOCTYPE html>\n<html><head><title>Page</title></head>\n<body>\n<div class=\"a\">"
+
+Entry = str | dict[str, Any]
+
+
+class FakeOpenAIServer:
+    """Context manager running the fake server; see the module docstring for the script."""
+
+    model = "openai/fake-model"
+
+    def __init__(self, script: dict[str, list[Entry]] | list[Entry] | None = None, *, usage: tuple[int, int] = (100, 50)):
+        self._script: dict[str, list[Entry]] = {"default": list(script)} if isinstance(script, list) else {k: list(v) for k, v in (script or {}).items()}
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.usage = usage
+        self.requests: list[dict[str, Any]] = []
+        self.purposes: list[str | None] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def api_base(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def add(self, purpose: str, *entries: Entry) -> None:
+        """Append entries to a purpose's script while running."""
+        with self._lock:
+            self._script.setdefault(purpose, []).extend(entries)
+
+    def _take(self, purpose: str | None) -> Entry | None:
+        with self._lock:
+            for key in ([purpose] if purpose else []) + ["default"]:
+                entries = self._script.get(key, [])
+                i = self._next.get(key, 0)
+                if i < len(entries):
+                    self._next[key] = i + 1
+                    return entries[i]
+        return None
+
+    def _record(self, body: dict[str, Any], purpose: str | None) -> None:
+        with self._lock:
+            self.requests.append(body)
+            self.purposes.append(purpose)
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- answering ---------------------------------------------------------------
+
+    def respond(self, entry: Entry | None, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """(status, headers, json body) for one scripted entry."""
+        if entry is None:
+            return 500, {}, _error("fake server: the script has no answer left", "server_error")
+        if isinstance(entry, str):
+            return 200, {}, self._completion(body, entry)
+        fault = entry.get("fault")
+        usage = tuple(entry.get("usage", self.usage))
+        if fault == "rate_limit":
+            return 429, {"Retry-After": str(entry.get("retry_after", 1))}, _error("rate limited", "rate_limit_exceeded")
+        if fault == "server":
+            return 500, {}, _error("internal error", "server_error")
+        if fault == "bad_request":
+            return 400, {}, _error("bad request", "invalid_request_error")
+        if fault == "delay":
+            self._stop.wait(float(entry.get("seconds", 10)))
+            return 200, {}, self._completion(body, str(entry.get("text", "late")), usage)
+        if fault == "empty_choices":
+            out = self._completion(body, "")
+            out["choices"] = []
+            return 200, {}, out
+        if fault == "empty_content":
+            return 200, {}, self._completion(body, "", usage)
+        if fault == "no_code":
+            return 200, {}, self._completion(body, NO_CODE_TEXT, usage)
+        if fault == "truncated_code":
+            return 200, {}, self._completion(body, TRUNCATED_CODE_TEXT, usage, finish_reason="length")
+        if fault is not None:
+            return 500, {}, _error(f"fake server: unknown fault {fault!r}", "server_error")
+        return 200, {}, self._completion(body, str(entry.get("text", "")), usage, entry.get("finish_reason", "stop"))
+
+    def _completion(self, body: dict[str, Any], text: str, usage: tuple[int, ...] | None = None, finish_reason: str = "stop") -> dict[str, Any]:
+        prompt, completion = (usage or self.usage)[:2]
+        return {
+            "id": f"chatcmpl-fake-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake-model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        }
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": code, "code": code}}
+
+
+def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            return
+
+        def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {}, _error(f"no route {self.path}", "not_found"))
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, {}, _error("invalid JSON body", "invalid_request_error"))
+                return
+            purpose = self.headers.get("X-IWR-Purpose")
+            server._record(body, purpose)
+            status, headers, payload = server.respond(server._take(purpose), body)
+            self._send(status, headers, payload)
+
+    return Handler

@@ -1,0 +1,155 @@
+"""Public data types of the LLM gateway: messages, settings, responses, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+ErrorKind = Literal[
+    "api",  # any other provider error
+    "rate_limit",  # 429 (retried)
+    "timeout",  # request exceeded settings.timeout (retried)
+    "connection",  # could not reach the endpoint (retried)
+    "server",  # 5xx (retried)
+    "bad_request",  # 4xx the provider rejected (not retried), incl. context window
+    "auth",  # bad or missing API key (not retried)
+    "empty",  # no choices or empty content
+    "unparseable",  # the text has no usable code/JSON (raised by parsing helpers)
+    "script_exhausted",  # the scripted provider has no answer left for a purpose
+]
+
+RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "timeout", "connection", "server"})
+
+
+class TextPart(BaseModel):
+    """A text segment of a message."""
+
+    text: str
+
+
+class ImagePart(BaseModel):
+    """An image given by file path or raw bytes (PNG/JPEG/WebP/...).
+
+    `kind` drives the image budget: contact sheets are kept first, frames are sampled
+    evenly to fill the rest (see `tools.llm.images.apply_image_budget`).
+    """
+
+    path: Path | None = None
+    data: bytes | None = None
+    detail: str | None = None  # OpenAI "low" | "high" | "auto"; passed through when set
+    kind: Literal["contact_sheet", "frame"] = "frame"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ImagePart":
+        if self.path is None and self.data is None:
+            raise ValueError("ImagePart needs a path or data")
+        return self
+
+    def read(self) -> bytes:
+        """The image bytes (from `data`, else read from `path`)."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return Path(self.path).read_bytes()
+
+
+class Message(BaseModel):
+    """One chat message; `content` is a string or a list of text and image parts."""
+
+    role: Literal["system", "user", "assistant"]
+    content: list[TextPart | ImagePart] | str
+
+    def parts(self) -> list[TextPart | ImagePart]:
+        """The content as a list of parts."""
+        return [TextPart(text=self.content)] if isinstance(self.content, str) else list(self.content)
+
+
+class Usage(BaseModel):
+    """Tokens and cost of one call; `cost_usd=None` means unknown (never reported as 0)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+
+class LLMResponse(BaseModel):
+    """The text answer of one call, with its usage and whether it came from the cache."""
+
+    text: str
+    usage: Usage
+    model: str
+    cached: bool = False
+    finish_reason: str | None = None
+    purpose: str
+
+
+class PurposeTotals(BaseModel):
+    """Accumulated calls of one purpose. Tokens and cost count fresh (non-cached) calls only:
+    a cache hit costs nothing now (its original usage stays on the response)."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    failed_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0  # sum over fresh calls whose cost is known
+    unknown_cost_calls: int = 0  # fresh calls whose cost is unknown (cost_usd excludes them)
+
+
+class LLMSettings(BaseModel):
+    """How to reach a model and how to call it."""
+
+    model: str  # "provider/model": "openai/gpt-4o", "anthropic/claude-...", "scripted/<file.yaml>"
+    api_base: str | None = None
+    api_key: str | None = Field(default=None, repr=False)  # never logged or written
+    temperature: float = 0.0
+    max_tokens: int = 16384
+    timeout: float = 300.0
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    thinking_budget: int | None = None
+    max_retries: int = Field(default=5, ge=0)
+    retry_max_wait: float = Field(default=60.0, ge=0)
+    retry_base_wait: float = Field(default=1.0, ge=0)  # first backoff step, doubled per attempt
+    cache: bool = True
+    max_images: int = Field(default=70, ge=0)
+    max_image_side: int | None = None
+    prices: tuple[float, float] | None = None  # $ per input token, $ per output token
+
+    @property
+    def provider(self) -> str:
+        """The part of `model` before the first '/' ("openai", "scripted", ...)."""
+        return self.model.split("/", 1)[0] if "/" in self.model else ""
+
+
+class ModelError(Exception):
+    """A model call that failed for good (after retries), or an unusable answer.
+
+    `kind` is one of `ErrorKind`; `purpose` is the call's purpose tag; `attempts` how many
+    requests were made.
+    """
+
+    def __init__(self, message: str, *, kind: str = "api", purpose: str = "", attempts: int = 0):
+        super().__init__(message)
+        self.kind = kind
+        self.purpose = purpose
+        self.attempts = attempts
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
+
+    def __str__(self) -> str:
+        where = f" [{self.purpose}]" if self.purpose else ""
+        return f"{self.kind}{where}: {super().__str__()}"
+
+
+class ProviderFault(Exception):
+    """A provider-level failure classified by kind (raised by scripted provider and by the
+    gateway's classification of LiteLLM errors); `retry_after` in seconds when known."""
+
+    def __init__(self, kind: str, message: str = "", retry_after: float | None = None):
+        super().__init__(message or kind)
+        self.kind = kind
+        self.retry_after = retry_after
