@@ -23,6 +23,7 @@ class StepTruth(BaseModel):
     target_box: Box | None = None  # viewport box of the target when acted on
     pointer: Point | None = None  # pointer position at the action
     span: tuple[float, float]  # video seconds: pointer starts moving .. page settled
+    scroll_delta: Point | None = None  # Scroll: pixels actually scrolled (x, y)
 
 
 class AssetPlacement(BaseModel):

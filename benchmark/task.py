@@ -199,6 +199,8 @@ class Task(BaseModel):
     source_website: str = ""
     action_sequence: list[Action] = Field(default_factory=list)
     root: Path | None = Field(default=None, exclude=True)  # folder holding data.jsonl
+    # folder of the task folders: `<root>/<jsonl stem>/`; None means `<root>/data/`
+    data_dir: Path | None = Field(default=None, exclude=True)
 
     @property
     def key(self) -> str:
@@ -207,6 +209,8 @@ class Task(BaseModel):
 
     @property
     def paths(self) -> TaskPaths:
+        if self.data_dir is not None:
+            return TaskPaths(dir=self.data_dir / self.key)
         if self.root is None:
             raise ValueError(f"task {self.id} has no root folder")
         return TaskPaths(dir=self.root / "data" / self.key)
@@ -228,7 +232,7 @@ class Task(BaseModel):
 
     def to_record(self) -> dict[str, Any]:
         """The data.jsonl object (official field names first, extras kept)."""
-        data = self.model_dump(mode="json", exclude={"action_sequence", "root"})
+        data = self.model_dump(mode="json", exclude={"action_sequence", "root", "data_dir"})
         data["action_sequence"] = [a.to_record() for a in self.action_sequence]
         return data
 

@@ -1,0 +1,214 @@
+"""The bundled benchmark: every `benchmark/apps/*/demo.yaml`, recorded once and cached.
+
+The cache lives in `$IWR_CACHE_DIR` (default `~/.cache/iwr`) under
+`bundled/<fingerprint>/data.jsonl`; the fingerprint hashes the apps' files and the
+recorder's sources, so any change re-records and an unchanged tree never does. Each app
+is also cached on its own (`bundled/apps/<name>-<fp>/`), so editing one app re-records
+only that app. A lock file keeps two processes from recording at the same time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+import yaml
+
+from ..errors import IwrError
+
+log = structlog.get_logger()
+
+APPS_DIR = Path(__file__).resolve().parent / "apps"
+_BENCHMARK_DIR = Path(__file__).resolve().parent
+_TOOLS_DIR = _BENCHMARK_DIR.parent / "tools"
+
+# The code whose behaviour shapes a recording; a change to any of it re-records.
+RECORDER_SOURCES = (
+    _BENCHMARK_DIR / "recorder.py",
+    _BENCHMARK_DIR / "demo.py",
+    _BENCHMARK_DIR / "dataset.py",
+    _BENCHMARK_DIR / "task.py",
+    _BENCHMARK_DIR / "ground_truth.py",
+    _TOOLS_DIR / "video.py",
+    _TOOLS_DIR / "pointer.py",
+    _TOOLS_DIR / "contact_sheet.py",
+    _TOOLS_DIR / "local_server.py",
+    _TOOLS_DIR / "browser.py",
+)
+_SKIP_PARTS = {"__pycache__", ".pytest_cache"}
+_COMPLETE = ".complete"
+FAILED_FILE = "failed.txt"  # apps whose demo could not be recorded, one "name: error" a line
+
+
+@dataclass(frozen=True)
+class BundledApp:
+    """One bundled reference app and its demo."""
+
+    name: str
+    dir: Path
+    demo_path: Path
+    task_id: str
+
+
+def cache_dir() -> Path:
+    """`$IWR_CACHE_DIR`, else `~/.cache/iwr`."""
+    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr").expanduser()
+
+
+def bundled_apps(apps_dir: Path = APPS_DIR) -> list[BundledApp]:
+    """Every app folder with a demo.yaml, sorted by name (task id read from the yaml)."""
+    apps: list[BundledApp] = []
+    for demo in sorted(apps_dir.glob("*/demo.yaml")):
+        try:
+            data = yaml.safe_load(demo.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            data = None
+        task_id = str(data.get("id")) if isinstance(data, dict) and data.get("id") is not None else demo.parent.name
+        apps.append(BundledApp(name=demo.parent.name, dir=demo.parent, demo_path=demo, task_id=task_id))
+    return apps
+
+
+def _app_files(app_dir: Path) -> Iterator[Path]:
+    for path in sorted(app_dir.rglob("*")):
+        if path.is_file() and not (_SKIP_PARTS & set(path.relative_to(app_dir).parts)) and path.suffix != ".pyc":
+            yield path
+
+
+def _sources_digest() -> bytes:
+    h = hashlib.sha256()
+    for path in RECORDER_SOURCES:
+        h.update(f"src:{path.name}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
+    return h.digest()
+
+
+def app_fingerprint(app: BundledApp, sources: bytes | None = None) -> str:
+    """Hash of one app's files (paths + bytes) and the recorder's sources: 16 hex digits."""
+    h = hashlib.sha256(sources if sources is not None else _sources_digest())
+    for path in _app_files(app.dir):
+        h.update(f"app:{path.relative_to(app.dir).as_posix()}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def fingerprint(apps: list[BundledApp] | None = None) -> str:
+    """Hash of every app's fingerprint (and name): names the combined cache folder."""
+    apps = bundled_apps() if apps is None else apps
+    sources = _sources_digest()
+    h = hashlib.sha256()
+    for app in apps:
+        h.update(f"{app.name}={app_fingerprint(app, sources)}\n".encode())
+    return h.hexdigest()[:16]
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _recorded_app(app: BundledApp, root: Path, sources: bytes, progress: Callable[[str], None]) -> Path:
+    """The app's own cached dataset folder (`root/<name>-<fp>/`), recording it if needed.
+
+    Raises IwrError when the demo cannot be recorded.
+    """
+    from . import recorder
+
+    folder = root / f"{app.name}-{app_fingerprint(app, sources)}"
+    if (folder / _COMPLETE).is_file():
+        return folder
+    if folder.exists():  # an interrupted earlier attempt
+        shutil.rmtree(folder)
+    recorder.record_demos([app.demo_path], folder, progress=progress)
+    (folder / _COMPLETE).write_text("ok\n")
+    return folder
+
+
+def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir: Path = APPS_DIR) -> Path:
+    """The bundled tasks' data.jsonl, recording first what this tree never recorded.
+
+    Each app is cached on its own (a change re-records only that app); the combined
+    folder `bundled/<fingerprint>/` links their files. Apps whose demo fails are left
+    out (logged, and listed in `failed.txt` beside the jsonl); it is an error only when
+    none records.
+    """
+    from .dataset import load_tasks, write_tasks
+
+    apps = bundled_apps(apps_dir)
+    if not apps:
+        raise IwrError(f"no bundled apps found in {apps_dir}")
+    root = cache_dir() / "bundled"
+    folder = root / fingerprint(apps)
+    jsonl = folder / "data.jsonl"
+    if (folder / _COMPLETE).is_file():
+        return jsonl
+    with _file_lock(root / ".lock"):
+        if (folder / _COMPLETE).is_file():  # another process finished meanwhile
+            return jsonl
+        if folder.exists():
+            shutil.rmtree(folder)
+        report = progress or (lambda line: log.info(line))
+        sources = _sources_digest()
+        tasks, failed = [], []
+        staging = Path(tempfile.mkdtemp(prefix=".combine-", dir=root))
+        try:
+            for app in apps:  # one at a time: a broken app must not hide the others
+                try:
+                    recorded = _recorded_app(app, root / "apps", sources, report)
+                except IwrError as e:
+                    log.error("bundled app not recorded", app=app.name, error=str(e))
+                    failed.append(f"{app.name}: {e}")
+                    continue
+                for task in load_tasks(recorded / "data.jsonl"):
+                    shutil.copytree(task.paths.dir, staging / "data" / task.key, copy_function=_link_or_copy)
+                    tasks.append(task)
+            if not tasks:
+                raise IwrError(f"no bundled app could be recorded; first error: {failed[0]}")
+            write_tasks(staging / "data.jsonl", tasks)
+            (staging / FAILED_FILE).write_text("".join(line + "\n" for line in failed))
+            (staging / _COMPLETE).write_text("ok\n")
+            staging.rename(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        _prune(root, apps, sources, keep=folder)
+    return jsonl
+
+
+def _prune(root: Path, apps: list[BundledApp], sources: bytes, keep: Path, keep_combined: int = 3) -> None:
+    """Drop other versions of these apps' caches and all but the newest combined folders."""
+    current = {f"{app.name}-{app_fingerprint(app, sources)}" for app in apps}
+    names = {app.name for app in apps}
+    for entry in (root / "apps").glob("*"):
+        if entry.is_dir() and entry.name not in current and entry.name.rsplit("-", 1)[0] in names:
+            shutil.rmtree(entry, ignore_errors=True)
+    combined = sorted((d for d in root.iterdir() if d.is_dir() and (d / _COMPLETE).is_file() and d != keep), key=lambda d: d.stat().st_mtime)
+    for old in combined[: max(0, len(combined) - (keep_combined - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def reference_page_dir(task_id: str | int) -> Path:
+    """The folder of the bundled app that is the reference page of `task_id`."""
+    for app in bundled_apps():
+        if app.task_id == str(task_id):
+            return app.dir
+    raise IwrError(f"no bundled app has task id {task_id!r}")

@@ -1,0 +1,74 @@
+"""Shared fixtures: the bundled tasks (cached per checkout) and a recorded mini task.
+
+- `bundled_jsonl`: the bundled benchmark's data.jsonl, recorded once per tree into
+  `<repo>/.cache-test/` (IWR_CACHE_DIR), so repeated test runs never re-record.
+- `mini_jsonl` / `mini_task`: the fixture app `tests/fixtures/mini_app/` recorded once per
+  session (with a short probe-free twin `mini-shop-twin`, recorded in the same browser session,
+  that the determinism test compares against).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+MINI_APP = REPO / "tests" / "fixtures" / "mini_app"
+TEST_CACHE = REPO / ".cache-test"
+MINI_ID = "mini-shop"
+MINI_TWIN_ID = "mini-shop-twin"
+TWIN_ACTIONS = 3  # the twin repeats the first actions only (enough to compare, cheaper)
+
+
+@pytest.fixture(scope="session")
+def bundled_jsonl() -> Path:
+    """data.jsonl of the bundled benchmark (cached in <repo>/.cache-test)."""
+    from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl
+
+    if not bundled_apps():
+        pytest.skip("no bundled apps in benchmark/apps yet")
+    old = os.environ.get("IWR_CACHE_DIR")
+    os.environ["IWR_CACHE_DIR"] = str(TEST_CACHE)
+    try:
+        return bundled_tasks_jsonl()
+    finally:
+        if old is None:
+            os.environ.pop("IWR_CACHE_DIR", None)
+        else:
+            os.environ["IWR_CACHE_DIR"] = old
+
+
+def make_demo_variant(dest: Path, **changes: object) -> Path:
+    """Copy the mini app to `dest` and rewrite its demo.yaml with `changes`; return the yaml."""
+    shutil.copytree(MINI_APP, dest)
+    demo = dest / "demo.yaml"
+    data = yaml.safe_load(demo.read_text())
+    data.update(changes)
+    demo.write_text(yaml.safe_dump(data, sort_keys=False))
+    return demo
+
+
+@pytest.fixture(scope="session")
+def mini_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini app (and its probe-free twin) recorded once into a session folder."""
+    from iwr.benchmark.recorder import record_demos
+
+    base = tmp_path_factory.mktemp("mini_rec")
+    actions = yaml.safe_load((MINI_APP / "demo.yaml").read_text())["actions"][:TWIN_ACTIONS]
+    twin = make_demo_variant(base / "twin_app", id=MINI_TWIN_ID, actions=actions, probes=[])
+    out = base / "dataset"
+    record_demos([MINI_APP / "demo.yaml", twin], out)
+    return out / "data.jsonl"
+
+
+@pytest.fixture(scope="session")
+def mini_task(mini_jsonl: Path):  # noqa: ANN201 - returns iwr.benchmark.task.Task
+    """The recorded mini task (id `mini-shop`, 5 actions, 2 probes)."""
+    from iwr.benchmark.dataset import load_task
+
+    return load_task(mini_jsonl, MINI_ID)

@@ -1,0 +1,350 @@
+"""The recorder end to end on the mini fixture app (real Chromium, ffmpeg, OpenCV)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from conftest import MINI_APP, MINI_TWIN_ID, TWIN_ACTIONS, make_demo_variant
+from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl, fingerprint, reference_page_dir
+from iwr.benchmark.dataset import load_task, load_tasks
+from iwr.benchmark.demo import DemoError, load_demo
+from iwr.benchmark.ground_truth import GroundTruth
+from iwr.benchmark.task import ActionType, Box
+from iwr.cli import app
+from iwr.errors import IwrError
+from iwr.tools.local_server import serve_directory
+from iwr.tools.video import frame_at, video_info
+
+ORIGINAL_NAMES = sorted(p.name for p in (MINI_APP / "assets").iterdir())
+
+
+# --- demo.yaml -----------------------------------------------------------------------
+
+
+def write_demo(folder: Path, text: str, entry: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if entry:
+        (folder / "index.html").write_text("<p>hi</p>")
+    path = folder / "demo.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = "id: t1\nresolution: 640x480\nentry: index.html\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("actions: [{type: Click, description: x}]", r"actions\[0\]: Click needs a target selector"),
+        ("actions: [{type: Type, target: '#a', description: x}]", r"actions\[0\]: Type needs a non-empty text"),
+        ("actions: [{type: Press, description: x}]", r"actions\[0\]: Press needs a key"),
+        ("actions: [{type: Hover, target: a, description: x}]", r"actions\[0\]\.type"),
+        ("actions: [{type: Click, target: a, description: x, colour: red}]", r"actions\[0\]\.colour: Extra inputs"),
+        ("actions: [{type: Scroll, direction: sideways, description: x}]", r"actions\[0\]\.direction"),
+        ("actions: []", r"actions: List should have at least 1 item"),
+        ("actions: [{type: Click, target: a, description: x}]\nprobes: [{name: p, actions: [{type: Press, key: A, description: y}]}, {name: p, actions: [{type: Press, key: B, description: z}]}]", "duplicate probe names: p"),
+    ],
+)
+def test_demo_field_errors_name_the_field(tmp_path: Path, body: str, message: str) -> None:
+    path = write_demo(tmp_path, BASE + body)
+    with pytest.raises(DemoError, match=message) as err:
+        load_demo(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_demo_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(DemoError, match=r"malformed YAML: line \d+, column \d+"):
+        load_demo(write_demo(tmp_path / "a", "id: x\nactions: [unclosed\n"))
+    with pytest.raises(DemoError, match="expected a mapping"):
+        load_demo(write_demo(tmp_path / "b", "- just a list\n"))
+    with pytest.raises(DemoError, match=r"entry file 'index.html' not found"):
+        load_demo(write_demo(tmp_path / "c", BASE + "actions: [{type: Press, key: A, description: x}]", entry=False))
+    with pytest.raises(DemoError, match="resolution"):
+        load_demo(write_demo(tmp_path / "d", "id: t\nresolution: big\nentry: index.html\nactions: [{type: Press, key: A, description: x}]"))
+    with pytest.raises(DemoError, match="outside"):
+        load_demo(write_demo(tmp_path / "e", "id: t\nresolution: 640x480\nentry: ../x.html\nactions: [{type: Press, key: A, description: x}]"))
+
+
+def test_demo_actions_become_official_actions() -> None:
+    spec = load_demo(MINI_APP / "demo.yaml")
+    actions = [a.to_action() for a in spec.actions]
+    assert [a.type for a in actions] == [ActionType.CLICK, ActionType.TYPE, ActionType.PRESS, ActionType.SCROLL, ActionType.SCROLL]
+    assert actions[1].parameters.text == "save10" and actions[2].parameters.key == "Enter"
+    assert actions[3].parameters.direction == "down"
+    record = json.dumps([a.to_record() for a in actions])
+    assert "#add-red" not in record and "#code" not in record and "target" not in record
+
+
+# --- the recorded mini task ----------------------------------------------------------
+
+
+def test_recorded_task_reads_back_in_official_layout(mini_task, mini_jsonl: Path) -> None:
+    assert mini_task.key == "mini-shop" and len(mini_task.actions) == 5
+    assert mini_task.recording_details["resolution"] == "1280x720"
+    assert "Chromium" in mini_task.recording_details["environment"]
+    assert mini_task.classification.domain == "e-commerce"
+    p = mini_task.paths
+    assert p.dir == mini_jsonl.parent / "data" / "mini-shop"
+    assert sorted(x.name for x in p.checkpoints.glob("step_*.png")) == [f"step_{k}.png" for k in range(6)]
+    for k in range(6):
+        assert Image.open(p.checkpoint(k)).size == (1280, 720)
+    assert [x.name for x in p.asset_files()] == ["asset_001.png", "asset_002.png", "asset_003.png", "asset_004.jpg", "asset_005.png"]
+    assert [x.name for x in p.contact_sheets()] == ["stitched_image_1.png"]
+    meta = json.loads(p.metadata.read_text())
+    assert meta["recording_details"]["resolution"] == "1280x720"
+    record = json.loads(mini_jsonl.read_text().splitlines()[0])
+    assert record["action_sequence"][1]["parameters"]["text"] == "save10"
+
+
+def test_video_covers_every_action_and_shows_a_pointer(mini_task) -> None:
+    gt = GroundTruth.load(mini_task.paths.ground_truth)
+    info = video_info(mini_task.paths.video)
+    assert (info.width, info.height) == (1280, 720) and info.fps >= 10
+    assert info.duration == pytest.approx(gt.duration, abs=0.1)
+    assert gt.steps[-1].span[1] <= info.duration
+    spans = [s.span for s in gt.steps]
+    assert all(a < b for a, b in spans) and all(spans[i][1] <= spans[i + 1][0] + 1e-9 for i in range(len(spans) - 1))
+    # at the end of step 1's span the video shows checkpoint 1 with the pointer on the button
+    frame = frame_at(mini_task.paths.video, gt.steps[0].span[1] - 0.2).astype(int)
+    check = np.asarray(Image.open(mini_task.paths.checkpoint(1)).convert("RGB")).astype(int)
+    diff = np.abs(frame - check).max(axis=2) > 60
+    ptr = gt.steps[0].pointer
+    near = diff[int(ptr.y) - 4 : int(ptr.y) + 30, int(ptr.x) - 8 : int(ptr.x) + 24]
+    assert near.sum() > 40  # the pointer is drawn where the click was ...
+    elsewhere = (diff.sum() - near.sum()) / (diff.size - near.size)
+    assert near.mean() > 50 * elsewhere and diff.mean() < 0.002  # ... and little else differs
+    # typing appears character by character: the field differs between span start and end
+    first, last = (frame_at(mini_task.paths.video, t) for t in (gt.steps[1].span[0] + 0.05, gt.steps[1].span[1] - 0.05))
+    box = gt.steps[1].target_box
+    crop = np.s_[int(box.y) : int(box.y + box.height), int(box.x) : int(box.x + box.width)]
+    assert np.abs(first[crop].astype(int) - last[crop].astype(int)).max() > 80
+
+
+def test_assets_are_original_bytes_with_anonymous_names(mini_task) -> None:
+    p = mini_task.paths
+    originals = {hashlib.sha256((MINI_APP / "assets" / n).read_bytes()).hexdigest(): n for n in ORIGINAL_NAMES}
+    recorded = {hashlib.sha256(f.read_bytes()).hexdigest(): f.name for f in p.asset_files()}
+    assert set(recorded) == set(originals)  # every image incl. CSS backgrounds and favicon
+    gt = GroundTruth.load(p.ground_truth)
+    assert {anon: Path(orig).name for anon, orig in gt.asset_names.items()} == {recorded[h]: originals[h] for h in originals}
+
+
+def test_nothing_the_agent_sees_names_original_assets_or_probes(mini_task, mini_jsonl: Path) -> None:
+    p = mini_task.paths
+    visible_text = [mini_jsonl.read_text(), p.metadata.read_text()]
+    visible_names = [f.name for f in p.asset_files() + p.contact_sheets()] + [p.video.name]
+    secrets = [Path(n).stem for n in ORIGINAL_NAMES] + ["mini-twice", "wrong-code", "Mini Runner shoe again", "nope", "#add-red"]
+    for secret in secrets:
+        for text in visible_text + visible_names:
+            assert secret not in text
+    inputs = mini_task.inputs()
+    assert inputs.video == p.video and [a.name for a in inputs.assets][0] == "asset_001.png"
+    for path in (inputs.video, *inputs.assets, *inputs.contact_sheets):
+        data = path.read_bytes()
+        for secret in (s for s in secrets if len(s) >= 8):  # short ones may occur by chance
+            assert secret.encode() not in data
+
+
+def test_probes_are_recorded_apart(mini_task) -> None:
+    p = mini_task.paths
+    gt = GroundTruth.load(p.ground_truth)
+    assert [pr.name for pr in gt.probes] == ["mini-twice", "wrong-code"]
+    assert [len(pr.steps) for pr in gt.probes] == [2, 2]
+    assert gt.probes[0].actions[1].logical_assertion == "The cart badge shows 2"
+    for probe in gt.probes:
+        shots = sorted(x.name for x in (p.checkpoints / "probes" / probe.name).glob("*.png"))
+        assert shots == ["step_0.png", "step_1.png", "step_2.png"]
+    same = np.array_equal(np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_0.png")), np.asarray(Image.open(p.checkpoint(0))))
+    assert same  # every probe starts from the initial state
+    s1 = np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_1.png"))
+    s2 = np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_2.png"))
+    assert not np.array_equal(s1, s2)  # badge 1 -> 2
+
+
+async def _dom_boxes(app_dir: Path) -> dict[str, list[dict]]:
+    from iwr.tools.browser import launch_browser
+
+    with serve_directory(app_dir) as site:
+        async with launch_browser() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 720})
+            await page.goto(site.url("index.html"))
+            js = "(els) => els.map(e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })"
+            return {sel: await page.eval_on_selector_all(sel, js) for sel in ("#add-red", "#code", "header img", ".hero", ".card img", ".star")}
+
+
+def test_ground_truth_boxes_match_the_dom(mini_task) -> None:
+    gt = GroundTruth.load(mini_task.paths.ground_truth)
+    dom = {k: [Box(**b) for b in v] for k, v in asyncio.run(_dom_boxes(MINI_APP)).items()}
+    assert gt.steps[0].selector == "#add-red" and gt.steps[0].target_box.iou(dom["#add-red"][0]) > 0.98
+    assert gt.steps[1].target_box.iou(dom["#code"][0]) > 0.98
+    assert gt.steps[0].target_box.contains(gt.steps[0].pointer)
+    placed = gt.placements[0]
+    names = {Path(orig).name: anon for anon, orig in gt.asset_names.items()}
+
+    def boxes_of(original: str) -> list[Box]:
+        return [pl.box for pl in placed if pl.asset == names[original]]
+
+    expected = {
+        "mini-logo-original.png": dom["header img"],
+        "hero-backdrop-original.png": dom[".hero"],  # CSS background
+        "sneaker-photo-original.jpg": dom[".card img"],  # same file at two sizes
+        "icon-star-original.png": dom[".star"],  # repeated small icon
+    }
+    for original, boxes in expected.items():
+        got = boxes_of(original)
+        assert len(got) == len(boxes), original
+        for b in boxes:
+            assert max(g.iou(b) for g in got) > 0.98, original
+    assert not boxes_of("favicon-mini-original.png")  # loaded, but not drawn in the viewport
+    # after the reviews list scrolled, hidden/clipped boxes never leave the viewport
+    for k, pls in gt.placements.items():
+        for pl in pls:
+            assert pl.box.x >= 0 and pl.box.y >= 0 and pl.box.x + pl.box.width <= 1280.01 and pl.box.y + pl.box.height <= 720.01
+    assert gt.steps[3].scroll_delta.y == 360 and gt.steps[4].scroll_delta.y == 360
+
+
+def test_recording_twice_gives_the_same_checkpoints(mini_task, mini_jsonl: Path) -> None:
+    twin = load_task(mini_jsonl, MINI_TWIN_ID)
+    for k in range(TWIN_ACTIONS + 1):
+        a = np.asarray(Image.open(mini_task.paths.checkpoint(k)).convert("RGB")).astype(int)
+        b = np.asarray(Image.open(twin.paths.checkpoint(k)).convert("RGB")).astype(int)
+        diff = np.abs(a - b)
+        # pixel-identical but for rare anti-aliasing noise (a handful of edge pixels)
+        assert (diff > 0).any(axis=2).mean() < 1e-3 and (diff > 16).any(axis=2).mean() < 1e-4, f"checkpoint {k} differs"
+    gt_a, gt_b = (GroundTruth.load(t.paths.ground_truth) for t in (mini_task, twin))
+    assert [s.span for s in gt_a.steps[:TWIN_ACTIONS]] == [s.span for s in gt_b.steps]
+    assert gt_a.asset_names == gt_b.asset_names
+
+
+# --- CLI: success, and errors that leave DIR as it was -------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture()
+def existing_dataset(tmp_path: Path, mini_jsonl: Path) -> Path:
+    out = tmp_path / "dataset"
+    shutil.copytree(mini_jsonl.parent, out)
+    return out
+
+
+def test_cli_errors_are_one_line_and_leave_dir_unchanged(tmp_path: Path, existing_dataset: Path) -> None:
+    before = snapshot(existing_dataset)
+    bad_selector = make_demo_variant(tmp_path / "bad_sel", id="bad-selector", actions=[
+        {"type": "Click", "target": "#add-red", "description": "Click 'Add to cart'"},
+        {"type": "Click", "target": "#no-such-button", "description": "Click a button that is not there"},
+    ], probes=[])  # fmt: skip
+    malformed = write_demo(tmp_path / "malformed", "id: x\nactions: [\n  - {type: Click\n")
+    missing_entry = make_demo_variant(tmp_path / "no_entry", id="no-entry", entry="missing.html")
+    runner = CliRunner()
+    good = str(MINI_APP / "demo.yaml")  # a valid demo first: nothing of it may be written either
+    cases = [
+        ([str(bad_selector)], r"action 2 \(Click '#no-such-button'\): selector not found"),
+        ([good, str(malformed)], r"malformed YAML"),
+        ([good, str(missing_entry)], r"entry file 'missing.html' not found"),
+    ]
+    for demos, message in cases:
+        result = runner.invoke(app, ["record", *demos, "--out", str(existing_dataset), "--timeout", "2"])
+        assert result.exit_code != 0
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert re.search(message, lines[0]), lines[0]
+        assert snapshot(existing_dataset) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".iwr-record-")]
+    fresh = tmp_path / "never-created"
+    result = runner.invoke(app, ["record", str(bad_selector), "--out", str(fresh), "--timeout", "2"])
+    assert result.exit_code != 0 and not fresh.exists()
+
+
+def test_tasks_list_shows_the_recorded_tasks(mini_jsonl: Path) -> None:
+    result = CliRunner().invoke(app, ["tasks", "list", "--tasks", str(mini_jsonl)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "mini-shop " in line or "mini-shop│" in line.replace(" ", ""))
+    cells = [c.strip() for c in row.replace("│", "|").split("|") if c.strip()]
+    assert cells[:6] == ["mini-shop", "L2", "V2", "e-commerce/cart", "5", "2"]
+    assert cells[6].endswith(" s") and float(cells[6][:-2]) > 5
+    bad = CliRunner().invoke(app, ["tasks", "list", "--tasks", "/nonexistent/data.jsonl"])
+    assert bad.exit_code != 0 and "error:" in bad.stderr
+
+
+# --- the bundled benchmark -----------------------------------------------------------
+
+
+def test_bundled_cache_records_once_and_follows_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iwr.benchmark import recorder
+
+    apps = tmp_path / "apps"
+    make_demo_variant(apps / "alpha", id="alpha", probes=[])
+    make_demo_variant(apps / "beta", id="beta", probes=[])
+    make_demo_variant(apps / "gamma", id="gamma", entry="gone.html")
+    calls: list[str] = []
+
+    def fake_record(demos: list[Path], out: Path, **_: object) -> list:
+        spec = load_demo(demos[0])  # the broken app raises here, as the real recorder does
+        calls.append(spec.id)
+        (out / "data" / spec.id).mkdir(parents=True)
+        (out / "data" / spec.id / "video.mp4").write_bytes(b"x")
+        (out / "data.jsonl").write_text(json.dumps({"id": spec.id}) + "\n")
+        return []
+
+    monkeypatch.setattr(recorder, "record_demos", fake_record)
+    monkeypatch.setenv("IWR_CACHE_DIR", str(tmp_path / "cache"))
+    first = bundled_tasks_jsonl(apps_dir=apps)
+    again = bundled_tasks_jsonl(apps_dir=apps)
+    assert first == again and calls == ["alpha", "beta"]
+    assert first.parent.parent == tmp_path / "cache" / "bundled"
+    assert [t.key for t in load_tasks(first)] == ["alpha", "beta"]
+    assert [t.paths.video.read_bytes() for t in load_tasks(first)] == [b"x", b"x"]
+    assert "gamma" in (first.parent / "failed.txt").read_text()
+    # editing one app re-records that app only
+    (apps / "beta" / "index.html").write_text((apps / "beta" / "index.html").read_text() + "<!-- changed -->")
+    changed = bundled_tasks_jsonl(apps_dir=apps)
+    assert changed != first and calls == ["alpha", "beta", "beta"]
+    assert fingerprint(bundled_apps(apps)) == changed.parent.name
+    assert len(list((tmp_path / "cache" / "bundled" / "apps").glob("beta-*"))) == 1  # old version pruned
+    with pytest.raises(IwrError, match="no bundled apps"):
+        bundled_tasks_jsonl(apps_dir=tmp_path / "empty")
+
+
+def test_every_bundled_app_is_recorded_as_a_valid_task(bundled_jsonl: Path) -> None:
+    """The real bundled apps, recorded into the shared per-tree cache (see conftest)."""
+    tasks = {t.key: t for t in load_tasks(bundled_jsonl)}
+    failed = (bundled_jsonl.parent / "failed.txt").read_text().strip()
+    assert not failed, f"bundled apps that did not record: {failed}"
+    apps = bundled_apps()
+    assert sorted(tasks) == sorted(a.task_id for a in apps)
+    agent_visible = bundled_jsonl.read_text()
+    for app_ in apps:
+        task, spec = tasks[app_.task_id], load_demo(app_.demo_path)
+        assert reference_page_dir(app_.task_id) == app_.dir
+        assert len(task.actions) == len(spec.actions)
+        assert len(list(task.paths.checkpoints.glob("step_*.png"))) == len(spec.actions) + 1
+        info = video_info(task.paths.video)
+        gt = GroundTruth.load(task.paths.ground_truth)
+        assert (info.width, info.height) == (spec.resolution.width, spec.resolution.height)
+        assert info.fps >= 10 and info.duration >= gt.steps[-1].span[1] - 0.1
+        assert [p.name for p in gt.probes] == [p.name for p in spec.probes]
+        for probe in spec.probes:
+            shots = list((task.paths.checkpoints / "probes" / probe.name).glob("step_*.png"))
+            assert len(shots) == len(probe.actions) + 1
+        for step, act in zip(gt.steps, spec.actions):
+            if act.target and act.type in (ActionType.CLICK, ActionType.TYPE):
+                assert step.target_box is not None and step.target_box.contains(step.pointer)
+        visible = agent_visible + task.paths.metadata.read_text()
+        visible += " ".join(p.name for p in task.paths.asset_files() + task.paths.contact_sheets())
+        originals = {Path(v).name for v in gt.asset_names.values()}  # stems can be plain words
+        assert originals and not [n for n in originals if n in visible], app_.name
+        assert not [p.name for p in spec.probes if p.name in visible], app_.name
