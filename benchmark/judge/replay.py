@@ -1,0 +1,441 @@
+"""The replay engine: open a candidate page in the sandbox, screenshot state 0, then for each
+action ground it, perform it, let the page settle and screenshot the new state.
+
+`replay_page(browser, site, trajectory, resolution, out_dir, grounder)` returns a
+`ReplayTrace` (screenshots `out_dir/step_<k>.png`, visible text before/after each step,
+changed pixel fraction, timings). `browser` is a `tools.sandbox.BrowserHandle` (a hung
+renderer is then recovered by killing and relaunching the browser) or a plain Playwright
+browser. Every page operation is bounded by `action_timeout`; a renderer that stops
+answering ends the replay with the step recorded as failed ("page hung").
+
+Settling: an init script (`quiet.js`) tracks DOM mutations, pending short timers and
+in-flight requests; after an action the engine waits until the DOM has been quiet for
+`quiet_min` with nothing pending (or quiet for `quiet_max` regardless), capped at `cap`,
+finishing finite CSS/Web animations on the way (the screenshot would fast-forward them too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import structlog
+from pydantic import BaseModel, Field
+
+from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite, open_sandboxed_page
+from ..task import Action, ActionType, Point, Resolution
+from .grounding import Grounder, load_js, scroll_direction
+from .types import Grounding, Trajectory
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+
+class StepTrace(BaseModel):
+    """What the replay did at one step."""
+
+    index: int  # 1-based
+    grounding: Grounding
+    performed: bool
+    error: str | None = None
+    error_kind: str | None = None  # not_found | not_performed | timeout | hung | crashed | model | infra
+    screenshot: Path | None = None  # state after the step (PNG), None if not performed
+    text_before: str = ""
+    text_after: str = ""
+    changed_fraction: float = 0.0
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds: ground, act, settle, screenshot
+
+
+class ReplayTrace(BaseModel):
+    """The whole replay of a trajectory on one page."""
+
+    state0_screenshot: Path | None = None
+    state0_text: str = ""
+    steps: list[StepTrace] = Field(default_factory=list)
+    blocked_urls: list[str] = Field(default_factory=list)
+    dialogs: int = 0
+    popups: int = 0
+    downloads: int = 0
+    crashed: bool = False  # renderer hung/crashed and was killed
+    error: str | None = None  # infra problem (page failed to load etc.)
+    timings: dict[str, float] = Field(default_factory=dict)  # load, total
+
+    @property
+    def performed_prefix(self) -> int:
+        """Steps performed before the first step that could not be."""
+        n = 0
+        for s in self.steps:
+            if not s.performed:
+                break
+            n += 1
+        return n
+
+
+@dataclass(frozen=True)
+class SettleConfig:
+    """When a page counts as settled after an action (milliseconds)."""
+
+    quiet_min: float = 40.0  # DOM quiet this long with no pending short timer/request: settled
+    quiet_max: float = 150.0  # fixed wait when the page broke the tracker
+    busy_max: float = 1000.0  # DOM quiet this long while timers/requests stay pending: settled
+    cap: float = 1500.0
+
+
+class PageHung(Exception):
+    """The renderer stopped answering."""
+
+
+class PageCrashed(Exception):
+    """The renderer crashed or the page was closed."""
+
+
+class StepTimeout(Exception):
+    """An operation timed out but the page still answers."""
+
+
+_KEY_NAMES = {
+    "enter": "Enter", "return": "Enter", "esc": "Escape", "escape": "Escape", "space": "Space", "spacebar": "Space",
+    "tab": "Tab", "backspace": "Backspace", "delete": "Delete", "del": "Delete", "home": "Home", "end": "End",
+    "pageup": "PageUp", "pagedown": "PageDown", "up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft",
+    "right": "ArrowRight", "arrowup": "ArrowUp", "arrowdown": "ArrowDown", "arrowleft": "ArrowLeft",
+    "arrowright": "ArrowRight", "uparrow": "ArrowUp", "downarrow": "ArrowDown", "leftarrow": "ArrowLeft",
+    "rightarrow": "ArrowRight", "ctrl": "Control", "control": "Control", "cmd": "Meta", "command": "Meta",
+    "meta": "Meta", "alt": "Alt", "option": "Alt", "shift": "Shift", "insert": "Insert",
+}
+_REPLACE_WORDS = re.compile(r"\b(replace|replacing|clear|clearing|overwrite|change|changing|instead of|select all|erase|delete the)\b", re.I)
+
+
+def normalise_key(raw: str) -> str:
+    """A Playwright key name for names like 'Enter', 'Esc', 'arrow left', 'ctrl+a', 'F5', 'a'."""
+    parts = [p.strip() for p in re.split(r"\s*\+\s*", raw.strip()) if p.strip()] or [raw]
+    out = []
+    for p in parts:
+        k = re.sub(r"[\s_-]+", "", p).lower()
+        if k in _KEY_NAMES:
+            out.append(_KEY_NAMES[k])
+        elif re.fullmatch(r"f\d{1,2}", k):
+            out.append(k.upper())
+        elif len(p) == 1:
+            out.append(p)
+        else:
+            out.append(p[:1].upper() + p[1:])
+    return "+".join(out)
+
+
+def key_of(action: Action) -> str | None:
+    """The key to press: `parameters.key`, else a quoted or named key in the description."""
+    if action.parameters.key:
+        return normalise_key(action.parameters.key)
+    d = action.description
+    m = re.search(r"[\"'“‘]([^\"'”’]{1,24})[\"'”’]", d)
+    if m:
+        return normalise_key(m.group(1))
+    words = re.findall(r"[A-Za-z0-9]+", d)
+    for i, w in enumerate(words):
+        lw = w.lower()
+        if lw == "arrow" and i + 1 < len(words) and words[i + 1].lower() in {"up", "down", "left", "right"}:
+            return normalise_key("arrow" + words[i + 1])
+        if lw in {"up", "down", "left", "right"} and i + 1 < len(words) and words[i + 1].lower() == "arrow":
+            return normalise_key("arrow" + lw)
+        if lw in _KEY_NAMES and lw not in {"up", "down", "left", "right", "option", "control", "delete", "end", "home", "tab"}:
+            return normalise_key(lw)
+    for lw in ("enter", "escape", "tab", "delete", "home", "end"):
+        if re.search(rf"\b{lw}\b", d, re.I):
+            return normalise_key(lw)
+    return None
+
+
+def changed_fraction(before: bytes, after: bytes, threshold: int = 12) -> float:
+    """Fraction of pixels whose largest channel difference exceeds `threshold`."""
+    import cv2
+
+    a = cv2.imdecode(np.frombuffer(before, np.uint8), cv2.IMREAD_COLOR)
+    b = cv2.imdecode(np.frombuffer(after, np.uint8), cv2.IMREAD_COLOR)
+    if a is None or b is None:
+        return 0.0
+    if a.shape != b.shape:
+        return 1.0
+    diff = cv2.absdiff(a, b).max(axis=2)
+    return float(np.count_nonzero(diff > threshold)) / diff.size
+
+
+class _Runner:
+    """Bounded page operations for one replay."""
+
+    def __init__(self, sp: SandboxPage, action_timeout: float, settle: SettleConfig) -> None:
+        self.sp = sp
+        self.page = sp.page
+        self.timeout = action_timeout
+        self.settle_cfg = settle
+
+    async def bounded(self, aw: Awaitable[T], what: str, timeout: float | None = None) -> T:
+        """Await with a timeout; classify a timeout as hung (no answer) or a plain timeout."""
+        if self.sp.crashed or self.page.is_closed():
+            raise PageCrashed("page crashed")
+        try:
+            return await asyncio.wait_for(aw, timeout or self.timeout)
+        except asyncio.TimeoutError:
+            if await self.sp.alive(1.0):
+                raise StepTimeout(f"{what} timed out") from None
+            self.sp.mark_hung()
+            raise PageHung("page hung") from None
+        except Exception as exc:
+            if self.sp.crashed or self.page.is_closed():
+                raise PageCrashed("page crashed") from exc
+            raise
+
+    async def settle(self) -> None:
+        c = self.settle_cfg
+        js = "(o) => window.__iwrQuiet && window.__iwrQuiet.settle ? window.__iwrQuiet.settle(o) : null"
+        try:
+            done = await self.bounded(
+                self.page.evaluate(js, {"quietMin": c.quiet_min, "quietMax": c.quiet_max, "busyMax": c.busy_max, "cap": c.cap}), "settle", c.cap / 1000 + self.timeout
+            )
+        except (PageHung, PageCrashed):
+            raise
+        except Exception:  # noqa: BLE001 - a page that broke the tracker: fixed wait instead
+            done = None
+        if done is None:
+            await asyncio.sleep(c.quiet_max / 1000)
+
+    async def text(self) -> str:
+        return await self.bounded(self.page.evaluate(load_js("page_state.js"), {"op": "text"}), "text")
+
+    async def screenshot(self) -> bytes:
+        shot = self.page.screenshot(type="png", animations="disabled", caret="hide", scale="css", timeout=self.timeout * 1000)
+        return await self.bounded(shot, "screenshot", self.timeout + 1)
+
+    async def state_op(self, args: dict[str, Any]) -> Any:
+        return await self.bounded(self.page.evaluate(load_js("page_state.js"), args), "page state")
+
+    async def perform(self, action: Action, g: Grounding, resolution: Resolution) -> tuple[bool, str | None]:
+        """Do the action at the grounded target; (performed, reason when not)."""
+        page = self.page
+        if action.type == ActionType.CLICK:
+            assert g.point is not None
+            await self.bounded(page.mouse.click(g.point.x, g.point.y), "click")
+            return True, None
+        if action.type == ActionType.TYPE:
+            text = action.text
+            if text is None:
+                return False, "no text to type"
+            if g.point is not None:
+                await self.bounded(page.mouse.click(g.point.x, g.point.y), "focus field")
+            if _REPLACE_WORDS.search(action.description):
+                await self.bounded(page.keyboard.press("ControlOrMeta+a"), "select all")
+            await self.bounded(page.keyboard.type(text), "type")
+            return True, None
+        if action.type == ActionType.PRESS:
+            key = key_of(action)
+            if not key:
+                return False, "no key to press"
+            if action.point is not None and g.point is not None:
+                await self.bounded(page.mouse.click(g.point.x, g.point.y), "focus")
+            try:
+                await self.bounded(page.keyboard.press(key), "press")
+            except StepTimeout:
+                raise
+            except (PageHung, PageCrashed):
+                raise
+            except Exception as exc:  # unknown key name
+                return False, f"key {key!r} not delivered: {exc}"
+            return True, None
+        if action.type == ActionType.SCROLL:
+            return await self._scroll(action, g, resolution)
+        return False, f"unsupported action {action.type}"
+
+    async def _scroll(self, action: Action, g: Grounding, resolution: Resolution) -> tuple[bool, str | None]:
+        direction = scroll_direction(action)
+        half_h, half_w = resolution.height / 2, resolution.width / 2
+        dx, dy = {"down": (0, half_h), "up": (0, -half_h), "right": (half_w, 0), "left": (-half_w, 0)}[direction]
+        point = g.point or Point(x=resolution.width / 2, y=resolution.height / 2)
+        await self.state_op({"op": "snap"})
+        await self.bounded(self.page.mouse.move(point.x, point.y), "move")
+        await self.bounded(self.page.mouse.wheel(dx, dy), "wheel")
+        moved = await self._wait_moved()
+        if moved <= 5:
+            await self.state_op({"op": "scrollBy", "delta": [dx, dy], "point": [point.x, point.y]})
+            moved = await self._wait_moved()
+        if moved <= 5:
+            return False, f"nothing scrolled {direction}"
+        return True, None
+
+    async def _wait_moved(self, budget: float = 0.4) -> float:
+        end = time.perf_counter() + budget
+        moved = 0.0
+        while True:
+            moved = float(await self.state_op({"op": "moved"}) or 0)
+            if moved > 5 or time.perf_counter() > end:
+                return moved
+            await asyncio.sleep(0.03)
+
+
+def _err_kind(exc: BaseException) -> str:
+    if isinstance(exc, PageHung):
+        return "hung"
+    if isinstance(exc, PageCrashed):
+        return "crashed"
+    if isinstance(exc, StepTimeout):
+        return "timeout"
+    if type(exc).__name__ == "ModelError":
+        return "model"
+    return "infra"
+
+
+async def replay_page(
+    browser: BrowserHandle | Any,
+    site: SandboxSite,
+    trajectory: Trajectory,
+    resolution: Resolution,
+    out_dir: Path,
+    grounder: Grounder,
+    *,
+    continue_after_failure: bool = False,
+    action_timeout: float = 30.0,
+    on_screenshot: Callable[[int, Path], None] | None = None,
+    load_timeout: float = 20.0,
+    settle: SettleConfig | None = None,
+) -> ReplayTrace:
+    """Replay `trajectory` on `site` in a fresh sandboxed context (see module docstring)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trace = ReplayTrace()
+    t_start = time.perf_counter()
+    settle = settle or SettleConfig()
+
+    def emit(step: int, path: Path) -> None:
+        if on_screenshot is not None:
+            try:
+                on_screenshot(step, path)
+            except Exception as exc:  # noqa: BLE001 - a scorer callback must not break the replay
+                log.warning("replay.on_screenshot_failed", step=step, error=repr(exc))
+
+    sp_ref: SandboxPage | None = None
+    async with open_sandboxed_page(
+        browser, site, resolution.width, resolution.height,
+        init_scripts=[load_js("quiet.js")], load_timeout=load_timeout, close_timeout=5.0,
+    ) as sp:
+        sp_ref = sp
+        await _drive(_Runner(sp, action_timeout, settle), trace, grounder, trajectory, resolution, out_dir, emit,
+                     continue_after_failure)
+    return _finish(trace, sp_ref, t_start)
+
+
+async def _drive(
+    run: _Runner, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
+    out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
+) -> None:
+    """Load, state 0, then the steps; fills `trace`."""
+    sp = run.sp
+    t0 = time.perf_counter()
+    try:
+        try:
+            await sp.goto()
+        except Exception as exc:  # noqa: BLE001
+            if not await sp.alive(1.0):
+                sp.mark_hung()
+                raise PageHung("page hung") from None
+            if "Timeout" not in type(exc).__name__ and not isinstance(exc, asyncio.TimeoutError):
+                trace.error = f"page failed to load: {str(exc).splitlines()[0][:200]}"
+                return
+        await run.settle()
+        trace.timings["load"] = time.perf_counter() - t0
+        shot = await run.screenshot()
+        trace.state0_text = await run.text()
+        trace.state0_screenshot = out_dir / "step_0.png"
+        trace.state0_screenshot.write_bytes(shot)
+        emit(0, trace.state0_screenshot)
+    except (PageHung, PageCrashed, StepTimeout) as exc:
+        trace.crashed = not isinstance(exc, StepTimeout)
+        trace.error = str(exc) if not isinstance(exc, StepTimeout) else f"page load: {exc}"
+        trace.timings["load"] = time.perf_counter() - t0
+        return
+
+    last_shot, last_text = shot, trace.state0_text
+    for k, action in enumerate(trajectory.actions, start=1):
+        step, last_shot, last_text, fatal = await _replay_step(
+            run, grounder, trajectory, k, action, resolution, out_dir, last_shot, last_text,
+        )
+        trace.steps.append(step)
+        if step.screenshot is not None:
+            emit(k, step.screenshot)
+        if fatal:
+            trace.crashed = True
+            break
+        if not step.performed and not continue_after_failure:
+            break
+
+
+async def _replay_step(
+    run: _Runner, grounder: Grounder, trajectory: Trajectory, k: int, action: Action, resolution: Resolution,
+    out_dir: Path, last_shot: bytes, last_text: str,
+) -> tuple[StepTrace, bytes, str, bool]:
+    """One step: ground, act, settle, screenshot. Returns the trace, the new state, and
+    whether the page is gone (hung or crashed)."""
+    timings: dict[str, float] = {}
+    grounding = Grounding(method=getattr(grounder, "name", "?"), found=False)
+    step = StepTrace(index=k, grounding=grounding, performed=False, text_before=last_text)
+    phase = "ground"
+    try:
+        t = time.perf_counter()
+        grounding = await run.bounded(
+            grounder.ground(run.page, action, k, trajectory.pointer(k), trajectory.checkpoint(k - 1)), "grounding"
+        )
+        timings["ground"] = time.perf_counter() - t
+        step.grounding = grounding
+        if not grounding.found:
+            step.error, step.error_kind = grounding.error or "target not found", "not_found"
+            step.timings = timings
+            return step, last_shot, last_text, False
+        phase = "act"
+        t = time.perf_counter()
+        performed, reason = await run.perform(action, grounding, resolution)
+        timings["act"] = time.perf_counter() - t
+        if not performed:
+            step.error, step.error_kind = reason, "not_performed"
+        phase = "settle"
+        t = time.perf_counter()
+        await run.settle()
+        timings["settle"] = time.perf_counter() - t
+        phase = "screenshot"
+        t = time.perf_counter()
+        shot, text = await asyncio.gather(run.screenshot(), run.text())
+        timings["screenshot"] = time.perf_counter() - t
+        step.text_after = text
+        if performed:
+            path = out_dir / f"step_{k}.png"
+            path.write_bytes(shot)
+            step.screenshot = path
+            step.performed = True
+            step.changed_fraction = await asyncio.to_thread(changed_fraction, last_shot, shot)
+        step.timings = timings
+        return step, shot, text, False
+    except (PageHung, PageCrashed) as exc:
+        step.error, step.error_kind = str(exc), _err_kind(exc)
+        step.timings = timings
+        return step, last_shot, last_text, True
+    except Exception as exc:  # noqa: BLE001 - timeouts, model errors, Playwright errors
+        kind = _err_kind(exc)
+        msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        step.error, step.error_kind = (f"model error: {msg}" if kind == "model" else f"{phase}: {msg}"), kind
+        if kind == "model":
+            step.grounding = Grounding(method=getattr(grounder, "name", "llm"), found=False, error=msg)
+        step.timings = timings
+        return step, last_shot, last_text, False
+
+
+def _finish(trace: ReplayTrace, sp: SandboxPage | None, t_start: float) -> ReplayTrace:
+    if sp is not None:
+        trace.blocked_urls = sp.blocked_urls
+        trace.dialogs = sp.total_dialogs
+        trace.popups = sp.popups
+        trace.downloads = sp.downloads
+        trace.crashed = trace.crashed or sp.crashed or sp.hung
+    trace.timings["total"] = time.perf_counter() - t_start
+    return trace
