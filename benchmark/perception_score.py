@@ -1,0 +1,194 @@
+"""Score perception against recorded ground truth (`ground_truth.json` of our recorder).
+
+Per task: event recall/precision (an event matches an action when its span overlaps the
+action's span widened by 0.5 s; one event per action, largest overlap first), click
+location error (viewport px), kind accuracy, typed-text accuracy, asset precision and
+recall (IoU >= 0.5 with the drawn boxes of the checkpoint each keyframe shows),
+keyframe ratio (keyframes / 1-fps frames), how many actions have a keyframe showing
+their result, and time per video second.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..tools.perception import PerceiveOptions, Perception, perceive
+from .ground_truth import GroundTruth
+from .task import ActionType, Box, Task
+
+SPAN_TOLERANCE = 0.5
+ASSET_IOU = 0.5
+KIND_TO_TYPE = {"click": ActionType.CLICK, "typing": ActionType.TYPE, "key": ActionType.PRESS, "scroll": ActionType.SCROLL}
+
+
+class TaskPerceptionScore(BaseModel):
+    """Counts and figures for one task (counts kept so totals can be micro-averaged)."""
+
+    task_id: str
+    actions: int = 0
+    events: int = 0
+    matched: int = 0
+    kind_correct: int = 0
+    type_actions: int = 0
+    typed_correct: int = 0
+    click_errors: list[float] = Field(default_factory=list)
+    asset_predicted: int = 0
+    asset_truth: int = 0
+    asset_hits_predicted: int = 0
+    asset_hits_truth: int = 0
+    keyframes: int = 0
+    fps1_frames: int = 0
+    results_shown: int = 0
+    duration: float = 0.0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    error: str | None = None
+
+    def figures(self) -> dict[str, float | None]:
+        return _figures([self])
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _figures(scores: list[TaskPerceptionScore]) -> dict[str, float | None]:
+    ok = [s for s in scores if s.error is None]
+    total = lambda f: sum(getattr(s, f) for s in ok)  # noqa: E731
+    errors = [e for s in ok for e in s.click_errors]
+    return {
+        "event_recall": _ratio(total("matched"), total("actions")),
+        "event_precision": _ratio(total("matched"), total("events")),
+        "click_error_px_median": round(statistics.median(errors), 2) if errors else None,
+        "kind_accuracy": _ratio(total("kind_correct"), total("matched")),
+        "typed_text_accuracy": _ratio(total("typed_correct"), total("type_actions")),
+        "asset_precision": _ratio(total("asset_hits_predicted"), total("asset_predicted")),
+        "asset_recall": _ratio(total("asset_hits_truth"), total("asset_truth")),
+        "keyframe_ratio": _ratio(total("keyframes"), total("fps1_frames")),
+        "result_coverage": _ratio(total("results_shown"), total("actions")),
+        "seconds_per_video_second": _ratio(total("seconds"), total("duration")),
+        "cpu_seconds_per_video_second": _ratio(total("cpu_seconds"), total("duration")),
+    }
+
+
+class PerceptionScoreReport(BaseModel):
+    """Per-task scores and the overall (micro-averaged) figures."""
+
+    tasks: list[TaskPerceptionScore]
+    overall: dict[str, float | None]
+
+    @classmethod
+    def of(cls, tasks: list[TaskPerceptionScore]) -> "PerceptionScoreReport":
+        return cls(tasks=tasks, overall=_figures(tasks))
+
+
+def match_events(perception: Perception, truth: GroundTruth) -> dict[int, int]:
+    """action index (0-based) -> event index, one to one, largest overlap first."""
+    pairs = []
+    for ai, step in enumerate(truth.steps):
+        a0, a1 = step.span[0] - SPAN_TOLERANCE, step.span[1] + SPAN_TOLERANCE
+        for ei, e in enumerate(perception.events):
+            overlap = min(a1, max(e.end, e.start + 1e-3)) - max(a0, e.start)
+            if overlap > 0:
+                pairs.append((overlap, ai, ei))
+    used_a: set[int] = set()
+    used_e: set[int] = set()
+    out: dict[int, int] = {}
+    for _, ai, ei in sorted(pairs, reverse=True):
+        if ai not in used_a and ei not in used_e:
+            out[ai] = ei
+            used_a.add(ai)
+            used_e.add(ei)
+    return out
+
+
+def _normal(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _visible(box: Box, width: float, height: float) -> Box | None:
+    """The part of a box inside the viewport, when at least half of it is inside."""
+    x0, y0 = max(0.0, box.x), max(0.0, box.y)
+    x1, y1 = min(width, box.x + box.width), min(height, box.y + box.height)
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) < 0.5 * box.width * box.height or box.width < 2 or box.height < 2:
+        return None
+    return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
+
+
+def _asset_counts(perception: Perception, truth: GroundTruth, effect_times: list[float], k: float, vw: float, vh: float) -> tuple[int, int, int, int]:
+    predicted = truth_n = hits_p = hits_t = 0
+    for kf in perception.keyframes:
+        state = sum(1 for t in effect_times if t < kf.time)
+        gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
+        preds = [(m.asset, Box(x=m.box.x * k, y=m.box.y * k, width=m.box.width * k, height=m.box.height * k))
+                 for r in perception.assets for m in r.matches if m.keyframe == kf.index]
+        predicted += len(preds)
+        truth_n += len(gt)
+        used: set[int] = set()
+        for name, box in preds:
+            best = max(((box.iou(g), i) for i, (gname, g) in enumerate(gt) if gname == name and i not in used), default=(0.0, -1))
+            if best[0] >= ASSET_IOU:
+                used.add(best[1])
+                hits_p += 1
+        hits_t += len(used)
+    return predicted, truth_n, hits_p, hits_t
+
+
+def score_task(task: Task, out_dir: Path, options: PerceiveOptions | None = None) -> TaskPerceptionScore:
+    """Perceive one task's video and compare with its ground truth."""
+    paths = task.paths
+    score = TaskPerceptionScore(task_id=task.key)
+    if not paths.ground_truth.is_file():
+        score.error = "no ground_truth.json"
+        return score
+    truth = GroundTruth.load(paths.ground_truth)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        perception = perceive(paths.video, paths.assets if paths.assets.is_dir() else None, out_dir, options)
+    except ValueError as e:
+        score.error = str(e)
+        return score
+    score.seconds = round(time.perf_counter() - wall, 3)
+    score.cpu_seconds = round(time.process_time() - cpu, 3)
+    res = task.resolution
+    k = res.width / perception.video.width  # video px -> viewport px
+    actions = task.actions
+    matches = match_events(perception, truth)
+    score.actions, score.events, score.matched = len(truth.steps), len(perception.events), len(matches)
+    score.duration = perception.video.duration
+    score.keyframes = len(perception.keyframes)
+    score.fps1_frames = int(perception.video.duration) + 1
+    for ai, ei in matches.items():
+        e, step = perception.events[ei], truth.steps[ai]
+        action = actions[ai] if ai < len(actions) else None
+        if action is None:
+            continue
+        if KIND_TO_TYPE.get(e.kind) == action.type:
+            score.kind_correct += 1
+        if action.type is ActionType.CLICK and e.pointer is not None and step.pointer is not None:
+            score.click_errors.append(round(((e.pointer[0] * k - step.pointer.x) ** 2 + (e.pointer[1] * k - step.pointer.y) ** 2) ** 0.5, 2))
+    for ai, action in enumerate(actions[: len(truth.steps)]):
+        if action.type is ActionType.TYPE:
+            score.type_actions += 1
+            ei = matches.get(ai)
+            if ei is not None and _normal(perception.events[ei].typed_text) == _normal(action.text):
+                score.typed_correct += 1
+    effect_times = [perception.events[matches[ai]].start if ai in matches else s.span[0] for ai, s in enumerate(truth.steps)]
+    for ai, step in enumerate(truth.steps):
+        if any(effect_times[ai] < kf.time <= step.span[1] + SPAN_TOLERANCE for kf in perception.keyframes):
+            score.results_shown += 1
+    p, t, hp, ht = _asset_counts(perception, truth, effect_times, k, res.width, res.height)
+    score.asset_predicted, score.asset_truth, score.asset_hits_predicted, score.asset_hits_truth = p, t, hp, ht
+    return score
+
+
+def score_tasks(tasks: list[Task], out_root: Path, options: PerceiveOptions | None = None) -> PerceptionScoreReport:
+    """Score every task; perception outputs go to out_root/<task id>/."""
+    return PerceptionScoreReport.of([score_task(t, out_root / t.key, options) for t in tasks])
+
+
+__all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "match_events", "score_task", "score_tasks"]

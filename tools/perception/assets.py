@@ -1,0 +1,481 @@
+"""Where each asset file appears in the keyframes: coarse-to-fine multi-scale matching.
+
+Coarse: normalised cross-correlation of the gray asset (transparent pixels filled with
+its mean, so flat page backgrounds do not matter) against a reduced copy of the search
+area, over a geometric ladder of display sizes. Fine: masked correlation at full
+resolution in a small window over nearby scales, then a colour check (so icons equal in
+shape but not in colour are told apart) and non-maximum suppression. A central crop of
+larger pictures is matched too (CSS object-fit / background cropping). Keyframes after
+the first are searched only inside their changed regions; earlier matches elsewhere
+carry over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .types import AssetMatch, AssetReport, PBox
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+SCALE_STEP = 1.18
+MIN_DISPLAY = 28  # px: smaller displays are found from blob proposals instead
+MIN_ICON = 7  # px: the smallest icon matched from proposals
+MAX_ICON = 96
+COARSE_THRESHOLD = 0.62
+FINE_THRESHOLD = 0.78
+CROP_THRESHOLD = 0.88
+COLOUR_TOLERANCE = 38.0  # mean absolute BGR difference over the asset's opaque pixels
+MAX_CANDIDATES = 12
+
+
+@dataclass
+class LoadedAsset:
+    """An asset decoded to BGR plus an alpha mask (None when opaque).
+
+    Transparent margins are trimmed for matching; `trim` (x, y, full width, full height)
+    maps a match back to the box of the whole file as displayed.
+    """
+
+    name: str
+    bgr: np.ndarray
+    mask: np.ndarray | None
+    trim: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def full_box(self, x: float, y: float, scale: float) -> PBox:
+        """Box of the whole (untrimmed) file for a trimmed match at (x, y) and scale."""
+        tx, ty, fw, fh = self.trim
+        if fw == 0:
+            fw, fh = self.size
+        return PBox(x=int(round(x - tx * scale)), y=int(round(y - ty * scale)), width=int(round(fw * scale)), height=int(round(fh * scale)))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.bgr.shape[1], self.bgr.shape[0]
+
+
+def load_asset(path: Path) -> LoadedAsset | str:
+    """Decode an image file; a reason string when it is not a readable raster image."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not a raster image ({path.suffix or 'no extension'})"
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        try:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                img = cv2.cvtColor(np.asarray(im.convert("RGBA")), cv2.COLOR_RGBA2BGRA)
+        except Exception as e:  # noqa: BLE001 - any decoder failure means "unreadable"
+            return f"cannot decode: {type(e).__name__}"
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.dtype != np.uint8:
+        img = cv2.convertScaleAbs(img, alpha=255.0 / max(1.0, float(img.max())))
+    mask = None
+    trim = (0, 0, img.shape[1], img.shape[0])
+    if img.shape[2] == 4:
+        alpha = img[..., 3]
+        img = img[..., :3]
+        if (alpha < 250).mean() > 0.01:
+            mask = (alpha >= 128).astype(np.uint8) * 255
+            ys, xs = np.nonzero(mask)
+            if len(xs) == 0:
+                return "fully transparent"
+            x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+            img, mask = img[y0:y1, x0:x1], mask[y0:y1, x0:x1]  # trim transparent margins
+            trim = (int(x0), int(y0), trim[2], trim[3])
+    if min(img.shape[:2]) < 4:
+        return "too small"
+    return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim)
+
+
+@dataclass
+class _Template:
+    gray: np.ndarray  # mean-filled where transparent
+    mask: np.ndarray | None
+    bgr: np.ndarray
+    scale: float
+    crop: tuple[int, int, int, int] | None  # (x, y, w, h) of the crop inside the asset at scale 1
+    std: float = 0.0  # gray spread over the opaque pixels
+    mean_bgr: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None = None) -> _Template:
+    bgr, mask = asset.bgr, asset.mask
+    if crop is not None:
+        x, y, w, h = crop
+        bgr = bgr[y:y + h, x:x + w]
+        mask = mask[y:y + h, x:x + w] if mask is not None else None
+    w, h = max(1, int(round(bgr.shape[1] * s))), max(1, int(round(bgr.shape[0] * s)))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    b = cv2.resize(bgr, (w, h), interpolation=interp)
+    g = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    m = None
+    if mask is not None:
+        m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+        if m.any():
+            g = g.copy()
+            g[m == 0] = int(g[m > 0].mean())
+    opaque = (m > 0) if m is not None and m.any() else np.ones(g.shape, bool)
+    gray_all = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    mean = b[opaque].astype(np.float32).mean(axis=0)
+    return _Template(g, m, b, s, crop, float(gray_all[opaque].std()), (float(mean[0]), float(mean[1]), float(mean[2])))
+
+
+def _peaks(res: np.ndarray, threshold: float, limit: int, radius: tuple[int, int]) -> list[tuple[float, int, int]]:
+    """Local maxima above threshold, greedy with suppression."""
+    res = res.copy()
+    out = []
+    rw, rh = max(1, radius[0]), max(1, radius[1])
+    for _ in range(limit):
+        _, score, _, (x, y) = cv2.minMaxLoc(res)
+        if score < threshold:
+            break
+        out.append((float(score), x, y))
+        res[max(0, y - rh):y + rh + 1, max(0, x - rw):x + rw + 1] = -1.0
+    return out
+
+
+def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    if mask is not None and float(tpl[mask > 0].std()) >= 2.0:
+        res = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED, mask=mask)
+    else:
+        res = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED)
+    res[~np.isfinite(res)] = -1.0
+    return res
+
+
+def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float, tuple[int, int]]:
+    """NCC of the template composited over the window's border colour, with a margin."""
+    border = np.concatenate([win[0], win[-1], win[:, 0], win[:, -1]])
+    bg = int(np.median(border))
+    g = cv2.cvtColor(tpl.bgr, cv2.COLOR_BGR2GRAY)
+    comp = np.where(tpl.mask > 0, g, bg).astype(np.uint8)
+    comp = cv2.copyMakeBorder(comp, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=bg)
+    if comp.shape[0] > win.shape[0] or comp.shape[1] > win.shape[1] or float(comp.std()) < 2.0:
+        return -1.0, (0, 0)
+    res = cv2.matchTemplate(win, comp, cv2.TM_CCOEFF_NORMED)
+    res[~np.isfinite(res)] = -1.0
+    _, score, _, (lx, ly) = cv2.minMaxLoc(res)
+    return float(score), (lx + pad, ly + pad)
+
+
+def _colour_ok(patch: np.ndarray, tpl: _Template) -> bool:
+    sel = tpl.mask > 0 if tpl.mask is not None else np.ones(tpl.bgr.shape[:2], bool)
+    if not sel.any():
+        return False
+    d = np.abs(patch[sel].astype(np.float32).mean(axis=0) - tpl.bgr[sel].astype(np.float32).mean(axis=0))
+    return float(d.mean()) <= COLOUR_TOLERANCE
+
+
+def _flat_ok(patch: np.ndarray, tpl: _Template) -> bool:
+    """For a flat template, the patch must be flat too, with the same colour."""
+    sel = tpl.mask > 0 if tpl.mask is not None else np.ones(tpl.bgr.shape[:2], bool)
+    return bool(float(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)[sel].std()) < 12) and _colour_ok(patch, tpl)
+
+
+class AssetMatcher:
+    """Matches assets against keyframe images, restricted to search rectangles."""
+
+    def __init__(self, frame_size: tuple[int, int]) -> None:
+        self.W, self.H = frame_size
+        self._cache: dict[tuple[str, float, tuple[int, int, int, int] | None], _Template] = {}
+
+    def scales(self, asset: LoadedAsset, crop: bool) -> list[float]:
+        w, h = asset.size
+        lo = max(MIN_DISPLAY / min(w, h), 0.08)
+        hi = min(2.0, self.W / w, self.H / h) * (1.0 if not crop else 0.9)
+        out, s = [], 1.0
+        while s >= lo:
+            out.append(s)
+            s /= SCALE_STEP
+        s = SCALE_STEP
+        while s <= hi:
+            out.append(s)
+            s *= SCALE_STEP
+        return sorted(x for x in out if lo <= x <= hi)
+
+    def template(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None) -> _Template:
+        """A scaled template, cached per (asset, scale, crop)."""
+        key = (asset.name, round(s, 4), crop)
+        tpl = self._cache.get(key)
+        if tpl is None:
+            tpl = self._cache[key] = _scaled(asset, s, crop)
+        return tpl
+
+    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int) -> list[AssetMatch]:
+        """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe."""
+        w, h = asset.size
+        variants: list[tuple[int, int, int, int] | None] = [None]
+        if asset.mask is None and w >= 120 and h >= 90:
+            variants.append((w // 5, h // 5, w - 2 * (w // 5), h - 2 * (h // 5)))
+        found: list[AssetMatch] = []
+        for crop in variants:
+            candidates = [c for s in self.scales(asset, crop is not None) for c in self._coarse(asset, s, crop, gray_levels, rect)]
+            candidates.sort(key=lambda c: -c[0])
+            chosen: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]] = []
+            for c in candidates:  # one candidate per place, best coarse score first
+                _, _, _, x, y, cw, ch, _ = c
+                if all(_iou((x, y, cw, ch), (o[3], o[4], o[5], o[6])) < 0.3 for o in chosen):
+                    chosen.append(c)
+                if len(chosen) >= MAX_CANDIDATES:
+                    break
+            for score, s, crop_, x, y, _, _, level in chosen:
+                if crop_ is not None and any(_touches(m.box, (x, y, 1, 1)) for m in found):
+                    continue  # the whole picture was found there already
+                m = self._refine(asset, s, crop_, frame, gray_levels[1], x, y, level, keyframe)
+                if m is not None:
+                    found.append(m)
+        return nms(found, 0.3)
+
+    def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[tuple[int, int, int, int]], keyframe: int) -> list[AssetMatch]:
+        """Small displays: compare the asset, sized to each blob proposal, with that blob."""
+        aw, ah = asset.size
+        found = []
+        for x, y, w, h in proposals:
+            sx, sy = w / aw, h / ah
+            if not 0.08 <= sx <= 3.0 or abs(sx / sy - 1) > 0.25 or max(aw * sx, ah * sy) > MAX_ICON:
+                continue
+            s = (sx + sy) / 2
+            tpl = self.template(asset, s, None)
+            patch = frame[y:y + h, x:x + w]
+            if patch.size == 0:
+                continue
+            if tpl.std < 12:  # a flat icon: its colour must be in the blob
+                dist = np.abs(patch.reshape(-1, 3).astype(np.float32) - np.array(tpl.mean_bgr, np.float32)).mean(axis=1)
+                if float(dist.min()) > COLOUR_TOLERANCE:
+                    continue
+            m = self._refine(asset, s, None, frame, gray, int(round(x + w / 2 - aw * s / 2)), int(round(y + h / 2 - ah * s / 2)), 1, keyframe)
+            if m is not None:
+                found.append(m)
+        return found
+
+    def _coarse(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None,
+                gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int]) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
+        """Coarse peaks: (score, scale, crop, x, y, w, h, level) in full-res px."""
+        cw = (crop[2] if crop else asset.size[0]) * s
+        ch = (crop[3] if crop else asset.size[1]) * s
+        rx, ry, rw, rh = rect
+        if cw > rw or ch > rh or min(cw, ch) < (40 if crop else MIN_DISPLAY * 0.8):
+            return []
+        level = 4 if min(cw, ch) >= 40 else 2
+        tpl = self.template(asset, s / level, crop)
+        if min(tpl.gray.shape) < 5:
+            return []
+        small = gray_levels[level][ry // level:(ry + rh) // level, rx // level:(rx + rw) // level]
+        if tpl.gray.shape[0] > small.shape[0] or tpl.gray.shape[1] > small.shape[1]:
+            return []
+        if float(tpl.gray.std()) < 2.0:
+            res = 1.0 - cv2.matchTemplate(small, tpl.gray, cv2.TM_SQDIFF_NORMED)
+        else:
+            res = _ncc(small, tpl.gray, None)
+        peaks = _peaks(res, COARSE_THRESHOLD, MAX_CANDIDATES, (tpl.gray.shape[1] // 2, tpl.gray.shape[0] // 2))
+        return [(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
+
+    def _refine(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, frame: np.ndarray,
+                gray: np.ndarray, x: int, y: int, level: int, keyframe: int) -> AssetMatch | None:
+        pad = 2 * level + 4
+        h0, w0 = self.template(asset, s, crop).gray.shape
+        cx, cy = x + w0 / 2, y + h0 / 2  # scale about the candidate's centre
+
+        def at(k: float) -> tuple[float, _Template, int, int] | None:
+            tpl = self.template(asset, s * k, crop)
+            th, tw = tpl.gray.shape
+            tx, ty = int(round(cx - tw / 2)), int(round(cy - th / 2))
+            x0, y0 = max(0, tx - pad), max(0, ty - pad)
+            x1, y1 = min(self.W, tx + tw + pad), min(self.H, ty + th + pad)
+            win = gray[y0:y1, x0:x1]
+            if win.shape[0] < th or win.shape[1] < tw:
+                return None
+            if tpl.mask is not None:  # the shape over the local background, plus the texture
+                score, (lx, ly) = _on_background(win, tpl)
+                if tpl.std >= 2.0:
+                    _, s2, _, loc2 = cv2.minMaxLoc(_ncc(win, tpl.gray, tpl.mask))
+                    if s2 > score:
+                        score, (lx, ly) = s2, loc2
+            elif tpl.std < 2.0:
+                _, score, _, (lx, ly) = cv2.minMaxLoc(1.0 - cv2.matchTemplate(win, tpl.gray, cv2.TM_SQDIFF_NORMED))
+            else:
+                _, score, _, (lx, ly) = cv2.minMaxLoc(_ncc(win, tpl.gray, None))
+            return (float(score), tpl, x0 + lx, y0 + ly)
+
+        def better(a: tuple[float, _Template, int, int] | None, b: tuple[float, _Template, int, int] | None) -> bool:
+            return a is not None and (b is None or a[0] > b[0])
+
+        best, k = at(1.0), 1.0
+        for step in (1.04, 1 / 1.04):  # climb the scale while the score improves
+            kk = k * step
+            cand = at(kk)
+            while better(cand, best) and abs(np.log(kk)) < 0.2:
+                best, k = cand, kk
+                kk = k * step
+                cand = at(kk)
+        for kk in (k * 1.015, k / 1.015):
+            cand = at(kk)
+            if better(cand, best):
+                best = cand
+        if best is None or best[0] < (FINE_THRESHOLD if crop is None else CROP_THRESHOLD):
+            return None
+        score, tpl, bx, by = best
+        th, tw = tpl.gray.shape
+        patch = frame[by:by + th, bx:bx + tw]
+        flat = float(tpl.gray.std()) < 2.0
+        if not (_flat_ok(patch, tpl) if flat else _colour_ok(patch, tpl)):
+            return None
+        if crop is not None:  # place the whole picture, clipped to the frame
+            fx, fy = bx - crop[0] * tpl.scale, by - crop[1] * tpl.scale
+            fw, fh = asset.size[0] * tpl.scale, asset.size[1] * tpl.scale
+            x0, y0 = max(0.0, fx), max(0.0, fy)
+            x1, y1 = min(float(self.W), fx + fw), min(float(self.H), fy + fh)
+            box = PBox(x=int(round(x0)), y=int(round(y0)), width=int(round(x1 - x0)), height=int(round(y1 - y0)))
+            method = "crop"
+        else:
+            box = asset.full_box(bx, by, tpl.scale)
+            method = "template"
+        conf = score if method == "template" else score * 0.9
+        return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3), method=method)
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    return PBox(x=a[0], y=a[1], width=a[2], height=a[3]).iou(PBox(x=b[0], y=b[1], width=b[2], height=b[3]))
+
+
+def icon_proposals(gray: np.ndarray, rect: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    """Boxes of small isolated blobs of detail (icons sit on flatter backgrounds)."""
+    rx, ry, rw, rh = rect
+    roi = gray[ry:ry + rh, rx:rx + rw]
+    grad = cv2.morphologyEx(roi, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    edges = (grad > 18).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if MIN_ICON + 2 <= w <= MAX_ICON and MIN_ICON + 2 <= h <= MAX_ICON:
+            out.append((rx + x + 1, ry + y + 1, w - 2, h - 2))  # the gradient widens blobs by 1 px
+    return out
+
+
+def nms(matches: list[AssetMatch], iou: float) -> list[AssetMatch]:
+    """Keep the most confident of overlapping matches (IoU above `iou`)."""
+    kept: list[AssetMatch] = []
+    for m in sorted(matches, key=lambda m: (m.method != "template", -m.confidence)):
+        if all(m.keyframe != k.keyframe or m.box.iou(k.box) <= iou for k in kept):
+            kept.append(m)
+    return kept
+
+
+def pyramid(gray: np.ndarray) -> dict[int, np.ndarray]:
+    """Full, half and quarter resolution copies."""
+    half = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    quarter = cv2.resize(half, (half.shape[1] // 2, half.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return {1: gray, 2: half, 4: quarter}
+
+
+def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> list[AssetReport]:
+    """Sightings of every asset in every keyframe.
+
+    `changed[k]` lists the rectangles of keyframe k that differ from keyframe k-1 (None:
+    search everything). Matches of k-1 that do not touch a changed rectangle carry over.
+    """
+    reports: list[AssetReport] = []
+    loaded: list[LoadedAsset] = []
+    for p in asset_paths:
+        a = load_asset(p)
+        if isinstance(a, str):
+            reports.append(AssetReport(asset=p.name, readable=False, error=a))
+        else:
+            loaded.append(a)
+            reports.append(AssetReport(asset=p.name, width=a.size[0], height=a.size[1]))
+    if not frames or not loaded:
+        return reports
+    H, W = frames[0].shape[:2]
+    matcher = AssetMatcher((W, H))
+    by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in loaded}
+    previous: list[AssetMatch] = []
+    for k, frame in enumerate(frames):
+        levels = pyramid(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        rects = [(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H)
+        current = [m.model_copy(update={"keyframe": k}) for m in previous if not any(_touches(m.box, r) for r in rects)]
+        fresh: list[AssetMatch] = []
+        for rect in rects:
+            proposals = icon_proposals(levels[1], rect)
+            for a in loaded:
+                fresh.extend(matcher.match(a, frame, levels, rect, k))
+                if min(a.size) <= MAX_ICON:
+                    fresh.extend(matcher.match_icons(a, frame, levels[1], proposals, k))
+        current = _merge_tiles(nms(current + _across_assets(fresh), 0.5))
+        for m in current:
+            by_name[m.asset].append(m)
+        previous = current
+    for r in reports:
+        if r.readable:
+            r.matches = by_name.get(r.asset, [])
+    return reports
+
+
+def _merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMatch]:
+    """Adjacent equal-size sightings of one asset (a tiled CSS background) become one box."""
+    out: list[AssetMatch] = []
+    groups: dict[tuple[str, int], list[AssetMatch]] = {}
+    for m in matches:
+        groups.setdefault((m.asset, m.keyframe), []).append(m)
+    for group in groups.values():
+        if len(group) < min_tiles:
+            out.extend(group)
+            continue
+        parent = list(range(len(group)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = i = parent[parent[i]]
+            return i
+
+        for i, a in enumerate(group):
+            for j in range(i + 1, len(group)):
+                b = group[j]
+                gap = max(2, int(0.1 * a.box.width))
+                if (abs(a.box.width - b.box.width) <= gap and abs(a.box.height - b.box.height) <= gap
+                        and a.box.x - gap <= b.box.x + b.box.width and b.box.x - gap <= a.box.x + a.box.width
+                        and a.box.y - gap <= b.box.y + b.box.height and b.box.y - gap <= a.box.y + a.box.height):
+                    parent[find(i)] = find(j)
+        clusters: dict[int, list[AssetMatch]] = {}
+        for i, m in enumerate(group):
+            clusters.setdefault(find(i), []).append(m)
+        for members in clusters.values():
+            if len(members) < min_tiles:
+                out.extend(members)
+                continue
+            x0, y0 = min(m.box.x for m in members), min(m.box.y for m in members)
+            x1 = max(m.box.x + m.box.width for m in members)
+            y1 = max(m.box.y + m.box.height for m in members)
+            best = max(members, key=lambda m: m.confidence)
+            out.append(best.model_copy(update={"box": PBox(x=x0, y=y0, width=x1 - x0, height=y1 - y0)}))
+    return out
+
+
+def _across_assets(matches: list[AssetMatch]) -> list[AssetMatch]:
+    """Where two assets claim the same place, keep the better match."""
+    kept: list[AssetMatch] = []
+    for m in sorted(matches, key=lambda m: (m.method != "template", -m.confidence)):
+        if all(m.box.iou(k.box) <= 0.5 for k in kept):
+            kept.append(m)
+    return kept
+
+
+def _search_rects(rects: list[tuple[int, int, int, int]], W: int, H: int, pad: int = 24) -> list[tuple[int, int, int, int]]:
+    """Changed rectangles, padded and merged when close (fewer, larger searches)."""
+    from .events import merge_boxes
+
+    out = []
+    for x, y, w, h in merge_boxes(rects, 2 * pad):
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        out.append((x0, y0, min(W, x + w + pad) - x0, min(H, y + h + pad) - y0))
+    return out
+
+
+def _touches(box: PBox, rect: tuple[int, int, int, int]) -> bool:
+    x, y, w, h = rect
+    return box.x < x + w and x < box.x + box.width and box.y < y + h and y < box.y + box.height

@@ -1,0 +1,298 @@
+"""Events: what changed between consecutive stable states, where, and how (kind guess)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .ocr import read_text
+from .pointer import PointerHit
+from .scan import DIFF_THRESHOLD, Sample, Scan, StableRun, _paint_pointer, change_mask, strong_blobs
+from .types import ChangeRegion, EventKind, PBox, PerceivedEvent
+
+MERGE_GAP = 12  # full-res px: change boxes closer than this are one region
+POINTER_MOVE_PX = 4.0
+
+
+@dataclass
+class StatePair:
+    """Two consecutive stable runs and the samples between them."""
+
+    before: StableRun
+    after: StableRun
+    between: list[Sample]
+
+
+def state_diff(scan: Scan, a: StableRun, b: StableRun) -> list[ChangeRegion]:
+    """Changed regions between two stable frames, pointer silhouettes masked out."""
+    diff = change_mask(a.small, b.small)
+    if not diff.any():
+        return []
+    pmask = np.zeros_like(diff)
+    _paint_pointer(pmask, a.pointer, scan.scale)
+    _paint_pointer(pmask, b.pointer, scan.scale)
+    diff &= 1 - pmask
+    W, H = scan.info.width, scan.info.height
+    boxes = []
+    for x, y, w, h, raw in strong_blobs(diff, a.small, b.small):
+        fb = (int(x / scan.scale), int(y / scan.scale), int(np.ceil(w / scan.scale)), int(np.ceil(h / scan.scale)))
+        boxes.append((fb, raw / max(1, w * h)))
+    merged = merge_boxes([b for b, _ in boxes], MERGE_GAP)
+    out = []
+    for m in merged:
+        inside = [f for b, f in boxes if _inside(b, m)]
+        x, y, w, h = m
+        out.append(ChangeRegion(box=PBox(x=x, y=y, width=min(w, W - x), height=min(h, H - y)), changed_fraction=round(float(np.mean(inside)) if inside else 0.0, 3)))
+    return out
+
+
+def _inside(b: tuple[int, int, int, int], m: tuple[int, int, int, int]) -> bool:
+    return b[0] >= m[0] and b[1] >= m[1] and b[0] + b[2] <= m[0] + m[2] and b[1] + b[3] <= m[1] + m[3]
+
+
+def merge_boxes(boxes: list[tuple[int, int, int, int]], gap: int) -> list[tuple[int, int, int, int]]:
+    """Union boxes that overlap or lie within `gap` px of each other, until stable."""
+    out = [list(b) for b in boxes]
+    changed = True
+    while changed:
+        changed = False
+        i = 0
+        while i < len(out):
+            j = i + 1
+            while j < len(out):
+                a, b = out[i], out[j]
+                if a[0] - gap <= b[0] + b[2] and b[0] - gap <= a[0] + a[2] and a[1] - gap <= b[1] + b[3] and b[1] - gap <= a[1] + a[3]:
+                    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+                    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+                    out[i] = [x0, y0, x1 - x0, y1 - y0]
+                    out.pop(j)
+                    changed = True
+                else:
+                    j += 1
+            i += 1
+    return [tuple(b) for b in out]  # type: ignore[misc]
+
+
+def _significant(regions: list[ChangeRegion], width: int) -> bool:
+    """Some region is larger than compression noise (a few pixels at text edges)."""
+    return any(max(r.box.width, r.box.height) >= 0.02 * width for r in regions)
+
+
+def merge_static_runs(scan: Scan) -> list[StableRun]:
+    """Join consecutive runs whose pages are equal and with no click between them."""
+    if not scan.runs:
+        return []
+    kept = [scan.runs[0]]
+    for run in scan.runs[1:]:
+        prev = kept[-1]
+        between = scan.samples[prev.last + 1: run.first + 1]
+        if not _significant(state_diff(scan, prev, run), scan.info.width) and not _click_sample(between):
+            prev.last, prev.end, prev.frame_no, prev.image, prev.small, prev.pointer = run.last, run.end, run.frame_no, run.image, run.small, run.pointer
+        else:
+            kept.append(run)
+    return kept
+
+
+def _dist(a: PointerHit | None, b: PointerHit | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    return float(np.hypot(a.x - b.x, a.y - b.y))
+
+
+def _click_sample(between: list[Sample]) -> Sample | None:
+    """The first sample with a change around a still pointer (a click indicator)."""
+    for prev, s in zip(between, between[1:]):
+        if s.ring is not None and s.pointer is not None:
+            return s
+    for prev, s in zip(between, between[1:]):
+        if s.near_pointer and _dist(prev.pointer, s.pointer) <= POINTER_MOVE_PX:
+            return s
+    return None
+
+
+def _bursts(between: list[Sample]) -> list[list[Sample]]:
+    """Groups of consecutive changed samples."""
+    out: list[list[Sample]] = []
+    cur: list[Sample] = []
+    for s in between:
+        if s.changes:
+            cur.append(s)
+        elif cur:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: int) -> list[tuple[int, int, int, int]] | None:
+    """Boxes of a text line that grew rightwards in small steps over at least three samples.
+
+    Looked for inside each changed region of text-line height; None when none grew so.
+    """
+    for r in regions:
+        rb = r.box
+        if rb.height > 0.1 * height:
+            continue
+        rights: list[int] = []
+        lefts: list[int] = []
+        boxes: list[tuple[int, int, int, int]] = []
+        for s in between:
+            inside = [b for b in s.changes if b not in s.near and b[3] <= rb.height + 4 and b[2] <= 2 * rb.height
+                      and rb.contains(b[0] + b[2] / 2, b[1] + b[3] / 2, margin=4)]  # character-sized changes
+            if inside:
+                rights.append(max(b[0] + b[2] for b in inside))
+                lefts.append(min(b[0] for b in inside))
+                boxes.extend(inside)
+        steps = [r2 - r1 for r1, r2 in zip(rights, rights[1:])]
+        growing = [d for d in steps if 0 < d <= 4 * rb.height]
+        # new characters appear to the right: both edges move right (an expanding ring widens both ways)
+        forward = [l2 >= l1 for l1, l2 in zip(lefts, lefts[1:])]
+        if len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps) and sum(forward) >= 0.6 * len(forward):
+            return boxes
+    return None
+
+
+def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion]) -> tuple[float, float] | None:
+    """Content translation (dx, dy in full-res px; positive dy = content moved up) or None."""
+    if not regions:
+        return None
+    union = merge_boxes([r.box.as_tuple() for r in regions], 10_000)[0]
+    s = scan.scale
+    x, y, w, h = (int(v * s) for v in union)
+    if w < 24 or h < 24 or union[2] * union[3] < 0.02 * scan.info.width * scan.info.height:
+        return None
+    pa = cv2.cvtColor(a.small[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    pb = cv2.cvtColor(b.small[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    win = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(pa, pb, win)
+    if response < 0.15 or (abs(dx) < 2 and abs(dy) < 2):
+        dx, dy = 0.0, float(_row_shift(pa, pb))
+        if abs(dy) < 2:
+            return None
+    ix, iy = int(round(dx)), int(round(dy))
+    M = np.float32([[1, 0, ix], [0, 1, iy]])
+    shifted = cv2.warpAffine(pa, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    m = np.zeros((h, w), bool)
+    m[max(0, iy):h + min(0, iy), max(0, ix):w + min(0, ix)] = True
+    before_err = float(np.mean(np.abs(pa - pb)[m] > DIFF_THRESHOLD))
+    after_err = float(np.mean(np.abs(shifted - pb)[m] > DIFF_THRESHOLD))
+    if after_err > 0.4 * before_err:
+        return None
+    return (-dx / s, -dy / s)
+
+
+def _row_shift(pa: np.ndarray, pb: np.ndarray) -> int:
+    """Vertical shift of pb against pa from row profiles of horizontal edge energy."""
+    sa = np.abs(np.diff(pa, axis=1)).mean(axis=1)
+    sb = np.abs(np.diff(pb, axis=1)).mean(axis=1)
+    h = len(sa)
+    best, best_err = 0, float("inf")
+    for dy in range(-int(h * 0.8), int(h * 0.8) + 1):
+        a = sa[max(0, -dy): h - max(0, dy)]
+        b = sb[max(0, dy): h - max(0, -dy)]
+        if len(a) < max(8, h // 5):
+            continue
+        err = float(np.mean(np.abs(a - b))) + (0.5 if dy == 0 else 0.0) * 0
+        if err < best_err:
+            best, best_err = dy, err
+    return best
+
+
+def _moved_before(scan: Scan, run: StableRun, window: float = 2.0) -> bool:
+    """Whether the pointer moved during the last `window` seconds of a stable run."""
+    end = scan.samples[run.last]
+    for s in scan.samples[run.first: run.last + 1]:
+        if end.time - s.time <= window and s.pointer is not None and _dist(s.pointer, end.pointer) > POINTER_MOVE_PX:
+            return True
+    return False
+
+
+def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int]]) -> str | None:
+    """OCR of the typed line before and after; the text added."""
+    x, y, w, h = merge_boxes(boxes, 10_000)[0]
+    H, W = b.image.shape[:2]
+    x0, y0 = max(0, x - h // 3), max(0, y - h // 3)
+    x1, y1 = min(W, x + w + h // 2), min(H, y + h + h // 3)
+    crops = []
+    for run in (a, b):
+        crop = run.image[y0:y1, x0:x1].copy()
+        if run.pointer is not None:
+            px, py, pw, ph = run.pointer.box
+            fill = [int(v) for v in np.median(crop.reshape(-1, 3), axis=0)]
+            cv2.rectangle(crop, (px - x0 - 1, py - y0 - 1), (px - x0 + pw + 1, py - y0 + ph + 1), fill, -1)
+        crops.append(crop)
+    before, after = (read_text(c).strip(" |") for c in crops)  # '|': a field border or caret
+    if not after:
+        return None
+    if before and after.startswith(before):
+        return after[len(before):].strip() or after
+    return after
+
+
+@dataclass
+class TypingJob:
+    """What OCR needs to read the text typed in event `index`."""
+
+    index: int
+    before: StableRun
+    after: StableRun
+    boxes: list[tuple[int, int, int, int]]
+
+    def run(self) -> str | None:
+        return _typed_text(self.before, self.after, self.boxes)
+
+
+def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True, jobs: list[TypingJob] | None = None) -> list[PerceivedEvent]:
+    """One event per pair of consecutive stable runs (keyframe indices = run indices).
+
+    With `ocr` the typed text is read now; else typing events are appended to `jobs`.
+    """
+    events: list[PerceivedEvent] = []
+    W, H = scan.info.width, scan.info.height
+    for k, (a, b) in enumerate(zip(runs, runs[1:])):
+        between = scan.samples[a.last + 1: b.first + 1]
+        regions = state_diff(scan, a, b)
+        click = _click_sample(between)
+        kind: EventKind = "unknown"
+        conf = 0.4
+        arrived = scan.samples[b.first].pointer
+        pointer = (arrived.x, arrived.y) if arrived is not None else None
+        typed: str | None = None
+        key: str | None = None
+        dxdy = _scroll(scan, a, b, regions)
+        typing = _typing_boxes(between, regions, H)
+        if click is not None and click.ring is not None and typing is None:  # a click indicator beats a translation
+            kind, conf = "click", 0.9
+            if click.pointer is not None:
+                pointer = (click.pointer.x, click.pointer.y)
+        elif dxdy is not None:
+            kind, conf = "scroll", 0.8
+        elif typing is not None:
+            kind, conf = "typing", 0.7
+            if ocr:
+                typed = _typed_text(a, b, typing)
+            elif jobs is not None:
+                jobs.append(TypingJob(k, a, b, typing))
+            if click is not None and click.pointer is not None:
+                pointer = (click.pointer.x, click.pointer.y)
+        elif click is not None:
+            kind, conf = "click", 0.9 if click.ring is not None else 0.7
+            if click.pointer is not None:
+                pointer = (click.pointer.x, click.pointer.y)
+        elif _moved_before(scan, a) and regions:
+            kind, conf = "click", 0.5
+            if a.pointer is not None:
+                pointer = (a.pointer.x, a.pointer.y)
+        elif regions and _dist(a.pointer, arrived) <= POINTER_MOVE_PX:
+            kind, conf, key = "key", 0.5, "Enter"
+        events.append(PerceivedEvent(
+            index=k, start=round(a.end, 3), end=round(b.start, 3), kind=kind, regions=regions,
+            pointer=(round(pointer[0], 1), round(pointer[1], 1)) if pointer else None,
+            click=kind == "click" or (kind == "typing" and click is not None), typed_text=typed, key=key,
+            scroll_dx=round(dxdy[0], 1) if dxdy else 0.0, scroll_dy=round(dxdy[1], 1) if dxdy else 0.0,
+            before_keyframe=k, after_keyframe=k + 1, confidence=conf,
+        ))
+    return events

@@ -1,0 +1,294 @@
+"""One decoding pass over a video: per sampled frame, the page change (pointer masked),
+the pointer position and click indicators, and the stable runs of frames.
+
+Frames are sampled at about `sample_fps`; change detection works on a downscaled gray
+copy, pointer matching on small full-resolution windows. Only the last frame of each
+stable run is kept at full resolution (the keyframe candidates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .pointer import PointerHit, PointerTracker, is_ring
+from .types import PerceptionError, VideoInfo
+
+DIFF_THRESHOLD = 22  # gray levels: above H.264 noise, below any visible UI change
+WORK_WIDTH = 640  # width of the downscaled copy used for change detection
+MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
+STRONG_DIFF = 56  # a small blob counts only if some pixel changed this much (codec noise is weaker)
+
+
+@dataclass
+class Sample:
+    """What happened between the previous sampled frame and this one."""
+
+    index: int
+    frame_no: int
+    time: float
+    changes: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes
+    changed_pixels: int = 0
+    pointer: PointerHit | None = None
+    pointer_seen: bool = False  # pointer found in this frame (else held from before)
+    ring: tuple[float, float] | None = None  # hollow click-indicator centre, full-res
+    near_pointer: bool = False  # some change lies right around the pointer hotspot
+    near: list[tuple[int, int, int, int]] = field(default_factory=list)  # those changes
+
+    @property
+    def still(self) -> bool:
+        return not self.changes
+
+
+@dataclass
+class StableRun:
+    """Consecutive sampled frames with the same page (pointer aside)."""
+
+    first: int  # sample indices
+    last: int
+    start: float
+    end: float
+    frame_no: int  # frame kept (the run's last)
+    image: np.ndarray  # BGR, full resolution
+    small: np.ndarray  # BGR, downscaled
+    pointer: PointerHit | None
+
+
+@dataclass
+class Scan:
+    """The result of one pass."""
+
+    info: VideoInfo
+    scale: float  # downscaled / full-res
+    samples: list[Sample]
+    runs: list[StableRun]
+
+
+def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
+    """Open a video with OpenCV, or raise PerceptionError."""
+    if not path.is_file():
+        raise PerceptionError(f"video not found: {path}")
+    if path.stat().st_size == 0:
+        raise PerceptionError(f"video is empty: {path}")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise PerceptionError(f"cannot decode video: {path}")
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    if not 0 < fps < 1000:
+        fps = 30.0
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+    h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+    return cap, fps, n, w, h
+
+
+def change_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where two BGR images differ by more than DIFF_THRESHOLD in any channel."""
+    d = cv2.threshold(cv2.absdiff(a, b), DIFF_THRESHOLD, 1, cv2.THRESH_BINARY)[1]
+    if d.ndim == 3:
+        d = cv2.transform(d, _CHANNEL_SUM)
+    return (d > 0).view(np.uint8)
+
+
+_CHANNEL_SUM = np.ones((1, 3), np.float32)
+
+
+def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """Blobs of `mask` where images a and b differ strongly somewhere (not codec noise)."""
+    out = []
+    for x, y, w, h, raw in _blobs(mask):
+        d = cv2.absdiff(a[y:y + h, x:x + w], b[y:y + h, x:x + w])
+        if int(d.max()) >= STRONG_DIFF or raw >= 40:
+            out.append((x, y, w, h, raw))
+    return out
+
+
+def _blobs(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """Connected blobs of a binary mask (after a small dilation): x, y, w, h, raw pixels."""
+    bx, by, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
+        return []
+    H, W = mask.shape
+    ox, oy = max(0, bx - 2), max(0, by - 2)
+    crop = mask[oy:min(H, by + bh + 2), ox:min(W, bx + bw + 2)]
+    grown = cv2.dilate(crop, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        raw = int(np.count_nonzero(crop[y:y + h, x:x + w] & (labels[y:y + h, x:x + w] == i)))
+        x, y = x + ox, y + oy
+        if raw < MIN_BLOB_PIXELS:
+            continue
+        if w <= 4 and h >= 2 * w:  # a blinking text caret
+            continue
+        out.append((x, y, w, h, raw))
+    return out
+
+
+def _paint_pointer(mask: np.ndarray, hit: PointerHit | None, scale: float) -> None:
+    """Set the pointer silhouette (dilated) in a downscaled mask, in place."""
+    if hit is None:
+        return
+    x, y, w, h = hit.box
+    sx0, sy0 = int(np.floor(x * scale)) - 1, int(np.floor(y * scale)) - 1
+    sw, sh = max(1, int(np.ceil(w * scale)) + 2), max(1, int(np.ceil(h * scale)) + 2)
+    sil = cv2.resize(hit.mask, (sw, sh), interpolation=cv2.INTER_NEAREST)
+    sil = cv2.dilate(sil, np.ones((3, 3), np.uint8))
+    H, W = mask.shape
+    x0, y0, x1, y1 = max(0, sx0), max(0, sy0), min(W, sx0 + sw), min(H, sy0 + sh)
+    if x0 < x1 and y0 < y1:
+        mask[y0:y1, x0:x1] |= sil[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+
+
+def hit_box(hit: PointerHit) -> tuple[int, int, int, int]:
+    return hit.box
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _to_full(b: tuple[int, int, int, int, int], scale: float, W: int, H: int) -> tuple[int, int, int, int]:
+    x, y, w, h = (int(round(v / scale)) for v in b[:4])
+    return (max(0, x), max(0, y), min(W, w), min(H, h))
+
+
+class _Analyzer:
+    """Per-sample analysis state."""
+
+    def __init__(self, width: int, height: int, scale: float) -> None:
+        self.W, self.H, self.scale = width, height, scale
+        self.tracker = PointerTracker()
+        self.pointer: PointerHit | None = None
+        self.pointer_max = max(48, int(0.07 * max(width, height)))
+        self.ring_max = max(80, int(0.1 * max(width, height)))
+        self.first_seen: PointerHit | None = None  # the pointer where it rested before moving first
+
+    def analyse(self, sample: Sample, gray: np.ndarray, prev_gray: np.ndarray, small: np.ndarray, prev_small: np.ndarray) -> None:
+        diff = change_mask(small, prev_small)
+        prev_pointer = self.pointer
+        if not diff.any():
+            sample.pointer = self.pointer
+            return
+        blobs = _blobs(diff)
+        seen = False
+        departed: list[PointerHit] = []
+        for b in blobs:
+            fx, fy, fw, fh = _to_full(b, self.scale, self.W, self.H)
+            if max(fw, fh) > self.pointer_max:
+                continue
+            hit = self.tracker.find(gray, (fx, fy, fw, fh))
+            if hit is not None and (not seen or hit.score > self.pointer.score):  # type: ignore[union-attr]
+                self.pointer, seen = hit, True
+            if prev_pointer is None or (hit is None and not _overlaps(hit_box(prev_pointer), (fx, fy, fw, fh))):
+                gone = self.tracker.find(prev_gray, (fx, fy, fw, fh))
+                if gone is not None:
+                    departed.append(gone)
+        if departed and self.first_seen is None and prev_pointer is None:
+            self.first_seen = departed[0]
+        sample.pointer, sample.pointer_seen = self.pointer, seen
+        pmask = np.zeros_like(diff)
+        for hit in (prev_pointer, self.pointer, *departed):
+            _paint_pointer(pmask, hit, self.scale)
+        page = diff & (1 - pmask)
+        for b in strong_blobs(page, small, prev_small):
+            box = _to_full(b, self.scale, self.W, self.H)
+            if self._around_pointer(box):
+                sample.near_pointer = True
+                sample.near.append(box)
+                if self._ring(box, gray, prev_gray):
+                    sample.ring = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+            sample.changes.append(box)
+            sample.changed_pixels += b[4]
+
+    def _around_pointer(self, box: tuple[int, int, int, int]) -> bool:
+        """The box fits in a square of side `ring_max` centred on the pointer hotspot."""
+        if self.pointer is None:
+            return False
+        x, y, w, h = box
+        r = self.ring_max / 2
+        px, py = self.pointer.x, self.pointer.y
+        return x >= px - r and y >= py - r and x + w <= px + r and y + h <= py + r
+
+    def _ring(self, box: tuple[int, int, int, int], gray: np.ndarray, prev_gray: np.ndarray) -> bool:
+        """A hollow round blob around the pointer: a click indicator."""
+        x, y, w, h = box
+        if self.pointer is None or max(w, h) < 10:
+            return False
+        m = (cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > DIFF_THRESHOLD).astype(np.uint8)
+        px0, py0, pw, ph = self.pointer.box
+        ix0, iy0, ix1, iy1 = max(x, px0), max(y, py0), min(x + w, px0 + pw), min(y + h, py0 + ph)
+        if ix0 < ix1 and iy0 < iy1:  # the pointer drawn over the ring is not part of it
+            sil = self.pointer.mask[iy0 - py0:iy1 - py0, ix0 - px0:ix1 - px0]
+            m[iy0 - y:iy1 - y, ix0 - x:ix1 - x][sil > 0] = 0
+        return is_ring(m)
+
+
+def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4) -> Scan:
+    """Decode `path` once and return samples and stable runs."""
+    cap, fps, n, W, H = open_video(path)
+    step = max(1, int(round(fps / sample_fps)))
+    scale = min(1.0, WORK_WIDTH / max(1, W))
+    sw, sh = max(1, int(round(W * scale))), max(1, int(round(H * scale)))
+    analyzer = _Analyzer(W, H, scale)
+    samples: list[Sample] = []
+    runs: list[StableRun] = []
+    prev_gray = prev_small = None
+    run: StableRun | None = None
+    frame_no = -1
+    try:
+        while True:
+            if not cap.grab():
+                break
+            frame_no += 1
+            if frame_no % step:
+                continue
+            ok, frame = cap.retrieve()
+            if not ok or frame is None:
+                break
+            if frame.shape[1] != W or frame.shape[0] != H:
+                H, W = frame.shape[:2]
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+            s = Sample(index=len(samples), frame_no=frame_no, time=frame_no / fps)
+            if prev_gray is not None:
+                analyzer.analyse(s, gray, prev_gray, small, prev_small)
+            samples.append(s)
+            if prev_gray is None or s.still:
+                if run is None:
+                    run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
+                else:
+                    run.last, run.end, run.frame_no, run.image, run.small, run.pointer = s.index, s.time, frame_no, frame, small, s.pointer
+            else:
+                if run is not None:
+                    runs.append(run)
+                run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
+            prev_gray, prev_small = gray, small
+    finally:
+        cap.release()
+    if not samples:
+        raise PerceptionError(f"no frames could be decoded from {path}")
+    if run is not None:
+        runs.append(run)
+    if analyzer.first_seen is not None:  # the pointer rested there before it was first seen moving
+        for s in samples:
+            if s.pointer is not None:
+                break
+            s.pointer = analyzer.first_seen
+        for r in runs:
+            if r.pointer is None and r.first < len(samples) and samples[r.last].pointer is analyzer.first_seen:
+                r.pointer = analyzer.first_seen
+    runs = _stable_only(runs, min_stable, len(samples) - 1)
+    duration = (frame_no + 1) / fps
+    info = VideoInfo(path=str(path), width=W, height=H, fps=fps, frame_count=frame_no + 1, duration=duration, sample_fps=fps / step)
+    return Scan(info=info, scale=scale, samples=samples, runs=runs)
+
+
+def _stable_only(runs: list[StableRun], min_stable: float, last_index: int) -> list[StableRun]:
+    """Runs lasting at least `min_stable` seconds, plus the first and the last frame."""
+    kept = [r for r in runs if r.end - r.start >= min_stable or r.first == 0 or r.last == last_index]
+    return kept
