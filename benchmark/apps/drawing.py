@@ -12,6 +12,7 @@ import math
 import random
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 APPS_DIR = Path(__file__).parent
@@ -54,7 +55,8 @@ def photo(size: tuple[int, int], seed: int, palette: list[RGB]) -> Image.Image:
         r = rng.randint(max(2, w // 30), max(3, w // 10))
         cx, cy = rng.randint(0, w), rng.randint(0, h // 2)
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=palette[rng.randrange(len(palette))])
-    noise = Image.effect_noise(size, 18).convert("RGB")
+    grain = np.random.default_rng(seed).normal(128, 18, (h, w)).clip(0, 255).astype(np.uint8)
+    noise = Image.fromarray(grain, "L").convert("RGB")
     return Image.blend(img, noise, 0.08)
 
 
