@@ -1,0 +1,489 @@
+"""The judge orchestrator: replay a trajectory on a candidate page and score it.
+
+    async with Judge(JudgeConfig()) as judge:
+        result = await judge.judge_task(task, page_dir, out_dir)   # demo + probes
+        # or: await judge.judge(page_dir, trajectory, resolution, assets_dir, out_dir, task_id)
+
+A `Judge` owns one relaunchable browser (`tools.sandbox.BrowserHandle`), an OCR pool with
+an on-disk cache and, when a model is configured, the LLM gateway; all are reused across
+pages. Each page is served and opened in a fresh sandboxed context.
+
+One replay pass serves both semantics: it continues after failures (per-step pass rate),
+and the official numbers use only the prefix before the first failed step (screenshots
+taken after a failure never enter the official visual scores). Candidate screenshots are
+OCR'd in the pool while the replay goes on; reference checkpoints are OCR'd through the
+same cache, so once per task (and never again for identical images).
+
+Status: `infra_error` when the judge itself could not run (browser, server, missing page
+files), `model_error` when a model call failed or answered garbage (the step is reported
+undecided, never counted as pass or fail), else `ok`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+from pydantic import BaseModel, Field
+
+from ...tools.ocr import OcrCache, OcrPool, OcrResult
+from ..ground_truth import GroundTruth
+from ..task import Action, Point, Resolution, Task
+from .assertions import AssertionContext, Asserter, LLMAsserter, OfflineAsserter
+from .scoring import VisualState, compute_scores, make_protocol, prefix_success
+from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
+from .visual import VisualScorer
+
+log = structlog.get_logger()
+
+
+def default_cache_dir() -> Path:
+    """`$IWR_CACHE_DIR` (default `~/.cache/iwr`) / ocr."""
+    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr") / "ocr"
+
+
+class JudgeConfig(BaseModel):
+    """How to judge: which grounder/asserter, visual scores, model settings, limits."""
+
+    grounder: Literal["dom", "llm"] = "dom"
+    asserter: Literal["offline", "llm"] = "offline"
+    judge_model: str | None = None  # LiteLLM "provider/model"; needed by llm parts and mllm
+    api_base: str | None = None
+    api_key: str | None = None
+    visual: bool = True
+    mllm: bool = False  # the MLLM rubric (needs judge_model)
+    dino_weights: Path | None = None
+    continue_after_failure: bool = True
+    action_timeout: float = 30.0
+    load_timeout: float = 20.0
+    ocr_cache_dir: Path = Field(default_factory=default_cache_dir)
+    ocr_workers: int = 1
+    probes: bool = True
+
+    @property
+    def uses_model(self) -> bool:
+        return self.grounder == "llm" or self.asserter == "llm" or self.mllm
+
+
+class Judge:
+    """Async context manager owning the browser, OCR pool and gateway; judges many pages."""
+
+    def __init__(self, config: JudgeConfig | None = None, *, gateway: Any | None = None) -> None:
+        self.config = config or JudgeConfig()
+        self._gateway = gateway
+        self.handle: Any = None
+        self.pool: OcrPool | None = None
+        self.grounder: Any = None
+        self.asserter: Asserter = OfflineAsserter()
+        self.visual = VisualScorer()
+        self.chromium_version = ""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> "Judge":
+        from ...tools.sandbox import BrowserHandle
+        from . import grounding
+
+        cfg = self.config
+        if cfg.uses_model and self._gateway is None:
+            self._gateway = make_gateway(cfg)
+        self.pool = OcrPool(OcrCache(cfg.ocr_cache_dir), workers=cfg.ocr_workers)
+        self.pool.warm_up()
+        self.grounder = grounding.LLMGrounder(self._gateway) if cfg.grounder == "llm" else grounding.DomGrounder()
+        self.asserter = LLMAsserter(self._gateway) if cfg.asserter == "llm" else OfflineAsserter()
+        self.visual = VisualScorer(gateway=self._gateway if cfg.mllm else None, dino_weights=cfg.dino_weights)
+        self.handle = BrowserHandle()
+        await self.handle.start()
+        self.chromium_version = str(self.handle.browser.version)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            await self.handle.close()
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close)
+
+    @property
+    def protocol(self) -> Protocol:
+        cfg = self.config
+        return make_protocol(
+            grounder=cfg.grounder,
+            asserter=cfg.asserter,
+            visual=self.visual.methods if cfg.visual else [],
+            judge_model=cfg.judge_model if cfg.uses_model else None,
+            grounder_uses_model=cfg.grounder == "llm",
+            asserter_uses_model=cfg.asserter == "llm",
+            visual_uses_model=cfg.visual and cfg.mllm,
+            extra_versions={"chromium": self.chromium_version},
+        )
+
+    # -- OCR helpers -----------------------------------------------------------------------
+    def _ocr(self, path: Path | None) -> Future[OcrResult] | None:
+        if path is None or not Path(path).is_file():
+            return None
+        assert self.pool is not None
+        return self.pool.submit(path)
+
+    @staticmethod
+    async def _text(job: Future[OcrResult] | None) -> str:
+        if job is None:
+            return ""
+        return (await asyncio.wrap_future(job)).text
+
+    # -- judging ---------------------------------------------------------------------------
+    async def judge(
+        self,
+        page_dir: Path,
+        trajectory: Trajectory,
+        resolution: Resolution,
+        assets_dir: Path | None,
+        out_dir: Path,
+        task_id: str,
+        *,
+        save: bool = True,
+    ) -> JudgeResult:
+        """Replay `trajectory` on `page_dir/index.html`, score it, write `out_dir/eval.json`."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        try:
+            result = await self._judge(Path(page_dir), trajectory, resolution, assets_dir, out_dir, task_id)
+        except Exception as e:  # noqa: BLE001 - anything escaping here is the judge's own trouble
+            log.error("judge.infra_error", task_id=task_id, error=repr(e))
+            result = empty_result(task_id, trajectory, self.protocol, Status.INFRA_ERROR, f"{type(e).__name__}: {e}")
+        result.timings["total"] = time.perf_counter() - start
+        if save:
+            result.save(out_dir / "eval.json")
+        return result
+
+    async def _judge(self, page_dir: Path, trajectory: Trajectory, resolution: Resolution,
+                     assets_dir: Path | None, out_dir: Path, task_id: str) -> JudgeResult:
+        from ...tools.sandbox import Sandbox
+        from .replay import replay_page
+
+        if not (page_dir / "index.html").is_file():
+            return empty_result(task_id, trajectory, self.protocol, Status.INFRA_ERROR, f"page not found: {page_dir / 'index.html'}")
+        cfg = self.config
+        # With visuals on, every screenshot and checkpoint is OCR'd eagerly (overlapped with the
+        # replay); without, only what the assertions need, on demand.
+        eager = cfg.visual
+        refs = OcrJobs(self._ocr)
+        needed = {k for i, a in enumerate(trajectory.actions, start=1) if a.logical_assertion for k in (i - 1, i)}
+        for k, path in enumerate(trajectory.checkpoints):
+            refs.add(k, path, eager=eager or k in needed)
+        shots = OcrJobs(self._ocr)
+
+        def on_screenshot(step: int, path: Path) -> None:
+            shots.add(step, path, eager=eager)
+
+        t0 = time.perf_counter()
+        async with Sandbox(self.handle, load_timeout=cfg.load_timeout) as sb:
+            site = sb.site(page_dir, assets_dir if assets_dir and Path(assets_dir).is_dir() else None)
+            trace = await replay_page(
+                self.handle, site, trajectory, resolution, out_dir, self.grounder,
+                continue_after_failure=cfg.continue_after_failure, action_timeout=cfg.action_timeout,
+                on_screenshot=on_screenshot, load_timeout=cfg.load_timeout,
+            )
+        replay_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        verdicts = await self._verdicts(trajectory, trace, shots, refs, out_dir)
+        assert_seconds = time.perf_counter() - t1
+
+        passed = [v.passed for v in verdicts]
+        success = prefix_success(passed)
+        t2 = time.perf_counter()
+        states: list[VisualState] = []
+        state0: VisualScores | None = None
+        if cfg.visual:
+            state0 = await self._visual(trace.state0_screenshot, trajectory.checkpoint(0), shots.get(0), refs.get(0))
+            states.append(VisualState(step=0, scores=state0, reached=state0 is not None))
+            for v in verdicts:
+                if not trajectory.actions[v.index - 1].visual_evaluation_flag:
+                    continue
+                reached = v.index <= success and v.performed
+                shot = Path(out_dir / v.screenshot) if v.screenshot else None
+                if reached:
+                    v.visual = await self._visual(shot, trajectory.checkpoint(v.index), shots.get(v.index), refs.get(v.index))
+                states.append(VisualState(step=v.index, scores=v.visual, reached=reached and v.visual is not None))
+        visual_seconds = time.perf_counter() - t2
+
+        total = len(trajectory.actions)
+        official = passed[:success] + ([False] if success < total else [])
+        scores = compute_scores(official, total, states, continued_passed=passed if cfg.continue_after_failure else None)
+        status, error = self._status(trace, verdicts, state0)
+        assert self.pool is not None
+        return JudgeResult(
+            task_id=task_id,
+            trajectory=trajectory.name,
+            status=status,
+            error=error,
+            protocol=self.protocol,
+            state0=state0,
+            state0_screenshot=_rel(trace.state0_screenshot, out_dir),
+            steps=verdicts,
+            success_steps=success,
+            total_steps=total,
+            scores=scores,
+            blocked_requests=len(trace.blocked_urls),
+            blocked_urls=list(trace.blocked_urls)[:100],
+            timings={
+                **{f"replay_{k}": v for k, v in trace.timings.items()},
+                "replay": replay_seconds,
+                "assertions": assert_seconds,
+                "visual": visual_seconds,
+                **_step_timing_sums(trace.steps),
+            },
+        )
+
+    async def _verdicts(self, trajectory: Trajectory, trace: Any, shots: "OcrJobs", refs: "OcrJobs",
+                        out_dir: Path) -> list[StepVerdict]:
+        verdicts: list[StepVerdict] = []
+        prev_shot: Path | None = trace.state0_screenshot
+        prev_index = 0
+        for st in trace.steps:
+            action = trajectory.actions[st.index - 1]
+            verdict = StepVerdict(
+                index=st.index, action=action, grounding=st.grounding, performed=st.performed,
+                error=st.error, screenshot=_rel(st.screenshot, out_dir),
+                checkpoint=str(trajectory.checkpoint(st.index)) if trajectory.checkpoint(st.index) else None,
+                timings=dict(st.timings),
+            )
+            if st.performed and action.logical_assertion:
+                ctx = AssertionContext(
+                    assertion=action.logical_assertion,
+                    step=st.index,
+                    description=action.description,
+                    candidate_before=prev_shot,
+                    candidate_after=st.screenshot,
+                    candidate_text_before=st.text_before,
+                    candidate_text_after=st.text_after,
+                    candidate_changed_fraction=st.changed_fraction,
+                    reference_before=trajectory.checkpoint(st.index - 1),
+                    reference_after=trajectory.checkpoint(st.index),
+                    reference_text_before=await self._text(refs.get(st.index - 1)),
+                    reference_text_after=await self._text(refs.get(st.index)),
+                )
+                t = time.perf_counter()
+                if self.config.visual or not isinstance(self.asserter, OfflineAsserter):
+                    ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
+                    ctx.candidate_ocr_after = await self._text(shots.get(st.index))
+                verdict.assertion = await self.asserter.check(ctx)
+                if verdict.assertion.passed is False and not ctx.candidate_ocr_after and ctx.candidate_text_after.strip():
+                    # the offline rule may accept OCR evidence: read the screenshots only now
+                    ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
+                    ctx.candidate_ocr_after = await self._text(shots.get(st.index))
+                    verdict.assertion = await self.asserter.check(ctx)
+                verdict.timings["assert"] = time.perf_counter() - t
+            verdict.passed = st.performed and not (verdict.assertion is not None and verdict.assertion.passed is False)
+            if st.performed and st.screenshot is not None:
+                prev_shot, prev_index = st.screenshot, st.index
+            verdicts.append(verdict)
+        # steps the replay never reached (it stopped) are failed verdicts
+        for i in range(len(verdicts) + 1, len(trajectory.actions) + 1):
+            verdicts.append(StepVerdict(index=i, action=trajectory.actions[i - 1], error="not reached"))
+        return verdicts
+
+    async def _visual(self, shot: Path | None, checkpoint: Path | None, shot_job: Future[OcrResult] | None,
+                      ref_job: Future[OcrResult] | None) -> VisualScores | None:
+        if shot is None or checkpoint is None or not Path(shot).is_file() or not Path(checkpoint).is_file():
+            return None
+        cand_text, ref_text = await self._text(shot_job), await self._text(ref_job)
+        t = time.perf_counter()
+        scores = await asyncio.to_thread(self.visual.offline_scores, Path(shot), Path(checkpoint), cand_text, ref_text)
+        scores.detail["image_metrics_seconds"] = time.perf_counter() - t
+        if self.visual.gateway is not None:
+            scores.mllm, detail = await self.visual.mllm_score(Path(shot), Path(checkpoint))
+            scores.detail.update(detail)
+        return scores
+
+    @staticmethod
+    def _status(trace: Any, verdicts: Sequence[StepVerdict], state0: VisualScores | None) -> tuple[Status, str | None]:
+        model_errors = [f"step {v.index}: {v.assertion.error}" for v in verdicts
+                        if v.assertion is not None and v.assertion.method == "llm" and v.assertion.error]
+        model_errors += [f"step {v.index}: {v.error}" for v in verdicts if (v.error or "").startswith("model error")]
+        visual_errors = [str(s.detail.get("mllm_error")) for s in ([state0] + [v.visual for v in verdicts])
+                         if s is not None and s.detail.get("mllm_error")]
+        model_errors += [f"visual: {e}" for e in visual_errors]
+        if model_errors:
+            return Status.MODEL_ERROR, "; ".join(model_errors[:5])
+        return Status.OK, trace.error
+
+    # -- tasks and probes ------------------------------------------------------------------
+    async def judge_task(self, task: Task, page_dir: Path, out_dir: Path) -> JudgeResult:
+        """Judge the demo trajectory of `task` and every probe of its ground truth."""
+        out_dir = Path(out_dir)
+        truth = load_truth(task)
+        demo = demo_trajectory(task, truth)
+        result = await self.judge(page_dir, demo, task.resolution, task.paths.assets, out_dir, task.key, save=False)
+        if self.config.probes and truth is not None and truth.probes and result.status != Status.INFRA_ERROR:
+            for probe in truth.probes:
+                traj = probe_trajectory(task, probe)
+                sub = await self.judge(page_dir, traj, task.resolution, task.paths.assets,
+                                       out_dir / "probes" / safe_name(probe.name), task.key, save=False)
+                result.probes.append(sub)
+            done = [p.scores.ifs for p in result.probes if p.status != Status.INFRA_ERROR]
+            result.probe_ifs = sum(done) / len(done) if done else None
+        result.save(out_dir / "eval.json")
+        return result
+
+
+class OcrJobs:
+    """OCR jobs by step: submitted at once (`eager`) or on first `get`."""
+
+    def __init__(self, submit: Any) -> None:
+        self._submit = submit
+        self._paths: dict[int, Path | None] = {}
+        self._jobs: dict[int, Future[OcrResult] | None] = {}
+
+    def add(self, step: int, path: Path | None, *, eager: bool) -> None:
+        self._paths[step] = path
+        if eager:
+            self._jobs[step] = self._submit(path)
+
+    def get(self, step: int) -> Future[OcrResult] | None:
+        if step not in self._jobs and step in self._paths:
+            self._jobs[step] = self._submit(self._paths[step])
+        return self._jobs.get(step)
+
+
+def safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "probe"
+
+
+def load_truth(task: Task) -> GroundTruth | None:
+    """The task's ground_truth.json, or None when the task has none (official data)."""
+    path = task.paths.ground_truth
+    return GroundTruth.load(path) if path.is_file() else None
+
+
+def _pointer_hints(actions: Sequence[Action], steps: Sequence[Any]) -> list[Point | None]:
+    by_index = {s.index: s for s in steps}
+    hints: list[Point | None] = []
+    for i in range(1, len(actions) + 1):
+        s = by_index.get(i)
+        hint = None
+        if s is not None:
+            hint = s.pointer or (s.target_box.center if s.target_box is not None else None)
+        hints.append(hint)
+    return hints
+
+
+def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
+    """The task's action sequence with checkpoints step_0..step_N and pointer hints."""
+    p = task.paths
+    n = len(task.actions)
+    return Trajectory(
+        name="demo",
+        actions=list(task.actions),
+        checkpoints=[p.checkpoint(k) if p.checkpoint(k).is_file() else None for k in range(n + 1)],
+        pointer_hints=_pointer_hints(task.actions, truth.steps) if truth is not None else [],
+    )
+
+
+def probe_trajectory(task: Task, probe: Any) -> Trajectory:
+    """A held-out probe with its checkpoints `checkpoints/probes/<name>/step_k.png`."""
+    folder = task.paths.checkpoints / "probes" / probe.name
+    n = len(probe.actions)
+    cps = [folder / f"step_{k}.png" for k in range(n + 1)]
+    return Trajectory(
+        name=f"probe:{probe.name}",
+        actions=list(probe.actions),
+        checkpoints=[c if c.is_file() else None for c in cps],
+        pointer_hints=_pointer_hints(probe.actions, probe.steps),
+    )
+
+
+def empty_result(task_id: str, trajectory: Trajectory, protocol: Protocol, status: Status, error: str) -> JudgeResult:
+    """A result for a judgement that could not run: every step failed, scores 0."""
+    total = len(trajectory.actions)
+    steps = [StepVerdict(index=i + 1, action=a, error=error) for i, a in enumerate(trajectory.actions)]
+    return JudgeResult(
+        task_id=task_id, trajectory=trajectory.name, status=status, error=error, protocol=protocol,
+        steps=steps, success_steps=0, total_steps=total,
+        scores=Scores(ifs=0.0 if total else 1.0, final=0.0, step_pass_rate=0.0, vfs_all=0.0),
+    )
+
+
+def make_gateway(cfg: JudgeConfig) -> Any:
+    """The LLM gateway for the judge's model calls (retries from the gateway, cache on disk)."""
+    from ...tools.llm.gateway import LLMGateway
+    from ...tools.llm.types import LLMSettings
+
+    if not cfg.judge_model:
+        raise ValueError("a judge model is needed for --grounder llm, --asserter llm or the MLLM rubric")
+    settings = LLMSettings(model=cfg.judge_model, api_base=cfg.api_base, api_key=cfg.api_key, max_tokens=2048)
+    return LLMGateway(settings, cache_path=cfg.ocr_cache_dir.parent / "judge_llm_cache.sqlite")
+
+
+def _rel(path: Path | None, base: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _step_timing_sums(steps: Sequence[Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for st in steps:
+        for k, v in st.timings.items():
+            out[f"steps_{k}"] = out.get(f"steps_{k}", 0.0) + float(v)
+    return out
+
+
+__all__ = [
+    "AssertionVerdict", "Judge", "JudgeConfig", "demo_trajectory", "probe_trajectory", "load_truth",
+]
+
+
+SUMMARY_METRICS = ("ifs", "vfs", "final", "lfs", "hfs", "step_pass_rate", "vfs_all", "probe_ifs", "generalization_gap")
+
+
+def summary_row(result: JudgeResult) -> dict[str, Any]:
+    """One summary.json row: official scores, extended ones, probes, status and timings."""
+    s = result.scores
+    gap = s.ifs - result.probe_ifs if result.probe_ifs is not None else None
+    return {
+        "task_id": result.task_id,
+        "ifs": s.ifs, "vfs": s.vfs, "final": s.final, "lfs": s.lfs, "hfs": s.hfs,
+        "success_steps": result.success_steps, "total_steps": result.total_steps,
+        "status": result.status.value, "error": result.error,
+        "step_pass_rate": s.step_pass_rate, "vfs_all": s.vfs_all,
+        "probe_ifs": result.probe_ifs, "generalization_gap": gap,
+        "probes": len(result.probes),
+        "blocked_requests": result.blocked_requests,
+        "seconds": result.timings.get("total"),
+    }
+
+
+def missing_row(task_id: str, total_steps: int, reason: str) -> dict[str, Any]:
+    """A summary row for a task whose page does not exist: status `missing`, scores 0 as the
+    official scripts count a page that was never generated."""
+    row: dict[str, Any] = {m: None for m in SUMMARY_METRICS}
+    row.update(task_id=task_id, ifs=0.0, vfs=None, final=0.0, success_steps=0, total_steps=total_steps,
+               status="missing", error=reason, probes=0, blocked_requests=0, seconds=None)
+    return row
+
+
+def build_summary(rows: Sequence[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
+    """summary.json content: rows, macro averages and the protocol.
+
+    Macro averages are over every task except infra errors (the judge's own failures,
+    listed in `macro.infra_errors`); a missing page counts as 0.
+    """
+    from .scoring import macro_average
+
+    scored = [r for r in rows if r["status"] != Status.INFRA_ERROR.value]
+    macro: dict[str, Any] = dict(macro_average(scored, SUMMARY_METRICS))
+    macro["tasks"] = len(rows)
+    macro["scored"] = len(scored)
+    macro["infra_errors"] = [r["task_id"] for r in rows if r["status"] == Status.INFRA_ERROR.value]
+    macro["model_errors"] = [r["task_id"] for r in rows if r["status"] == Status.MODEL_ERROR.value]
+    macro["missing"] = [r["task_id"] for r in rows if r["status"] == "missing"]
+    return {"tasks": list(rows), "macro": macro, "protocol": protocol.model_dump(mode="json")}

@@ -1,0 +1,165 @@
+"""`iwr eval`: judge pages on tasks; writes OUT/<task_id>/eval.json and OUT/summary.json."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..errors import IwrError
+
+REFERENCE = "reference"
+
+
+def official_model_dir(model: str) -> str:
+    """The official scripts' folder name for a model: lower-cased, separators as '_'."""
+    return re.sub(r"[^a-z0-9.]+", "_", model.lower()).strip("_")
+
+
+def page_dir_for(pages: str, task_id: str, model: str | None) -> Path:
+    """Where the page of a task lives: the bundled reference app, PAGES/<id>/ or PAGES/<id>/<model>/."""
+    if pages == REFERENCE:
+        from ..benchmark.bundled import reference_page_dir
+
+        return Path(reference_page_dir(task_id))
+    base = Path(pages) / task_id
+    if model is None:
+        return base
+    for name in (model, official_model_dir(model), model.split("/")[-1], official_model_dir(model.split("/")[-1])):
+        if (base / name / "index.html").is_file():
+            return base / name
+    return base / official_model_dir(model)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_cmd(
+        tasks: str = typer.Option(..., "--tasks", help="A data.jsonl (or its folder) or 'bundled'."),
+        pages: str = typer.Option(..., "--pages", help="PAGES folder (PAGES/<task_id>/index.html) or 'reference' (the bundled apps)."),
+        out: Path = typer.Option(..., "--out", help="Output folder."),
+        task_ids: list[str] = typer.Option([], "--task", help="Only these task ids (repeatable)."),
+        grounder: str = typer.Option("dom", "--grounder", help="dom (offline) or llm."),
+        asserter: str = typer.Option("offline", "--asserter", help="offline or llm."),
+        judge_model: str | None = typer.Option(None, "--judge-model", help="LiteLLM model for llm grounding/assertions and the MLLM rubric."),
+        api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint for the judge model."),
+        model: str | None = typer.Option(None, "--model", help="Official layout: PAGES/<id>/<model>/index.html."),
+        mllm: bool | None = typer.Option(None, "--mllm/--no-mllm", help="MLLM visual rubric (default: on when --judge-model is given)."),
+        visual: bool = typer.Option(True, "--visual/--no-visual", help="Visual scores (OCR, image similarity)."),
+        probes: bool = typer.Option(True, "--probes/--no-probes", help="Also replay the held-out probes."),
+        dino_weights: Path | None = typer.Option(None, "--dino-weights", help="Local DINOv2 weights folder (optional)."),
+        jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Pages judged in parallel (one browser each)."),
+    ) -> None:
+        """Judge candidate pages by replaying each task's actions (offline protocol by default)."""
+        try:
+            _run(tasks, pages, out, task_ids, grounder, asserter, judge_model, api_base, model, mllm, visual,
+                 probes, dino_weights, jobs)
+        except IwrError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, asserter: str,
+         judge_model: str | None, api_base: str | None, model: str | None, mllm: bool | None, visual: bool,
+         probes: bool, dino_weights: Path | None, jobs: int) -> None:
+    import asyncio
+    import json
+
+    from ..benchmark.dataset import load_tasks, resolve_tasks_path
+    from ..benchmark.judge.judge import JudgeConfig
+
+    if grounder not in ("dom", "llm"):
+        raise IwrError(f"--grounder must be dom or llm, got {grounder!r}")
+    if asserter not in ("offline", "llm"):
+        raise IwrError(f"--asserter must be offline or llm, got {asserter!r}")
+    use_mllm = bool(judge_model) if mllm is None else mllm
+    if (grounder == "llm" or asserter == "llm" or use_mllm) and not judge_model:
+        raise IwrError("--judge-model is required for --grounder llm, --asserter llm or --mllm")
+    if pages != REFERENCE and not Path(pages).is_dir():
+        raise IwrError(f"--pages {pages}: no such folder (or use 'reference')")
+    if dino_weights is not None and not dino_weights.exists():
+        raise IwrError(f"--dino-weights {dino_weights}: not found")
+    all_tasks = load_tasks(resolve_tasks_path(tasks))
+    if task_ids:
+        known = {t.key for t in all_tasks}
+        unknown = [t for t in task_ids if t not in known]
+        if unknown:
+            raise IwrError(f"unknown task id(s): {', '.join(unknown)}")
+        all_tasks = [t for t in all_tasks if t.key in set(task_ids)]
+    if not all_tasks:
+        raise IwrError("no tasks to judge")
+    config = JudgeConfig(grounder=grounder, asserter=asserter, judge_model=judge_model, api_base=api_base,  # type: ignore[arg-type]
+                         mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    _print_table(summary, out)
+
+
+async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int) -> dict[str, Any]:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..benchmark.judge.judge import Judge, build_summary, missing_row, summary_row
+
+    rows: dict[str, dict[str, Any]] = {}
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for t in tasks:
+        queue.put_nowait(t)
+    protocol = None
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=False) as progress:
+        bar = progress.add_task("", total=len(tasks))
+
+        async def worker() -> None:
+            nonlocal protocol
+            async with Judge(config) as judge:
+                protocol = judge.protocol
+                while not queue.empty():
+                    task = queue.get_nowait()
+                    progress.update(bar, description=f"task {task.key}")
+                    try:
+                        page_dir = page_dir_for(pages, task.key, model)
+                    except Exception as e:  # noqa: BLE001 - unknown reference app etc.
+                        rows[task.key] = missing_row(task.key, len(task.actions), f"no page: {e}")
+                        progress.advance(bar)
+                        continue
+                    if not (page_dir / "index.html").is_file():
+                        rows[task.key] = missing_row(task.key, len(task.actions), f"page not found: {page_dir / 'index.html'}")
+                    else:
+                        result = await judge.judge_task(task, page_dir, out / task.key)
+                        rows[task.key] = summary_row(result)
+                    progress.advance(bar)
+
+        await asyncio.gather(*(worker() for _ in range(min(jobs, len(tasks)))))
+    assert protocol is not None
+    return build_summary([rows[t.key] for t in tasks], protocol)
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{100 * v:.1f}"
+
+
+def _print_table(summary: dict[str, Any], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    proto = summary["protocol"]
+    table = Table(title=f"iwr eval ({proto['name']} protocol: grounder {proto['grounder']}, asserter {proto['asserter']}, visual {'+'.join(proto['visual']) or 'off'})")
+    for col in ("task", "IFS", "VFS", "Final", "steps", "probe IFS", "gap", "status"):
+        table.add_column(col, justify="left" if col in ("task", "status") else "right")
+    for r in summary["tasks"]:
+        status = r["status"] if r["status"] == "ok" else f"{r['status']}: {(r.get('error') or '')[:60]}"
+        table.add_row(str(r["task_id"]), _fmt(r["ifs"]), _fmt(r["vfs"]), _fmt(r["final"]),
+                      f"{r['success_steps']}/{r['total_steps']}", _fmt(r.get("probe_ifs")),
+                      _fmt(r.get("generalization_gap")), status)
+    m = summary["macro"]
+    table.add_section()
+    table.add_row("macro", _fmt(m.get("ifs")), _fmt(m.get("vfs")), _fmt(m.get("final")), "",
+                  _fmt(m.get("probe_ifs")), _fmt(m.get("generalization_gap")), f"{m['scored']}/{m['tasks']} scored")
+    Console().print(table)
+    Console().print(f"wrote {out / 'summary.json'}")

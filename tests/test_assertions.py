@@ -1,0 +1,130 @@
+"""Assertion checking: the offline rule on texts/screenshots, and the LLM path via the fake server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from iwr.benchmark.judge.assertions import (
+    AssertionContext, LLMAsserter, OfflineAsserter, named_tokens, parse_yes_no,
+)
+from iwr.tools.llm.fake_server import FakeOpenAIServer
+from iwr.tools.llm.gateway import LLMGateway
+from iwr.tools.llm.types import LLMSettings
+
+REF_BEFORE = "Trail Shop Cart (0) Trail Runner $45.00 Add to cart Water Bottle $12.00 Add to cart"
+REF_AFTER = "Trail Shop Cart (1) Trail Runner $45.00 Add to cart Water Bottle $12.00 Add to cart Subtotal $45.00"
+
+
+def _ctx(cand_before: str, cand_after: str, assertion: str = "The cart badge shows 1 and the subtotal reads $45.00", **kw) -> AssertionContext:
+    return AssertionContext(assertion=assertion, step=1, reference_text_before=REF_BEFORE, reference_text_after=REF_AFTER,
+                            candidate_text_before=cand_before, candidate_text_after=cand_after, **kw)
+
+
+def _check(ctx: AssertionContext):
+    return asyncio.run(OfflineAsserter().check(ctx))
+
+
+def test_named_tokens() -> None:
+    toks = {(t.text, t.kind) for t in named_tokens("The badge shows 'Added!' and the total reads $1,045.50")}
+    assert ("added!", "quoted") in toks
+    assert ("1,045.50", "number") in toks
+    assert ("badge", "word") in toks and ("total", "word") in toks
+    assert not any(t == "the" for t, _ in toks)
+
+
+def test_offline_passes_when_the_candidate_changes_like_the_reference() -> None:
+    v = _check(_ctx("Shop Cart 0 Trail Runner $45.00 Water Bottle $12.00", "Shop Cart 1 Trail Runner $45.00 Water Bottle $12.00 Subtotal: $45.00"))
+    assert v.passed is True, v.evidence
+    assert v.method == "offline"
+    assert {c["token"] for c in v.evidence["tokens"]} >= {"1", "45.00"}
+
+
+def test_offline_fails_on_a_wrong_number() -> None:
+    v = _check(_ctx("Shop Cart 0 Trail Runner $45.00", "Shop Cart 1 Trail Runner $45.00 Subtotal: $40.00"))
+    assert v.passed is False
+    assert "45.00" in v.evidence["reason"]
+
+
+def test_offline_fails_when_nothing_appears() -> None:
+    # '1' was already on the page before and did not appear anew
+    v = _check(_ctx("Item 1 $45.00", "Item 1 $45.00"))
+    assert v.passed is False
+
+
+def test_pixels_only_text_does_not_count_without_dom_text() -> None:
+    # a page that is a picture of the recording: OCR shows the right text, the DOM has none
+    ctx = _ctx("", "", candidate_ocr_before=REF_BEFORE, candidate_ocr_after=REF_AFTER)
+    assert _check(ctx).passed is False
+    # when the DOM holds most of the visible text (prices drawn in a canvas), OCR evidence is accepted
+    ctx = _ctx("Trail Shop Cart (0) Trail Runner Add to cart Water Bottle Add to cart",
+               "Trail Shop Cart (1) Trail Runner Add to cart Water Bottle Add to cart Subtotal",
+               candidate_ocr_before=REF_BEFORE, candidate_ocr_after=REF_AFTER)
+    v = _check(ctx)
+    assert v.passed is True and any(c["source"] == "ocr" for c in v.evidence["tokens"])
+
+
+def test_undecidable_offline_is_none() -> None:
+    v = _check(_ctx("a", "b", assertion="A confirmation dialog closes"))
+    assert v.passed is None
+
+
+def _img(path: Path, box: bool) -> Path:
+    im = Image.new("RGB", (320, 180), "white")
+    if box:
+        ImageDraw.Draw(im).rectangle([100, 60, 200, 120], fill="red")
+    im.save(path)
+    return path
+
+
+def test_offline_fails_when_reference_changed_but_candidate_did_not(tmp_path: Path) -> None:
+    before, after = _img(tmp_path / "b.png", False), _img(tmp_path / "a.png", True)
+    ctx = AssertionContext(assertion="A confirmation dialog opens", step=2, reference_before=before, reference_after=after,
+                           candidate_changed_fraction=0.0)
+    assert _check(ctx).passed is False
+    ctx.candidate_changed_fraction = 0.05
+    assert _check(ctx).passed is None
+
+
+def test_parse_yes_no() -> None:
+    assert parse_yes_no('{"answer": "Yes", "reasoning": "ok"}')[0] is True
+    assert parse_yes_no('```json\n{"answer": "no", "reasoning": "badge shows 0"}\n```')[:2] == (False, "badge shows 0")
+    assert parse_yes_no("Sure! The answer is yes.")[0] is None
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> tuple[Path, Path]:
+    return _img(tmp_path / "before.png", False), _img(tmp_path / "after.png", True)
+
+
+def _llm_check(server: FakeOpenAIServer, shots: tuple[Path, Path]):
+    settings = LLMSettings(model=server.model, api_base=server.api_base, api_key="x", cache=False, max_retries=0)
+    asserter = LLMAsserter(LLMGateway(settings))
+    ctx = AssertionContext(assertion="A red box appears", step=1, candidate_before=shots[0], candidate_after=shots[1])
+    return asyncio.run(asserter.check(ctx))
+
+
+def test_llm_asserter_yes_no_and_reasoning_stored(shots: tuple[Path, Path]) -> None:
+    with FakeOpenAIServer({"assert": ['{"answer": "No", "reasoning": "no box"}']}) as srv:
+        v = _llm_check(srv, shots)
+        assert srv.purposes == ["assert"]
+        body = srv.requests[0]
+        images = [p for m in body["messages"] for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url"]
+        assert len(images) == 2
+    assert v.passed is False and v.method == "llm" and v.evidence["reasoning"] == "no box" and v.error is None
+
+
+def test_llm_asserter_malformed_answer_is_undecided(shots: tuple[Path, Path]) -> None:
+    with FakeOpenAIServer({"assert": ["I think it probably worked"]}) as srv:
+        v = _llm_check(srv, shots)
+    assert v.passed is None and "unparseable" in (v.error or "")
+    assert v.evidence["answer"] == "I think it probably worked"
+
+
+def test_llm_asserter_api_error_is_undecided(shots: tuple[Path, Path]) -> None:
+    with FakeOpenAIServer({"assert": [{"fault": "bad_request"}]}) as srv:
+        v = _llm_check(srv, shots)
+    assert v.passed is None and "model error" in (v.error or "")

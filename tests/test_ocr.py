@@ -1,0 +1,75 @@
+"""Real rapidocr on rendered text; the content-hash cache and the pool never OCR twice."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from iwr.tools.image_metrics import text_similarity
+from iwr.tools.ocr import OcrCache, OcrPool, ocr_text
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _text_image(path: Path, lines: list[str]) -> Path:
+    im = Image.new("RGB", (560, 40 + 44 * len(lines)), "white")
+    d = ImageDraw.Draw(im)
+    font = ImageFont.truetype(FONT, 22) if Path(FONT).exists() else ImageFont.load_default()
+    for i, line in enumerate(lines):
+        d.text((20, 20 + 44 * i), line, fill="black", font=font)
+    im.save(path)
+    return path
+
+
+LINES = ["Order summary", "Subtotal $45.00", "Add to cart"]
+
+
+def test_ocr_reads_rendered_text_and_caches_by_content(tmp_path: Path) -> None:
+    img = _text_image(tmp_path / "a.png", LINES)
+    cache = OcrCache(tmp_path / "cache")
+    first = ocr_text(img, cache)
+    assert not first.cached
+    assert text_similarity(first.text, " ".join(LINES)) >= 0.9
+    assert len(first.lines) == 3
+    x, y, w, h = first.lines[1].box
+    assert 10 <= x <= 40 and 50 <= y <= 80 and w > 100
+    # same bytes under another name: served from the cache, no OCR
+    copy = tmp_path / "copy.png"
+    shutil.copy(img, copy)
+    t = time.perf_counter()
+    again = ocr_text(copy, OcrCache(tmp_path / "cache"))
+    assert again.cached and again.text == first.text
+    assert time.perf_counter() - t < 0.2
+
+
+def test_blank_image_gives_empty_text(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 100), "white").save(blank)
+    assert ocr_text(blank).text == ""
+
+
+def test_pool_dedupes_identical_images(tmp_path: Path) -> None:
+    a = _text_image(tmp_path / "a.png", ["Cart (2)"])
+    b = tmp_path / "b.png"
+    shutil.copy(a, b)
+    c = _text_image(tmp_path / "c.png", ["Checkout"])
+    with OcrPool(OcrCache(tmp_path / "cache"), workers=2) as pool:
+        jobs = [pool.submit(p) for p in (a, b, c, a)]
+        texts = [j.result(timeout=60).text for j in jobs]
+        assert pool.computed == 2
+    assert texts[0] == texts[1] == texts[3]
+    assert "checkout" in texts[2].lower()
+    # a new pool on the same cache computes nothing
+    with OcrPool(OcrCache(tmp_path / "cache")) as pool:
+        assert pool.submit(c).result(timeout=60).cached
+        assert pool.computed == 0
+
+
+@pytest.mark.parametrize("missing", ["nope.png"])
+def test_missing_file_raises(tmp_path: Path, missing: str) -> None:
+    with pytest.raises(FileNotFoundError):
+        ocr_text(tmp_path / missing)

@@ -1,0 +1,176 @@
+"""Image and text similarity for the judge's visual scores; no downloaded weights needed.
+
+`structural_similarity(a, b)` in [0, 1] combines two terms:
+- SSIM (Gaussian window 11, sigma 1.5) of both images as grayscale, resized to the
+  reference's aspect at 512 px wide (fine layout and text-block structure), clipped to
+  [0, 1], weight 0.7;
+- colour-histogram intersection (HSV, 16x4x4 bins, normalised), weight 0.3: catches
+  palette changes that SSIM on grayscale misses.
+`text_similarity(a, b)` = 1 - Levenshtein(a, b) / max(len) on lower-cased text (paper).
+`changed_regions(a, b)` = boxes where two same-size images differ.
+`DinoScorer(weights)` is an opt-in DINOv2 CLS cosine similarity; it needs torch and
+transformers and a local weights folder given by the user (nothing is downloaded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SSIM_WIDTH = 512
+SSIM_WEIGHT = 0.7
+HIST_WEIGHT = 0.3
+DIFF_THRESHOLD = 16  # per-channel grey-level difference that counts as a change
+
+
+def load_image(path: Path | str) -> np.ndarray:
+    """Read an image as BGR uint8 (alpha dropped); raises FileNotFoundError."""
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(f"cannot read image {path}")
+    return img
+
+
+def _as_image(img: np.ndarray | Path | str) -> np.ndarray:
+    return img if isinstance(img, np.ndarray) else load_image(img)
+
+
+def text_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / longer length, lower-cased; two empty texts give 1."""
+    from rapidfuzz.distance import Levenshtein
+
+    a, b = (a or "").lower(), (b or "").lower()
+    longest = max(len(a), len(b))
+    if longest == 0:
+        return 1.0
+    return 1.0 - Levenshtein.distance(a, b) / longest
+
+
+def _ssim(a: np.ndarray, b: np.ndarray) -> float:
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a * mu_a
+    var_b = blur(b * b) - mu_b * mu_b
+    cov = blur(a * b) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2)
+    return float(np.mean(num / den))
+
+
+def _histogram(img: np.ndarray) -> np.ndarray:
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1, 2], None, [16, 4, 4], [0, 180, 0, 256, 0, 256]).ravel()
+    total = hist.sum()
+    return hist / total if total > 0 else hist
+
+
+def _common_size(reference: np.ndarray, width: int = SSIM_WIDTH) -> tuple[int, int]:
+    h, w = reference.shape[:2]
+    width = min(width, w)
+    return width, max(1, round(h * width / w))
+
+
+def structural_similarity(candidate: np.ndarray | Path | str, reference: np.ndarray | Path | str) -> float:
+    """0.7 SSIM(grayscale, 512 px wide) + 0.3 HSV histogram intersection, in [0, 1]."""
+    cand, ref = _as_image(candidate), _as_image(reference)
+    size = _common_size(ref)
+    cand_s = cv2.resize(cand, size, interpolation=cv2.INTER_AREA)
+    ref_s = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+    ssim = _ssim(cv2.cvtColor(cand_s, cv2.COLOR_BGR2GRAY), cv2.cvtColor(ref_s, cv2.COLOR_BGR2GRAY))
+    hist = float(np.minimum(_histogram(cand_s), _histogram(ref_s)).sum())
+    score = SSIM_WEIGHT * max(0.0, min(1.0, ssim)) + HIST_WEIGHT * max(0.0, min(1.0, hist))
+    return float(max(0.0, min(1.0, score)))
+
+
+def _diff_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.shape != b.shape:
+        b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    diff = cv2.absdiff(a, b).max(axis=2)
+    return (diff > DIFF_THRESHOLD).astype(np.uint8)
+
+
+def changed_fraction(a: np.ndarray | Path | str, b: np.ndarray | Path | str) -> float:
+    """Fraction of pixels that differ between two images (b resized to a when needed)."""
+    mask = _diff_mask(_as_image(a), _as_image(b))
+    return float(mask.mean()) if mask.size else 0.0
+
+
+@dataclass(frozen=True)
+class Region:
+    """A changed region in the first image's pixel coordinates."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+
+def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_area: int = 16, merge_px: int = 8) -> list[Region]:
+    """Boxes where `a` and `b` differ (nearby changes merged by a dilation of `merge_px`)."""
+    mask = _diff_mask(_as_image(a), _as_image(b))
+    if merge_px > 0:
+        mask = cv2.dilate(mask, np.ones((merge_px, merge_px), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    regions = [
+        Region(int(x), int(y), int(w), int(h))
+        for x, y, w, h, area in stats[1:count]
+        if area >= min_area
+    ]
+    return sorted(regions, key=lambda r: -r.area)
+
+
+def change_overlap(reference_before: np.ndarray | Path | str, reference_after: np.ndarray | Path | str,
+                   candidate_before: np.ndarray | Path | str, candidate_after: np.ndarray | Path | str) -> float | None:
+    """Share of the reference's changed area (coarse 32x18 grid) where the candidate changed too.
+
+    None when the reference did not change. Images are compared on a coarse grid so that
+    small layout offsets between implementations still overlap.
+    """
+    grid = (32, 18)
+    ref = _diff_mask(_as_image(reference_before), _as_image(reference_after)).astype(np.float32)
+    cand = _diff_mask(_as_image(candidate_before), _as_image(candidate_after)).astype(np.float32)
+    ref_g = cv2.resize(ref, grid, interpolation=cv2.INTER_AREA) > 0.002
+    cand_g = cv2.resize(cand, grid, interpolation=cv2.INTER_AREA) > 0.002
+    if not ref_g.any():
+        return None
+    return float((ref_g & cand_g).sum() / ref_g.sum())
+
+
+class DinoScorer:
+    """DINOv2 CLS-embedding cosine similarity, clipped to [0, 1]; opt-in with local weights."""
+
+    def __init__(self, weights: Path) -> None:
+        weights = Path(weights)
+        if not weights.exists():
+            raise FileNotFoundError(f"DINOv2 weights not found at {weights}")
+        try:
+            import torch  # type: ignore[import-not-found]
+            from transformers import AutoImageProcessor, AutoModel  # type: ignore[import-not-found]
+        except ImportError as e:  # pragma: no cover - depends on optional packages
+            raise RuntimeError("the DINO score needs torch and transformers installed (pip install torch transformers)") from e
+        self._torch = torch
+        self._processor = AutoImageProcessor.from_pretrained(str(weights), local_files_only=True)
+        self._model = AutoModel.from_pretrained(str(weights), local_files_only=True).eval()
+
+    def _embed(self, path: Path | str) -> object:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            inputs = self._processor(images=im.convert("RGB"), return_tensors="pt")
+        with self._torch.no_grad():
+            return self._model(**inputs).last_hidden_state[:, 0]
+
+    def similarity(self, candidate: Path | str, reference: Path | str) -> float:
+        a, b = self._embed(candidate), self._embed(reference)
+        cos = float(self._torch.nn.functional.cosine_similarity(a, b).item())
+        return max(0.0, min(1.0, cos))
