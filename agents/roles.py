@@ -1,0 +1,266 @@
+"""LLM-backed roles: the analyst (test plan), the coder (draft and repair), the critic.
+
+Every call goes through the gateway with a purpose tag; prompts come from `iwr.prompts`.
+Pages reference assets as `assets/<name>`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iwr.benchmark.task import Action, ActionParameters, Point, TaskInputs
+from iwr.graphs import (
+    AssetSighting,
+    CodeResult,
+    EventSummary,
+    PerceptionSummary,
+    PlanResult,
+    RepairStyle,
+    SelfTestVerdict,
+    Usage,
+)
+from iwr.prompts import render
+from iwr.tools.llm import ImagePart, LLMGateway, LLMResponse, Message, ModelError, TextPart, apply_edits, extract_json, require_code
+
+from .frames import PAPER_FPS, PAPER_MAX_FRAMES, save_frames
+
+MAX_KEYFRAMES = 24
+MAX_REPAIR_KEYFRAMES = 6
+NONE_TEXT = "(none)"
+
+
+# ---------------------------------------------------------------- prompt pieces
+
+
+def usage_of(response: LLMResponse) -> Usage:
+    """Graph usage of one response (a cache hit costs nothing now)."""
+    if response.cached:
+        return Usage(calls=1, cached_calls=1, cost_usd=0.0)
+    u = response.usage
+    return Usage(calls=1, prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens, cost_usd=u.cost_usd)
+
+
+def keyframe_lines(perception: PerceptionSummary | None, limit: int = MAX_KEYFRAMES) -> tuple[str, list[Path]]:
+    """Text listing the keyframes shown, and their image paths."""
+    if perception is None or not perception.keyframes:
+        return NONE_TEXT, []
+    frames = perception.keyframes[:limit]
+    lines = [f"- image {i + 1}: keyframe {k.index} at {k.time:.1f} s" for i, k in enumerate(frames)]
+    return "\n".join(lines), [k.path for k in frames]
+
+
+def frame_lines(frames: list[Path]) -> str:
+    """Text listing sampled frames by their time (from the file name `frame_<n>_<t>s.png`)."""
+    return "\n".join(f"- image {i + 1}: at {p.stem.rsplit('_', 1)[-1]}" for i, p in enumerate(frames)) or NONE_TEXT
+
+
+def event_line(e: EventSummary) -> str:
+    where = f" at ({e.point.x:.0f}, {e.point.y:.0f})" if e.point else ""
+    extra = ""
+    if e.typed_text:
+        extra += f", typed {e.typed_text!r}"
+    if e.key:
+        extra += f", key {e.key}"
+    if e.kind == "scroll":
+        extra += f", scrolled {e.scroll_dy:+.0f} px"
+    if e.regions:
+        r = e.regions[0]
+        extra += f", changed region ({r.x:.0f}, {r.y:.0f}, {r.width:.0f}x{r.height:.0f})"
+    frames = f" keyframe {e.before_keyframe} -> {e.after_keyframe}" if e.after_keyframe is not None else ""
+    return f"{e.index + 1}. {e.start:.1f}-{e.end:.1f} s: {e.kind}{' (click)' if e.click and e.kind != 'click' else ''}{where}{extra};{frames}"
+
+
+def events_text(perception: PerceptionSummary | None) -> str:
+    if perception is None or not perception.events:
+        return NONE_TEXT
+    return "\n".join(event_line(e) for e in perception.events)
+
+
+def asset_map_text(sightings: list[AssetSighting], unseen: list[str]) -> str:
+    lines = [
+        f"- {s.asset} shown at ({s.box.x:.0f}, {s.box.y:.0f}) size {s.box.width:.0f}x{s.box.height:.0f} in keyframe {s.keyframe}"
+        for s in sightings
+    ]
+    lines += [f"- {name}: not seen in the recording" for name in unseen]
+    return "\n".join(lines) or NONE_TEXT
+
+
+def assets_text(inputs: TaskInputs) -> str:
+    return "\n".join(f"- {p.name}" for p in inputs.assets) or NONE_TEXT
+
+
+def plan_text(plan: list[Action]) -> str:
+    if not plan:
+        return NONE_TEXT
+    lines = []
+    for i, a in enumerate(plan, 1):
+        line = f"{i}. {a.type.value}: {a.description}"
+        if a.logical_assertion:
+            line += f" -> expect: {a.logical_assertion}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def duration_text(perception: PerceptionSummary | None) -> str:
+    return f"{perception.duration:.1f} s" if perception is not None and perception.duration else "an unknown time"
+
+
+def user_message(text: str, sheets: list[Path], frames: list[Path]) -> list[Message]:
+    parts: list[TextPart | ImagePart] = [TextPart(text=text)]
+    parts += [ImagePart(path=p, kind="contact_sheet") for p in sheets]
+    parts += [ImagePart(path=p, kind="frame") for p in frames]
+    return [Message(role="user", content=parts)]
+
+
+def _num(v: Any) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def plan_step(item: dict[str, Any]) -> tuple[Action, int | None] | None:
+    """One plan item of the analyst's JSON as an Action and its keyframe; None if unusable."""
+    if not isinstance(item, dict) or not item.get("type") or not item.get("description"):
+        return None
+    point = item.get("point")
+    p = None
+    if isinstance(point, (list, tuple)) and len(point) == 2 and all(_num(v) is not None for v in point):
+        p = Point(x=float(point[0]), y=float(point[1]))
+    elif isinstance(point, dict) and _num(point.get("x")) is not None and _num(point.get("y")) is not None:
+        p = Point(x=float(point["x"]), y=float(point["y"]))
+    try:
+        action = Action(
+            type=item["type"],
+            parameters=ActionParameters(
+                description=str(item["description"]),
+                text=item.get("text") if isinstance(item.get("text"), str) else None,
+                key=item.get("key") if isinstance(item.get("key"), str) else None,
+                direction=item.get("direction") if isinstance(item.get("direction"), str) else None,
+            ),
+            logical_assertion=item.get("assertion") if isinstance(item.get("assertion"), str) else None,
+            visual_evaluation_flag=True,
+            point=p,
+        )
+    except ValueError:
+        return None
+    kf = item.get("keyframe")
+    return action, int(kf) if isinstance(kf, (int, float)) else None
+
+
+# ---------------------------------------------------------------- roles
+
+
+class LLMAnalyst:
+    """Turns the recording (keyframes or frames + perception output) into a test plan."""
+
+    def __init__(self, gateway: LLMGateway) -> None:
+        self.gateway = gateway
+
+    async def analyse(
+        self, inputs: TaskInputs, perception: PerceptionSummary | None, asset_map: list[AssetSighting]
+    ) -> PlanResult:
+        listing, frames = keyframe_lines(perception)
+        if not frames:  # no perception: the paper's 1 fps frames
+            frames = save_frames(inputs.video, inputs.video.parent.parent / "frames", fps=PAPER_FPS, max_frames=PAPER_MAX_FRAMES)
+            listing = frame_lines(frames)
+        unseen = perception.unseen_assets if perception is not None else []
+        prompt = render(
+            "analyse",
+            width=inputs.resolution.width,
+            height=inputs.resolution.height,
+            duration=duration_text(perception),
+            keyframes=listing,
+            events=events_text(perception),
+            asset_map=asset_map_text(asset_map, unseen),
+        )
+        response = await self.gateway.complete(user_message(prompt, [], frames), purpose="analyse")
+        data = extract_json(response.text, purpose="analyse")
+        if not isinstance(data, list):
+            raise ModelError("the test plan is not a JSON list", kind="unparseable", purpose="analyse")
+        steps = [s for s in (plan_step(item) for item in data) if s is not None]
+        known = {k.index for k in perception.keyframes} if perception is not None else set()
+        first = perception.keyframes[0].index if perception is not None and perception.keyframes else None
+        return PlanResult(
+            actions=[a for a, _ in steps],
+            keyframes=[k if k in known else None for _, k in steps],
+            initial_keyframe=first,
+            usage=usage_of(response),
+        )
+
+
+class LLMCoder:
+    """Writes the page (draft) and fixes it (repair: edit blocks, or a whole new page)."""
+
+    def __init__(self, gateway: LLMGateway, *, single_shot: bool = False) -> None:
+        self.gateway = gateway
+        self.single_shot = single_shot
+
+    async def draft(
+        self,
+        inputs: TaskInputs,
+        perception: PerceptionSummary | None,
+        asset_map: list[AssetSighting],
+        plan: list[Action],
+        out_dir: Path,
+    ) -> CodeResult:
+        size = {"width": inputs.resolution.width, "height": inputs.resolution.height}
+        if self.single_shot or perception is None:
+            frames = save_frames(inputs.video, out_dir.parent / "frames", fps=PAPER_FPS, max_frames=PAPER_MAX_FRAMES)
+            listing = frame_lines(frames)
+            if self.single_shot:
+                prompt = render("draft_single_shot", frames=listing, assets=assets_text(inputs), **size)
+            else:
+                prompt = render("draft", keyframes=listing, assets=assets_text(inputs), asset_map=NONE_TEXT,
+                                events=NONE_TEXT, plan=plan_text(plan), **size)
+        else:
+            listing, frames = keyframe_lines(perception)
+            prompt = render(
+                "draft",
+                keyframes=listing,
+                assets=assets_text(inputs),
+                asset_map=asset_map_text(asset_map, perception.unseen_assets),
+                events=events_text(perception),
+                plan=plan_text(plan),
+                **size,
+            )
+        response = await self.gateway.complete(user_message(prompt, inputs.contact_sheets, frames), purpose="draft")
+        return CodeResult(html=require_code(response.text, purpose="draft"), usage=usage_of(response))
+
+    async def repair(
+        self,
+        inputs: TaskInputs,
+        html: str,
+        verdict: SelfTestVerdict,
+        perception: PerceptionSummary | None,
+        style: RepairStyle,
+    ) -> CodeResult:
+        failures = "\n".join(
+            f"- step {f.index}: {f.description}"
+            + (f"; expected: {f.assertion}" if f.assertion else "")
+            + (f"; error: {f.error}" if f.error else "")
+            + (f"; evidence: {f.evidence}" if f.evidence else "")
+            + (f"; see keyframe {f.keyframe}" if f.keyframe is not None else "")
+            for f in verdict.failures
+        ) or NONE_TEXT
+        frames: list[Path] = []
+        if perception is not None:
+            wanted = [f.keyframe for f in verdict.failures if f.keyframe is not None][:MAX_REPAIR_KEYFRAMES]
+            frames = [kf.path for kf in (perception.keyframe(i) for i in dict.fromkeys(wanted)) if kf is not None]
+        listing = "\n".join(f"- image {i + 1}: {p.name}" for i, p in enumerate(frames)) or NONE_TEXT
+        template = "repair" if style == "search_replace" else "repair_whole"
+        prompt = render(template, width=inputs.resolution.width, height=inputs.resolution.height,
+                        failures=failures, keyframes=listing, html=html)
+        response = await self.gateway.complete(user_message(prompt, [], frames), purpose="repair")
+        usage = usage_of(response)
+        if style == "whole":
+            return CodeResult(html=require_code(response.text, purpose="repair"), usage=usage)
+        edits = apply_edits(html, response.text)
+        if edits.applied == 0:
+            raise ModelError(
+                f"no edit block applied ({len(edits.failed)} did not match)" if edits.failed else "the answer has no edit blocks",
+                kind="unparseable",
+                purpose="repair",
+            )
+        return CodeResult(html=edits.html, usage=usage, edits_applied=edits.applied, edits_failed=len(edits.failed))

@@ -1,0 +1,336 @@
+"""Graph nodes: small functions of (state, runtime) that return partial state updates.
+
+perceive -> match_assets -> analyse -> draft -> self_test -> repair -> self_test ... -> finish.
+Roles come from `runtime.context`; nodes never import `agents/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+from langgraph.runtime import Runtime
+
+from iwr.benchmark.judge.types import JudgeResult, Trajectory
+from iwr.benchmark.task import Action, ActionParameters, ActionType
+
+from .context import CodeResult, Context, PlanResult
+from .state import EventSummary, FailedStep, PageVersion, PerceptionSummary, ReconstructionState, SelfTestVerdict
+
+log = structlog.get_logger()
+
+PAGE_FILE = "index.html"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def iteration_dir(work_dir: Path, iteration: int) -> Path:
+    """Folder of the page of one iteration: `iter_<k>/`."""
+    return work_dir / f"iter_{iteration}"
+
+
+def write_page(work_dir: Path, iteration: int, result: CodeResult, kind: Literal["draft", "repair"]) -> PageVersion:
+    """Write a coder result as `iter_<k>/index.html` (+ extra files) and describe it."""
+    folder = iteration_dir(work_dir, iteration)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, data in result.files.items():
+        target = (folder / name).resolve()
+        if folder.resolve() not in target.parents:
+            raise ValueError(f"page file outside the page folder: {name}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    path = folder / PAGE_FILE
+    path.write_text(result.html, encoding="utf-8")
+    return PageVersion(
+        iteration=iteration,
+        path=path,
+        kind=kind,
+        usage=result.usage,
+        edits_applied=result.edits_applied,
+        edits_failed=result.edits_failed,
+    )
+
+
+def assets_dir_of(state: ReconstructionState) -> Path | None:
+    """The folder holding the agent's copies of the task assets."""
+    parents = {p.parent for p in state.inputs.assets}
+    if len(parents) == 1:
+        return parents.pop()
+    candidate = state.inputs.video.parent / "assets"
+    return candidate if candidate.is_dir() else None
+
+
+def event_to_action(event: EventSummary) -> Action:
+    """Turn a perceived event into a plan step acting at the event's location."""
+    at = f" at ({event.point.x:.0f}, {event.point.y:.0f})" if event.point else ""
+    if event.kind == "typing":
+        text = event.typed_text or ""
+        params = ActionParameters(description=f"Type '{text}' into the field{at}", text=text)
+        kind = ActionType.TYPE
+    elif event.kind == "key":
+        key = event.key or "Enter"
+        params = ActionParameters(description=f"Press {key}", key=key)
+        kind = ActionType.PRESS
+    elif event.kind == "scroll":
+        direction = "up" if event.scroll_dy < 0 else "down"
+        params = ActionParameters(description=f"Scroll {direction}{at}", direction=direction)
+        kind = ActionType.SCROLL
+    else:
+        params = ActionParameters(description=f"Click the element{at}")
+        kind = ActionType.CLICK
+    return Action(type=kind, parameters=params, point=event.point, visual_evaluation_flag=True)
+
+
+def plan_from_perception(perception: PerceptionSummary | None) -> PlanResult:
+    """A model-free plan: one action per perceived event, checked against the next keyframe."""
+    if perception is None:
+        return PlanResult(actions=[])
+    actions = [event_to_action(e) for e in perception.events]
+    first = perception.keyframes[0].index if perception.keyframes else None
+    return PlanResult(actions=actions, keyframes=[e.after_keyframe for e in perception.events], initial_keyframe=first)
+
+
+def self_test_trajectory(state: ReconstructionState) -> Trajectory:
+    """The agent's plan as a trajectory, with keyframes as checkpoints and plan points as hints."""
+    perception = state.perception
+
+    def frame(index: int | None) -> Path | None:
+        kf = perception.keyframe(index) if perception is not None else None
+        return kf.path if kf is not None else None
+
+    keyframes = list(state.plan_keyframes) + [None] * (len(state.plan) - len(state.plan_keyframes))
+    return Trajectory(
+        name="self-test",
+        actions=state.plan,
+        checkpoints=[frame(state.initial_keyframe)] + [frame(k) for k in keyframes[: len(state.plan)]],
+        pointer_hints=[a.point for a in state.plan],
+    )
+
+
+def _evidence(step: Any) -> str:
+    parts: list[str] = []
+    if step.grounding is not None and not step.grounding.found:
+        parts.append("target not found" + (f": {step.grounding.error}" if step.grounding.error else ""))
+    if step.assertion is not None and step.assertion.passed is False:
+        parts.append("assertion failed: " + json.dumps(step.assertion.evidence, default=str)[:400])
+    return "; ".join(parts)
+
+
+def verdict_from_result(
+    result: JudgeResult, iteration: int, pass_score: float, path: Path | None, keyframes: list[int | None] | None = None
+) -> SelfTestVerdict:
+    """Condense a judge result into what the repair step is told."""
+    scores = result.scores
+    keyframes = keyframes or []
+    failures = [
+        FailedStep(
+            index=s.index,
+            description=s.action.description,
+            assertion=s.action.logical_assertion,
+            error=s.error,
+            evidence=_evidence(s),
+            keyframe=keyframes[s.index - 1] if 0 < s.index <= len(keyframes) else None,
+        )
+        for s in result.steps
+        if not s.passed
+    ]
+    total = result.total_steps or len(result.steps)
+    return SelfTestVerdict(
+        iteration=iteration,
+        score=scores.final if scores.final is not None else scores.ifs,
+        ifs=scores.ifs,
+        vfs=scores.vfs,
+        passed=result.status.value == "ok" and total > 0 and scores.ifs >= pass_score,
+        total_steps=total,
+        success_steps=result.success_steps,
+        failures=failures,
+        result_path=path,
+        error=result.error,
+    )
+
+
+def over_budget(state: ReconstructionState, ctx: Context) -> bool:
+    """Whether the token or cost budget is spent."""
+    if ctx.max_tokens is not None and state.usage.tokens >= ctx.max_tokens:
+        return True
+    cost = state.usage.cost_usd
+    return ctx.max_cost_usd is not None and cost is not None and cost >= ctx.max_cost_usd
+
+
+def stop_reason(state: ReconstructionState, ctx: Context) -> str | None:
+    """Why the loop should stop now, or None to keep repairing."""
+    if state.stop_reason:
+        return state.stop_reason
+    if not ctx.loops:
+        return "no_loop"
+    if not state.plan:
+        return "no_plan"
+    last = state.verdicts[-1] if state.verdicts else None
+    if last is not None and last.passed:
+        return "self_test_passed"
+    if state.repairs >= ctx.max_iters:
+        return "max_iters"
+    if over_budget(state, ctx):
+        return "budget"
+    return None
+
+
+async def _record(page: PageVersion, ctx: Context) -> None:
+    if ctx.on_iteration is not None:
+        await ctx.on_iteration(page)
+
+
+# ---------------------------------------------------------------- nodes
+
+
+async def perceive(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Keyframes and events from the video."""
+    ctx = runtime.context
+    assert ctx.perceiver is not None
+    summary = await ctx.perceiver.perceive(state.inputs, ctx.work_dir / "perception")
+    log.info("perceived", keyframes=len(summary.keyframes), events=len(summary.events))
+    return {"perception": summary}
+
+
+async def match_assets(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Where each asset appears in the keyframes."""
+    ctx = runtime.context
+    assert ctx.perceiver is not None and state.perception is not None
+    amap = await ctx.perceiver.match_assets(state.inputs, state.perception, ctx.work_dir / "perception")
+    perception = state.perception.model_copy(update={"sightings": amap.sightings, "unseen_assets": amap.unseen})
+    return {"asset_map": amap.sightings, "perception": perception}
+
+
+async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The agent's own test plan: from the analyst, else from the perceived events."""
+    ctx = runtime.context
+    if ctx.analyst is None:
+        result = plan_from_perception(state.perception)
+        errors = state.errors
+    else:
+        from iwr.tools.llm import ModelError
+
+        try:
+            result = await ctx.analyst.analyse(state.inputs, state.perception, state.asset_map)
+            errors = state.errors
+        except ModelError as e:
+            log.warning("analyse failed; using the perceived events as plan", error=str(e))
+            result = plan_from_perception(state.perception)
+            errors = [*state.errors, f"analyse: {e}"]
+    return {
+        "plan": result.actions,
+        "plan_keyframes": result.keyframes,
+        "initial_keyframe": result.initial_keyframe,
+        "usage": state.usage + result.usage,
+        "errors": errors,
+    }
+
+
+async def draft(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The first page (iteration 0). A model failure here propagates: there is no page."""
+    ctx = runtime.context
+    out = iteration_dir(ctx.work_dir, 0)
+    result = await ctx.coder.draft(state.inputs, state.perception, state.asset_map, state.plan, out)
+    page = write_page(ctx.work_dir, 0, result, "draft")
+    await _record(page, ctx)
+    return {"pages": [page], "usage": state.usage + result.usage, "best_iteration": 0}
+
+
+async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Judge the current page on the agent's own plan (never on the ground truth)."""
+    ctx = runtime.context
+    assert ctx.self_tester is not None
+    page = state.current
+    assert page is not None
+    out = ctx.work_dir / "self_test" / f"iter_{page.iteration}"
+    try:
+        result = await ctx.self_tester.test(
+            page.path.parent, self_test_trajectory(state), state.inputs.resolution, assets_dir_of(state), out
+        )
+    except Exception as e:  # the judge is infrastructure: keep the pages, stop the loop
+        log.error("self-test failed", iteration=page.iteration, error=repr(e))
+        return {"errors": [*state.errors, f"self_test: {e!r}"], "stop_reason": "self_test_error"}
+    out.mkdir(parents=True, exist_ok=True)
+    result_path = out / "self_test.json"
+    result.save(result_path)
+    verdict = verdict_from_result(result, page.iteration, ctx.pass_score, result_path, state.plan_keyframes)
+    pages = [p.model_copy(update={"self_test": verdict.score}) if p.iteration == page.iteration else p for p in state.pages]
+    log.info("self-test", iteration=page.iteration, ifs=verdict.ifs, score=verdict.score)
+    return {"verdicts": [*state.verdicts, verdict], "pages": pages}
+
+
+async def repair(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Targeted edits (or a whole new page) from the last self-test verdict."""
+    from iwr.tools.llm import ModelError
+
+    ctx = runtime.context
+    page = state.current
+    assert page is not None and state.verdicts
+    iteration = page.iteration + 1
+    try:
+        result = await ctx.coder.repair(
+            state.inputs, page.path.read_text(encoding="utf-8"), state.verdicts[-1], state.perception, ctx.repair_style
+        )
+    except ModelError as e:
+        log.warning("repair failed; keeping the best page so far", iteration=iteration, error=str(e))
+        return {"errors": [*state.errors, f"repair {iteration}: {e}"], "stop_reason": "model_error"}
+    new = write_page(ctx.work_dir, iteration, result, "repair")
+    await _record(new, ctx)
+    return {"pages": [*state.pages, new], "usage": state.usage + result.usage}
+
+
+def best_page(state: ReconstructionState) -> PageVersion | None:
+    """The page with the highest self-test score; the earliest one on ties or without scores."""
+    best: PageVersion | None = None
+    for page in state.pages:
+        if best is None or (page.self_test is not None and (best.self_test is None or page.self_test > best.self_test)):
+            best = page
+    return best
+
+
+async def finish(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Keep the best page as `final/`."""
+    ctx = runtime.context
+    best = best_page(state)
+    reason = stop_reason(state, ctx) or "done"
+    if best is None:
+        return {"stop_reason": reason}
+    final_dir = ctx.work_dir / "final"
+    if final_dir.exists():
+        shutil.rmtree(final_dir)
+    shutil.copytree(best.path.parent, final_dir)
+    return {"best_iteration": best.iteration, "final_page": final_dir / PAGE_FILE, "stop_reason": reason}
+
+
+# ---------------------------------------------------------------- routers
+
+
+def route_start(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["perceive", "analyse", "draft"]:
+    ctx = runtime.context
+    if ctx.use_perception and ctx.perceiver is not None:
+        return "perceive"
+    return "analyse" if ctx.loops else "draft"
+
+
+def route_after_assets(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["analyse", "draft"]:
+    ctx = runtime.context
+    return "analyse" if ctx.loops or ctx.analyst is not None else "draft"
+
+
+def route_after_draft(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["self_test", "finish"]:
+    ctx = runtime.context
+    return "self_test" if ctx.loops and state.plan else "finish"
+
+
+def route_after_self_test(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["repair", "finish"]:
+    return "finish" if stop_reason(state, runtime.context) else "repair"
+
+
+def route_after_repair(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["self_test", "finish"]:
+    return "finish" if state.stop_reason else "self_test"

@@ -1,0 +1,133 @@
+"""`iwr run`: reconstruct tasks with agents, judge every iteration, write the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from iwr.run_types import RunSummary, TaskOutcome
+
+
+class RichProgress:
+    """Live per-task status lines and an overall bar."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._overall = self._bar.add_task("tasks", total=total)
+        self._rows: dict[str, int] = {}
+
+    def __enter__(self) -> "RichProgress":
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def planned(self, total: int) -> None:
+        self._bar.update(self._overall, total=total)
+
+    def started(self, key: str, total: int) -> None:
+        self._rows[key] = self._bar.add_task(f"  {key}: starting", total=None)
+
+    def update(self, key: str, note: str) -> None:
+        if key in self._rows:
+            self._bar.update(self._rows[key], description=f"  {key}: {note}")
+
+    def finished(self, key: str, outcome: "TaskOutcome") -> None:
+        row = self._rows.pop(key, None)
+        if row is not None:
+            self._bar.remove_task(row)
+        final = next((r for r in outcome.rows if r.iteration == "final"), None)
+        score = f"final {final.final:.3f}" if final and final.final is not None else outcome.status
+        self._bar.console.print(f"{outcome.task_id} {outcome.agent}: {score}" + (f" ({outcome.error})" if outcome.error else ""))
+        self._bar.advance(self._overall)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def print_summary(summary: "RunSummary") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"run {summary.run_id} ({summary.model})")
+    for col in ("task", "agent", "iteration", "IFS", "VFS", "Final", "probe IFS", "status"):
+        table.add_column(col)
+    for r in summary.rows:
+        table.add_row(r.task_id, r.agent, str(r.iteration), _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), _fmt(r.probe_ifs), r.status)
+    console.print(table)
+    finals = [r for r in summary.rows if r.iteration == "final"]
+    by_agent: dict[str, list] = {}
+    for r in finals:
+        by_agent.setdefault(r.agent, []).append(r)
+    for agent, rows in by_agent.items():
+        mean = lambda xs: sum(x or 0.0 for x in xs) / len(xs)  # noqa: E731  (failures count 0, as in the paper)
+        console.print(f"{agent}: mean IFS {mean([r.ifs for r in rows]):.3f}  VFS {mean([r.vfs for r in rows]):.3f}  "
+                      f"Final {mean([r.final for r in rows]):.3f}  over {len(rows)} tasks")
+    for f in summary.failures:
+        console.print(f"[red]failed[/red] {f.task_id} {f.agent}: {f.status}: {f.error}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_command(
+        tasks: str = typer.Option("bundled", "--tasks", help="DIR/data.jsonl or 'bundled'."),
+        task: Optional[list[str]] = typer.Option(None, "--task", help="Task id (repeatable); default all."),
+        agent: Optional[list[str]] = typer.Option(None, "--agent", help="Agent name (repeatable); see `iwr agents`."),
+        model: Optional[str] = typer.Option(None, "--model", help="provider/model for LiteLLM, or scripted/<file>."),
+        api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint."),
+        api_key: Optional[str] = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key (else provider env vars)."),
+        max_iters: Optional[int] = typer.Option(None, "--max-iters", min=0, help="Repair rounds of the iterative agent."),
+        repair_style: Optional[str] = typer.Option(None, "--repair-style", help="search_replace | whole."),
+        perception: Optional[bool] = typer.Option(None, "--perception/--no-perception", help="Switch perception on/off."),
+        reasoning_effort: Optional[str] = typer.Option(None, "--reasoning-effort", help="low | medium | high."),
+        oracle_feedback: bool = typer.Option(False, "--oracle-feedback", help="ABLATION: self-test on the ground truth."),
+        jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Tasks in parallel."),
+        out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="Run id (default: a timestamp)."),
+        resume: bool = typer.Option(False, "--resume", help="Continue a run: finished tasks are kept, others resume."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the LLM response cache."),
+        probes: bool = typer.Option(True, "--probes/--no-probes", help="Also judge held-out probe trajectories."),
+        llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per model call."),
+        llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries per model call."),
+        llm_retry_max_wait: Optional[float] = typer.Option(None, "--llm-retry-max-wait", help="Longest wait between retries."),
+    ) -> None:
+        """Reconstruct tasks with agents; judge every iteration; write RUNS/<run_id>/."""
+        from iwr.errors import IwrError
+
+        try:
+            from iwr.agents import OFFLINE_DEFAULT_AGENTS
+            from iwr.runner import RunOptions, api_key_present, run
+
+            agents = list(agent or [])
+            if not agents:
+                if model:
+                    raise IwrError("give --agent (see `iwr agents`) with --model")
+                why = "no --model given" + ("" if api_key_present() else " and no API key in the environment")
+                typer.echo(f"{why}: running the offline baselines {', '.join(OFFLINE_DEFAULT_AGENTS)} on {tasks} tasks", err=True)
+                agents = list(OFFLINE_DEFAULT_AGENTS)
+            if repair_style not in (None, "search_replace", "whole"):
+                raise IwrError("--repair-style must be search_replace or whole")
+            if reasoning_effort not in (None, "low", "medium", "high"):
+                raise IwrError("--reasoning-effort must be low, medium or high")
+            opts = RunOptions(
+                tasks=tasks, task_ids=list(task or []), agents=agents, model=model, api_base=api_base, api_key=api_key,
+                max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
+                oracle_feedback=oracle_feedback, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
+                llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
+            )
+            progress = RichProgress(total=len(agents))
+            with progress:
+                summary = run(opts, progress)
+        except IwrError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+        print_summary(summary)
+        typer.echo(f"wrote {out / summary.run_id / 'summary.json'}")

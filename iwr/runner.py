@@ -1,0 +1,441 @@
+"""The experiment runner behind `iwr run`: tasks x agents for one model, with resume.
+
+Layout: `RUNS/<run_id>/<agent>/<model-slug>/<task_id>/` holds `inputs/` (the agent's
+staging copy of video and assets, nothing else), `iter_<k>/index.html`, `final/index.html`,
+`self_test/`, `perception/`, `judge/iter_<k>/` + `judge_iter_<k>.json` (ground-truth judge,
+for the record only), `judge_final.json`, `transcript.jsonl`, `log.jsonl`,
+`checkpoint.sqlite` (LangGraph) and `result.json` (written last: the task is complete).
+`RUNS/<run_id>/summary.json` has one row per task x iteration plus the `final` row, and the
+run store `RUNS/runs.sqlite` gets the same rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import structlog
+
+from .benchmark.judge.types import JudgeResult
+from .benchmark.task import Task
+from .errors import IwrError
+from .run_types import RunOptions, RunSummary, StatusName, SummaryRow, TaskOutcome
+from .staging import stage_inputs
+
+if TYPE_CHECKING:
+    from .agents import AgentSpec
+    from .graphs import ReconstructionState
+    from .tools.llm import LLMGateway
+
+log = structlog.get_logger()
+
+API_KEY_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENROUTER_API_KEY",
+    "MISTRAL_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "DASHSCOPE_API_KEY",
+    "TOGETHERAI_API_KEY",
+    "AZURE_API_KEY",
+)
+NO_MODEL = "none"
+RESULT_FILE = "result.json"
+SUMMARY_FILE = "summary.json"
+
+
+class Progress(Protocol):
+    """Live progress sink (the CLI shows it with rich)."""
+
+    def planned(self, total: int) -> None: ...
+
+    def started(self, key: str, total: int) -> None: ...
+
+    def update(self, key: str, note: str) -> None: ...
+
+    def finished(self, key: str, outcome: TaskOutcome) -> None: ...
+
+
+class _Quiet:
+    def planned(self, total: int) -> None: ...
+
+    def started(self, key: str, total: int) -> None: ...
+
+    def update(self, key: str, note: str) -> None: ...
+
+    def finished(self, key: str, outcome: TaskOutcome) -> None: ...
+
+
+class TaskLog:
+    """Append-only JSON lines log of one task run (`log.jsonl`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, event: str, **fields: Any) -> None:
+        record = {"time": datetime.now(timezone.utc).isoformat(), "event": event, **fields}
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+
+
+def model_slug(model: str | None) -> str:
+    """A folder name for a model string (`openai/gpt-4o` -> `openai_gpt-4o`)."""
+    if not model:
+        return NO_MODEL
+    return re.sub(r"[^a-z0-9.\-]+", "_", model.lower()).strip("_") or NO_MODEL
+
+
+def api_key_present() -> bool:
+    return any(os.environ.get(v) for v in API_KEY_VARS)
+
+
+def default_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _rebase(value: str | None, base: Path, task_dir: Path) -> str | None:
+    """A judge path relative to its out dir, made relative to the task folder."""
+    if not value:
+        return value
+    p = Path(value)
+    if p.is_absolute():
+        return value
+    return str((base / p).relative_to(task_dir)) if (base / p).exists() else value
+
+
+def rebased_result(result: JudgeResult, out_dir: Path, task_dir: Path) -> JudgeResult:
+    """A copy of `result` whose screenshot paths are relative to the task folder."""
+    data = result.model_copy(deep=True)
+    data.state0_screenshot = _rebase(data.state0_screenshot, out_dir, task_dir)
+    for step in data.steps:
+        step.screenshot = _rebase(step.screenshot, out_dir, task_dir)
+    data.probes = [rebased_result(p, out_dir, task_dir) for p in data.probes]
+    return data
+
+
+def _row(outcome_key: tuple[str, str, str], iteration: int | Literal["final"], result: JudgeResult | None,
+         status: StatusName | None = None, error: str | None = None, self_test: float | None = None) -> SummaryRow:
+    task_id, agent, model = outcome_key
+    if result is None:
+        return SummaryRow(task_id=task_id, agent=agent, model=model, iteration=iteration,
+                          status=status or "infra_error", error=error or "no judge result", self_test=self_test)
+    return SummaryRow(
+        task_id=task_id, agent=agent, model=model, iteration=iteration,
+        ifs=result.scores.ifs, vfs=result.scores.vfs, final=result.scores.final,
+        status=status or result.status.value, error=error or result.error,
+        probe_ifs=result.probe_ifs, self_test=self_test,
+    )
+
+
+class Runner:
+    """Runs tasks x agents for one model; one judge (browser) shared by all tasks."""
+
+    def __init__(self, opts: RunOptions, progress: Progress | None = None) -> None:
+        self.opts = opts
+        self.progress = progress or _Quiet()
+        self.run_id = opts.run_id or default_run_id()
+        self.run_dir = opts.out / self.run_id
+        self.model = opts.model
+
+    # ------------------------------------------------------------ setup
+
+    def _specs(self) -> list["AgentSpec"]:
+        from .agents import resolve_agent
+
+        specs = [
+            resolve_agent(
+                name,
+                max_iters=self.opts.max_iters if name == "iterative" else None,
+                repair_style=self.opts.repair_style,
+                use_perception=self.opts.perception,
+                reasoning_effort=self.opts.reasoning_effort,
+                oracle_feedback=self.opts.oracle_feedback,
+            )
+            for name in self.opts.agents
+        ]
+        for spec in specs:
+            if spec.needs_model and not self.model:
+                raise IwrError(f"agent {spec.name} needs a model: pass --model provider/name")
+        return specs
+
+    def _tasks(self) -> tuple[Path, list[Task]]:
+        from .benchmark.dataset import load_tasks, resolve_tasks_path
+
+        jsonl = resolve_tasks_path(self.opts.tasks)
+        tasks = load_tasks(jsonl)
+        if self.opts.task_ids:
+            wanted = set(self.opts.task_ids)
+            unknown = wanted - {t.key for t in tasks}
+            if unknown:
+                raise IwrError(f"unknown task id(s) {', '.join(sorted(unknown))} in {jsonl}")
+            tasks = [t for t in tasks if t.key in wanted]
+        if not tasks:
+            raise IwrError(f"no tasks in {jsonl}")
+        return jsonl, tasks
+
+    def _gateway(self, task_dir: Path) -> "LLMGateway":
+        from .tools.llm import LLMGateway, LLMSettings
+
+        assert self.model is not None
+        extra: dict[str, Any] = {}
+        if self.opts.llm_timeout is not None:
+            extra["timeout"] = self.opts.llm_timeout
+        if self.opts.llm_max_retries is not None:
+            extra["max_retries"] = self.opts.llm_max_retries
+        if self.opts.llm_retry_max_wait is not None:
+            extra["retry_max_wait"] = self.opts.llm_retry_max_wait
+            extra["retry_base_wait"] = min(1.0, self.opts.llm_retry_max_wait)
+        settings = LLMSettings(
+            model=self.model,
+            api_base=self.opts.api_base,
+            api_key=self.opts.api_key,
+            reasoning_effort=self.opts.reasoning_effort,
+            cache=self.opts.cache,
+            **extra,
+        )
+        return LLMGateway(settings, cache_path=self.run_dir / "llm_cache.sqlite", transcript_path=task_dir / "transcript.jsonl")
+
+    def _store_config(self, jsonl: Path, specs: list["AgentSpec"]) -> dict[str, Any]:
+        config = self.opts.model_dump(mode="json", exclude={"resume", "jobs", "run_id", "out", "api_key"})
+        config["tasks_jsonl"] = str(jsonl)
+        config["agent_labels"] = [s.run_name for s in specs]
+        return config
+
+    # ------------------------------------------------------------ run
+
+    async def run(self) -> RunSummary:
+        from .benchmark.judge.judge import Judge, JudgeConfig
+        from .store import RunStore, git_commit
+
+        specs = self._specs()
+        jsonl, tasks = self._tasks()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with RunStore(self.opts.out) as store:
+            try:
+                judge_cm = await Judge(JudgeConfig(probes=self.opts.probes)).__aenter__()
+            except Exception as e:  # noqa: BLE001 - no browser, no run: one clear line
+                raise IwrError(f"the judge could not start ({type(e).__name__}: {e})") from e
+            async with _entered(judge_cm) as judge:
+                store.start_run(
+                    self.run_id,
+                    self._store_config(jsonl, specs),
+                    versions=_versions(),
+                    protocol=judge.protocol.model_dump(mode="json"),
+                    commit=git_commit(Path(__file__).resolve().parent.parent),
+                    resume=self.opts.resume,
+                )
+                self.progress.planned(len(specs) * len(tasks))
+                semaphore = asyncio.Semaphore(self.opts.jobs)
+
+                async def one(spec: "AgentSpec", task: Task) -> TaskOutcome:
+                    async with semaphore:
+                        outcome = await self._run_task(spec, task, judge)
+                    _store_rows(store, self.run_id, outcome, self.run_dir.name)
+                    return outcome
+
+                outcomes = await asyncio.gather(*(one(spec, task) for spec in specs for task in tasks))
+        summary = RunSummary(
+            run_id=self.run_id,
+            model=self.model or NO_MODEL,
+            agents=[s.run_name for s in specs],
+            tasks_jsonl=str(jsonl),
+            rows=[row for o in outcomes for row in o.rows],
+            failures=[o for o in outcomes if o.status != "ok"],
+            finished_at=datetime.now(timezone.utc).isoformat(),
+        )
+        _atomic_write(self.run_dir / SUMMARY_FILE, summary.model_dump_json(indent=2))
+        return summary
+
+    async def _run_task(self, spec: "AgentSpec", task: Task, judge: Any) -> TaskOutcome:
+        key = (task.key, spec.run_name, self.model or NO_MODEL)
+        task_dir = self.run_dir / spec.run_name / model_slug(self.model) / task.key
+        result_path = task_dir / RESULT_FILE
+        if self.opts.resume and result_path.is_file():
+            outcome = TaskOutcome.model_validate_json(result_path.read_text())
+            self.progress.finished("/".join(key[:2]), outcome)
+            return outcome
+        task_dir.mkdir(parents=True, exist_ok=True)
+        tlog = TaskLog(task_dir / "log.jsonl")
+        label = f"{task.key}/{spec.run_name}"
+        self.progress.started(label, spec.max_iters + 1)
+        started = time.monotonic()
+        tlog.write("start", task_id=task.key, agent=spec.run_name, model=self.model, resume=self.opts.resume)
+        outcome = TaskOutcome(task_id=task.key, agent=spec.run_name, model=self.model or NO_MODEL, status="ok",
+                              folder=str(task_dir.relative_to(self.run_dir)))
+        gateway = None
+        try:
+            inputs = stage_inputs(task, task_dir / "inputs")
+            gateway = self._gateway(task_dir) if spec.needs_model else None
+            state = await self._reconstruct(spec, task, inputs, task_dir, judge, gateway, tlog, label)
+            outcome.stop_reason = state.stop_reason
+            outcome.best_iteration = state.best_iteration
+            outcome.rows = await self._rows(key, state, task, task_dir, judge)
+        except Exception as e:  # noqa: BLE001 - every failure becomes a reported status
+            outcome.status, outcome.error = _classify(e)
+            tlog.write("error", status=outcome.status, error=outcome.error, trace=traceback.format_exc(limit=8))
+            log.warning("task failed", task=task.key, agent=spec.run_name, status=outcome.status, error=outcome.error)
+            outcome.rows = self._rows_after_failure(key, task_dir, outcome)
+        if gateway is not None:
+            total = gateway.total()
+            outcome.prompt_tokens, outcome.completion_tokens = total.prompt_tokens, total.completion_tokens
+            outcome.cost_usd = None if total.unknown_cost_calls else total.cost_usd
+            outcome.model_calls = total.calls
+        outcome.wall_s = round(time.monotonic() - started, 3)
+        tlog.write("finish", status=outcome.status, stop_reason=outcome.stop_reason, best=outcome.best_iteration)
+        _atomic_write(result_path, outcome.model_dump_json(indent=2))
+        self.progress.finished(label, outcome)
+        return outcome
+
+    async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: Any, task_dir: Path, judge: Any,
+                           gateway: Any, tlog: TaskLog, label: str) -> "ReconstructionState":
+        import aiosqlite
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        from .agents import build_context
+        from .agents.self_test import OracleSelfTester, PlanSelfTester
+        from .graphs import PageVersion, ReconstructionState, build_graph, state_serializer
+
+        async def on_iteration(page: PageVersion) -> None:
+            self.progress.update(label, f"judging iteration {page.iteration}")
+            result = await self._judge_page(judge, task, page.path.parent, task_dir, page.iteration)
+            tlog.write("iteration", iteration=page.iteration, kind=page.kind, ifs=result.scores.ifs,
+                       final=result.scores.final, status=result.status.value)
+
+        tester = OracleSelfTester(judge, task) if spec.oracle_feedback else PlanSelfTester(judge, task.key)
+        ctx = build_context(
+            spec, work_dir=task_dir, gateway=gateway, self_tester=tester, on_iteration=on_iteration,
+            max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd,
+        )
+        config = {"configurable": {"thread_id": f"{task.key}"}, "recursion_limit": 64}
+        async with aiosqlite.connect(task_dir / "checkpoint.sqlite") as conn:
+            saver = AsyncSqliteSaver(conn, serde=state_serializer())
+            graph = build_graph().compile(checkpointer=saver)
+            snapshot = await graph.aget_state(config)
+            if snapshot.values and not snapshot.next:
+                return ReconstructionState.model_validate(snapshot.values)
+            start = None if snapshot.values else ReconstructionState(inputs=inputs)
+            tlog.write("graph", resume=start is None, next=list(snapshot.next or ()))
+            async for update in graph.astream(start, config, context=ctx, durability="sync", stream_mode="updates"):
+                for node in update:
+                    tlog.write("node", node=node)
+                    self.progress.update(label, node)
+            final = await graph.aget_state(config)
+        return ReconstructionState.model_validate(final.values)
+
+    async def _judge_page(self, judge: Any, task: Task, page_dir: Path, task_dir: Path, iteration: int) -> JudgeResult:
+        """Ground-truth judgement of one iteration's page, for the record (never shown to the agent)."""
+        out = task_dir / "judge" / f"iter_{iteration}"
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        try:
+            result = await judge.judge_task(task, page_dir, out)
+        except Exception as e:  # noqa: BLE001 - a judge crash is an infra error of this page
+            from .benchmark.judge.types import Protocol, Scores, Status
+
+            result = JudgeResult(task_id=task.key, status=Status.INFRA_ERROR, error=f"judge failed: {e!r}",
+                                 protocol=Protocol(name="offline", grounder="?", asserter="?", visual=[]),
+                                 scores=Scores(ifs=0.0))
+        rebased_result(result, out, task_dir).save(task_dir / f"judge_iter_{iteration}.json")
+        return result
+
+    async def _rows(self, key: tuple[str, str, str], state: Any, task: Task, task_dir: Path, judge: Any) -> list[SummaryRow]:
+        rows: list[SummaryRow] = []
+        best: JudgeResult | None = None
+        for page in state.pages:
+            path = task_dir / f"judge_iter_{page.iteration}.json"
+            if not path.is_file():  # killed between page and judgement: judge it now
+                await self._judge_page(judge, task, page.path.parent, task_dir, page.iteration)
+            result = JudgeResult.load(path)
+            rows.append(_row(key, page.iteration, result, self_test=page.self_test))
+            if page.iteration == state.best_iteration:
+                best = result
+        if best is None:
+            rows.append(_row(key, "final", None, status="model_error", error="no page was produced"))
+            return rows
+        shutil.copyfile(task_dir / f"judge_iter_{state.best_iteration}.json", task_dir / "judge_final.json")
+        rows.append(_row(key, "final", best))
+        return rows
+
+    def _rows_after_failure(self, key: tuple[str, str, str], task_dir: Path, outcome: TaskOutcome) -> list[SummaryRow]:
+        """Rows for whatever pages were judged before the failure, and a failed final row."""
+        rows = []
+        for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
+            rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), JudgeResult.load(path)))
+        rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error))
+        return rows
+
+
+@asynccontextmanager
+async def _entered(judge: Any) -> AsyncIterator[Any]:
+    """Close an already entered judge on the way out."""
+    try:
+        yield judge
+    finally:
+        await judge.__aexit__(None, None, None)
+
+
+def _classify(e: BaseException) -> tuple[StatusName, str]:
+    """model_error for failed or unusable model calls, infra_error for everything else."""
+    try:
+        from .tools.llm import ModelError
+    except ImportError:  # pragma: no cover
+        ModelError = ()  # type: ignore[assignment,misc]
+    if isinstance(e, ModelError):
+        kind, text = getattr(e, "kind", "api"), str(e)
+        return "model_error", text if text.startswith(kind) else f"{kind}: {text}"
+    return "infra_error", f"{type(e).__name__}: {e}"
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("iwr", "langgraph", "litellm", "playwright", "rapidocr"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _store_rows(store: Any, run_id: str, outcome: TaskOutcome, run_dir_name: str) -> None:
+    from .store import ResultRow
+
+    for row in outcome.rows:
+        final = row.iteration == "final"
+        store.record(ResultRow(
+            run_id=run_id, task_id=row.task_id, agent=row.agent, model=row.model, iteration=str(row.iteration),
+            status=row.status, error=row.error, ifs=row.ifs, vfs=row.vfs, final=row.final, probe_ifs=row.probe_ifs,
+            prompt_tokens=outcome.prompt_tokens if final else None,
+            completion_tokens=outcome.completion_tokens if final else None,
+            cost_usd=outcome.cost_usd if final else None,
+            wall_s=outcome.wall_s if final else None,
+            path=str(Path(run_dir_name) / outcome.folder),
+        ))
+
+
+def run(opts: RunOptions, progress: Progress | None = None) -> RunSummary:
+    """Run synchronously (the CLI entry)."""
+    return asyncio.run(Runner(opts, progress).run())
+
+
+ProgressFactory = Callable[[], Progress]
