@@ -131,3 +131,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         print_summary(summary)
         typer.echo(f"wrote {out / summary.run_id / 'summary.json'}")
+        from iwr.report_data import gather
+        from iwr.report_html import render_html
+
+        report = out / summary.run_id / "report.html"
+        render_html(gather(out, summary.run_id), report)
+        typer.echo(f"report: {report}")
