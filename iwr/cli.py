@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; listed here in the order shown by --help.
-COMMAND_MODULES: list[str] = ["record", "tasks", "report", "compare", "eval", "agents", "run", "perceive"]
+COMMAND_MODULES: list[str] = ["record", "tasks", "report", "compare", "export", "eval", "agents", "run", "perceive"]
 
 
 @app.callback()

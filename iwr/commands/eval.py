@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from ..errors import IwrError
+from ..naming import official_model_dir
 
 REFERENCE = "reference"
-
-
-def official_model_dir(model: str) -> str:
-    """The official scripts' folder name for a model: lower-cased, separators as '_'."""
-    return re.sub(r"[^a-z0-9.]+", "_", model.lower()).strip("_")
 
 
 def page_dir_for(pages: str, task_id: str, model: str | None) -> Path:
