@@ -14,14 +14,22 @@ import statistics
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 from pydantic import BaseModel, Field
 
-from ..tools.perception import PerceiveOptions, Perception, perceive
+from ..tools.perception import Keyframe, PerceiveOptions, Perception, perceive
 from .ground_truth import GroundTruth
 from .task import ActionType, Box, Task
 
 SPAN_TOLERANCE = 0.5
 ASSET_IOU = 0.5
+MIN_STABLE = 0.5  # s: a state held for less than this is not expected to get a keyframe
+FRAME_SLACK = 0.1  # s: a keyframe at the very frame the next effect is detected
+PIXEL_CHANGE = 12  # gray levels: a pixel differs between two screenshots
+INTACT_FRACTION = 0.1  # an action's changed part may differ this much and still show its result
+THUMB = (160, 90)  # size at which keyframes are compared with checkpoint screenshots
+STATE_TIE = 0.5  # mean gray difference below which two checkpoints count as equally near
 KIND_TO_TYPE = {"click": ActionType.CLICK, "typing": ActionType.TYPE, "key": ActionType.PRESS, "scroll": ActionType.SCROLL}
 
 
@@ -119,10 +127,73 @@ def _visible(box: Box, width: float, height: float) -> Box | None:
     return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
 
 
-def _asset_counts(perception: Perception, truth: GroundTruth, effect_times: list[float], k: float, vw: float, vh: float) -> tuple[int, int, int, int]:
+def _thumb(path: Path) -> np.ndarray | None:
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    return None if img is None else cv2.resize(img, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def keyframe_states(perception: Perception, checkpoints: list[Path], effect_times: list[float]) -> list[int]:
+    """The checkpoint each keyframe shows: the checkpoint screenshot nearest in pixels.
+
+    Checkpoints are viewport screenshots of the states after each action, so comparing
+    images does not depend on when the perceived events happened. Among checkpoints
+    equally near (identical states) the one closest in time order wins. Falls back to
+    counting the effects before the keyframe when a screenshot is missing.
+    """
+    by_time = [sum(1 for t in effect_times if t < kf.time) for kf in perception.keyframes]
+    thumbs = [_thumb(p) for p in checkpoints]
+    if not thumbs or any(t is None for t in thumbs):
+        return by_time
+    out = []
+    for kf, guess in zip(perception.keyframes, by_time):
+        img = _thumb(Path(kf.path)) if kf.path else None
+        if img is None:
+            out.append(guess)
+            continue
+        dist = [float(np.abs(img - t).mean()) for t in thumbs]
+        best = min(dist)
+        near = [i for i, d in enumerate(dist) if d <= best + STATE_TIE]
+        out.append(min(near, key=lambda i: abs(i - guess)))
+    return out
+
+
+def _stable_from(kf: Keyframe) -> float:
+    """When the state a keyframe shows became stable."""
+    return kf.start
+
+
+def results_shown(perception: Perception, effect_times: list[float], states: list[int], checkpoints: list[np.ndarray] | None = None) -> list[bool]:
+    """Per action: whether a keyframe shows its result.
+
+    With checkpoint screenshots (gray arrays, one per state): action i's result is the
+    part of the page that checkpoint i changed from checkpoint i-1; a keyframe showing
+    state j >= i shows it when that part is still as in checkpoint i (quick consecutive
+    steps in different places are shown together by one keyframe). Without screenshots:
+    a keyframe stable after the action's effect and no later than the next effect (or
+    the next action's keyframe when the next effect follows too quickly).
+    """
+    n = len(effect_times)
+    if checkpoints is not None and len(checkpoints) == n + 1:
+        out = []
+        for ai in range(n):
+            c = ai + 1
+            region = cv2.dilate((np.abs(checkpoints[c] - checkpoints[c - 1]) > PIXEL_CHANGE).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+            out.append(any(st >= c and (not region.any() or float((np.abs(checkpoints[st] - checkpoints[c])[region] > PIXEL_CHANGE).mean()) < INTACT_FRACTION)
+                           for st in states if st < len(checkpoints)))
+        return out
+    shown = [False] * n
+    for ai in reversed(range(n)):
+        start = effect_times[ai]
+        end = effect_times[ai + 1] if ai + 1 < n else float("inf")
+        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf, st in zip(perception.keyframes, states))
+        if not shown[ai] and ai + 1 < n and end - start < MIN_STABLE:
+            shown[ai] = shown[ai + 1]
+    return shown
+
+
+def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float, vh: float) -> tuple[int, int, int, int]:
     predicted = truth_n = hits_p = hits_t = 0
-    for kf in perception.keyframes:
-        state = sum(1 for t in effect_times if t < kf.time)
+    for kf, state in zip(perception.keyframes, states):
         gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
         preds = [(m.asset, Box(x=m.box.x * k, y=m.box.y * k, width=m.box.width * k, height=m.box.height * k))
                  for r in perception.assets for m in r.matches if m.keyframe == kf.index]
@@ -154,6 +225,13 @@ def score_task(task: Task, out_dir: Path, options: PerceiveOptions | None = None
         return score
     score.seconds = round(time.perf_counter() - wall, 3)
     score.cpu_seconds = round(time.process_time() - cpu, 3)
+    return compare(task, truth, perception, score)
+
+
+def compare(task: Task, truth: GroundTruth, perception: Perception, score: TaskPerceptionScore | None = None) -> TaskPerceptionScore:
+    """Fill a task's score from a perception already made (e.g. a saved perception.json)."""
+    score = score or TaskPerceptionScore(task_id=task.key)
+    paths = task.paths
     res = task.resolution
     k = res.width / perception.video.width  # video px -> viewport px
     actions = task.actions
@@ -178,10 +256,11 @@ def score_task(task: Task, out_dir: Path, options: PerceiveOptions | None = None
             if ei is not None and _normal(perception.events[ei].typed_text) == _normal(action.text):
                 score.typed_correct += 1
     effect_times = [perception.events[matches[ai]].start if ai in matches else s.span[0] for ai, s in enumerate(truth.steps)]
-    for ai, step in enumerate(truth.steps):
-        if any(effect_times[ai] < kf.time <= step.span[1] + SPAN_TOLERANCE for kf in perception.keyframes):
-            score.results_shown += 1
-    p, t, hp, ht = _asset_counts(perception, truth, effect_times, k, res.width, res.height)
+    states = keyframe_states(perception, [paths.checkpoint(i) for i in range(len(truth.steps) + 1)], effect_times)
+    thumbs = [_thumb(paths.checkpoint(i)) for i in range(len(truth.steps) + 1)]
+    shots = None if any(t is None for t in thumbs) else thumbs
+    score.results_shown = sum(results_shown(perception, effect_times, states, shots))
+    p, t, hp, ht = _asset_counts(perception, truth, states, k, res.width, res.height)
     score.asset_predicted, score.asset_truth, score.asset_hits_predicted, score.asset_hits_truth = p, t, hp, ht
     return score
 
@@ -191,4 +270,4 @@ def score_tasks(tasks: list[Task], out_root: Path, options: PerceiveOptions | No
     return PerceptionScoreReport.of([score_task(t, out_root / t.key, options) for t in tasks])
 
 
-__all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "match_events", "score_task", "score_tasks"]
+__all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "compare", "keyframe_states", "match_events", "results_shown", "score_task", "score_tasks"]

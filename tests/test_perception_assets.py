@@ -41,3 +41,45 @@ def test_adjacent_tiles_merge_into_one_background_box() -> None:
     lone = AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=500, y=500, width=48, height=48), scale=1.0, confidence=0.9)
     merged = _merge_tiles([*tiles, lone])
     assert sorted(m.box.as_tuple() for m in merged) == [(0, 0, 144, 96), (500, 500, 48, 48)]
+
+
+def _ring_icon(path: Path) -> None:
+    """A thin-line clock icon on transparency (like an outline UI icon)."""
+    img = np.zeros((40, 40, 4), np.uint8)
+    cv2.circle(img, (20, 20), 15, (60, 80, 100, 255), 3, cv2.LINE_AA)
+    cv2.line(img, (20, 20), (20, 10), (60, 80, 100, 255), 3, cv2.LINE_AA)
+    cv2.line(img, (20, 20), (27, 24), (60, 80, 100, 255), 3, cv2.LINE_AA)
+    cv2.imwrite(str(path), img)
+
+
+def test_thin_outline_icon_is_found_when_displayed_small(tmp_path: Path) -> None:
+    _ring_icon(tmp_path / "clock.png")
+    icon = cv2.imread(str(tmp_path / "clock.png"), cv2.IMREAD_UNCHANGED)
+    frame = np.full((240, 400, 3), 250, np.uint8)
+    cv2.putText(frame, "History", (60, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (30, 30, 30), 2)
+    small = cv2.resize(icon, (20, 20), interpolation=cv2.INTER_AREA)
+    a = small[..., 3:4] / 255.0
+    frame[93:113, 31:51] = (small[..., :3] * a + frame[93:113, 31:51] * (1 - a)).astype(np.uint8)
+    (report,) = match_assets([tmp_path / "clock.png"], [frame], [None])
+    boxes = [m.box.as_tuple() for m in report.matches]
+    assert len(boxes) == 1, boxes
+    x, y, w, h = boxes[0]
+    assert abs(x - 31) <= 2 and abs(y - 93) <= 2 and abs(w - 20) <= 2 and abs(h - 20) <= 2
+
+
+def test_tiles_on_one_lattice_merge_across_hidden_tiles_but_spaced_icons_do_not() -> None:
+    def m(name: str, x: int, y: int, size: int) -> AssetMatch:
+        return AssetMatch(asset=name, keyframe=0, box=PBox(x=x, y=y, width=size, height=size), scale=1.0, confidence=0.9)
+
+    # a tiled background, the middle tiles hidden behind a panel
+    tiles = [m("bg.png", 48 * i, 48 * j, 48) for i in range(6) for j in range(3) if not (1 <= i <= 4 and j == 1)]
+    stars = [m("star.png", 300 + 40 * i, 400, 16) for i in range(5)]  # repeated icons with gaps
+    merged = _merge_tiles(tiles + stars)
+    bg = [x.box.as_tuple() for x in merged if x.asset == "bg.png"]
+    assert bg == [(0, 0, 288, 144)]
+    assert len([x for x in merged if x.asset == "star.png"]) == 5
+
+
+def test_a_single_row_of_touching_icons_is_not_a_tiled_background() -> None:
+    stars = [AssetMatch(asset="star.png", keyframe=0, box=PBox(x=100 + 17 * i, y=80, width=16, height=16), scale=1.0, confidence=0.9) for i in range(5)]
+    assert len(_merge_tiles(stars)) == 5

@@ -22,14 +22,17 @@ from .types import AssetMatch, AssetReport, PBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 SCALE_STEP = 1.18
-MIN_DISPLAY = 28  # px: smaller displays are found from blob proposals instead
+MIN_DISPLAY = 12  # px: the smallest display searched by sliding templates
 MIN_ICON = 7  # px: the smallest icon matched from proposals
 MAX_ICON = 96
 COARSE_THRESHOLD = 0.62
 FINE_THRESHOLD = 0.78
-CROP_THRESHOLD = 0.88
+CROP_THRESHOLD = 0.88  # also for opaque pictures shrunk below MIN_PHOTO_SCALE (blurred detail matches loosely)
+MIN_PHOTO_SCALE = 0.2
+THIN_FRACTION = 0.3  # solid share under which an icon is line art (its colour check tolerates 1 px shifts)
 COLOUR_TOLERANCE = 38.0  # mean absolute BGR difference over the asset's opaque pixels
 MAX_CANDIDATES = 12
+TILE_SPACING = 1.2  # lattice spacing / tile size up to which sightings count as one tiled background
 
 
 @dataclass
@@ -44,6 +47,7 @@ class LoadedAsset:
     bgr: np.ndarray
     mask: np.ndarray | None
     trim: tuple[int, int, int, int] = (0, 0, 0, 0)
+    alpha: np.ndarray | None = None  # 0..1 opacity (trimmed like bgr) when the file has transparency
 
     def full_box(self, x: float, y: float, scale: float) -> PBox:
         """Box of the whole (untrimmed) file for a trimmed match at (x, y) and scale."""
@@ -75,6 +79,7 @@ def load_asset(path: Path) -> LoadedAsset | str:
     if img.dtype != np.uint8:
         img = cv2.convertScaleAbs(img, alpha=255.0 / max(1.0, float(img.max())))
     mask = None
+    soft = None
     trim = (0, 0, img.shape[1], img.shape[0])
     if img.shape[2] == 4:
         alpha = img[..., 3]
@@ -86,10 +91,11 @@ def load_asset(path: Path) -> LoadedAsset | str:
                 return "fully transparent"
             x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
             img, mask = img[y0:y1, x0:x1], mask[y0:y1, x0:x1]  # trim transparent margins
+            soft = alpha[y0:y1, x0:x1].astype(np.float32) / 255.0
             trim = (int(x0), int(y0), trim[2], trim[3])
     if min(img.shape[:2]) < 4:
         return "too small"
-    return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim)
+    return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim, soft)
 
 
 @dataclass
@@ -101,14 +107,28 @@ class _Template:
     crop: tuple[int, int, int, int] | None  # (x, y, w, h) of the crop inside the asset at scale 1
     std: float = 0.0  # gray spread over the opaque pixels
     mean_bgr: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    alpha: np.ndarray | None = None  # 0..1 opacity at this scale
+
+    def over(self, bg: np.ndarray | float) -> np.ndarray:
+        """The template's BGR composited over a background colour (float32)."""
+        b = self.bgr.astype(np.float32)
+        if self.alpha is None:
+            return b
+        a = self.alpha[..., None]
+        return b * a + np.asarray(bg, np.float32) * (1.0 - a)
+
+    def gray_over(self, bg: float) -> np.ndarray:
+        """Gray template composited over a flat background level (uint8)."""
+        return cv2.cvtColor(np.clip(self.over((bg, bg, bg)), 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
 
 
 def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None = None) -> _Template:
-    bgr, mask = asset.bgr, asset.mask
+    bgr, mask, alpha = asset.bgr, asset.mask, asset.alpha
     if crop is not None:
         x, y, w, h = crop
         bgr = bgr[y:y + h, x:x + w]
         mask = mask[y:y + h, x:x + w] if mask is not None else None
+        alpha = alpha[y:y + h, x:x + w] if alpha is not None else None
     w, h = max(1, int(round(bgr.shape[1] * s))), max(1, int(round(bgr.shape[0] * s)))
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     b = cv2.resize(bgr, (w, h), interpolation=interp)
@@ -122,7 +142,8 @@ def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None
     opaque = (m > 0) if m is not None and m.any() else np.ones(g.shape, bool)
     gray_all = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
     mean = b[opaque].astype(np.float32).mean(axis=0)
-    return _Template(g, m, b, s, crop, float(gray_all[opaque].std()), (float(mean[0]), float(mean[1]), float(mean[2])))
+    a = cv2.resize(alpha, (w, h), interpolation=interp) if alpha is not None else None
+    return _Template(g, m, b, s, crop, float(gray_all[opaque].std()), (float(mean[0]), float(mean[1]), float(mean[2])), a)
 
 
 def _peaks(res: np.ndarray, threshold: float, limit: int, radius: tuple[int, int]) -> list[tuple[float, int, int]]:
@@ -164,11 +185,23 @@ def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float
 
 
 def _colour_ok(patch: np.ndarray, tpl: _Template) -> bool:
-    sel = tpl.mask > 0 if tpl.mask is not None else np.ones(tpl.bgr.shape[:2], bool)
-    if not sel.any():
+    """Mean colour of the patch vs the template; a transparent template is first composited
+    over the patch's border colour and compared where it is solid (else weighted by opacity)."""
+    if patch.shape[:2] != tpl.bgr.shape[:2]:
         return False
-    d = np.abs(patch[sel].astype(np.float32).mean(axis=0) - tpl.bgr[sel].astype(np.float32).mean(axis=0))
-    return float(d.mean()) <= COLOUR_TOLERANCE
+    if tpl.alpha is None:
+        d = np.abs(patch.reshape(-1, 3).astype(np.float32).mean(axis=0) - tpl.bgr.reshape(-1, 3).astype(np.float32).mean(axis=0))
+        return float(d.mean()) <= COLOUR_TOLERANCE
+    border = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32)
+    comp = tpl.over(np.median(border, axis=0))
+    diff = patch.astype(np.float32) - comp
+    solid = tpl.alpha >= 0.9
+    if float(solid.mean()) >= THIN_FRACTION:  # a filled shape: its solid pixels, pixel by pixel
+        return float(np.abs(diff[solid]).mean()) <= COLOUR_TOLERANCE
+    wgt = tpl.alpha[..., None]  # line art: anti-aliased edges dominate, compare opacity-weighted means
+    if float(wgt.sum()) < 1.0:
+        return False
+    return float(np.abs((diff * wgt).sum(axis=(0, 1)) / float(wgt.sum())).mean()) <= COLOUR_TOLERANCE
 
 
 def _flat_ok(patch: np.ndarray, tpl: _Template) -> bool:
@@ -261,17 +294,20 @@ class AssetMatcher:
         rx, ry, rw, rh = rect
         if cw > rw or ch > rh or min(cw, ch) < (40 if crop else MIN_DISPLAY * 0.8):
             return []
-        level = 4 if min(cw, ch) >= 40 else 2
+        level = coarse_level(min(cw, ch))
         tpl = self.template(asset, s / level, crop)
         if min(tpl.gray.shape) < 5:
             return []
         small = gray_levels[level][ry // level:(ry + rh) // level, rx // level:(rx + rw) // level]
         if tpl.gray.shape[0] > small.shape[0] or tpl.gray.shape[1] > small.shape[1]:
             return []
-        if float(tpl.gray.std()) < 2.0:
-            res = 1.0 - cv2.matchTemplate(small, tpl.gray, cv2.TM_SQDIFF_NORMED)
+        gray_tpl = tpl.gray
+        if tpl.alpha is not None and small.size:  # transparent parts show the page behind
+            gray_tpl = tpl.gray_over(float(np.median(small[::4, ::4])))
+        if float(gray_tpl.std()) < 2.0:
+            res = 1.0 - cv2.matchTemplate(small, gray_tpl, cv2.TM_SQDIFF_NORMED)
         else:
-            res = _ncc(small, tpl.gray, None)
+            res = _ncc(small, gray_tpl, None)
         peaks = _peaks(res, COARSE_THRESHOLD, MAX_CANDIDATES, (tpl.gray.shape[1] // 2, tpl.gray.shape[0] // 2))
         return [(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
 
@@ -317,13 +353,17 @@ class AssetMatcher:
             cand = at(kk)
             if better(cand, best):
                 best = cand
-        if best is None or best[0] < (FINE_THRESHOLD if crop is None else CROP_THRESHOLD):
+        strict = crop is not None or (asset.mask is None and best is not None and best[1].scale < MIN_PHOTO_SCALE)
+        if best is None or best[0] < (CROP_THRESHOLD if strict else FINE_THRESHOLD):
             return None
         score, tpl, bx, by = best
         th, tw = tpl.gray.shape
-        patch = frame[by:by + th, bx:bx + tw]
         flat = float(tpl.gray.std()) < 2.0
-        if not (_flat_ok(patch, tpl) if flat else _colour_ok(patch, tpl)):
+        check = _flat_ok if flat else _colour_ok
+        thin = tpl.alpha is not None and float((tpl.alpha >= 0.9).mean()) < THIN_FRACTION
+        shifts = (0, -1, 1) if thin else (0,)
+        near = [(bx + dx, by + dy) for dy in shifts for dx in shifts if bx + dx >= 0 and by + dy >= 0]
+        if not any(check(frame[y:y + th, x:x + tw], tpl) for x, y in near):  # thin lines: 1 px off fails
             return None
         if crop is not None:  # place the whole picture, clipped to the frame
             fx, fy = bx - crop[0] * tpl.scale, by - crop[1] * tpl.scale
@@ -337,6 +377,11 @@ class AssetMatcher:
             method = "template"
         conf = score if method == "template" else score * 0.9
         return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3), method=method)
+
+
+def coarse_level(display: float) -> int:
+    """Pyramid level for the coarse search: templates keep at least ~12 px."""
+    return 4 if display >= 48 else 2 if display >= 24 else 1
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -406,7 +451,7 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
                 fresh.extend(matcher.match(a, frame, levels, rect, k))
                 if min(a.size) <= MAX_ICON:
                     fresh.extend(matcher.match_icons(a, frame, levels[1], proposals, k))
-        current = _merge_tiles(nms(current + _across_assets(fresh), 0.5))
+        current = _inside_tiled(_merge_tiles(nms(current + _across_assets(fresh), 0.5)))
         for m in current:
             by_name[m.asset].append(m)
         previous = current
@@ -416,8 +461,27 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
     return reports
 
 
+def _lattice_period(values: list[int], size: int) -> int | None:
+    """The smallest positive spacing between values, when it is about one tile size."""
+    vs = sorted(set(values))
+    gaps = [b - a for a, b in zip(vs, vs[1:]) if b - a > size // 3]
+    if not gaps:
+        return None
+    p = min(gaps)
+    return p if 0.8 * size <= p <= TILE_SPACING * size else None
+
+
+def _on_lattice(d: int, period: int | None, tol: int = 3) -> bool:
+    if period is None:
+        return abs(d) <= tol
+    r = abs(d) % period
+    return min(r, period - r) <= tol
+
+
 def _merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMatch]:
-    """Adjacent equal-size sightings of one asset (a tiled CSS background) become one box."""
+    """Equal-size sightings of one asset on a gapless 2-D lattice (a tiled CSS background)
+    become one box: their union, even when panels in front hide some tiles. A single row
+    (a star rating, a toolbar) stays separate icons."""
     out: list[AssetMatch] = []
     groups: dict[tuple[str, int], list[AssetMatch]] = {}
     for m in matches:
@@ -426,34 +490,42 @@ def _merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMat
         if len(group) < min_tiles:
             out.extend(group)
             continue
-        parent = list(range(len(group)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = i = parent[parent[i]]
-            return i
-
-        for i, a in enumerate(group):
-            for j in range(i + 1, len(group)):
-                b = group[j]
-                gap = max(2, int(0.1 * a.box.width))
-                if (abs(a.box.width - b.box.width) <= gap and abs(a.box.height - b.box.height) <= gap
-                        and a.box.x - gap <= b.box.x + b.box.width and b.box.x - gap <= a.box.x + a.box.width
-                        and a.box.y - gap <= b.box.y + b.box.height and b.box.y - gap <= a.box.y + a.box.height):
-                    parent[find(i)] = find(j)
-        clusters: dict[int, list[AssetMatch]] = {}
-        for i, m in enumerate(group):
-            clusters.setdefault(find(i), []).append(m)
-        for members in clusters.values():
-            if len(members) < min_tiles:
-                out.extend(members)
-                continue
-            x0, y0 = min(m.box.x for m in members), min(m.box.y for m in members)
-            x1 = max(m.box.x + m.box.width for m in members)
-            y1 = max(m.box.y + m.box.height for m in members)
-            best = max(members, key=lambda m: m.confidence)
-            out.append(best.model_copy(update={"box": PBox(x=x0, y=y0, width=x1 - x0, height=y1 - y0)}))
+        w = int(np.median([m.box.width for m in group]))
+        h = int(np.median([m.box.height for m in group]))
+        same = [m for m in group if abs(m.box.width - w) <= max(2, 0.1 * w) and abs(m.box.height - h) <= max(2, 0.1 * h)]
+        rest = [m for m in group if m not in same]
+        px = _lattice_period([m.box.x for m in same], w)
+        py = _lattice_period([m.box.y for m in same], h)
+        if len(same) < min_tiles or px is None or py is None:  # a background tiles in 2-D
+            out.extend(group)
+            continue
+        x0 = same[0]
+        tiles = [m for m in same if _on_lattice(m.box.x - x0.box.x, px) and _on_lattice(m.box.y - x0.box.y, py)]
+        if len(tiles) < min_tiles:
+            out.extend(group)
+            continue
+        out.extend(m for m in same + rest if m not in tiles)
+        bx0, by0 = min(m.box.x for m in tiles), min(m.box.y for m in tiles)
+        bx1 = max(m.box.x + (px or m.box.width) for m in tiles)
+        by1 = max(m.box.y + (py or m.box.height) for m in tiles)
+        best = max(tiles, key=lambda m: m.confidence)
+        out.append(best.model_copy(update={"box": PBox(x=bx0, y=by0, width=bx1 - bx0, height=by1 - by0), "method": "tiled"}))
     return out
+
+
+def _inside_tiled(matches: list[AssetMatch]) -> list[AssetMatch]:
+    """Drop sightings lying inside a tiled background of the same asset."""
+    tiled = [m for m in matches if m.method == "tiled"]
+    out = []
+    for m in matches:
+        if m.method != "tiled" and any(t.asset == m.asset and _inside(m.box, t.box) for t in tiled):
+            continue
+        out.append(m)
+    return out
+
+
+def _inside(a: PBox, b: PBox, slack: int = 4) -> bool:
+    return a.x >= b.x - slack and a.y >= b.y - slack and a.x + a.width <= b.x + b.width + slack and a.y + a.height <= b.y + b.height + slack
 
 
 def _across_assets(matches: list[AssetMatch]) -> list[AssetMatch]:

@@ -15,8 +15,34 @@ def keyframe_cap(duration: float) -> int:
     return max(2, (int(max(duration, 0.0)) + 1) // 3)
 
 
+def _overlaps(a: PerceivedEvent, b: PerceivedEvent) -> bool:
+    return any(r.box.iou(q.box) > 0 or _touch(r.box, q.box) for r in a.regions for q in b.regions)
+
+
+def _touch(a, b) -> bool:  # noqa: ANN001 - PBox
+    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
+
+
+def results_visible(events: list[PerceivedEvent], state: int) -> set[int]:
+    """Events whose result is still intact in `state`: no later event up to it changed
+    a region overlapping theirs."""
+    out = set()
+    for k, e in enumerate(events):
+        if e.after_keyframe > state:
+            continue
+        later = [f for f in events if e.after_keyframe < f.after_keyframe <= state]
+        if not any(_overlaps(e, f) for f in later):
+            out.add(k)
+    return out
+
+
 def choose_states(n_states: int, events: list[PerceivedEvent], cap: int, frame_area: int) -> list[int]:
-    """Indices of the states to keep (sorted); event k leads from state k to k+1."""
+    """Indices of the states to keep (sorted); event k leads from state k to k+1.
+
+    Over the cap, states are added greedily by how many events' results they show that
+    no kept state shows yet (a later state shows an earlier result when nothing changed
+    that region since); ties go to the larger, surer change.
+    """
     if n_states <= cap:
         return list(range(n_states))
     keep = {0, n_states - 1}
@@ -24,10 +50,14 @@ def choose_states(n_states: int, events: list[PerceivedEvent], cap: int, frame_a
     for e in events:
         area = sum(r.box.area for r in e.regions) / max(1, frame_area)
         weight[e.after_keyframe] = e.confidence * (0.05 + min(1.0, area)) + (0.5 if e.kind != "unknown" else 0.0)
-    for idx in sorted(weight, key=lambda i: -weight[i]):
-        if len(keep) >= cap:
+    shows = {s: results_visible(events, s) for s in range(n_states)}
+    covered = set().union(*(shows[s] for s in keep))
+    while len(keep) < cap:
+        best = max((s for s in range(n_states) if s not in keep), key=lambda s: (len(shows[s] - covered), weight.get(s, 0.0)), default=None)
+        if best is None:
             break
-        keep.add(idx)
+        keep.add(best)
+        covered |= shows[best]
     return sorted(keep)
 
 

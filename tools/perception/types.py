@@ -116,7 +116,7 @@ class AssetMatch(BaseModel):
     box: PBox
     scale: float  # displayed size / file size (width ratio)
     confidence: float
-    method: Literal["template", "crop", "features"] = "template"
+    method: Literal["template", "crop", "features", "tiled"] = "template"
 
 
 class AssetReport(BaseModel):
