@@ -39,6 +39,8 @@ class Probe(BaseModel):
     name: str
     actions: list[Action]
     steps: list[StepTruth] = Field(default_factory=list)
+    # visible text of checkpoint k (the judge's page-state extractor); empty when not recorded
+    checkpoint_texts: dict[int, str] = Field(default_factory=dict)
 
 
 class GroundTruth(BaseModel):
@@ -52,6 +54,8 @@ class GroundTruth(BaseModel):
     placements: dict[int, list[AssetPlacement]] = Field(default_factory=dict)  # checkpoint k
     asset_names: dict[str, str] = Field(default_factory=dict)  # anonymous -> original
     probes: list[Probe] = Field(default_factory=list)
+    # visible text of checkpoint k (the judge's page-state extractor); empty when not recorded
+    checkpoint_texts: dict[int, str] = Field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> "GroundTruth":

@@ -175,6 +175,7 @@ class _Trajectory:
     """What performing a list of actions produced."""
 
     checkpoints: list[bytes] = field(default_factory=list)  # PNG of state k
+    texts: list[str] = field(default_factory=list)  # visible text of state k (judge's extractor)
     steps: list[StepTruth] = field(default_factory=list)
     image_uses: list[list[_ImageUse]] = field(default_factory=list)  # per checkpoint
     network_images: list[str] = field(default_factory=list)  # in order of first response
@@ -452,12 +453,21 @@ async def _open_app(driver: _Driver, site: ServedSite) -> bytes:
     return await driver.settle()
 
 
+_PAGE_STATE_JS = Path(__file__).parent / "judge" / "page_state.js"
+
+
+async def _visible_text(driver: _Driver) -> str:
+    """The viewport's visible text, extracted exactly as the judge extracts a candidate's."""
+    return await driver.page.evaluate(_PAGE_STATE_JS.read_text(), {"op": "text"})
+
+
 async def _run_trajectory(driver: _Driver, site: ServedSite, actions: list[DemoAction]) -> _Trajectory:
     """Open the app, perform `actions`, and collect checkpoints, truths and image uses."""
     out = _Trajectory()
     film = driver.film
     first = await _open_app(driver, site)
     out.checkpoints.append(first)
+    out.texts.append(await _visible_text(driver))
     out.image_uses.append(await driver.scan_images())
     if driver.filming:
         film.show(_decode_image(first))
@@ -471,6 +481,7 @@ async def _run_trajectory(driver: _Driver, site: ServedSite, actions: list[DemoA
         step.span = (step.span[0], film.time)
         out.steps.append(step)
         out.checkpoints.append(settled)
+        out.texts.append(await _visible_text(driver))
         out.image_uses.append(await driver.scan_images())
     film.hold(driver.opt.outro)
     out.network_images = list(driver.network_images)
@@ -621,10 +632,16 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
         fps=fps,
         duration=duration,
         steps=demo.steps,
+        checkpoint_texts=dict(enumerate(demo.texts)),
         placements={k: _placements(uses, names) for k, uses in enumerate(demo.image_uses)},
         asset_names={anon: _original_name(url, site) for url, anon in names.items()},
         probes=[
-            Probe(name=p.name, actions=[a.to_action() for a in p.actions], steps=run.steps)
+            Probe(
+                name=p.name,
+                actions=[a.to_action() for a in p.actions],
+                steps=run.steps,
+                checkpoint_texts=dict(enumerate(run.texts)),
+            )
             for p, (_, run) in zip(spec.probes, probe_runs)
         ],
     )

@@ -30,8 +30,7 @@ def bundled_jsonl() -> Path:
     """data.jsonl of the bundled benchmark (cached in <repo>/.cache-test)."""
     from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl
 
-    if not bundled_apps():
-        pytest.skip("no bundled apps in benchmark/apps yet")
+    assert bundled_apps(), "no bundled apps found in benchmark/apps"
     old = os.environ.get("IWR_CACHE_DIR")
     os.environ["IWR_CACHE_DIR"] = str(TEST_CACHE)
     try:

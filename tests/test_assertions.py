@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from iwr.benchmark.judge.assertions import (
-    AssertionContext, LLMAsserter, OfflineAsserter, named_tokens, parse_yes_no,
+    AssertionContext, LLMAsserter, OfflineAsserter, from_to_values, named_tokens, parse_yes_no,
 )
 from iwr.tools.llm.fake_server import FakeOpenAIServer
 from iwr.tools.llm.gateway import LLMGateway
@@ -87,6 +87,47 @@ def test_offline_fails_when_reference_changed_but_candidate_did_not(tmp_path: Pa
     assert _check(ctx).passed is False
     ctx.candidate_changed_fraction = 0.05
     assert _check(ctx).passed is None
+
+
+def test_from_a_to_b_values() -> None:
+    assert from_to_values("The counter changes from 0 to 1.") == ({"0"}, {"1"})
+    assert from_to_values("Status changes from 'To do' to 'Done'") == ({"to do"}, {"done"})
+    assert from_to_values("The badge shows 1") == (set(), set())
+
+
+def test_from_a_to_b_needs_a_before_and_b_after_but_not_a_gone() -> None:
+    """'from 0 to 1': 0 must be there before and 1 after; another 0 may stay on the page."""
+    ref_b, ref_a = "Moves 0 Score 0", "Moves 1 Score 0"
+    ctx = dict(assertion="The moves counter changes from 0 to 1", reference_text_before=ref_b, reference_text_after=ref_a,
+               reference_text_source="dom")
+    ok = _check(AssertionContext(step=1, candidate_text_before="Moves 0 Score 0", candidate_text_after="Moves 1 Score 0", **ctx))
+    assert ok.passed is True, ok.evidence
+    assert ok.evidence["reference_text_source"] == "dom"
+    expects = {t["token"]: t["expect"] for t in ok.evidence["tokens"]}
+    assert expects["0"] == "before" and expects["1"] == "appear", expects
+    never_new = _check(AssertionContext(step=1, candidate_text_before="Moves 0 Score 0", candidate_text_after="Moves 0 Score 0", **ctx))
+    assert never_new.passed is False
+    never_old = _check(AssertionContext(step=1, candidate_text_before="Moves 5 Score 5", candidate_text_after="Moves 1 Score 5", **ctx))
+    assert never_old.passed is False
+
+
+def test_stays_means_the_count_is_kept() -> None:
+    ref = "Score 16 Moves 4 tile 4"
+    ctx = dict(assertion="Nothing changes: the score stays 16 and Moves stays 4", reference_text_before=ref,
+               reference_text_after=ref, reference_text_source="dom")
+    same = _check(AssertionContext(step=5, candidate_text_before=ref, candidate_text_after=ref, **ctx))
+    assert same.passed is True
+    moved = _check(AssertionContext(step=5, candidate_text_before=ref, candidate_text_after="Score 16 Moves 5 tile 4", **ctx))
+    assert moved.passed is False and "4" in moved.evidence["reason"]
+
+
+def test_dom_reference_text_ignores_candidate_ocr() -> None:
+    """Against recorded DOM text, pixels (OCR of the candidate) are not evidence."""
+    ctx = _ctx("", "", reference_text_source="dom",
+               candidate_ocr_before="Shop Cart 0 Trail Runner $45.00", candidate_ocr_after="Shop Cart 1 Trail Runner $45.00 Subtotal $45.00")
+    v = _check(ctx)
+    assert v.passed is False and v.evidence["ocr_trusted"] is False
+    assert v.evidence["reference_text_source"] == "dom"
 
 
 def test_parse_yes_no() -> None:

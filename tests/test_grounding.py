@@ -180,3 +180,38 @@ def test_llm_grounding_error_is_recorded_as_model_error_in_replay(loop: asyncio.
         trace = loop.run_until_complete(run(_llm_grounder(srv)))
     step = trace.steps[0]
     assert not step.performed and step.error_kind == "model" and step.error and step.error.startswith("model error")
+
+
+@pytest.mark.parametrize(
+    ("desc", "selector", "nth"),
+    [
+        ("Click the delete (bin) icon button at the right end of the 'Write weekly report' row", "button.del", 1),
+        ("Click the trash icon of the 'Call the plumber' task", "button.del", 2),
+        ("Click the remove button next to 'Buy oat milk'", "button.del", 0),
+        ("Tick the checkbox of 'Write weekly report'", "#t1", 0),
+    ],
+)
+def test_icon_button_words_beat_the_row_label(loop: asyncio.AbstractEventLoop, desc: str, selector: str, nth: int) -> None:
+    """Rows of checkbox + <label> + image-only delete button: kind words pick the button,
+    not the label that carries the quoted row text."""
+    handle = BrowserHandle(memory_limit_mb=0)
+
+    async def run() -> tuple[Grounding, Point, Point]:
+        await handle.start()
+        try:
+            async with Sandbox(handle) as sb:
+                async with sb.open(sb.site(PAGES / "todo_rows"), 1280, 720) as sp:
+                    await sp.goto()
+                    action = Action(type="Click", parameters={"description": desc})
+                    g = await DomGrounder().ground(sp.page, action, 1, None, None)
+                    box = await sp.page.locator(selector).nth(nth).bounding_box()
+                    label = await sp.page.locator("label").nth(max(nth, 0)).bounding_box()
+                    centre = Point(x=box["x"] + box["width"] / 2, y=box["y"] + box["height"] / 2)
+                    lab = Point(x=label["x"] + label["width"] / 2, y=label["y"] + label["height"] / 2)
+                    return g, centre, lab
+        finally:
+            await handle.close()
+
+    g, target, label_centre = loop.run_until_complete(run())
+    assert hits(g, target), (desc, g)
+    assert not g.box.contains(label_centre) or selector.startswith("#")

@@ -19,14 +19,9 @@ TASK = "task-board"  # typing, Enter, clicks, assets
 
 
 @pytest.fixture(scope="module")
-def task(request: pytest.FixtureRequest) -> Task:
-    try:
-        jsonl = request.getfixturevalue("bundled_jsonl")
-    except Exception as e:  # noqa: BLE001 - recording belongs to another module's tests
-        pytest.skip(f"bundled tasks unavailable: {type(e).__name__}")
-    tasks = {t.key: t for t in load_tasks(jsonl)}
-    if TASK not in tasks:
-        pytest.skip(f"bundled task {TASK} not recorded")
+def task(bundled_jsonl: Path) -> Task:
+    tasks = {t.key: t for t in load_tasks(bundled_jsonl)}
+    assert TASK in tasks, f"bundled task {TASK} missing from {bundled_jsonl}"
     return tasks[TASK]
 
 

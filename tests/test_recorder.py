@@ -348,3 +348,18 @@ def test_every_bundled_app_is_recorded_as_a_valid_task(bundled_jsonl: Path) -> N
         originals = {Path(v).name for v in gt.asset_names.values()}  # stems can be plain words
         assert originals and not [n for n in originals if n in visible], app_.name
         assert not [p.name for p in spec.probes if p.name in visible], app_.name
+
+
+def test_checkpoint_texts_are_the_visible_text_of_every_state(mini_task) -> None:
+    """ground_truth.json holds each checkpoint's viewport text (the judge's extractor)."""
+    gt = GroundTruth.load(mini_task.paths.ground_truth)
+    n = len(mini_task.actions)
+    assert sorted(gt.checkpoint_texts) == list(range(n + 1))
+    assert "Cart\n0" in gt.checkpoint_texts[0] or "Cart 0" in gt.checkpoint_texts[0]
+    assert "Order summary" not in gt.checkpoint_texts[0]  # below the fold at first
+    assert "Order summary" in gt.checkpoint_texts[n]  # the last step scrolled it into view
+    for probe in gt.probes:
+        assert sorted(probe.checkpoint_texts) == list(range(len(probe.actions) + 1))
+    twice = next(p for p in gt.probes if p.name == "mini-twice")
+    assert twice.checkpoint_texts[0] == gt.checkpoint_texts[0]
+    assert twice.checkpoint_texts[1] != twice.checkpoint_texts[2]  # badge 1 -> 2

@@ -12,9 +12,16 @@ checkpoints' before/after states:
    when the assertion states a removal or change, since OCR can lose a token); a
    token the reference shows unchanged after the step must be present in the candidate's
    after state. Tokens absent from both reference states are not evidence.
-   Candidate text = the page's DOM text; the candidate's OCR text is accepted as well
-   only when the page's DOM text accounts for most of what is on screen (so a page that
-   is just pictures of the recording cannot pass on pixels alone).
+   Reference text = the visible DOM text recorded at each checkpoint with the judge's own
+   extractor when the task has it (symmetric with the candidate's; evidence
+   `reference_text_source: dom`), else OCR of the checkpoint images (`ocr`, official tasks).
+   Candidate text = the page's DOM text; against OCR'd reference text the candidate's OCR
+   text is accepted as well, only when the page's DOM text accounts for most of what is on
+   screen (so a page that is just pictures of the recording cannot pass on pixels alone).
+   'from A to B' (e.g. "changes from 0 to 1"): A must be in the candidate's before state,
+   B in its after state as the reference shows; A need not disappear. When the assertion
+   says things stay ('stays 16', 'nothing changes') and the recorded DOM text kept a token's
+   count, the candidate must keep that token's count too.
 3. Decision: every quoted/number check must hold and at least half of the word checks;
    no usable check and no decisive change evidence -> undecided (`passed=None`).
 
@@ -63,8 +70,9 @@ class AssertionContext(BaseModel):
     candidate_changed_fraction: float | None = None
     reference_before: Path | None = None
     reference_after: Path | None = None
-    reference_text_before: str = ""  # OCR of the checkpoints
+    reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
     reference_text_after: str = ""
+    reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
 
 
 class Asserter(Protocol):
@@ -79,6 +87,7 @@ class Asserter(Protocol):
 _TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*")
 _QUOTED_RE = re.compile(r"[\"“‘]([^\"”’]+)[\"”’]|(?<![a-z])'([^']+)'(?![a-z])", re.IGNORECASE)
 _REMOVAL_RE = re.compile(r"\b(remov\w*|delet\w*|disappear\w*|no longer|gone|clear\w*|hidden|hides?|clos\w*|empty|emptie\w*|vanish\w*|cancel\w*|replac\w*|instead|changes? from|from \S+ to)\b", re.IGNORECASE)
+_KEEP_RE = re.compile(r"\b(stays?|still|unchanged|remains?|keeps?|nothing (?:else )?changes|no change|does not change|doesn't change|same)\b", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
@@ -142,7 +151,7 @@ class TokenCheck(BaseModel):
     ref_after: int
     cand_before: int
     cand_after: int
-    expect: str  # appear | disappear | present
+    expect: str  # appear | disappear | present | keep | before (the old value of 'from A to B')
     ok: bool
     source: str = "dom"  # where the candidate's counts come from: dom | ocr
 
@@ -156,6 +165,10 @@ def _expectation(ref_before: int, ref_after: int) -> str | None:
 
 
 def _holds(expect: str, before: int, after: int) -> bool:
+    if expect == "before":
+        return before > 0
+    if expect == "keep":
+        return after == before > 0
     if expect == "appear":
         return after > before
     if expect == "disappear":
@@ -163,14 +176,49 @@ def _holds(expect: str, before: int, after: int) -> bool:
     return after > 0
 
 
+_VALUE = r"(?:[\"“‘']([^\"”’']+)[\"”’']|(\S+?))"
+_FROM_TO_RE = re.compile(rf"\bfrom\s+{_VALUE}\s+to\s+{_VALUE}(?=[\s.,;:!?)]|$)", re.IGNORECASE)
+
+
+def from_to_values(assertion: str) -> tuple[set[str], set[str]]:
+    """Normalised old values (A) and new values (B) of every 'from A to B' in an assertion."""
+    olds: set[str] = set()
+    news: set[str] = set()
+    for m in _FROM_TO_RE.finditer(assertion):
+        a, b = normalise(m.group(1) or m.group(2)), normalise(m.group(3) or m.group(4))
+        if a and b and a != b:
+            olds.add(a.strip(".,;:!?"))
+            news.add(b.strip(".,;:!?"))
+    return olds, news
+
+
+def _expect_for(tok: str, rb: int, ra: int, olds: set[str], news: set[str]) -> str | None:
+    """The expectation for one token: 'from A to B' says A before and B after; otherwise
+    whatever the reference's counts changed."""
+    if tok in olds and tok not in news:
+        return "before" if rb > 0 else None  # the old value need not be gone (other copies)
+    if tok in news and tok not in olds:
+        return "appear" if ra > rb else ("present" if ra > 0 else None)
+    return _expectation(rb, ra)
+
+
+def _keep_expected(ctx: AssertionContext, rb: int, ra: int) -> bool:
+    """The assertion says things stay as they were and the recorded DOM text (exact, not
+    OCR) kept this token's count: the candidate must keep its count too."""
+    return ctx.reference_text_source == "dom" and rb == ra > 0 and bool(_KEEP_RE.search(ctx.assertion))
+
+
 def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
     """One check per named token the reference's text gives an expectation for."""
     ocr_trusted = _dom_covers_screen(ctx)
+    olds, news = from_to_values(ctx.assertion)
     checks: list[TokenCheck] = []
     for tok in named_tokens(ctx.assertion):
         rb = _count_phrase(ctx.reference_text_before, tok.text)
         ra = _count_phrase(ctx.reference_text_after, tok.text)
-        expect = _expectation(rb, ra)
+        expect = _expect_for(tok.text, rb, ra, olds, news)
+        if expect == "present" and _keep_expected(ctx, rb, ra):
+            expect = "keep"
         if expect is None or (expect == "disappear" and not _REMOVAL_RE.search(ctx.assertion)):
             # a token can vanish from the reference's OCR for reasons the assertion does not
             # claim (misread, moved to a large heading): only removals it states are checked
@@ -190,7 +238,10 @@ def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
 
 
 def _dom_covers_screen(ctx: AssertionContext) -> bool:
-    """True when the page's DOM text accounts for most of the text OCR sees on screen."""
+    """True when the page's DOM text accounts for most of the text OCR sees on screen (and
+    the reference's text is OCR too: DOM reference text is compared with DOM text only)."""
+    if ctx.reference_text_source != "ocr":
+        return False
     ocr_len = len(normalise(ctx.candidate_ocr_after))
     if ocr_len == 0:
         return False
@@ -248,6 +299,7 @@ class OfflineAsserter:
         passed, reason = decide(checks, ref_changed, ctx.candidate_changed_fraction)
         evidence: dict[str, Any] = {
             "reason": reason,
+            "reference_text_source": ctx.reference_text_source,
             "tokens": [c.model_dump() for c in checks],
             "reference_changed_fraction": ref_changed,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,

@@ -401,6 +401,8 @@ def score_candidates(
         if desc.kinds:
             if kinds & desc.kinds:
                 parts["kind"] = 1.0
+            elif c["tag"] == "label" and desc.kinds & {"button", "icon", "link"}:
+                parts["kind"] = 0.0  # a label is a field's caption: never a button/icon/link
             elif "button" in desc.kinds and (c["reason"] in {"pointer", "onclick", "tabindex"} or "link" in kinds):
                 parts["kind"] = 0.6
             elif "icon" in desc.kinds and ("image" in kinds or c.get("icon")):
@@ -496,6 +498,12 @@ SCROLL_TARGET_JS = r"""
     }
     return null;
   };
+  if (args.page && winCan) {
+    // the description names the page itself: wheel where no inner scroller catches the wheel
+    const pts = args.hint ? [args.hint] : [];
+    for (const fy of [0.5, 0.25, 0.75, 0.1, 0.9]) for (const fx of [0.5, 0.1, 0.9, 0.3, 0.7]) pts.push([vw * fx, vh * fy]);
+    for (const pt of pts) if (!inner(pt[0], pt[1])) return { kind: 'window', point: pt, box: [0, 0, vw, vh], desc: 'window' };
+  }
   if (args.hint) {
     const el = inner(args.hint[0], args.hint[1]);
     if (el) return { kind: 'element', point: args.hint, box: boxOf(el), desc: describe(el) };
@@ -573,10 +581,20 @@ async def ground_point(page: Any, point: Point) -> Grounding:
     return Grounding(method="point", found=True, point=point, box=Box(x=x, y=y, width=w, height=h), element=info["desc"], candidates=1)
 
 
+_PAGE_SCROLL_RE = re.compile(r"\bscroll(?:s|ing)?\s+(?:(?:up|down|left|right|back)\s+)?(?:the\s+|this\s+)?(?:\w+\s+)?(page|window|screen|site)\b", re.I)
+
+
+def names_the_page(action: Action) -> bool:
+    """True when a Scroll's description scrolls the page itself ('Scroll the page down')."""
+    return bool(_PAGE_SCROLL_RE.search(action.description))
+
+
 async def ground_scroll(page: Any, action: Action, hint: Point | None, method: str) -> Grounding:
-    """Where to wheel for a Scroll: the scroll container under the hint, else the window."""
+    """Where to wheel for a Scroll: the window when the description names the page, else
+    the scroll container under the hint, else the window."""
     hint_xy = [action.point.x, action.point.y] if action.point else ([hint.x, hint.y] if hint else None)
-    info = await page.evaluate(SCROLL_TARGET_JS, {"direction": scroll_direction(action), "hint": hint_xy})
+    info = await page.evaluate(SCROLL_TARGET_JS, {"direction": scroll_direction(action), "hint": hint_xy,
+                                                  "page": names_the_page(action)})
     x, y, w, h = info["box"]
     return Grounding(
         method=method, found=True, point=Point(x=info["point"][0], y=info["point"][1]),

@@ -110,15 +110,19 @@ class Judge:
 
     @property
     def protocol(self) -> Protocol:
+        return self.protocol_for(self.config.visual)
+
+    def protocol_for(self, visual: bool) -> Protocol:
+        """The protocol of a judgement with visual scores on or off."""
         cfg = self.config
         return make_protocol(
             grounder=cfg.grounder,
             asserter=cfg.asserter,
-            visual=self.visual.methods if cfg.visual else [],
+            visual=self.visual.methods if visual else [],
             judge_model=cfg.judge_model if cfg.uses_model else None,
             grounder_uses_model=cfg.grounder == "llm",
             asserter_uses_model=cfg.asserter == "llm",
-            visual_uses_model=cfg.visual and cfg.mllm,
+            visual_uses_model=visual and cfg.mllm,
             extra_versions={"chromium": self.chromium_version},
         )
 
@@ -146,34 +150,39 @@ class Judge:
         task_id: str,
         *,
         save: bool = True,
+        visual: bool | None = None,
     ) -> JudgeResult:
-        """Replay `trajectory` on `page_dir/index.html`, score it, write `out_dir/eval.json`."""
+        """Replay `trajectory` on `page_dir/index.html`, score it, write `out_dir/eval.json`.
+
+        `visual` overrides `config.visual` for this judgement (None = the config's)."""
+        visual = self.config.visual if visual is None else visual
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         try:
-            result = await self._judge(Path(page_dir), trajectory, resolution, assets_dir, out_dir, task_id)
+            result = await self._judge(Path(page_dir), trajectory, resolution, assets_dir, out_dir, task_id, visual)
         except Exception as e:  # noqa: BLE001 - anything escaping here is the judge's own trouble
             log.error("judge.infra_error", task_id=task_id, error=repr(e))
-            result = empty_result(task_id, trajectory, self.protocol, Status.INFRA_ERROR, f"{type(e).__name__}: {e}")
+            result = empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR, f"{type(e).__name__}: {e}")
         result.timings["total"] = time.perf_counter() - start
         if save:
             result.save(out_dir / "eval.json")
         return result
 
     async def _judge(self, page_dir: Path, trajectory: Trajectory, resolution: Resolution,
-                     assets_dir: Path | None, out_dir: Path, task_id: str) -> JudgeResult:
+                     assets_dir: Path | None, out_dir: Path, task_id: str, visual: bool) -> JudgeResult:
         from ...tools.sandbox import Sandbox
         from .replay import replay_page
 
         if not (page_dir / "index.html").is_file():
-            return empty_result(task_id, trajectory, self.protocol, Status.INFRA_ERROR, f"page not found: {page_dir / 'index.html'}")
+            return empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR, f"page not found: {page_dir / 'index.html'}")
         cfg = self.config
         # With visuals on, every screenshot and checkpoint is OCR'd eagerly (overlapped with the
         # replay); without, only what the assertions need, on demand.
-        eager = cfg.visual
+        eager = visual
         refs = OcrJobs(self._ocr)
-        needed = {k for i, a in enumerate(trajectory.actions, start=1) if a.logical_assertion for k in (i - 1, i)}
+        needed = set() if has_reference_texts(trajectory) else {
+            k for i, a in enumerate(trajectory.actions, start=1) if a.logical_assertion for k in (i - 1, i)}
         for k, path in enumerate(trajectory.checkpoints):
             refs.add(k, path, eager=eager or k in needed)
         shots = OcrJobs(self._ocr)
@@ -183,7 +192,7 @@ class Judge:
 
         t0 = time.perf_counter()
         async with Sandbox(self.handle, load_timeout=cfg.load_timeout) as sb:
-            site = sb.site(page_dir, assets_dir if assets_dir and Path(assets_dir).is_dir() else None)
+            site = sb.site(page_dir, mounted_assets(page_dir, assets_dir))
             trace = await replay_page(
                 self.handle, site, trajectory, resolution, out_dir, self.grounder,
                 continue_after_failure=cfg.continue_after_failure, action_timeout=cfg.action_timeout,
@@ -191,7 +200,7 @@ class Judge:
             )
         replay_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
-        verdicts = await self._verdicts(trajectory, trace, shots, refs, out_dir)
+        verdicts = await self._verdicts(trajectory, trace, shots, refs, out_dir, visual)
         assert_seconds = time.perf_counter() - t1
 
         passed = [v.passed for v in verdicts]
@@ -199,7 +208,7 @@ class Judge:
         t2 = time.perf_counter()
         states: list[VisualState] = []
         state0: VisualScores | None = None
-        if cfg.visual:
+        if visual:
             state0 = await self._visual(trace.state0_screenshot, trajectory.checkpoint(0), shots.get(0), refs.get(0))
             states.append(VisualState(step=0, scores=state0, reached=state0 is not None))
             for v in verdicts:
@@ -222,7 +231,7 @@ class Judge:
             trajectory=trajectory.name,
             status=status,
             error=error,
-            protocol=self.protocol,
+            protocol=self.protocol_for(visual),
             state0=state0,
             state0_screenshot=_rel(trace.state0_screenshot, out_dir),
             steps=verdicts,
@@ -241,7 +250,7 @@ class Judge:
         )
 
     async def _verdicts(self, trajectory: Trajectory, trace: Any, shots: "OcrJobs", refs: "OcrJobs",
-                        out_dir: Path) -> list[StepVerdict]:
+                        out_dir: Path, visual: bool) -> list[StepVerdict]:
         verdicts: list[StepVerdict] = []
         prev_shot: Path | None = trace.state0_screenshot
         prev_index = 0
@@ -265,15 +274,23 @@ class Judge:
                     candidate_changed_fraction=st.changed_fraction,
                     reference_before=trajectory.checkpoint(st.index - 1),
                     reference_after=trajectory.checkpoint(st.index),
-                    reference_text_before=await self._text(refs.get(st.index - 1)),
-                    reference_text_after=await self._text(refs.get(st.index)),
                 )
+                if has_reference_texts(trajectory):
+                    ctx.reference_text_source = "dom"
+                    ctx.reference_text_before = trajectory.checkpoint_texts.get(st.index - 1, "")
+                    ctx.reference_text_after = trajectory.checkpoint_texts.get(st.index, "")
+                else:
+                    ctx.reference_text_before = await self._text(refs.get(st.index - 1))
+                    ctx.reference_text_after = await self._text(refs.get(st.index))
                 t = time.perf_counter()
-                if self.config.visual or not isinstance(self.asserter, OfflineAsserter):
+                # candidate OCR is evidence only against OCR'd reference text (symmetric sources)
+                ocr_sides = ctx.reference_text_source == "ocr"
+                if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter)):
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
                 verdict.assertion = await self.asserter.check(ctx)
-                if verdict.assertion.passed is False and not ctx.candidate_ocr_after and ctx.candidate_text_after.strip():
+                if (ocr_sides and verdict.assertion.passed is False and not ctx.candidate_ocr_after
+                        and ctx.candidate_text_after.strip()):
                     # the offline rule may accept OCR evidence: read the screenshots only now
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
@@ -314,17 +331,20 @@ class Judge:
         return Status.OK, trace.error
 
     # -- tasks and probes ------------------------------------------------------------------
-    async def judge_task(self, task: Task, page_dir: Path, out_dir: Path) -> JudgeResult:
-        """Judge the demo trajectory of `task` and every probe of its ground truth."""
+    async def judge_task(self, task: Task, page_dir: Path, out_dir: Path, *, visual: bool | None = None,
+                         probes: bool | None = None) -> JudgeResult:
+        """Judge the demo trajectory of `task` and every probe of its ground truth
+        (`visual`/`probes` override the config for this task; None = the config's)."""
         out_dir = Path(out_dir)
         truth = load_truth(task)
         demo = demo_trajectory(task, truth)
-        result = await self.judge(page_dir, demo, task.resolution, task.paths.assets, out_dir, task.key, save=False)
-        if self.config.probes and truth is not None and truth.probes and result.status != Status.INFRA_ERROR:
+        result = await self.judge(page_dir, demo, task.resolution, task.paths.assets, out_dir, task.key,
+                                  save=False, visual=visual)
+        if (self.config.probes if probes is None else probes) and truth is not None and truth.probes and result.status != Status.INFRA_ERROR:
             for probe in truth.probes:
                 traj = probe_trajectory(task, probe)
                 sub = await self.judge(page_dir, traj, task.resolution, task.paths.assets,
-                                       out_dir / "probes" / safe_name(probe.name), task.key, save=False)
+                                       out_dir / "probes" / safe_name(probe.name), task.key, save=False, visual=visual)
                 result.probes.append(sub)
             done = [p.scores.ifs for p in result.probes if p.status != Status.INFRA_ERROR]
             result.probe_ifs = sum(done) / len(done) if done else None
@@ -349,6 +369,21 @@ class OcrJobs:
         if step not in self._jobs and step in self._paths:
             self._jobs[step] = self._submit(self._paths[step])
         return self._jobs.get(step)
+
+
+def mounted_assets(page_dir: Path, assets_dir: Path | None) -> Path | None:
+    """The task assets to mount at `/assets`: none when the page ships its own `assets/`
+    folder (a self-contained page, e.g. a bundled reference app, whose own files the mount
+    would hide), else the task's assets folder when it exists."""
+    if (Path(page_dir) / "assets").is_dir():
+        return None
+    return Path(assets_dir) if assets_dir and Path(assets_dir).is_dir() else None
+
+
+def has_reference_texts(trajectory: Trajectory) -> bool:
+    """True when every checkpoint's visible DOM text was recorded (our recorded tasks)."""
+    n = len(trajectory.actions)
+    return n > 0 and all(k in trajectory.checkpoint_texts for k in range(n + 1))
 
 
 def safe_name(name: str) -> str:
@@ -382,6 +417,7 @@ def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
         actions=list(task.actions),
         checkpoints=[p.checkpoint(k) if p.checkpoint(k).is_file() else None for k in range(n + 1)],
         pointer_hints=_pointer_hints(task.actions, truth.steps) if truth is not None else [],
+        checkpoint_texts=dict(truth.checkpoint_texts) if truth is not None else {},
     )
 
 
@@ -395,6 +431,7 @@ def probe_trajectory(task: Task, probe: Any) -> Trajectory:
         actions=list(probe.actions),
         checkpoints=[c if c.is_file() else None for c in cps],
         pointer_hints=_pointer_hints(probe.actions, probe.steps),
+        checkpoint_texts=dict(getattr(probe, "checkpoint_texts", {}) or {}),
     )
 
 

@@ -19,12 +19,15 @@ class Trajectory(BaseModel):
 
     `checkpoints[k]` is the reference image of state k (0 = before any action), or None.
     `pointer_hints[k-1]` is where the pointer was for action k, when known.
+    `checkpoint_texts[k]` is the reference's visible DOM text of state k when recorded
+    (same extractor as the replay's candidate text); absent for official tasks.
     """
 
     name: str = "demo"
     actions: list[Action]
     checkpoints: list[Path | None] = Field(default_factory=list)
     pointer_hints: list[Point | None] = Field(default_factory=list)
+    checkpoint_texts: dict[int, str] = Field(default_factory=dict)
 
     def checkpoint(self, step: int) -> Path | None:
         return self.checkpoints[step] if 0 <= step < len(self.checkpoints) else None
