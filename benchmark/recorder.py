@@ -16,6 +16,7 @@ in DIR changes unless every demo recorded fine.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import mimetypes
 import shutil
@@ -687,6 +688,17 @@ def _commit(staging_data: Path, out: Path, recorded: list[RecordedTask]) -> list
     return upsert_tasks(jsonl, [rec.task for rec in recorded])
 
 
+def _run_to_completion(coro: Any) -> Any:
+    """Run a coroutine from sync code, also when the caller is itself inside an event loop
+    (e.g. the runner resolving `bundled` tasks): then it runs on a loop of its own in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iwr-record") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def record_demos(demos: list[Path | str], out: Path | str, options: RecordOptions = RecordOptions(), progress: Callable[[str], None] = lambda line: None) -> list[Task]:
     """Record every demo and add the tasks to `out/data.jsonl` (all or nothing).
 
@@ -705,7 +717,7 @@ def record_demos(demos: list[Path | str], out: Path | str, options: RecordOption
     staging = Path(tempfile.mkdtemp(prefix=".iwr-record-", dir=parent))
     try:
         try:
-            recorded = asyncio.run(_record_all(specs, staging / "data", options, progress))
+            recorded = _run_to_completion(_record_all(specs, staging / "data", options, progress))
         except VideoError as e:
             raise RecordError(str(e)) from None
         tasks = _commit(staging / "data", out, recorded)

@@ -363,3 +363,20 @@ def test_checkpoint_texts_are_the_visible_text_of_every_state(mini_task) -> None
     twice = next(p for p in gt.probes if p.name == "mini-twice")
     assert twice.checkpoint_texts[0] == gt.checkpoint_texts[0]
     assert twice.checkpoint_texts[1] != twice.checkpoint_texts[2]  # badge 1 -> 2
+
+
+def test_recording_works_when_called_from_inside_an_event_loop(tmp_path: Path) -> None:
+    """The runner resolves `bundled` inside its event loop; recording must not need a free loop."""
+    import yaml
+
+    from iwr.benchmark.recorder import record_demos
+
+    first = yaml.safe_load((MINI_APP / "demo.yaml").read_text())["actions"][:1]
+    demo = make_demo_variant(tmp_path / "app", id="in-loop", actions=first, probes=[])
+
+    async def caller() -> list:
+        return record_demos([demo], tmp_path / "out")
+
+    tasks = asyncio.run(caller())
+    assert [t.key for t in tasks] == ["in-loop"]
+    assert (tmp_path / "out" / "data" / "in-loop" / "checkpoints" / "step_1.png").is_file()
