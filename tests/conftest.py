@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,6 +24,14 @@ TEST_CACHE = REPO / ".cache-test"
 MINI_ID = "mini-shop"
 MINI_TWIN_ID = "mini-shop-twin"
 TWIN_ACTIONS = 3  # the twin repeats the first actions only (enough to compare, cheaper)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """One event loop per test module, for modules that share a browser across tests."""
+    lp = asyncio.new_event_loop()
+    yield lp
+    lp.close()
 
 
 @pytest.fixture(scope="session")

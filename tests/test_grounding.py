@@ -19,13 +19,6 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 
 @pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    lp = asyncio.new_event_loop()
-    yield lp
-    lp.close()
-
-
-@pytest.fixture(scope="module")
 def shop(loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
     """The shop fixture page, loaded once at 1280x720."""
     handle = BrowserHandle(memory_limit_mb=0)

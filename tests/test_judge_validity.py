@@ -40,13 +40,6 @@ def _config(**kw: object) -> JudgeConfig:
 
 
 @pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    lp = asyncio.new_event_loop()
-    yield lp
-    lp.close()
-
-
-@pytest.fixture(scope="module")
 def judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
     """The module's one Judge (one browser), offline protocol, visual scores off by default."""
     j = Judge(_config())

@@ -25,13 +25,6 @@ def act(kind: str, desc: str, **params: object) -> Action:
 
 
 @pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    lp = asyncio.new_event_loop()
-    yield lp
-    lp.close()
-
-
-@pytest.fixture(scope="module")
 def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
     h = BrowserHandle(memory_limit_mb=0)
     loop.run_until_complete(h.start())

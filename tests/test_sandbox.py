@@ -28,13 +28,6 @@ def click(desc: str) -> Action:
 
 
 @pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    lp = asyncio.new_event_loop()
-    yield lp
-    lp.close()
-
-
-@pytest.fixture(scope="module")
 def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
     h = BrowserHandle(memory_limit_mb=700, watchdog_interval=0.1)
     loop.run_until_complete(h.start())
