@@ -2,7 +2,7 @@
 
 `single-shot` (the paper's protocol), `perceive-then-code`, `iterative` (the full loop),
 and the model-free baselines `blank`, `screenshot-slideshow`, `static-layout`,
-`trajectory-replay`. Switches (thinking, repair style, iterations, perception,
+`trajectory-replay`. Switches (thinking, repair style, iterations, perception, critic,
 oracle feedback) are applied by `resolve_agent`; a changed default shows in the label.
 """
 
@@ -42,6 +42,7 @@ class AgentSpec(BaseModel):
     repair_style: RepairStyle = "search_replace"
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     oracle_feedback: bool = False
+    critic: bool = False  # a visual review by the model before each repair
     label: str = ""  # name plus any switches changed from the defaults
 
     @property
@@ -115,6 +116,7 @@ def resolve_agent(
     use_perception: bool | None = None,
     reasoning_effort: Literal["low", "medium", "high"] | None = None,
     oracle_feedback: bool = False,
+    critic: bool | None = None,
 ) -> AgentSpec:
     """The named agent with switches applied; the label names every changed switch."""
     if name not in AGENTS:
@@ -135,6 +137,11 @@ def resolve_agent(
     if reasoning_effort is not None:
         spec.reasoning_effort = reasoning_effort
         tags.append(f"think-{reasoning_effort}")
+    if critic is not None and critic != spec.critic:
+        if critic and not spec.max_iters:
+            raise IwrError(f"--critic needs the repair loop (agent iterative with --max-iters >= 1), not {name}")
+        spec.critic = critic
+        tags.append("critic" if critic else "no-critic")
     if oracle_feedback:
         if not spec.max_iters:
             raise IwrError("oracle feedback needs the self-test loop (agent iterative with --max-iters >= 1)")
@@ -168,19 +175,21 @@ def build_context(
     if spec.needs_model:
         if gateway is None:
             raise IwrError(f"agent {spec.name} needs a model (--model)")
-        from .roles import LLMAnalyst, LLMCoder
+        from .roles import LLMAnalyst, LLMCoder, LLMCritic
 
         coder: Coder = LLMCoder(gateway, single_shot=spec.coder == "single_shot")
         analyst = LLMAnalyst(gateway) if spec.analyst else None
+        critic = LLMCritic(gateway) if spec.critic else None
     else:
         coder = baseline_coder(spec.coder)
-        analyst = None
+        analyst = critic = None
     return Context(
         coder=coder,
         work_dir=work_dir,
         perceiver=ToolPerceiver() if spec.use_perception else None,
         analyst=analyst,
         self_tester=self_tester if spec.max_iters > 0 else None,
+        critic=critic,
         max_iters=spec.max_iters,
         max_tokens=max_tokens,
         max_cost_usd=max_cost_usd,

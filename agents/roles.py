@@ -13,6 +13,7 @@ from iwr.benchmark.task import Action, ActionParameters, Point, TaskInputs
 from iwr.graphs import (
     AssetSighting,
     CodeResult,
+    CritiqueResult,
     EventSummary,
     PerceptionSummary,
     PlanResult,
@@ -244,6 +245,8 @@ class LLMCoder:
             + (f"; see keyframe {f.keyframe}" if f.keyframe is not None else "")
             for f in verdict.failures
         ) or NONE_TEXT
+        if verdict.critique:
+            failures += "\n" + "\n".join(f"- look (a reviewer compared the page with the recording): {n}" for n in verdict.critique)
         frames: list[Path] = []
         if perception is not None:
             wanted = [f.keyframe for f in verdict.failures if f.keyframe is not None][:MAX_REPAIR_KEYFRAMES]
@@ -264,3 +267,36 @@ class LLMCoder:
                 purpose="repair",
             )
         return CodeResult(html=edits.html, usage=usage, edits_applied=edits.applied, edits_failed=len(edits.failed))
+
+
+class LLMCritic:
+    """Compares screenshots of the page with the recording's keyframes and lists what to fix."""
+
+    MAX_NOTES = 10
+
+    def __init__(self, gateway: LLMGateway) -> None:
+        self.gateway = gateway
+
+    async def critique(self, inputs: TaskInputs, pairs: list[tuple[Path, Path]]) -> CritiqueResult:
+        images = [path for pair in pairs for path in pair]
+        listing = "\n".join(
+            f"- pair {i + 1}: image {2 * i + 1} is the recording, image {2 * i + 2} the rebuilt page" for i in range(len(pairs))
+        ) or NONE_TEXT
+        prompt = render("critic", width=inputs.resolution.width, height=inputs.resolution.height, keyframes=listing)
+        response = await self.gateway.complete(user_message(prompt, [], images), purpose="critic")
+        data = extract_json(response.text, purpose="critic")
+        if not isinstance(data, list):
+            raise ModelError("the review is not a JSON list", kind="unparseable", purpose="critic")
+        notes = [critic_note(item) for item in data]
+        return CritiqueResult(notes=[n for n in notes if n][: self.MAX_NOTES], usage=usage_of(response))
+
+
+def critic_note(item: Any) -> str:
+    """One review item as a line ('pair 2: the total is missing; fix: add the total row'), '' if empty."""
+    if isinstance(item, str):
+        return item.strip()
+    if not isinstance(item, dict) or not str(item.get("problem") or "").strip():
+        return ""
+    pair = f"pair {item['pair']}: " if isinstance(item.get("pair"), int) else ""
+    fix = str(item.get("fix") or "").strip()
+    return f"{pair}{str(item['problem']).strip()}" + (f"; fix: {fix}" if fix else "")

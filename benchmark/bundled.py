@@ -9,6 +9,7 @@ only that app. A lock file keeps two processes from recording at the same time.
 
 from __future__ import annotations
 
+import concurrent.futures
 import fcntl
 import hashlib
 import os
@@ -145,6 +146,35 @@ def _recorded_app(app: BundledApp, root: Path, sources: bytes, progress: Callabl
     return folder
 
 
+def recording_workers() -> int:
+    """How many apps to record at once: `$IWR_RECORD_WORKERS`, else one per core up to 3."""
+    value = os.environ.get("IWR_RECORD_WORKERS", "")
+    if value.strip():
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise IwrError(f"IWR_RECORD_WORKERS must be a whole number, not {value!r}") from None
+    return max(1, min(3, os.cpu_count() or 1))
+
+
+def _record_apps(
+    apps: list[BundledApp], root: Path, sources: bytes, progress: Callable[[str], None]
+) -> list[tuple[BundledApp, Path | IwrError]]:
+    """Each app's cached folder (recorded if needed, several apps at once), or its error, in app order.
+
+    A recording spends much of its time waiting on the browser, so a few run side by side.
+    """
+
+    def one(app: BundledApp) -> Path | IwrError:
+        try:
+            return _recorded_app(app, root, sources, progress)
+        except IwrError as e:
+            return e
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=recording_workers(), thread_name_prefix="iwr-bundle") as pool:
+        return list(zip(apps, pool.map(one, apps)))
+
+
 def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir: Path = APPS_DIR) -> Path:
     """The bundled tasks' data.jsonl, recording first what this tree never recorded.
 
@@ -173,12 +203,10 @@ def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir:
         tasks, failed = [], []
         staging = Path(tempfile.mkdtemp(prefix=".combine-", dir=root))
         try:
-            for app in apps:  # one at a time: a broken app must not hide the others
-                try:
-                    recorded = _recorded_app(app, root / "apps", sources, report)
-                except IwrError as e:
-                    log.error("bundled app not recorded", app=app.name, error=str(e))
-                    failed.append(f"{app.name}: {e}")
+            for app, recorded in _record_apps(apps, root / "apps", sources, report):
+                if isinstance(recorded, IwrError):  # a broken app must not hide the others
+                    log.error("bundled app not recorded", app=app.name, error=str(recorded))
+                    failed.append(f"{app.name}: {recorded}")
                     continue
                 for task in load_tasks(recorded / "data.jsonl"):
                     shutil.copytree(task.paths.dir, staging / "data" / task.key, copy_function=_link_or_copy)

@@ -1,7 +1,19 @@
 """The reconstruction machine: LangGraph state, nodes, builder and the roles' Protocols."""
 
 from .builder import build_graph, state_serializer
-from .context import AssetMap, Analyst, CodeResult, Coder, Context, Perceiver, PlanResult, RepairStyle, SelfTester
+from .context import (
+    AssetMap,
+    Analyst,
+    CodeResult,
+    Coder,
+    Context,
+    Critic,
+    CritiqueResult,
+    Perceiver,
+    PlanResult,
+    RepairStyle,
+    SelfTester,
+)
 from .state import (
     AssetSighting,
     EventSummary,
@@ -21,6 +33,8 @@ __all__ = [
     "CodeResult",
     "Coder",
     "Context",
+    "Critic",
+    "CritiqueResult",
     "EventSummary",
     "FailedStep",
     "KeyframeRef",

@@ -14,13 +14,14 @@ from .state import STATE_TYPES, ReconstructionState
 
 
 def build_graph() -> StateGraph:
-    """perceive -> match_assets -> analyse -> draft -> (self_test <-> repair) -> finish."""
+    """perceive -> match_assets -> analyse -> draft -> (self_test -> [critic] -> repair)* -> finish."""
     g = StateGraph(ReconstructionState, context_schema=Context)
     g.add_node("perceive", nodes.perceive)
     g.add_node("match_assets", nodes.match_assets)
     g.add_node("analyse", nodes.analyse)
     g.add_node("draft", nodes.draft)
     g.add_node("self_test", nodes.self_test)
+    g.add_node("critic", nodes.critic)
     g.add_node("repair", nodes.repair)
     g.add_node("finish", nodes.finish)
     g.add_conditional_edges(START, nodes.route_start)
@@ -29,6 +30,7 @@ def build_graph() -> StateGraph:
     g.add_edge("analyse", "draft")
     g.add_conditional_edges("draft", nodes.route_after_draft)
     g.add_conditional_edges("self_test", nodes.route_after_self_test)
+    g.add_edge("critic", "repair")
     g.add_conditional_edges("repair", nodes.route_after_repair)
     g.add_edge("finish", END)
     return g

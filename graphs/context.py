@@ -86,6 +86,19 @@ class Coder(Protocol):
     ) -> CodeResult: ...
 
 
+class CritiqueResult(BaseModel):
+    """What a critic saw wrong in the page's look, most important first."""
+
+    notes: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Critic(Protocol):
+    """Compares screenshots of the page with the recording's keyframes (pairs: keyframe, screenshot)."""
+
+    async def critique(self, inputs: TaskInputs, pairs: list[tuple[Path, Path]]) -> CritiqueResult: ...
+
+
 class SelfTester(Protocol):
     """Judges a page on a trajectory (the agent's plan; the ground truth only for oracle ablations)."""
 
@@ -106,6 +119,8 @@ class Context:
     perceiver: Perceiver | None = None
     analyst: Analyst | None = None
     self_tester: SelfTester | None = None
+    critic: Critic | None = None  # visual review before each repair (off by default)
+    critic_pairs: int = 3  # keyframe/screenshot pairs shown to the critic
     max_iters: int = 0  # repair rounds after the draft
     max_tokens: int | None = None
     max_cost_usd: float | None = None

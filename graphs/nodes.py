@@ -285,6 +285,48 @@ async def repair(state: ReconstructionState, runtime: Runtime[Context]) -> dict[
     return {"pages": [*state.pages, new], "usage": state.usage + result.usage}
 
 
+def critic_pairs(verdict: SelfTestVerdict, limit: int) -> list[tuple[Path, Path]]:
+    """(keyframe, screenshot) pairs from a self-test result: failed steps first, then the worst-looking."""
+    if verdict.result_path is None or not verdict.result_path.is_file() or limit <= 0:
+        return []
+    result = JudgeResult.load(verdict.result_path)
+    base = verdict.result_path.parent
+
+    def look(step: Any) -> float:
+        low = step.visual.low_level if step.visual is not None else None
+        return 1.0 if low is None else low
+
+    usable = [s for s in result.steps if s.screenshot and s.checkpoint]
+    usable.sort(key=lambda s: (s.passed, look(s), s.index))
+    pairs: list[tuple[Path, Path]] = []
+    for step in usable:
+        keyframe, shot = Path(step.checkpoint), base / step.screenshot
+        if keyframe.is_file() and shot.is_file() and keyframe not in {k for k, _ in pairs}:
+            pairs.append((keyframe, shot))
+        if len(pairs) >= limit:
+            break
+    return pairs
+
+
+async def critic(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The critic's visual review of the current page, added to the last verdict for the repair."""
+    from iwr.tools.llm import ModelError
+
+    ctx = runtime.context
+    assert ctx.critic is not None and state.verdicts
+    verdict = state.verdicts[-1]
+    pairs = critic_pairs(verdict, ctx.critic_pairs)
+    if not pairs:
+        return {}
+    try:
+        review = await ctx.critic.critique(state.inputs, pairs)
+    except ModelError as e:  # the repair can go on without it
+        log.warning("critic failed; repairing without its review", iteration=verdict.iteration, error=str(e))
+        return {"errors": [*state.errors, f"critic {verdict.iteration}: {e}"]}
+    updated = verdict.model_copy(update={"critique": review.notes})
+    return {"verdicts": [*state.verdicts[:-1], updated], "usage": state.usage + review.usage}
+
+
 def best_page(state: ReconstructionState) -> PageVersion | None:
     """The page with the highest self-test score; the earliest one on ties or without scores."""
     best: PageVersion | None = None
@@ -328,8 +370,11 @@ def route_after_draft(state: ReconstructionState, runtime: Runtime[Context]) -> 
     return "self_test" if ctx.loops and state.plan else "finish"
 
 
-def route_after_self_test(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["repair", "finish"]:
-    return "finish" if stop_reason(state, runtime.context) else "repair"
+def route_after_self_test(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["critic", "repair", "finish"]:
+    ctx = runtime.context
+    if stop_reason(state, ctx):
+        return "finish"
+    return "critic" if ctx.critic is not None else "repair"
 
 
 def route_after_repair(state: ReconstructionState, runtime: Runtime[Context]) -> Literal["self_test", "finish"]:

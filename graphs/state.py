@@ -130,6 +130,7 @@ class SelfTestVerdict(BaseModel):
     failures: list[FailedStep] = Field(default_factory=list)
     result_path: Path | None = None
     error: str | None = None
+    critique: list[str] = Field(default_factory=list)  # the critic's notes on the look, if a critic ran
 
 
 class ReconstructionState(BaseModel):
