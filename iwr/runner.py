@@ -1,6 +1,10 @@
-"""The experiment runner behind `iwr run`: tasks x agents for one model, with resume.
+"""The experiment runner behind `iwr run`: a grid of tasks x agents x models x seeds, with resume.
 
-Layout: `RUNS/<run_id>/<agent>/<model-slug>/<task_id>/` holds `inputs/` (the agent's
+The driver plans the grid (`iwr.grid`), loads finished cells on `--resume`, and hands the rest
+to an executor (`iwr.executors`: local asyncio with one shared judge, or Ray with a judge per
+worker); it alone writes the store, and stops starting cells once the run budget is spent.
+
+Layout: `RUNS/<run_id>/<agent>/<model-slug>/[seed-<n>/]<task_id>/` holds `inputs/` (the agent's
 staging copy of video and assets, nothing else), `iter_<k>/index.html`, `final/index.html`,
 `self_test/`, `perception/`, `judge/iter_<k>/` + `judge_iter_<k>.json` (ground-truth judge,
 for the record only), `judge_final.json`, `transcript.jsonl`, `log.jsonl`,
@@ -14,12 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -30,6 +32,8 @@ from .benchmark.judge.types import JudgeResult
 from .benchmark.task import Task
 from .errors import IwrError
 from .run_types import RunOptions, RunSummary, StatusName, SummaryRow, TaskOutcome
+from .budget import Budget
+from .grid import NO_MODEL, GridCell, plan_grid
 from .staging import stage_inputs
 
 if TYPE_CHECKING:
@@ -51,7 +55,6 @@ API_KEY_VARS = (
     "TOGETHERAI_API_KEY",
     "AZURE_API_KEY",
 )
-NO_MODEL = "none"
 RESULT_FILE = "result.json"
 SUMMARY_FILE = "summary.json"
 
@@ -67,6 +70,8 @@ class Progress(Protocol):
 
     def finished(self, key: str, outcome: TaskOutcome) -> None: ...
 
+    def stopped(self, reason: str) -> None: ...
+
 
 class _Quiet:
     def planned(self, total: int) -> None: ...
@@ -76,6 +81,8 @@ class _Quiet:
     def update(self, key: str, note: str) -> None: ...
 
     def finished(self, key: str, outcome: TaskOutcome) -> None: ...
+
+    def stopped(self, reason: str) -> None: ...
 
 
 class TaskLog:
@@ -88,13 +95,6 @@ class TaskLog:
         record = {"time": datetime.now(timezone.utc).isoformat(), "event": event, **fields}
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, default=str) + "\n")
-
-
-def model_slug(model: str | None) -> str:
-    """A folder name for a model string (`openai/gpt-4o` -> `openai_gpt-4o`)."""
-    if not model:
-        return NO_MODEL
-    return re.sub(r"[^a-z0-9.\-]+", "_", model.lower()).strip("_") or NO_MODEL
 
 
 def api_key_present() -> bool:
@@ -131,14 +131,14 @@ def rebased_result(result: JudgeResult, out_dir: Path, task_dir: Path) -> JudgeR
     return data
 
 
-def _row(outcome_key: tuple[str, str, str], iteration: int | Literal["final"], result: JudgeResult | None,
+def _row(cell: GridCell, iteration: int | Literal["final"], result: JudgeResult | None,
          status: StatusName | None = None, error: str | None = None, self_test: float | None = None) -> SummaryRow:
-    task_id, agent, model = outcome_key
+    ident = {"task_id": cell.task_id, "agent": cell.agent, "model": cell.model, "seed": cell.seed}
     if result is None:
-        return SummaryRow(task_id=task_id, agent=agent, model=model, iteration=iteration,
-                          status=status or "infra_error", error=error or "no judge result", self_test=self_test)
+        return SummaryRow(**ident, iteration=iteration, status=status or "infra_error", error=error or "no judge result",
+                          self_test=self_test)
     return SummaryRow(
-        task_id=task_id, agent=agent, model=model, iteration=iteration,
+        **ident, iteration=iteration,
         ifs=result.scores.ifs, vfs=result.scores.vfs, final=result.scores.final,
         status=status or result.status.value, error=error or result.error,
         probe_ifs=result.probe_ifs, self_test=self_test,
@@ -146,16 +146,30 @@ def _row(outcome_key: tuple[str, str, str], iteration: int | Literal["final"], r
 
 
 class Runner:
-    """Runs tasks x agents for one model; one judge (browser) shared by all tasks."""
+    """Runs the grid of `opts` on an executor; the driver alone writes the store and summary."""
 
     def __init__(self, opts: RunOptions, progress: Progress | None = None) -> None:
         self.opts = opts
         self.progress = progress or _Quiet()
         self.run_id = opts.run_id or default_run_id()
         self.run_dir = opts.out / self.run_id
-        self.model = opts.model
+        self.specs: dict[str, "AgentSpec"] = {}
+        self.tasks: dict[str, Task] = {}
+        self.jsonl: Path | None = None
+        self.cells: list[GridCell] = []
+        self._limits: Any = None
 
     # ------------------------------------------------------------ setup
+
+    def prepare(self) -> list[GridCell]:
+        """Resolve agents and tasks and plan the grid (raises IwrError on bad options)."""
+        specs = self._specs()
+        self.jsonl, tasks = self._tasks()
+        self.specs = {s.run_name: s for s in specs}
+        self.tasks = {t.key: t for t in tasks}
+        self.cells = plan_grid([t.key for t in tasks], [(s.run_name, s.needs_model) for s in specs],
+                               self.opts.models, self.opts.seeds)
+        return self.cells
 
     def _specs(self) -> list["AgentSpec"]:
         from .agents import resolve_agent
@@ -168,12 +182,15 @@ class Runner:
                 use_perception=self.opts.perception,
                 reasoning_effort=self.opts.reasoning_effort,
                 oracle_feedback=self.opts.oracle_feedback,
+                critic=self.opts.critic if name == "iterative" else None,
             )
             for name in self.opts.agents
         ]
         for spec in specs:
-            if spec.needs_model and not self.model:
+            if spec.needs_model and not self.opts.models:
                 raise IwrError(f"agent {spec.name} needs a model: pass --model provider/name")
+        if not specs:
+            raise IwrError("no agent given: pass --agent NAME (see `iwr agents`)")
         return specs
 
     def _tasks(self) -> tuple[Path, list[Task]]:
@@ -191,10 +208,17 @@ class Runner:
             raise IwrError(f"no tasks in {jsonl}")
         return jsonl, tasks
 
-    def _gateway(self, task_dir: Path) -> "LLMGateway":
+    def provider_limits(self) -> Any:
+        """The per-provider model-call caps shared by every gateway of this process."""
+        if self._limits is None:
+            from .tools.llm.gateway import ProviderLimits
+
+            self._limits = ProviderLimits(self.opts.model_concurrency)
+        return self._limits
+
+    def _gateway(self, cell: GridCell, task_dir: Path) -> "LLMGateway":
         from .tools.llm import LLMGateway, LLMSettings
 
-        assert self.model is not None
         extra: dict[str, Any] = {}
         if self.opts.llm_timeout is not None:
             extra["timeout"] = self.opts.llm_timeout
@@ -204,95 +228,136 @@ class Runner:
             extra["retry_max_wait"] = self.opts.llm_retry_max_wait
             extra["retry_base_wait"] = min(1.0, self.opts.llm_retry_max_wait)
         settings = LLMSettings(
-            model=self.model,
+            model=cell.model,
             api_base=self.opts.api_base,
             api_key=self.opts.api_key,
             reasoning_effort=self.opts.reasoning_effort,
             cache=self.opts.cache,
             **extra,
         )
-        return LLMGateway(settings, cache_path=self.run_dir / "llm_cache.sqlite", transcript_path=task_dir / "transcript.jsonl")
+        # one response cache per seed: seed n must not be answered from seed m's calls
+        cache = self.run_dir / ("llm_cache.sqlite" if cell.seed == 0 else f"llm_cache_seed{cell.seed}.sqlite")
+        return LLMGateway(settings, cache_path=cache, transcript_path=task_dir / "transcript.jsonl",
+                          limits=self.provider_limits())
 
-    def _store_config(self, jsonl: Path, specs: list["AgentSpec"]) -> dict[str, Any]:
-        config = self.opts.model_dump(mode="json", exclude={"resume", "jobs", "run_id", "out", "api_key"})
-        config["tasks_jsonl"] = str(jsonl)
-        config["agent_labels"] = [s.run_name for s in specs]
+    def _store_config(self) -> dict[str, Any]:
+        from .run_types import EXECUTION_OPTIONS
+
+        config = self.opts.model_dump(mode="json", exclude=set(EXECUTION_OPTIONS))
+        config["tasks_jsonl"] = str(self.jsonl)
+        config["agent_labels"] = list(self.specs)
         return config
 
-    # ------------------------------------------------------------ run
+    # ------------------------------------------------------------ run (driver)
 
     async def run(self) -> RunSummary:
-        from .benchmark.judge.judge import Judge, JudgeConfig
+        from .executors import make_executor, run_cells
         from .store import RunStore, git_commit
 
-        specs = self._specs()
-        jsonl, tasks = self._tasks()
+        cells = self.prepare()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        budget = Budget(max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd)
+        outcomes: dict[GridCell, TaskOutcome] = {}
         with RunStore(self.opts.out) as store:
-            try:
-                judge_cm = await Judge(JudgeConfig(probes=self.opts.probes)).__aenter__()
-            except Exception as e:  # noqa: BLE001 - no browser, no run: one clear line
-                raise IwrError(f"the judge could not start ({type(e).__name__}: {e})") from e
-            async with _entered(judge_cm) as judge:
+            executor = make_executor(self)
+            async with executor:
+                existing = store.run(self.run_id) if self.opts.resume else None
+                if existing is not None and "models" not in existing.config:
+                    store.replace_config(self.run_id, upgraded_config(existing.config))
                 store.start_run(
-                    self.run_id,
-                    self._store_config(jsonl, specs),
-                    versions=_versions(),
-                    protocol=judge.protocol.model_dump(mode="json"),
-                    commit=git_commit(Path(__file__).resolve().parent.parent),
-                    resume=self.opts.resume,
+                    self.run_id, self._store_config(), versions=_versions(), protocol=executor.protocol,
+                    commit=git_commit(Path(__file__).resolve().parent.parent), resume=self.opts.resume,
                 )
-                self.progress.planned(len(specs) * len(tasks))
-                semaphore = asyncio.Semaphore(self.opts.jobs)
+                self.progress.planned(len(cells))
+                protocol_known = executor.protocol is not None
 
-                async def one(spec: "AgentSpec", task: Task) -> TaskOutcome:
-                    async with semaphore:
-                        outcome = await self._run_task(spec, task, judge)
+                def record(cell: GridCell, outcome: TaskOutcome) -> None:
+                    nonlocal protocol_known
+                    outcomes[cell] = outcome
+                    budget.add(outcome)
+                    if outcome.protocol and not protocol_known:  # the Ray driver learns it from the workers
+                        store.set_protocol(self.run_id, outcome.protocol)
+                        protocol_known = True
                     _store_rows(store, self.run_id, outcome, self.run_dir.name)
-                    return outcome
+                    self.progress.finished(cell.label, outcome)
 
-                outcomes = await asyncio.gather(*(one(spec, task) for spec in specs for task in tasks))
+                todo = []
+                for cell in cells:
+                    done = self.finished_outcome(cell) if self.opts.resume else None
+                    if done is None:
+                        todo.append(cell)
+                    else:
+                        record(cell, done)
+                not_started = await run_cells(todo, executor, self, budget, record)
+        if not_started:
+            self.progress.stopped(budget.exhausted_reason or "budget spent")
+        return self._summary(cells, outcomes, budget, not_started)
+
+    def _summary(self, cells: list[GridCell], outcomes: dict[GridCell, TaskOutcome], budget: Budget,
+                 not_started: list[GridCell]) -> RunSummary:
+        done = [outcomes[c] for c in cells if c in outcomes]
         summary = RunSummary(
             run_id=self.run_id,
-            model=self.model or NO_MODEL,
-            agents=[s.run_name for s in specs],
-            tasks_jsonl=str(jsonl),
-            rows=[row for o in outcomes for row in o.rows],
-            failures=[o for o in outcomes if o.status != "ok"],
+            model=", ".join(self.opts.models) or NO_MODEL,
+            models=list(self.opts.models),
+            seeds=list(self.opts.seeds),
+            agents=list(self.specs),
+            tasks_jsonl=str(self.jsonl),
+            executor=self.opts.executor,
+            rows=[row for o in done for row in o.rows],
+            failures=[o for o in done if o.status != "ok"],
             finished_at=datetime.now(timezone.utc).isoformat(),
+            cells=len(cells),
+            completed=len(done),
+            stopped_by_budget=(budget.exhausted_reason or "budget spent") if not_started else None,
+            not_started=[c.label for c in not_started],
+            prompt_tokens=sum(o.prompt_tokens for o in done),
+            completion_tokens=sum(o.completion_tokens for o in done),
+            cost_usd=None if any(o.cost_usd is None and o.model_calls for o in done) else sum(o.cost_usd or 0.0 for o in done),
         )
         _atomic_write(self.run_dir / SUMMARY_FILE, summary.model_dump_json(indent=2))
         return summary
 
-    async def _run_task(self, spec: "AgentSpec", task: Task, judge: Any) -> TaskOutcome:
-        key = (task.key, spec.run_name, self.model or NO_MODEL)
-        task_dir = self.run_dir / spec.run_name / model_slug(self.model) / task.key
-        result_path = task_dir / RESULT_FILE
-        if self.opts.resume and result_path.is_file():
-            outcome = TaskOutcome.model_validate_json(result_path.read_text())
-            self.progress.finished("/".join(key[:2]), outcome)
-            return outcome
+    def finished_outcome(self, cell: GridCell) -> TaskOutcome | None:
+        """The outcome of a cell whose result.json exists (the cell is complete), else None."""
+        path = cell.folder(self.run_dir) / RESULT_FILE
+        if not path.is_file():
+            return None
+        try:
+            return TaskOutcome.model_validate_json(path.read_text())
+        except ValueError:  # a torn file cannot happen (atomic write), but never trust it blindly
+            return None
+
+    # ------------------------------------------------------------ one cell (local or Ray worker)
+
+    async def run_cell(self, cell: GridCell, judge: Any, max_tokens: int | None = None,
+                       max_cost_usd: float | None = None) -> TaskOutcome:
+        """Reconstruct and judge one cell; every failure becomes a status. `max_*` cap the agent."""
+        spec, task = self.specs[cell.agent], self.tasks[cell.task_id]
+        task_dir = cell.folder(self.run_dir)
+        if self.opts.resume and (done := self.finished_outcome(cell)) is not None:
+            return done
         task_dir.mkdir(parents=True, exist_ok=True)
         tlog = TaskLog(task_dir / "log.jsonl")
-        label = f"{task.key}/{spec.run_name}"
-        self.progress.started(label, spec.max_iters + 1)
+        label = cell.label
         started = time.monotonic()
-        tlog.write("start", task_id=task.key, agent=spec.run_name, model=self.model, resume=self.opts.resume)
-        outcome = TaskOutcome(task_id=task.key, agent=spec.run_name, model=self.model or NO_MODEL, status="ok",
-                              folder=str(task_dir.relative_to(self.run_dir)))
+        tlog.write("start", task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, resume=self.opts.resume)
+        outcome = TaskOutcome(task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, status="ok",
+                              folder=str(task_dir.relative_to(self.run_dir)),
+                              protocol=judge.protocol.model_dump(mode="json"))
         gateway = None
         try:
             inputs = stage_inputs(task, task_dir / "inputs")
-            gateway = self._gateway(task_dir) if spec.needs_model else None
-            state = await self._reconstruct(spec, task, inputs, task_dir, judge, gateway, tlog, label)
+            gateway = self._gateway(cell, task_dir) if spec.needs_model else None
+            state = await self._reconstruct(spec, task, inputs, task_dir, judge, gateway, tlog, label, max_tokens, max_cost_usd)
             outcome.stop_reason = state.stop_reason
             outcome.best_iteration = state.best_iteration
-            outcome.rows = await self._rows(key, state, task, task_dir, judge)
+            outcome.rows = await self._rows(cell, state, task, task_dir, judge)
         except Exception as e:  # noqa: BLE001 - every failure becomes a reported status
             outcome.status, outcome.error = _classify(e)
             tlog.write("error", status=outcome.status, error=outcome.error, trace=traceback.format_exc(limit=8))
             log.warning("task failed", task=task.key, agent=spec.run_name, status=outcome.status, error=outcome.error)
-            outcome.rows = self._rows_after_failure(key, task_dir, outcome)
+            outcome.rows = self._rows_after_failure(cell, task_dir, outcome)
         if gateway is not None:
             total = gateway.total()
             outcome.prompt_tokens, outcome.completion_tokens = total.prompt_tokens, total.completion_tokens
@@ -300,12 +365,11 @@ class Runner:
             outcome.model_calls = total.calls
         outcome.wall_s = round(time.monotonic() - started, 3)
         tlog.write("finish", status=outcome.status, stop_reason=outcome.stop_reason, best=outcome.best_iteration)
-        _atomic_write(result_path, outcome.model_dump_json(indent=2))
-        self.progress.finished(label, outcome)
+        _atomic_write(task_dir / RESULT_FILE, outcome.model_dump_json(indent=2))
         return outcome
 
-    async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: Any, task_dir: Path, judge: Any,
-                           gateway: Any, tlog: TaskLog, label: str) -> "ReconstructionState":
+    async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: Any, task_dir: Path, judge: Any, gateway: Any,
+                           tlog: TaskLog, label: str, max_tokens: int | None, max_cost_usd: float | None) -> "ReconstructionState":
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -322,7 +386,7 @@ class Runner:
         tester = OracleSelfTester(judge, task) if spec.oracle_feedback else PlanSelfTester(judge, task.key)
         ctx = build_context(
             spec, work_dir=task_dir, gateway=gateway, self_tester=tester, on_iteration=on_iteration,
-            max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd,
+            max_tokens=max_tokens, max_cost_usd=max_cost_usd,
         )
         config = {"configurable": {"thread_id": f"{task.key}"}, "recursion_limit": 64}
         async with aiosqlite.connect(task_dir / "checkpoint.sqlite") as conn:
@@ -357,7 +421,7 @@ class Runner:
         rebased_result(result, out, task_dir).save(task_dir / f"judge_iter_{iteration}.json")
         return result
 
-    async def _rows(self, key: tuple[str, str, str], state: Any, task: Task, task_dir: Path, judge: Any) -> list[SummaryRow]:
+    async def _rows(self, key: GridCell, state: Any, task: Task, task_dir: Path, judge: Any) -> list[SummaryRow]:
         rows: list[SummaryRow] = []
         best: JudgeResult | None = None
         for page in state.pages:
@@ -375,7 +439,7 @@ class Runner:
         rows.append(_row(key, "final", best))
         return rows
 
-    def _rows_after_failure(self, key: tuple[str, str, str], task_dir: Path, outcome: TaskOutcome) -> list[SummaryRow]:
+    def _rows_after_failure(self, key: GridCell, task_dir: Path, outcome: TaskOutcome) -> list[SummaryRow]:
         """Rows for whatever pages were judged before the failure, and a failed final row."""
         rows = []
         for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
@@ -384,13 +448,22 @@ class Runner:
         return rows
 
 
-@asynccontextmanager
-async def _entered(judge: Any) -> AsyncIterator[Any]:
-    """Close an already entered judge on the way out."""
-    try:
-        yield judge
-    finally:
-        await judge.__aexit__(None, None, None)
+def upgraded_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run configuration stored before grid runs (one `model`, run budgets in the config) in
+    today's form, so `--resume` of such a run compares like with like."""
+    out = {k: v for k, v in config.items() if k not in ("model", "max_tokens", "max_cost_usd")}
+    out["models"] = [config["model"]] if config.get("model") else []
+    out.setdefault("seeds", [0])
+    return out
+
+
+def failed_outcome(runner: Runner, cell: GridCell, error: str) -> TaskOutcome:
+    """An infra_error outcome for a cell that produced none (its worker was lost); no result.json
+    is written, so `--resume` runs the cell again."""
+    outcome = TaskOutcome(task_id=cell.task_id, agent=cell.agent, model=cell.model, seed=cell.seed, status="infra_error",
+                          error=error, folder=str(cell.folder(runner.run_dir).relative_to(runner.run_dir)))
+    outcome.rows = [_row(cell, "final", None, status="infra_error", error=error)]
+    return outcome
 
 
 def _classify(e: BaseException) -> tuple[StatusName, str]:
@@ -423,7 +496,7 @@ def _store_rows(store: Any, run_id: str, outcome: TaskOutcome, run_dir_name: str
     for row in outcome.rows:
         final = row.iteration == "final"
         store.record(ResultRow(
-            run_id=run_id, task_id=row.task_id, agent=row.agent, model=row.model, iteration=str(row.iteration),
+            run_id=run_id, task_id=row.task_id, agent=row.agent, model=row.model, seed=row.seed, iteration=str(row.iteration),
             status=row.status, error=row.error, ifs=row.ifs, vfs=row.vfs, final=row.final, probe_ifs=row.probe_ifs,
             prompt_tokens=outcome.prompt_tokens if final else None,
             completion_tokens=outcome.completion_tokens if final else None,

@@ -21,7 +21,7 @@ from .errors import IwrError
 
 STORE_NAME = "runs.sqlite"
 
-_SCHEMA = """
+_RUNS_TABLE = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     created_at REAL NOT NULL,
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
     git_commit TEXT,
     versions TEXT NOT NULL,
     protocol TEXT
-);
+)"""
+_RESULTS_TABLE = """
 CREATE TABLE IF NOT EXISTS results (
     run_id TEXT NOT NULL REFERENCES runs(run_id),
     task_id TEXT NOT NULL,
@@ -46,8 +47,7 @@ CREATE TABLE IF NOT EXISTS results (
     path TEXT,
     updated_at REAL NOT NULL,
     PRIMARY KEY (run_id, task_id, agent, model, seed, iteration)
-);
-"""
+)"""
 
 
 class ResultRow(BaseModel):
@@ -108,7 +108,26 @@ class RunStore:
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._db.execute(_RUNS_TABLE)
+        self._db.execute(_RESULTS_TABLE)
+
+    def _migrate(self) -> None:
+        """Bring a results table from before seeds (no `seed` column) to the current schema, seed 0."""
+        columns = [r[1] for r in self._db.execute("PRAGMA table_info(results)")]
+        if not columns or "seed" in columns:
+            return
+        kept = ", ".join(columns)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("ALTER TABLE results RENAME TO results_before_seed")
+            self._db.execute(_RESULTS_TABLE)
+            self._db.execute(f"INSERT INTO results ({kept}, seed) SELECT {kept}, 0 FROM results_before_seed")
+            self._db.execute("DROP TABLE results_before_seed")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -134,6 +153,14 @@ class RunStore:
             (run_id, time.time(), json.dumps(config, sort_keys=True), commit, json.dumps(versions), json.dumps(protocol) if protocol else None),
         )
         return self.run(run_id)  # type: ignore[return-value]
+
+    def replace_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Overwrite a run's stored configuration (used to upgrade configs written by older versions)."""
+        self._db.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
+
+    def set_protocol(self, run_id: str, protocol: dict[str, Any]) -> None:
+        """Record the judge protocol of a run registered without one (the Ray driver learns it late)."""
+        self._db.execute("UPDATE runs SET protocol = ? WHERE run_id = ? AND protocol IS NULL", (json.dumps(protocol), run_id))
 
     def run(self, run_id: str) -> RunInfo | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

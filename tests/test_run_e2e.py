@@ -208,7 +208,7 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
 @pytest.mark.timeout(900)
 def test_offline_baselines_give_sane_scores(task_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--out", str(out), "--run-id", "offline"),
+    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--out", str(out), "--run-id", "offline", "--no-probes", "-j", "2"),
                           env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "offline baselines" in proc.stderr

@@ -12,14 +12,19 @@ if TYPE_CHECKING:
 
 
 class RichProgress:
-    """Live per-task status lines and an overall bar."""
+    """Per-cell status lines and an overall bar: done, running, failed, tokens, cost, ETA."""
 
     def __init__(self, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        self._overall = self._bar.add_task("tasks", total=total)
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             TextColumn("ETA"), TimeRemainingColumn())
+        self._overall = self._bar.add_task("cells", total=total)
         self._rows: dict[str, int] = {}
+        self.failed = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.cost_unknown = False
 
     def __enter__(self) -> "RichProgress":
         self._bar.start()
@@ -28,11 +33,21 @@ class RichProgress:
     def __exit__(self, *exc: object) -> None:
         self._bar.stop()
 
+    def describe(self) -> str:
+        """The overall line: running, failed, tokens and cost so far."""
+        cost = f"${self.cost:.4f}" + ("+?" if self.cost_unknown else "")
+        return f"cells: {len(self._rows)} running, {self.failed} failed, {self.tokens} tokens, {cost}"
+
+    def _refresh(self) -> None:
+        self._bar.update(self._overall, description=self.describe())
+
     def planned(self, total: int) -> None:
         self._bar.update(self._overall, total=total)
+        self._refresh()
 
     def started(self, key: str, total: int) -> None:
         self._rows[key] = self._bar.add_task(f"  {key}: starting", total=None)
+        self._refresh()
 
     def update(self, key: str, note: str) -> None:
         if key in self._rows:
@@ -42,10 +57,19 @@ class RichProgress:
         row = self._rows.pop(key, None)
         if row is not None:
             self._bar.remove_task(row)
+        self.failed += outcome.status != "ok"
+        self.tokens += outcome.prompt_tokens + outcome.completion_tokens
+        if outcome.cost_usd is None and outcome.model_calls:
+            self.cost_unknown = True
+        self.cost += outcome.cost_usd or 0.0
         final = next((r for r in outcome.rows if r.iteration == "final"), None)
         score = f"final {final.final:.3f}" if final and final.final is not None else outcome.status
-        self._bar.console.print(f"{outcome.task_id} {outcome.agent}: {score}" + (f" ({outcome.error})" if outcome.error else ""))
+        self._bar.console.print(f"{key}: {score}" + (f" ({outcome.error})" if outcome.error else ""))
         self._bar.advance(self._overall)
+        self._refresh()
+
+    def stopped(self, reason: str) -> None:
+        self._bar.console.print(f"[yellow]budget stop[/yellow]: {reason}; no new cells started (continue with --resume and a higher cap)")
 
 
 def _fmt(v: float | None) -> str:
@@ -58,21 +82,29 @@ def print_summary(summary: "RunSummary") -> None:
 
     console = Console()
     table = Table(title=f"run {summary.run_id} ({summary.model})")
-    for col in ("task", "agent", "iteration", "IFS", "VFS", "Final", "probe IFS", "status"):
+    many_models, many_seeds = len({r.model for r in summary.rows}) > 1, len(summary.seeds) > 1
+    columns = ["task", "agent"] + (["model"] if many_models else []) + (["seed"] if many_seeds else [])
+    for col in columns + ["iteration", "IFS", "VFS", "Final", "probe IFS", "status"]:
         table.add_column(col)
     for r in summary.rows:
-        table.add_row(r.task_id, r.agent, str(r.iteration), _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), _fmt(r.probe_ifs), r.status)
+        ident = [r.task_id, r.agent] + ([r.model] if many_models else []) + ([str(r.seed)] if many_seeds else [])
+        table.add_row(*ident, str(r.iteration), _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), _fmt(r.probe_ifs), r.status)
     console.print(table)
     finals = [r for r in summary.rows if r.iteration == "final"]
-    by_agent: dict[str, list] = {}
+    by_config: dict[str, list] = {}
     for r in finals:
-        by_agent.setdefault(r.agent, []).append(r)
-    for agent, rows in by_agent.items():
+        by_config.setdefault(r.agent + (f" {r.model}" if many_models else ""), []).append(r)
+    for config, rows in by_config.items():
         mean = lambda xs: sum(x or 0.0 for x in xs) / len(xs)  # noqa: E731  (failures count 0, as in the paper)
-        console.print(f"{agent}: mean IFS {mean([r.ifs for r in rows]):.3f}  VFS {mean([r.vfs for r in rows]):.3f}  "
-                      f"Final {mean([r.final for r in rows]):.3f}  over {len(rows)} tasks")
+        console.print(f"{config}: mean IFS {mean([r.ifs for r in rows]):.3f}  VFS {mean([r.vfs for r in rows]):.3f}  "
+                      f"Final {mean([r.final for r in rows]):.3f}  over {len(rows)} " + ("task x seed cells" if many_seeds else "tasks"))
     for f in summary.failures:
         console.print(f"[red]failed[/red] {f.task_id} {f.agent}: {f.status}: {f.error}")
+    cost = "unknown" if summary.cost_usd is None else f"${summary.cost_usd:.4f}"
+    console.print(f"{summary.completed}/{summary.cells} cells done; {summary.prompt_tokens + summary.completion_tokens} tokens, cost {cost}")
+    if summary.stopped_by_budget:
+        console.print(f"[yellow]stopped by the budget[/yellow]: {summary.stopped_by_budget}; {len(summary.not_started)} cell(s) "
+                      "not started: rerun with --resume and a higher --max-cost/--max-tokens")
 
 
 def register(app: typer.Typer) -> None:
@@ -81,7 +113,8 @@ def register(app: typer.Typer) -> None:
         tasks: str = typer.Option("bundled", "--tasks", help="DIR/data.jsonl or 'bundled'."),
         task: Optional[list[str]] = typer.Option(None, "--task", help="Task id (repeatable); default all."),
         agent: Optional[list[str]] = typer.Option(None, "--agent", help="Agent name (repeatable); see `iwr agents`."),
-        model: Optional[str] = typer.Option(None, "--model", help="provider/model for LiteLLM, or scripted/<file>."),
+        model: Optional[list[str]] = typer.Option(None, "--model", help="provider/model for LiteLLM, or scripted/<file> (repeatable)."),
+        seeds: str = typer.Option("1", "--seeds", help="N (seeds 0..N-1) or a list like 0,3,7; each seed has its own response cache."),
         api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint."),
         api_key: Optional[str] = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key (else provider env vars)."),
         max_iters: Optional[int] = typer.Option(None, "--max-iters", min=0, help="Repair rounds of the iterative agent."),
@@ -89,7 +122,14 @@ def register(app: typer.Typer) -> None:
         perception: Optional[bool] = typer.Option(None, "--perception/--no-perception", help="Switch perception on/off."),
         reasoning_effort: Optional[str] = typer.Option(None, "--reasoning-effort", help="low | medium | high."),
         oracle_feedback: bool = typer.Option(False, "--oracle-feedback", help="ABLATION: self-test on the ground truth."),
-        jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Tasks in parallel."),
+        critic: Optional[bool] = typer.Option(None, "--critic/--no-critic", help="Visual review by the model before each repair (iterative)."),
+        jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Cells (task x agent x model x seed) in parallel."),
+        model_concurrency: Optional[str] = typer.Option(None, "--model-concurrency",
+                                                        help="Model requests in flight per provider, e.g. openai=4,default=8."),
+        max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="Run budget in USD: no new cell starts once spent."),
+        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=0, help="Run budget in tokens: no new cell starts once spent."),
+        executor: str = typer.Option("local", "--executor", help="local (asyncio) | ray."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
         out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
         run_id: Optional[str] = typer.Option(None, "--run-id", help="Run id (default: a timestamp)."),
         resume: bool = typer.Option(False, "--resume", help="Continue a run: finished tasks are kept, others resume."),
@@ -104,7 +144,9 @@ def register(app: typer.Typer) -> None:
 
         try:
             from iwr.agents import OFFLINE_DEFAULT_AGENTS
+            from iwr.grid import parse_seeds
             from iwr.runner import RunOptions, api_key_present, run
+            from iwr.tools.llm.gateway import ProviderLimits
 
             agents = list(agent or [])
             if not agents:
@@ -117,13 +159,22 @@ def register(app: typer.Typer) -> None:
                 raise IwrError("--repair-style must be search_replace or whole")
             if reasoning_effort not in (None, "low", "medium", "high"):
                 raise IwrError("--reasoning-effort must be low, medium or high")
+            if executor not in ("local", "ray"):
+                raise IwrError("--executor must be local or ray")
+            try:
+                seed_list = parse_seeds(seeds)
+                limits = ProviderLimits.parse(model_concurrency).limits
+            except ValueError as e:
+                raise IwrError(str(e)) from None
             opts = RunOptions(
-                tasks=tasks, task_ids=list(task or []), agents=agents, model=model, api_base=api_base, api_key=api_key,
+                tasks=tasks, task_ids=list(task or []), agents=agents, models=list(dict.fromkeys(model or [])),
+                seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost,
+                model_concurrency=limits, executor=executor, ray_address=ray_address,
                 max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
-                oracle_feedback=oracle_feedback, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
+                oracle_feedback=oracle_feedback, critic=critic, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
                 llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
             )
-            progress = RichProgress(total=len(agents))
+            progress = RichProgress(total=len(agents))  # the runner sets the real total once the grid is planned
             with progress:
                 summary = run(opts, progress)
         except IwrError as e:

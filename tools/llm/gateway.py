@@ -10,12 +10,14 @@ by `ScriptedProvider` without any network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import random
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +200,59 @@ def _cached_response(raw: str, purpose: str) -> LLMResponse | None:
         return None
 
 
+class ProviderLimits:
+    """Per-provider caps on concurrent model requests, shared by every gateway of a run.
+
+    Built from `{"openai": 4, "default": 8}`: each provider not named gets its own cap of `default`
+    (no cap when there is no `default`). Slots are held for one request attempt only, never while a retry
+    waits, and cache hits take none. `peak` records the most requests seen in flight per provider.
+    """
+
+    def __init__(self, limits: dict[str, int] | None = None) -> None:
+        self.limits = dict(limits or {})
+        bad = {k: v for k, v in self.limits.items() if v < 1}
+        if bad:
+            raise ValueError(f"model concurrency limits must be >= 1: {bad}")
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._in_flight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+
+    @classmethod
+    def parse(cls, text: str | None) -> "ProviderLimits":
+        """`"openai=4,default=8"` -> limits (raises ValueError on a malformed entry)."""
+        limits: dict[str, int] = {}
+        for part in (text or "").split(","):
+            if not part.strip():
+                continue
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip() or not value.strip().isdigit():
+                raise ValueError(f"bad model concurrency entry {part.strip()!r}: use provider=N[,default=N]")
+            limits[name.strip()] = int(value)
+        return cls(limits)
+
+    def limit_for(self, provider: str) -> int | None:
+        return self.limits.get(provider, self.limits.get("default"))
+
+    @contextlib.asynccontextmanager
+    async def slot(self, provider: str) -> AsyncIterator[None]:
+        """Hold one request slot of `provider` (waits while the provider is at its cap)."""
+        limit = self.limit_for(provider)
+        semaphore = None
+        if limit is not None:
+            semaphore = self._semaphores.get(provider)
+            if semaphore is None:
+                semaphore = self._semaphores[provider] = asyncio.Semaphore(limit)
+            await semaphore.acquire()
+        self._in_flight[provider] = self._in_flight.get(provider, 0) + 1
+        self.peak[provider] = max(self.peak.get(provider, 0), self._in_flight[provider])
+        try:
+            yield
+        finally:
+            self._in_flight[provider] -= 1
+            if semaphore is not None:
+                semaphore.release()
+
+
 class LLMGateway:
     """Every model call of a run goes through `complete`.
 
@@ -206,8 +261,10 @@ class LLMGateway:
     content hash), plus an optional `cache_salt` override to force a distinct call.
     """
 
-    def __init__(self, settings: LLMSettings, *, cache_path: Path | None = None, transcript_path: Path | None = None):
+    def __init__(self, settings: LLMSettings, *, cache_path: Path | None = None, transcript_path: Path | None = None,
+                 limits: ProviderLimits | None = None):
         self.settings = settings
+        self._limits = limits
         self._cache = ResponseCache(cache_path) if (settings.cache and cache_path is not None) else None
         self._transcript = Transcript(transcript_path) if transcript_path is not None else None
         self._scripted: ScriptedProvider | None = None
@@ -400,11 +457,12 @@ class LLMGateway:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _call_once(self, s: LLMSettings, purpose: str, prepared: _Prepared, params: dict[str, Any]) -> _Answer:
-        if self._scripted is not None:
-            a = self._scripted.answer(purpose)
-            answer = _Answer(a.text, a.prompt_tokens, a.completion_tokens, a.finish_reason, s.model, 0.0)
-        else:
-            answer = await self._call_litellm(s, purpose, prepared, params)
+        async with self._limits.slot(s.provider) if self._limits is not None else contextlib.nullcontext():
+            if self._scripted is not None:
+                a = self._scripted.answer(purpose)
+                answer = _Answer(a.text, a.prompt_tokens, a.completion_tokens, a.finish_reason, s.model, 0.0)
+            else:
+                answer = await self._call_litellm(s, purpose, prepared, params)
         if not answer.text.strip():
             raise ModelError("the model returned empty content", kind="empty", purpose=purpose)
         return answer
