@@ -9,4 +9,5 @@ if ! [ -x /usr/lib/chromium/chromium ] || ! [ -f /usr/share/fonts/truetype/dejav
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# IWR_EXTRAS picks the optional parts (default: the tests and the Ray executor).
+python3 -m pip install -q --disable-pip-version-check -e ".[${IWR_EXTRAS:-test,ray}]"
