@@ -83,3 +83,76 @@ def test_tiles_on_one_lattice_merge_across_hidden_tiles_but_spaced_icons_do_not(
 def test_a_single_row_of_touching_icons_is_not_a_tiled_background() -> None:
     stars = [AssetMatch(asset="star.png", keyframe=0, box=PBox(x=100 + 17 * i, y=80, width=16, height=16), scale=1.0, confidence=0.9) for i in range(5)]
     assert len(_merge_tiles(stars)) == 5
+
+
+def _picture(w: int, h: int, seed: int) -> np.ndarray:
+    """A photo-like opaque picture: a gradient, waves and discs."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = rng.uniform(40, 210, 3)
+    img = np.stack([base[i] + 40 * np.sin(xx / (9 + 4 * i) + yy / 23 + seed) for i in range(3)], -1)
+    for _ in range(10):
+        cv2.circle(img, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(h // 12, h // 4)),
+                   tuple(float(v) for v in rng.uniform(0, 255, 3)), -1)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_picture_cropped_by_css_cover_is_boxed_where_it_shows(tmp_path: Path) -> None:
+    pic = _picture(400, 280, 3)
+    cv2.imwrite(str(tmp_path / "photo.jpg"), pic, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    frame = np.full((540, 960, 3), 246, np.uint8)
+    shown = cv2.resize(pic, (440, 308), interpolation=cv2.INTER_AREA)[79:229]  # object-fit: cover in a 440x150 box
+    frame[200:350, 100:540] = shown
+    (report,) = match_assets([tmp_path / "photo.jpg"], [frame], [None])
+    assert len(report.matches) == 1, report.matches
+    m = report.matches[0]
+    assert m.box.iou(PBox(x=100, y=200, width=440, height=150)) >= 0.8, m.box
+    assert abs(m.scale - 1.1) <= 0.05
+
+
+def test_a_similar_picture_in_other_colours_is_not_a_sighting(tmp_path: Path) -> None:
+    pic = _picture(300, 200, 5)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    frame = np.full((400, 640, 3), 240, np.uint8)
+    frame[100:300, 100:400] = pic[..., ::-1]  # same shapes, channels swapped
+    (report,) = match_assets([tmp_path / "photo.png"], [frame], [None])
+    assert report.matches == []
+
+
+def test_an_icon_that_does_not_stand_out_from_the_page_is_no_evidence(tmp_path: Path) -> None:
+    img = np.zeros((24, 24, 4), np.uint8)
+    cv2.circle(img, (12, 12), 9, (20, 30, 25, 255), -1, cv2.LINE_AA)  # dark disc
+    cv2.imwrite(str(tmp_path / "dark.png"), img)
+    frame = np.full((200, 320, 3), (22, 32, 27), np.uint8)  # a dark page of about that colour
+    cv2.putText(frame, "o O 0", (40, 100), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (200, 200, 200), 1)
+    (report,) = match_assets([tmp_path / "dark.png"], [frame], [None])
+    assert report.matches == []
+
+
+def test_a_nearly_uniform_picture_counts_only_as_a_tiled_background(tmp_path: Path) -> None:
+    tile = np.full((48, 48, 3), 52, np.uint8)
+    tile[:24, :24] = tile[24:, 24:] = 58  # a faint checkerboard tile
+    cv2.imwrite(str(tmp_path / "tile.png"), tile)
+    flat = np.full((300, 480, 3), 40, np.uint8)
+    cv2.rectangle(flat, (100, 100), (300, 200), (200, 200, 200), -1)
+    (lone,) = match_assets([tmp_path / "tile.png"], [flat], [None])
+    assert lone.matches == []
+    tiled = np.tile(tile, (6, 10, 1))
+    cv2.rectangle(tiled, (120, 96), (360, 192), (235, 235, 235), -1)  # a panel in front
+    (report,) = match_assets([tmp_path / "tile.png"], [tiled], [None])
+    assert [m.method for m in report.matches] == ["tiled"]
+    assert report.matches[0].box.iou(PBox(x=0, y=0, width=480, height=288)) >= 0.8
+
+
+def test_threads_do_not_change_the_result(tmp_path: Path) -> None:
+    _dot(tmp_path / "green.png", (90, 180, 20))
+    _ring_icon(tmp_path / "clock.png")
+    frame = np.full((240, 400, 3), 250, np.uint8)
+    icon = cv2.imread(str(tmp_path / "clock.png"), cv2.IMREAD_UNCHANGED)
+    a = icon[..., 3:4] / 255.0
+    frame[60:100, 60:100] = (icon[..., :3] * a + frame[60:100, 60:100] * (1 - a)).astype(np.uint8)
+    files = sorted(tmp_path.glob("*.png"))
+    one = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=1)
+    two = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=2)
+    assert [r.model_dump() for r in one] == [r.model_dump() for r in two]
+    assert any(r.found for r in one)

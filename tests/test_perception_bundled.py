@@ -33,7 +33,7 @@ def test_bundled_task_meets_the_targets(task: Task, tmp_path: Path) -> None:
     assert f["click_error_px_median"] is not None and f["click_error_px_median"] <= 8
     assert f["kind_accuracy"] >= 0.85
     assert f["typed_text_accuracy"] == 1.0
-    assert f["asset_precision"] >= 0.85 and f["asset_recall"] >= 0.6
+    assert f["asset_precision"] >= 0.9 and f["asset_recall"] >= 0.9
     assert f["keyframe_ratio"] <= 1 / 3 + 1e-9
 
 

@@ -1,18 +1,22 @@
 """Where each asset file appears in the keyframes: coarse-to-fine multi-scale matching.
 
 Coarse: normalised cross-correlation of the gray asset (transparent pixels filled with
-its mean, so flat page backgrounds do not matter) against a reduced copy of the search
-area, over a geometric ladder of display sizes. Fine: masked correlation at full
-resolution in a small window over nearby scales, then a colour check (so icons equal in
-shape but not in colour are told apart) and non-maximum suppression. A central crop of
-larger pictures is matched too (CSS object-fit / background cropping). Keyframes after
-the first are searched only inside their changed regions; earlier matches elsewhere
-carry over.
+its mean) against a 1/2, 1/4 or 1/8 copy of the search area, over a geometric ladder of
+display sizes; a mean-colour test drops most candidates cheaply. Fine: the scale is
+climbed at half the coarse resolution, the place found at full resolution, and the
+colours verified pixel by pixel (a transparent icon must also stand out from the page
+around it). Small icons are also tried at the size of isolated blobs. Large pictures are
+matched by central bands too (CSS object-fit / background cropping), their box grown to
+the part of the picture that shows. A nearly uniform picture only counts as a tiled
+background. Keyframes after the first are searched only inside their changed regions;
+earlier matches elsewhere carry over. Searches run on a few threads.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -21,8 +25,9 @@ import numpy as np
 from .types import AssetMatch, AssetReport, PBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
-SCALE_STEP = 1.18
-MIN_DISPLAY = 12  # px: the smallest display searched by sliding templates
+SCALE_STEP = 1.25  # coarse ladder; refinement climbs in between
+MIN_DISPLAY = 13  # px: the smallest display searched by sliding templates
+MIN_CROP_DISPLAY = 64  # px: the smallest displayed crop band searched (small crops match any similar picture)
 MIN_ICON = 7  # px: the smallest icon matched from proposals
 MAX_ICON = 96
 COARSE_THRESHOLD = 0.62
@@ -30,8 +35,14 @@ FINE_THRESHOLD = 0.78
 CROP_THRESHOLD = 0.88  # also for opaque pictures shrunk below MIN_PHOTO_SCALE (blurred detail matches loosely)
 MIN_PHOTO_SCALE = 0.2
 THIN_FRACTION = 0.3  # solid share under which an icon is line art (its colour check tolerates 1 px shifts)
-COLOUR_TOLERANCE = 38.0  # mean absolute BGR difference over the asset's opaque pixels
-MAX_CANDIDATES = 12
+COLOUR_TOLERANCE = 38.0  # difference of mean BGR colours (line art, flat icons)
+PIXEL_TOLERANCE = 30.0  # mean absolute BGR error per pixel of a true sighting (codec + resampling noise)
+PICTURE_TOLERANCE = 20.0  # the same for opaque pictures of 2000 px and more
+MIN_CONTRAST = 30.0  # BGR levels a transparent icon's solid colour must differ from the page around it
+LOW_TEXTURE = 8.0  # gray spread under which an opaque asset counts only as a tiled background
+MAX_CANDIDATES = 48  # coarse peaks per scale
+MAX_CHOSEN = 64  # places refined per asset, crop variant and search rectangle
+MAX_MISSES = 6  # candidates in a row that fail verification before an asset's search stops
 TILE_SPACING = 1.2  # lattice spacing / tile size up to which sightings count as one tiled background
 
 
@@ -59,6 +70,12 @@ class LoadedAsset:
     @property
     def size(self) -> tuple[int, int]:
         return self.bgr.shape[1], self.bgr.shape[0]
+
+    @cached_property
+    def low_texture(self) -> bool:
+        """An opaque, nearly uniform picture: it matches any flat area, so a sighting
+        counts only as part of a tiled background."""
+        return self.mask is None and float(cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY).std()) < LOW_TEXTURE
 
 
 def load_asset(path: Path) -> LoadedAsset | str:
@@ -185,28 +202,83 @@ def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float
 
 
 def _colour_ok(patch: np.ndarray, tpl: _Template) -> bool:
-    """Mean colour of the patch vs the template; a transparent template is first composited
-    over the patch's border colour and compared where it is solid (else weighted by opacity)."""
+    """Pixel by pixel colour agreement of the patch with the template.
+
+    Opaque templates and filled shapes: the mean absolute BGR error over their (solid)
+    pixels must stay within codec and resampling noise. Line art (few solid pixels, where
+    anti-aliased edges dominate): the opacity-weighted mean colours, the template first
+    composited over the patch's border colour.
+    """
     if patch.shape[:2] != tpl.bgr.shape[:2]:
         return False
-    if tpl.alpha is None:
-        d = np.abs(patch.reshape(-1, 3).astype(np.float32).mean(axis=0) - tpl.bgr.reshape(-1, 3).astype(np.float32).mean(axis=0))
-        return float(d.mean()) <= COLOUR_TOLERANCE
-    border = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32)
-    comp = tpl.over(np.median(border, axis=0))
-    diff = patch.astype(np.float32) - comp
+    if tpl.alpha is None:  # chroma subsampling errors sit on edges: large pictures average them away
+        return _pixel_error(patch, tpl.bgr, None) <= (PICTURE_TOLERANCE if tpl.bgr.shape[0] * tpl.bgr.shape[1] >= 2000 else PIXEL_TOLERANCE)
     solid = tpl.alpha >= 0.9
-    if float(solid.mean()) >= THIN_FRACTION:  # a filled shape: its solid pixels, pixel by pixel
-        return float(np.abs(diff[solid]).mean()) <= COLOUR_TOLERANCE
-    wgt = tpl.alpha[..., None]  # line art: anti-aliased edges dominate, compare opacity-weighted means
+    border = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32)
+    if float(solid.mean()) >= THIN_FRACTION:
+        clear = tpl.alpha < 0.1  # where the page shows through
+        around = patch[clear].astype(np.float32) if int(clear.sum()) >= 4 else border
+        if solid.any() and float(np.abs(tpl.bgr[solid].mean(axis=0) - np.median(around, axis=0)).max()) < MIN_CONTRAST:
+            return False  # the shape does not stand out from the page around it: no evidence
+        return _pixel_error(patch, tpl.bgr, _interior(solid)) <= PIXEL_TOLERANCE
+    diff = patch.astype(np.float32) - tpl.over(np.median(border, axis=0))
+    wgt = tpl.alpha[..., None]
     if float(wgt.sum()) < 1.0:
         return False
     return float(np.abs((diff * wgt).sum(axis=(0, 1)) / float(wgt.sum())).mean()) <= COLOUR_TOLERANCE
 
 
+def _one_per_place(candidates: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]],
+                   iou: float, limit: int) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
+    """Greedy suppression of coarse candidates (already sorted best first): one per place."""
+    boxes = np.zeros((limit, 4), np.float64)
+    chosen: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]] = []
+    for c in candidates:
+        x, y, w, h = c[3], c[4], c[5], c[6]
+        if chosen:
+            b = boxes[:len(chosen)]
+            iw = np.minimum(x + w, b[:, 0] + b[:, 2]) - np.maximum(x, b[:, 0])
+            ih = np.minimum(y + h, b[:, 1] + b[:, 3]) - np.maximum(y, b[:, 1])
+            inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+            if bool((inter / (w * h + b[:, 2] * b[:, 3] - inter + 1e-9) >= iou).any()):
+                continue
+        boxes[len(chosen)] = (x, y, w, h)
+        chosen.append(c)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _mean_colour_ok(patch: np.ndarray, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> bool:
+    """The mean colour of a (coarsely placed) patch is near that of the opaque picture
+    (a mean barely moves when the placement is a few px off)."""
+    if patch.size == 0:
+        return False
+    bgr = asset.bgr if crop is None else asset.bgr[crop[1]:crop[1] + crop[3], crop[0]:crop[0] + crop[2]]
+    d = np.abs(np.asarray(cv2.mean(patch)[:3]) - np.asarray(cv2.mean(bgr)[:3]))
+    return float(d.mean()) <= COLOUR_TOLERANCE
+
+
+def _interior(solid: np.ndarray) -> np.ndarray:
+    """A solid mask without its 1 px rim (edges blend with the page and shift sub-pixel),
+    unless too little would remain."""
+    inner = cv2.erode(solid.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    return inner if int(inner.sum()) >= max(9, 0.3 * int(solid.sum())) else solid
+
+
+def _pixel_error(patch: np.ndarray, bgr: np.ndarray, where: np.ndarray | None) -> float:
+    """Mean absolute BGR difference, over `where` (all pixels when None)."""
+    d = cv2.absdiff(patch, bgr)
+    if where is None:
+        return float(d.mean())
+    return float(d[where].mean()) if where.any() else 255.0
+
+
 def _flat_ok(patch: np.ndarray, tpl: _Template) -> bool:
     """For a flat template, the patch must be flat too, with the same colour."""
-    sel = tpl.mask > 0 if tpl.mask is not None else np.ones(tpl.bgr.shape[:2], bool)
+    sel = _interior(tpl.alpha >= 0.9) if tpl.alpha is not None else np.ones(tpl.bgr.shape[:2], bool)
+    if not sel.any():
+        return False
     return bool(float(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)[sel].std()) < 12) and _colour_ok(patch, tpl)
 
 
@@ -217,10 +289,14 @@ class AssetMatcher:
         self.W, self.H = frame_size
         self._cache: dict[tuple[str, float, tuple[int, int, int, int] | None], _Template] = {}
 
-    def scales(self, asset: LoadedAsset, crop: bool) -> list[float]:
+    def scales(self, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> list[float]:
+        """Display scales searched: a geometric ladder through 1, the (cropped) picture
+        between MIN_DISPLAY px (the file's size) and the frame size."""
         w, h = asset.size
-        lo = max(MIN_DISPLAY / min(w, h), 0.08)
-        hi = min(2.0, self.W / w, self.H / h) * (1.0 if not crop else 0.9)
+        fw, fh = asset.trim[2] or w, asset.trim[3] or h  # the element shows the whole file, margins included
+        lo = max(MIN_DISPLAY / min(fw, fh), 0.08)
+        cw, ch = (crop[2], crop[3]) if crop else (w, h)
+        hi = min(2.0, self.W / cw, self.H / ch)
         out, s = [], 1.0
         while s >= lo:
             out.append(s)
@@ -242,24 +318,23 @@ class AssetMatcher:
     def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int) -> list[AssetMatch]:
         """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe."""
         w, h = asset.size
-        variants: list[tuple[int, int, int, int] | None] = [None]
-        if asset.mask is None and w >= 120 and h >= 90:
-            variants.append((w // 5, h // 5, w - 2 * (w // 5), h - 2 * (h // 5)))
+        variants: list[tuple[int, int, int, int] | None] = [None, *crop_variants(asset)]
         found: list[AssetMatch] = []
         for crop in variants:
-            candidates = [c for s in self.scales(asset, crop is not None) for c in self._coarse(asset, s, crop, gray_levels, rect)]
-            candidates.sort(key=lambda c: -c[0])
-            chosen: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]] = []
-            for c in candidates:  # one candidate per place, best coarse score first
-                _, _, _, x, y, cw, ch, _ = c
-                if all(_iou((x, y, cw, ch), (o[3], o[4], o[5], o[6])) < 0.3 for o in chosen):
-                    chosen.append(c)
-                if len(chosen) >= MAX_CANDIDATES:
+            candidates = [c for s in self.scales(asset, crop) for c in self._coarse(asset, s, crop, gray_levels, rect)]
+            candidates.sort(key=lambda c: (-round(c[0], 2), -c[5] * c[6]))  # on a tie the larger display explains more
+            chosen = _one_per_place(candidates, 0.3, MAX_CHOSEN)
+            misses = 0  # repeated icons verify one after another; stop after a run of failures
+            for score, s, crop_, x, y, cw, ch, level in chosen:
+                if misses >= MAX_MISSES and not asset.low_texture:  # a tile's coarse peaks tie everywhere
                     break
-            for score, s, crop_, x, y, _, _, level in chosen:
                 if crop_ is not None and any(_touches(m.box, (x, y, 1, 1)) for m in found):
                     continue  # the whole picture was found there already
-                m = self._refine(asset, s, crop_, frame, gray_levels[1], x, y, level, keyframe)
+                if asset.mask is None and not _mean_colour_ok(frame[y:y + ch, x:x + cw], asset, crop_):
+                    misses += 1
+                    continue  # a cheap rejection before the costly refinement
+                m = self._refine(asset, s, crop_, frame, gray_levels, x, y, level, keyframe)
+                misses = 0 if m is not None else misses + 1
                 if m is not None:
                     found.append(m)
         return nms(found, 0.3)
@@ -281,7 +356,7 @@ class AssetMatcher:
                 dist = np.abs(patch.reshape(-1, 3).astype(np.float32) - np.array(tpl.mean_bgr, np.float32)).mean(axis=1)
                 if float(dist.min()) > COLOUR_TOLERANCE:
                     continue
-            m = self._refine(asset, s, None, frame, gray, int(round(x + w / 2 - aw * s / 2)), int(round(y + h / 2 - ah * s / 2)), 1, keyframe)
+            m = self._refine(asset, s, None, frame, {1: gray}, int(round(x + w / 2 - aw * s / 2)), int(round(y + h / 2 - ah * s / 2)), 1, keyframe)
             if m is not None:
                 found.append(m)
         return found
@@ -292,7 +367,7 @@ class AssetMatcher:
         cw = (crop[2] if crop else asset.size[0]) * s
         ch = (crop[3] if crop else asset.size[1]) * s
         rx, ry, rw, rh = rect
-        if cw > rw or ch > rh or min(cw, ch) < (40 if crop else MIN_DISPLAY * 0.8):
+        if cw > rw or ch > rh or min(cw, ch) < (MIN_CROP_DISPLAY if crop else MIN_DISPLAY * 0.8):
             return []
         level = coarse_level(min(cw, ch))
         tpl = self.template(asset, s / level, crop)
@@ -312,65 +387,40 @@ class AssetMatcher:
         return [(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
 
     def _refine(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, frame: np.ndarray,
-                gray: np.ndarray, x: int, y: int, level: int, keyframe: int) -> AssetMatch | None:
-        pad = 2 * level + 4
+                gray_levels: dict[int, np.ndarray], x: int, y: int, level: int, keyframe: int) -> AssetMatch | None:
+        """Climb the scale at half the coarse resolution, place at full resolution, verify
+        the colours pixel by pixel."""
+        r = max(1, level // 2)
         h0, w0 = self.template(asset, s, crop).gray.shape
         cx, cy = x + w0 / 2, y + h0 / 2  # scale about the candidate's centre
-
-        def at(k: float) -> tuple[float, _Template, int, int] | None:
-            tpl = self.template(asset, s * k, crop)
-            th, tw = tpl.gray.shape
-            tx, ty = int(round(cx - tw / 2)), int(round(cy - th / 2))
-            x0, y0 = max(0, tx - pad), max(0, ty - pad)
-            x1, y1 = min(self.W, tx + tw + pad), min(self.H, ty + th + pad)
-            win = gray[y0:y1, x0:x1]
-            if win.shape[0] < th or win.shape[1] < tw:
-                return None
-            if tpl.mask is not None:  # the shape over the local background, plus the texture
-                score, (lx, ly) = _on_background(win, tpl)
-                if tpl.std >= 2.0:
-                    _, s2, _, loc2 = cv2.minMaxLoc(_ncc(win, tpl.gray, tpl.mask))
-                    if s2 > score:
-                        score, (lx, ly) = s2, loc2
-            elif tpl.std < 2.0:
-                _, score, _, (lx, ly) = cv2.minMaxLoc(1.0 - cv2.matchTemplate(win, tpl.gray, cv2.TM_SQDIFF_NORMED))
-            else:
-                _, score, _, (lx, ly) = cv2.minMaxLoc(_ncc(win, tpl.gray, None))
-            return (float(score), tpl, x0 + lx, y0 + ly)
-
-        def better(a: tuple[float, _Template, int, int] | None, b: tuple[float, _Template, int, int] | None) -> bool:
-            return a is not None and (b is None or a[0] > b[0])
-
-        best, k = at(1.0), 1.0
+        best, k = self._score_at(asset, s, crop, gray_levels[r], r, cx, cy, 2 * level // r + 3), 1.0
+        if best is None or best[0] < FINE_THRESHOLD - 0.2:
+            return None
         for step in (1.04, 1 / 1.04):  # climb the scale while the score improves
             kk = k * step
-            cand = at(kk)
-            while better(cand, best) and abs(np.log(kk)) < 0.2:
+            cand = self._score_at(asset, s * kk, crop, gray_levels[r], r, cx, cy, 2 * level // r + 3)
+            while cand is not None and cand[0] > best[0] and abs(np.log(kk)) < 0.2:
                 best, k = cand, kk
                 kk = k * step
-                cand = at(kk)
-        for kk in (k * 1.015, k / 1.015):
-            cand = at(kk)
-            if better(cand, best):
-                best = cand
+                cand = self._score_at(asset, s * kk, crop, gray_levels[r], r, cx, cy, 2 * level // r + 3)
+        for kk in (k * 1.015, k / 1.015) if r == 1 else (k,):
+            cand = self._score_at(asset, s * kk, crop, gray_levels[1], 1, cx, cy, 2 * r + 2)
+            if cand is not None and (r > 1 or cand[0] > best[0]):
+                best, k = cand, kk
         strict = crop is not None or (asset.mask is None and best is not None and best[1].scale < MIN_PHOTO_SCALE)
         if best is None or best[0] < (CROP_THRESHOLD if strict else FINE_THRESHOLD):
             return None
         score, tpl, bx, by = best
         th, tw = tpl.gray.shape
-        flat = float(tpl.gray.std()) < 2.0
-        check = _flat_ok if flat else _colour_ok
-        thin = tpl.alpha is not None and float((tpl.alpha >= 0.9).mean()) < THIN_FRACTION
-        shifts = (0, -1, 1) if thin else (0,)
+        check = _flat_ok if float(tpl.gray.std()) < 2.0 else _colour_ok
+        shifts = (0, -1, 1)  # the peak may sit 1 px off where edges are soft
         near = [(bx + dx, by + dy) for dy in shifts for dx in shifts if bx + dx >= 0 and by + dy >= 0]
-        if not any(check(frame[y:y + th, x:x + tw], tpl) for x, y in near):  # thin lines: 1 px off fails
+        ok = [(x, y) for x, y in near if check(frame[y:y + th, x:x + tw], tpl)]
+        if not ok:
             return None
-        if crop is not None:  # place the whole picture, clipped to the frame
-            fx, fy = bx - crop[0] * tpl.scale, by - crop[1] * tpl.scale
-            fw, fh = asset.size[0] * tpl.scale, asset.size[1] * tpl.scale
-            x0, y0 = max(0.0, fx), max(0.0, fy)
-            x1, y1 = min(float(self.W), fx + fw), min(float(self.H), fy + fh)
-            box = PBox(x=int(round(x0)), y=int(round(y0)), width=int(round(x1 - x0)), height=int(round(y1 - y0)))
+        bx, by = ok[0]
+        if crop is not None:
+            box = self._visible_extent(asset, tpl.scale, crop, frame, bx, by)
             method = "crop"
         else:
             box = asset.full_box(bx, by, tpl.scale)
@@ -378,14 +428,78 @@ class AssetMatcher:
         conf = score if method == "template" else score * 0.9
         return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3), method=method)
 
+    def _score_at(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, gray: np.ndarray,
+                  level: int, cx: float, cy: float, pad: int) -> tuple[float, _Template, int, int] | None:
+        """Best score of the template at display scale s, centred near (cx, cy) full-res,
+        searched at pyramid `level` within `pad` px (of that level); position in full-res px."""
+        tpl = self.template(asset, s / level, crop)
+        th, tw = tpl.gray.shape
+        if min(th, tw) < 4:
+            return None
+        H, W = gray.shape
+        tx, ty = int(round(cx / level - tw / 2)), int(round(cy / level - th / 2))
+        x0, y0 = max(0, tx - pad), max(0, ty - pad)
+        x1, y1 = min(W, tx + tw + pad), min(H, ty + th + pad)
+        win = gray[y0:y1, x0:x1]
+        if win.shape[0] < th or win.shape[1] < tw:
+            return None
+        if tpl.mask is not None:  # the shape over the local background, plus the texture
+            score, (lx, ly) = _on_background(win, tpl)
+            if tpl.std >= 2.0:
+                _, s2, _, loc2 = cv2.minMaxLoc(_ncc(win, tpl.gray, tpl.mask))
+                if s2 > score:
+                    score, (lx, ly) = s2, loc2
+        elif tpl.std < 2.0:
+            _, score, _, (lx, ly) = cv2.minMaxLoc(1.0 - cv2.matchTemplate(win, tpl.gray, cv2.TM_SQDIFF_NORMED))
+        else:
+            _, score, _, (lx, ly) = cv2.minMaxLoc(_ncc(win, tpl.gray, None))
+        return (float(score), tpl, (x0 + lx) * level, (y0 + ly) * level)
+
+    def _visible_extent(self, asset: LoadedAsset, scale: float, crop: tuple[int, int, int, int], frame: np.ndarray,
+                        bx: int, by: int) -> PBox:
+        """The part of the whole picture that is shown: from the matched crop, rows and
+        columns are added outwards while they still agree with the picture (CSS cropping,
+        the frame edge and panels in front end it)."""
+        pic = self.template(asset, scale, None).bgr
+        ph, pw = pic.shape[:2]
+        fx, fy = int(round(bx - crop[0] * scale)), int(round(by - crop[1] * scale))
+        x0, y0 = max(0, fx), max(0, fy)
+        x1, y1 = min(self.W, fx + pw), min(self.H, fy + ph)
+        err = cv2.absdiff(frame[y0:y1, x0:x1], pic[y0 - fy:y1 - fy, x0 - fx:x1 - fx]).mean(axis=2)
+        cx0, cy0 = bx - x0, by - y0
+        cx1 = min(x1 - x0, cx0 + int(crop[2] * scale))
+        cy1 = min(y1 - y0, cy0 + int(crop[3] * scale))
+        rows = err[:, cx0:cx1].mean(axis=1) <= 1.5 * PIXEL_TOLERANCE
+        top, bottom = _grow(rows, cy0, cy1)
+        cols = err[top:bottom, :].mean(axis=0) <= 1.5 * PIXEL_TOLERANCE
+        left, right = _grow(cols, cx0, cx1)
+        return PBox(x=x0 + left, y=y0 + top, width=right - left, height=bottom - top)
+
+
+def _grow(good: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Extend [lo, hi) over neighbouring True entries of `good`."""
+    while lo > 0 and good[lo - 1]:
+        lo -= 1
+    while hi < len(good) and good[hi]:
+        hi += 1
+    return lo, hi
+
+
+def crop_variants(asset: LoadedAsset) -> list[tuple[int, int, int, int]]:
+    """Parts of a large opaque picture that stay visible when CSS crops it (object-fit:
+    cover, background-size: cover): a wide central band (the box is wider than the
+    picture) and a tall one (the box is taller). (x, y, w, h) in file pixels."""
+    w, h = asset.size
+    if asset.mask is not None or w < 120 or h < 90:
+        return []
+    wide = (w // 10, int(h * 0.35), w - 2 * (w // 10), h - 2 * int(h * 0.35))
+    tall = (int(w * 0.35), h // 10, w - 2 * int(w * 0.35), h - 2 * (h // 10))
+    return [wide, tall]
+
 
 def coarse_level(display: float) -> int:
-    """Pyramid level for the coarse search: templates keep at least ~12 px."""
-    return 4 if display >= 48 else 2 if display >= 24 else 1
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    return PBox(x=a[0], y=a[1], width=a[2], height=a[3]).iou(PBox(x=b[0], y=b[1], width=b[2], height=b[3]))
+    """Pyramid level for the coarse search: templates keep at least ~11 px."""
+    return 8 if display >= 96 else 4 if display >= 48 else 2
 
 
 def icon_proposals(gray: np.ndarray, rect: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
@@ -406,24 +520,29 @@ def icon_proposals(gray: np.ndarray, rect: tuple[int, int, int, int]) -> list[tu
 def nms(matches: list[AssetMatch], iou: float) -> list[AssetMatch]:
     """Keep the most confident of overlapping matches (IoU above `iou`)."""
     kept: list[AssetMatch] = []
-    for m in sorted(matches, key=lambda m: (m.method != "template", -m.confidence)):
+    for m in sorted(matches, key=lambda m: (m.method != "template", -round(m.confidence, 2), -m.box.area)):
         if all(m.keyframe != k.keyframe or m.box.iou(k.box) <= iou for k in kept):
             kept.append(m)
     return kept
 
 
 def pyramid(gray: np.ndarray) -> dict[int, np.ndarray]:
-    """Full, half and quarter resolution copies."""
-    half = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    quarter = cv2.resize(half, (half.shape[1] // 2, half.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return {1: gray, 2: half, 4: quarter}
+    """Copies at full, 1/2, 1/4 and 1/8 resolution, keyed by the reduction factor."""
+    out = {1: gray}
+    for level in (2, 4, 8):
+        prev = out[level // 2]
+        out[level] = cv2.resize(prev, (max(1, prev.shape[1] // 2), max(1, prev.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    return out
 
 
-def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> list[AssetReport]:
+def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None],
+                 workers: int = 2) -> list[AssetReport]:
     """Sightings of every asset in every keyframe.
 
     `changed[k]` lists the rectangles of keyframe k that differ from keyframe k-1 (None:
     search everything). Matches of k-1 that do not touch a changed rectangle carry over.
+    The searches (keyframe x rectangle x asset) run on `workers` threads (OpenCV releases
+    the GIL).
     """
     reports: list[AssetReport] = []
     loaded: list[LoadedAsset] = []
@@ -438,20 +557,37 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
         return reports
     H, W = frames[0].shape[:2]
     matcher = AssetMatcher((W, H))
+    low_texture = {a.name for a in loaded if a.low_texture}
+    plans = []
+    for k, frame in enumerate(frames):
+        rects = [(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H)
+        plans.append((pyramid(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)), rects))
+
+    def search(k: int, rect: tuple[int, int, int, int], asset: LoadedAsset, proposals: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
+        levels = plans[k][0]
+        found = matcher.match(asset, frames[k], levels, rect, k)
+        if min(asset.size) <= MAX_ICON:
+            found += matcher.match_icons(asset, frames[k], levels[1], proposals, k)
+        return found
+
+    jobs = [(k, rect, a, proposals) for k, (levels, rects) in enumerate(plans) for rect in rects
+            for proposals in [icon_proposals(levels[1], rect)] for a in loaded]
+    jobs.sort(key=lambda j: -j[1][2] * j[1][3])  # big searches first: threads finish together
+    if workers <= 1:
+        results = [(j[0], search(*j)) for j in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda j: (j[0], search(*j)), jobs))
+    fresh_by_k: dict[int, list[AssetMatch]] = {}
+    for k, found in results:
+        fresh_by_k.setdefault(k, []).extend(found)
     by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in loaded}
     previous: list[AssetMatch] = []
-    for k, frame in enumerate(frames):
-        levels = pyramid(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-        rects = [(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H)
-        current = [m.model_copy(update={"keyframe": k}) for m in previous if not any(_touches(m.box, r) for r in rects)]
-        fresh: list[AssetMatch] = []
-        for rect in rects:
-            proposals = icon_proposals(levels[1], rect)
-            for a in loaded:
-                fresh.extend(matcher.match(a, frame, levels, rect, k))
-                if min(a.size) <= MAX_ICON:
-                    fresh.extend(matcher.match_icons(a, frame, levels[1], proposals, k))
-        current = _inside_tiled(_merge_tiles(nms(current + _across_assets(fresh), 0.5)))
+    for k, (_, rects) in enumerate(plans):
+        gone = rects if k == 0 or changed[k] is None else (changed[k] or [])  # what really changed, unpadded
+        current = [m.model_copy(update={"keyframe": k}) for m in previous if not any(_touches(m.box, r) for r in gone)]
+        current = _inside_tiled(_merge_tiles(nms(current + _across_assets(fresh_by_k.get(k, [])), 0.5)))
+        current = [m for m in current if m.method == "tiled" or m.asset not in low_texture]
         for m in current:
             by_name[m.asset].append(m)
         previous = current
@@ -462,12 +598,13 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
 
 
 def _lattice_period(values: list[int], size: int) -> int | None:
-    """The smallest positive spacing between values, when it is about one tile size."""
+    """The most common spacing between neighbouring values, when it is about one tile
+    size (a few stray sightings off the lattice do not change it)."""
     vs = sorted(set(values))
     gaps = [b - a for a, b in zip(vs, vs[1:]) if b - a > size // 3]
     if not gaps:
         return None
-    p = min(gaps)
+    p = max(gaps, key=lambda g: (sum(abs(g - o) <= 2 for o in gaps), -g))
     return p if 0.8 * size <= p <= TILE_SPACING * size else None
 
 
@@ -493,24 +630,33 @@ def _merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMat
         w = int(np.median([m.box.width for m in group]))
         h = int(np.median([m.box.height for m in group]))
         same = [m for m in group if abs(m.box.width - w) <= max(2, 0.1 * w) and abs(m.box.height - h) <= max(2, 0.1 * h)]
-        rest = [m for m in group if m not in same]
+        gapless = max((_on_grid(same, a, w, h) for a in same), key=len, default=[])  # tiles repeat at their size
+        if len({m.box.x for m in gapless}) >= 2 and len({m.box.y for m in gapless}) >= 2:
+            same = gapless
         px = _lattice_period([m.box.x for m in same], w)
         py = _lattice_period([m.box.y for m in same], h)
         if len(same) < min_tiles or px is None or py is None:  # a background tiles in 2-D
             out.extend(group)
             continue
-        x0 = same[0]
-        tiles = [m for m in same if _on_lattice(m.box.x - x0.box.x, px) and _on_lattice(m.box.y - x0.box.y, py)]
+        def on(anchor: AssetMatch) -> list[AssetMatch]:
+            return [m for m in same if _on_lattice(m.box.x - anchor.box.x, px) and _on_lattice(m.box.y - anchor.box.y, py)]
+
+        tiles = max((on(a) for a in same), key=len)  # the lattice most sightings sit on
         if len(tiles) < min_tiles:
             out.extend(group)
             continue
-        out.extend(m for m in same + rest if m not in tiles)
+        out.extend(m for m in group if m not in tiles)
         bx0, by0 = min(m.box.x for m in tiles), min(m.box.y for m in tiles)
         bx1 = max(m.box.x + (px or m.box.width) for m in tiles)
         by1 = max(m.box.y + (py or m.box.height) for m in tiles)
         best = max(tiles, key=lambda m: m.confidence)
         out.append(best.model_copy(update={"box": PBox(x=bx0, y=by0, width=bx1 - bx0, height=by1 - by0), "method": "tiled"}))
     return out
+
+
+def _on_grid(matches: list[AssetMatch], anchor: AssetMatch, w: int, h: int) -> list[AssetMatch]:
+    """Sightings on the gapless grid of cell w x h through `anchor`."""
+    return [m for m in matches if _on_lattice(m.box.x - anchor.box.x, w) and _on_lattice(m.box.y - anchor.box.y, h)]
 
 
 def _inside_tiled(matches: list[AssetMatch]) -> list[AssetMatch]:

@@ -139,9 +139,12 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
         rights: list[int] = []
         lefts: list[int] = []
         boxes: list[tuple[int, int, int, int]] = []
+        chars: list[tuple[int, int, int, int]] = []  # also those next to the pointer
         for s in between:
-            inside = [b for b in s.changes if b not in s.near and b[3] <= rb.height + 4 and b[2] <= 2 * rb.height
-                      and rb.contains(b[0] + b[2] / 2, b[1] + b[3] / 2, margin=4)]  # character-sized changes
+            sized = [b for b in s.changes if b[3] <= rb.height + 4 and b[2] <= 2 * rb.height
+                     and rb.contains(b[0] + b[2] / 2, b[1] + b[3] / 2, margin=4)]  # character-sized changes
+            chars.extend(sized)
+            inside = [b for b in sized if b not in s.near]
             if inside:
                 rights.append(max(b[0] + b[2] for b in inside))
                 lefts.append(min(b[0] for b in inside))
@@ -151,8 +154,31 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
         # new characters appear to the right: both edges move right (an expanding ring widens both ways)
         forward = [l2 >= l1 for l1, l2 in zip(lefts, lefts[1:])]
         if len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps) and sum(forward) >= 0.6 * len(forward):
-            return boxes
+            return _text_run(boxes, chars, rb.height)
     return None
+
+
+def _text_run(seed: list[tuple[int, int, int, int]], chars: list[tuple[int, int, int, int]], line: int) -> list[tuple[int, int, int, int]]:
+    """The typed characters: from the leftmost growing box, every character-sized change
+    that continues the line without a word-sized gap (a clear button further right, a
+    counter elsewhere in the field are not typed text)."""
+    start = min(seed, key=lambda b: b[0])
+    run = [start]
+    right = start[0] + start[2]
+    top = min(b[1] for b in seed)
+    bottom = max(b[1] + b[3] for b in seed)
+    glyph = float(np.median([b[3] for b in seed]))
+    same_line = [b for b in chars if top <= b[1] + b[3] / 2 <= bottom and b[3] <= 1.5 * glyph and b[2] <= 3 * glyph]
+    for b in sorted(same_line, key=lambda b: b[0]):
+        if b[0] + b[2] <= right:
+            if b[0] >= start[0]:
+                run.append(b)
+            continue
+        if b[0] > right + 1.5 * line:
+            break
+        run.append(b)
+        right = b[0] + b[2]
+    return run
 
 
 def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion]) -> tuple[float, float] | None:
@@ -268,7 +294,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True, jobs: list
             kind, conf = "click", 0.9
             if click.pointer is not None:
                 pointer = (click.pointer.x, click.pointer.y)
-        elif dxdy is not None:
+        elif dxdy is not None and typing is None:  # typing may push content below it down
             kind, conf = "scroll", 0.8
         elif typing is not None:
             kind, conf = "typing", 0.7

@@ -30,6 +30,7 @@ class PerceiveOptions(BaseModel):
     ocr: bool = True
     assets: bool = True
     sheet: bool = True
+    workers: int = 2  # threads for asset matching (the budget: 2 cores)
 
 
 def perceive(video: Path, assets_dir: Path | None, out_dir: Path, options: PerceiveOptions | None = None) -> Perception:
@@ -61,7 +62,7 @@ def perceive(video: Path, assets_dir: Path | None, out_dir: Path, options: Perce
     if o.assets and assets_dir is not None:
         files = sorted(p for p in assets_dir.iterdir() if p.is_file())
         changed = [None] + [[r.box.as_tuple() for r in state_diff(scan, a, b)] for a, b in zip(kept_runs, kept_runs[1:])]
-        assets = match_assets(files, [r.image for r in kept_runs], changed)
+        assets = match_assets(files, [r.image for r in kept_runs], changed, workers=o.workers)
     timings.assets = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()

@@ -24,6 +24,7 @@ _HAND = np.array(
 SHAPES: dict[str, np.ndarray] = {"arrow": _ARROW, "hand": _HAND}
 SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
+LEARN_HITS = 8  # matches after which the cursor's size counts as known
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,28 @@ class PointerTracker:
 
     preferred: dict[str, int] = field(default_factory=dict)
     last: PointerHit | None = None
+    _order: list[CursorTemplate] | None = None
+    _order_hits: int = -1
 
     def _ordered(self) -> list[CursorTemplate]:
-        bank = list(template_bank())
-        return sorted(bank, key=lambda t: -self.preferred.get(f"{t.name}@{t.scale}", 0))
+        """The bank, most often matched first; once the cursor's look is known (a cursor
+        keeps its size and colours within a recording), only its shapes in that look."""
+        hits = sum(self.preferred.values())
+        if self._order is not None and (hits == self._order_hits or (self._order_hits >= LEARN_HITS and hits - self._order_hits < LEARN_HITS)):
+            return self._order  # re-ranked every LEARN_HITS matches once learned
+        self._order, self._order_hits = self._rank(hits), hits
+        return self._order
+
+    def _rank(self, hits: int) -> list[CursorTemplate]:
+        bank = sorted(template_bank(), key=lambda t: -self.preferred.get(f"{t.name}@{t.scale}", 0))
+        if hits < LEARN_HITS:
+            return bank
+        looks: dict[tuple[str, float], int] = {}  # (fill style, scale): hits
+        for t in bank:
+            look = (t.name.split("-")[-1], t.scale)
+            looks[look] = looks.get(look, 0) + self.preferred.get(f"{t.name}@{t.scale}", 0)
+        known = {look for look, n in looks.items() if n >= 0.2 * hits}
+        return [t for t in bank if (t.name.split("-")[-1], t.scale) in known]
 
     def find(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> PointerHit | None:
         """Best cursor match inside `box` (x, y, w, h, full-res) of a gray frame."""
@@ -94,7 +113,7 @@ class PointerTracker:
         x1, y1 = min(W, x + w + margin), min(H, y + h + margin)
         roi = gray[y0:y1, x0:x1]
         best: tuple[float, CursorTemplate, tuple[int, int]] | None = None
-        for i, t in enumerate(self._ordered()):
+        for t in self._ordered():
             th, tw = t.image.shape
             if th > roi.shape[0] or tw > roi.shape[1]:
                 continue

@@ -20,6 +20,7 @@ from .types import PerceptionError, VideoInfo
 DIFF_THRESHOLD = 22  # gray levels: above H.264 noise, below any visible UI change
 WORK_WIDTH = 640  # width of the downscaled copy used for change detection
 MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
+SURE_POINTER = 0.85  # a cursor match this good ends the search of a frame
 STRONG_DIFF = 56  # a small blob counts only if some pixel changed this much (codec noise is weaker)
 
 
@@ -144,14 +145,6 @@ def _paint_pointer(mask: np.ndarray, hit: PointerHit | None, scale: float) -> No
         mask[y0:y1, x0:x1] |= sil[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
 
 
-def hit_box(hit: PointerHit) -> tuple[int, int, int, int]:
-    return hit.box
-
-
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
 def _to_full(b: tuple[int, int, int, int, int], scale: float, W: int, H: int) -> tuple[int, int, int, int]:
     x, y, w, h = (int(round(v / scale)) for v in b[:4])
     return (max(0, x), max(0, y), min(W, w), min(H, h))
@@ -175,16 +168,20 @@ class _Analyzer:
             sample.pointer = self.pointer
             return
         blobs = _blobs(diff)
+        if prev_pointer is not None:  # the pointer moves continuously: look near where it was first
+            blobs.sort(key=lambda b: abs(b[0] / self.scale - prev_pointer.x) + abs(b[1] / self.scale - prev_pointer.y))
         seen = False
         departed: list[PointerHit] = []
         for b in blobs:
             fx, fy, fw, fh = _to_full(b, self.scale, self.W, self.H)
             if max(fw, fh) > self.pointer_max:
                 continue
+            if seen and self.pointer is not None and self.pointer.score >= SURE_POINTER:
+                break  # one pointer per frame
             hit = self.tracker.find(gray, (fx, fy, fw, fh))
             if hit is not None and (not seen or hit.score > self.pointer.score):  # type: ignore[union-attr]
                 self.pointer, seen = hit, True
-            if prev_pointer is None or (hit is None and not _overlaps(hit_box(prev_pointer), (fx, fy, fw, fh))):
+            if prev_pointer is None:  # a pointer leaving from where it rested unseen
                 gone = self.tracker.find(prev_gray, (fx, fy, fw, fh))
                 if gone is not None:
                     departed.append(gone)

@@ -1,0 +1,38 @@
+"""Event details: which character changes are typed text; the pointer tracker's learned look."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iwr.tools.perception.events import _text_run
+from iwr.tools.perception.pointer import LEARN_HITS, PointerTracker, template_bank
+
+
+def test_typed_text_stops_at_a_word_sized_gap_and_stays_on_its_line() -> None:
+    seed = [(100, 50, 9, 14), (110, 50, 9, 14)]  # the growing characters
+    others = [
+        (120, 50, 9, 14), (131, 50, 9, 14),  # more of the word, next to the pointer
+        (146, 50, 9, 14),  # after a space
+        (260, 50, 10, 14),  # a clear button far right in the field
+        (100, 20, 30, 12),  # the field's label above, restyled on focus
+        (150, 38, 40, 40),  # a click ring
+    ]
+    run = _text_run(seed, seed + others, line=40)
+    assert (146, 50, 9, 14) in run and (131, 50, 9, 14) in run
+    assert (260, 50, 10, 14) not in run and (100, 20, 30, 12) not in run and (150, 38, 40, 40) not in run
+
+
+def test_pointer_tracker_keeps_to_the_learned_cursor_look() -> None:
+    bank = template_bank()
+    arrow = next(t for t in bank if t.name == "arrow-dark" and t.scale == 1.35)
+    frame = np.full((120, 160), 200, np.uint8)
+    h, w = arrow.image.shape
+    patch = frame[40:40 + h, 60:60 + w]
+    patch[arrow.mask > 0] = arrow.image[arrow.mask > 0]
+    tracker = PointerTracker()
+    assert len(tracker._ordered()) == len(bank)
+    for _ in range(LEARN_HITS):
+        hit = tracker.find(frame, (55, 35, w + 10, h + 10))
+        assert hit is not None and abs(hit.x - (60 + arrow.hotspot[0])) <= 1
+    looks = {(t.name.split("-")[-1], t.scale) for t in tracker._ordered()}
+    assert looks == {("dark", 1.35)}
