@@ -104,3 +104,38 @@ def test_llm_assertions_and_rubric_through_fake_server(mini_task, tmp_path: Path
     assert any("unparseable" in (e or "") for e in mllm_errors) and any("model error" in (e or "") for e in mllm_errors)
     # HFS only from the states whose rubric worked
     assert r.scores.hfs == pytest.approx(0.75)
+
+
+@pytest.mark.timeout(600)
+def test_judge_ocrs_only_flagged_states_of_the_prefix(mini_task, tmp_path: Path) -> None:  # noqa: ANN001
+    """OCR is asked only for state 0 and visually flagged steps (never probes, never other
+    steps), and after the prefix breaks nothing more is queued."""
+    broken = tmp_path / "broken"
+    shutil.copytree(MINI_APP, broken)
+    html = (broken / "index.html").read_text()
+    for shoe in ("red", "mini"):  # step 1 finds no target
+        html = html.replace(f'<button id="add-{shoe}">Add to cart</button>', "")
+    (broken / "index.html").write_text(html)
+
+    async def run() -> tuple[JudgeResult, JudgeResult, list[Path]]:
+        async with Judge(JudgeConfig(ocr_cache_dir=TEST_CACHE / "ocr")) as judge:
+            assert judge.pool is not None
+            asked: list[Path] = []
+            submit = judge.pool.submit
+            judge.pool.submit = lambda p: (asked.append(Path(p)), submit(p))[1]  # type: ignore[method-assign]
+            good = await judge.judge_task(mini_task, MINI_APP, tmp_path / "good")
+            n_good = len(asked)
+            bad = await judge.judge_task(mini_task, broken, tmp_path / "bad", probes=False)
+            return good, bad, asked[:n_good] + [Path("--")] + asked[n_good:]
+
+    good, bad, asked = asyncio.run(run())
+    assert good.scores.ifs == 1.0 and len(good.probes) == 2 and good.probe_ifs == 1.0
+    assert all(s.visual is None for p in good.probes for s in p.steps) and good.probes[0].state0 is None
+    cut = asked.index(Path("--"))
+    ocr_good, ocr_bad = asked[:cut], asked[cut + 1:]
+    cands = {p.name for p in ocr_good if p.parent == tmp_path / "good"}
+    refs = {p.name for p in ocr_good if p.parent == mini_task.paths.checkpoints}
+    assert cands == refs == {"step_0.png", "step_1.png", "step_3.png", "step_5.png"}
+    assert not [p for p in ocr_good if "probes" in p.parts]
+    assert bad.success_steps == 0 and bad.steps[0].grounding is not None and not bad.steps[0].grounding.found
+    assert {p.name for p in ocr_bad if p.parent == tmp_path / "bad"} == {"step_0.png"}

@@ -208,3 +208,53 @@ def test_icon_button_words_beat_the_row_label(loop: asyncio.AbstractEventLoop, d
     g, target, label_centre = loop.run_until_complete(run())
     assert hits(g, target), (desc, g)
     assert not g.box.contains(label_centre) or selector.startswith("#")
+
+
+def _two_buy_buttons(folder: Path, first: str, second: str) -> Path:
+    folder.mkdir(parents=True)
+    style = "button { width: 140px; height: 48px; margin: 40px; border: 0; color: white; font: 18px sans-serif; }"
+    (folder / "index.html").write_text(
+        f"<!DOCTYPE html><html><head><style>{style}</style></head><body>"
+        f"<button style='background:{first}'>Buy</button><button style='background:{second}'>Buy</button>"
+        "</body></html>")
+    return folder
+
+
+def test_look_of_the_recorded_target_decides_between_same_text_candidates(
+        loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
+    """Two 'Buy' buttons differing only in colour: the reference shows the target red (first
+    there); on the candidate page the red one comes second. Without the look cue the grounder
+    takes the first and calls it ambiguous; with it, the red one, with the look in evidence."""
+    from iwr.benchmark.judge.grounding import LookCue
+    from iwr.benchmark.task import Box
+
+    reference_page = _two_buy_buttons(tmp_path / "ref", "#c0392b", "#2471a3")
+    candidate_page = _two_buy_buttons(tmp_path / "cand", "#2471a3", "#c0392b")
+    action = Action(type="Click", parameters={"description": "Click the 'Buy' button"})
+    handle = BrowserHandle(memory_limit_mb=0)
+
+    async def run() -> tuple[Grounding, Grounding, Point, Point]:
+        await handle.start()
+        try:
+            async with Sandbox(handle) as sb:
+                async with sb.open(sb.site(reference_page), 1280, 720) as sp:
+                    await sp.goto()
+                    shot = tmp_path / "ref.png"
+                    shot.write_bytes(await sp.page.screenshot(type="png"))
+                    b = await sp.page.locator("button").nth(0).bounding_box()
+                    target = Box(x=b["x"], y=b["y"], width=b["width"], height=b["height"])
+                async with sb.open(sb.site(candidate_page), 1280, 720) as sp:
+                    await sp.goto()
+                    plain = await DomGrounder().ground(sp.page, action, 1, None, shot)
+                    looked = await DomGrounder().ground(sp.page, action, 1, None, shot, look=LookCue(shot, target))
+                    first = await sp.page.locator("button").nth(0).bounding_box()
+                    second = await sp.page.locator("button").nth(1).bounding_box()
+                    centre = lambda bb: Point(x=bb["x"] + bb["width"] / 2, y=bb["y"] + bb["height"] / 2)  # noqa: E731
+                    return plain, looked, centre(first), centre(second)
+        finally:
+            await handle.close()
+
+    plain, looked, blue, red = loop.run_until_complete(run())
+    assert hits(plain, blue) and plain.ambiguous and not plain.evidence
+    assert hits(looked, red) and not looked.ambiguous
+    assert looked.evidence["look"] > 0.9 and looked.evidence["look"] > looked.evidence["look_runner_up"] + 0.2

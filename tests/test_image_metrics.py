@@ -82,3 +82,19 @@ def test_dino_needs_existing_weights(tmp_path: Path) -> None:
     (tmp_path / "w").mkdir()
     with pytest.raises((RuntimeError, OSError, ValueError)):
         DinoScorer(tmp_path / "w")  # no torch here, or an empty folder: a clear error, no download
+
+
+def test_crop_similarity_prefers_the_same_look_and_rejects_regions_off_the_image() -> None:
+    from iwr.tools.image_metrics import crop_similarity
+
+    img = np.full((200, 400, 3), 255, np.uint8)
+    img[20:60, 20:120] = (40, 40, 200)  # red button (BGR)
+    img[20:60, 220:320] = (200, 90, 30)  # blue button, same size
+    img[30:50, 40:100] = 255  # a white label on each
+    img[30:50, 240:300] = 255
+    red, blue = (20, 20, 100, 40), (220, 20, 100, 40)
+    same = crop_similarity(img, red, img, red)
+    other = crop_similarity(img, red, img, blue)
+    assert same is not None and other is not None
+    assert same > 0.99 and other < same - 0.2
+    assert crop_similarity(img, red, img, (380, 20, 100, 40)) is None  # mostly outside

@@ -6,17 +6,19 @@
 - a blank page and pages showing only the recorded checkpoints (with and without hot spots
   that swap to the next image) score IFS <= 0.2.
 
-One Judge (one browser) serves the whole module. Assertions use the reference DOM text the
-recorder stored, so no OCR is needed except for the visual scores of the visual-only
-defects (and their reference); OCR results are cached in `<repo>/.cache-test/ocr`.
+One Judge (one browser) serves the whole module and judges a few pages at a time (each in
+its own sandboxed context). Assertions use the reference DOM text the recorder stored, so
+no OCR is needed except for the visual scores of the visual-only defects (and their
+reference); OCR results are cached in `<repo>/.cache-test/ocr`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
@@ -31,6 +33,8 @@ from iwr.benchmark.task import Task
 REPO = Path(__file__).resolve().parent.parent
 OCR_CACHE = REPO / ".cache-test" / "ocr"
 DEFECT_APPS = 3
+T = TypeVar("T")
+CONCURRENT_PAGES = 3  # pages judged at once: overlaps one page's waits with another's work
 
 
 def _config(**kw: object) -> JudgeConfig:
@@ -48,15 +52,23 @@ def judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
     loop.run_until_complete(j.__aexit__(None, None, None))
 
 
+async def gather_limited(jobs: list[Awaitable[T]], limit: int = CONCURRENT_PAGES) -> list[T]:
+    """Await `jobs` with at most `limit` running at once; results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+
 def judge_pages(loop: asyncio.AbstractEventLoop, judge: Judge, task: Task, pages: list[tuple[str, Path, bool]],
                 out: Path) -> dict[str, JudgeResult]:
-    """Judge several pages (name, folder, with visual scores) for one task's demo."""
-
-    async def run() -> dict[str, JudgeResult]:
-        return {name: await judge.judge_task(task, page, out / name, visual=visual, probes=False)
-                for name, page, visual in pages}
-
-    return loop.run_until_complete(run())
+    """Judge several pages (name, folder, with visual scores) for one task's demo, concurrently."""
+    jobs = [judge.judge_task(task, page, out / name, visual=visual, probes=False) for name, page, visual in pages]
+    results = loop.run_until_complete(gather_limited(jobs))
+    return {name: r for (name, _, _), r in zip(pages, results)}
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +87,8 @@ def _explain(r: JudgeResult) -> str:
 @pytest.mark.timeout(1800)
 def test_every_reference_app_scores_ifs_1(loop: asyncio.AbstractEventLoop, judge: Judge, tasks: dict[str, Task],
                                           tmp_path: Path) -> None:
-    async def run() -> list[JudgeResult]:
-        return [await judge.judge_task(t, reference_page_dir(t.key), tmp_path / t.key, probes=True) for t in tasks.values()]
-
-    results = loop.run_until_complete(run())
+    jobs = [judge.judge_task(t, reference_page_dir(t.key), tmp_path / t.key, probes=True) for t in tasks.values()]
+    results = loop.run_until_complete(gather_limited(jobs))
     assert len(results) == len(bundled_apps())
     for r in results:
         assert r.status == Status.OK, (r.task_id, r.error)

@@ -73,3 +73,22 @@ def test_pool_dedupes_identical_images(tmp_path: Path) -> None:
 def test_missing_file_raises(tmp_path: Path, missing: str) -> None:
     with pytest.raises(FileNotFoundError):
         ocr_text(tmp_path / missing)
+
+
+def test_pool_release_drops_queued_jobs_nobody_holds(tmp_path: Path) -> None:
+    a = _text_image(tmp_path / "a.png", ["Dropped"])
+    b = _text_image(tmp_path / "b.png", ["Kept"])
+    busy = _text_image(tmp_path / "busy.png", [f"Line {i} of a long page" for i in range(14)])
+    with OcrPool(None, workers=1) as pool:
+        pool.warm_up().result(timeout=60)
+        first = pool.submit(busy)  # occupies the only worker while the next jobs queue
+        dropped = pool.submit(a)
+        kept = pool.submit(b)
+        again = pool.submit(b)  # a second holder of the same job
+        pool.release(dropped)
+        pool.release(kept)
+        assert dropped.cancelled() and pool.released == 1
+        assert again is kept and not kept.cancelled()
+        assert "kept" in kept.result(timeout=60).text.lower()
+        assert first.result(timeout=60).text and pool.computed == 2
+        assert "dropped" in pool.submit(a).result(timeout=60).text.lower()  # resubmitted: computed anew

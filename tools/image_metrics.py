@@ -8,12 +8,19 @@
   palette changes that SSIM on grayscale misses.
 `text_similarity(a, b)` = 1 - Levenshtein(a, b) / max(len) on lower-cased text (paper).
 `changed_regions(a, b)` = boxes where two same-size images differ.
+`load_image` keeps the last few decoded images (keyed by path, size and mtime) so the
+judge decodes each screenshot and checkpoint once; `remember(path, img)` primes it with an
+image the caller already decoded. `crop_similarity` compares two image regions (look
+grounding).
 `DinoScorer(weights)` is an opt-in DINOv2 CLS cosine similarity; it needs torch and
 transformers and a local weights folder given by the user (nothing is downloaded).
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +33,66 @@ HIST_WEIGHT = 0.3
 DIFF_THRESHOLD = 16  # per-channel grey-level difference that counts as a change
 
 
+DECODED_CACHE_BYTES = 160 * 2**20  # decoded images kept: ~60 of 1280x720 (2.7 MB each)
+_decoded: "OrderedDict[tuple[str, int, int], np.ndarray]" = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
+def _file_key(path: Path | str) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+
+
+def remember(path: Path | str, img: np.ndarray) -> None:
+    """Record the decoded content of the file at `path` (just written by the caller)."""
+    key = _file_key(path)
+    if key is None:
+        return
+    img.flags.writeable = False  # shared: callers must not modify cached images
+    with _decoded_lock:
+        _decoded[key] = img
+        _decoded.move_to_end(key)
+        total = sum(v.nbytes for v in _decoded.values())
+        while total > DECODED_CACHE_BYTES and len(_decoded) > 1:
+            total -= _decoded.popitem(last=False)[1].nbytes
+
+
 def load_image(path: Path | str) -> np.ndarray:
-    """Read an image as BGR uint8 (alpha dropped); raises FileNotFoundError."""
+    """Read an image as BGR uint8 (alpha dropped; read-only, possibly shared from the cache of
+    recently decoded files); raises FileNotFoundError."""
+    key = _file_key(path)
+    if key is not None:
+        with _decoded_lock:
+            hit = _decoded.get(key)
+            if hit is not None:
+                _decoded.move_to_end(key)
+                return hit
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f"cannot read image {path}")
+    if key is not None:
+        remember(path, img)
     return img
+
+
+def decode_png(data: bytes) -> np.ndarray | None:
+    """Decode image bytes as BGR uint8 (None when they are not an image)."""
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def changed_mask(a: np.ndarray, b: np.ndarray, threshold: int = 16) -> np.ndarray:
+    """uint8 mask (1 = changed) of pixels whose largest channel difference exceeds `threshold`
+    (b resized to a when the sizes differ)."""
+    if a.shape != b.shape:
+        b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    diff = cv2.absdiff(a, b)
+    lo = (0,) * (diff.shape[2] if diff.ndim == 3 else 1)
+    hi = (threshold,) * len(lo)
+    # all channels within the threshold -> 255; inRange is ~30x faster than diff.max(axis=2)
+    return (cv2.inRange(diff, lo, hi) == 0).astype(np.uint8)
 
 
 def _as_image(img: np.ndarray | Path | str) -> np.ndarray:
@@ -89,10 +150,7 @@ def structural_similarity(candidate: np.ndarray | Path | str, reference: np.ndar
 
 
 def _diff_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if a.shape != b.shape:
-        b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    diff = cv2.absdiff(a, b).max(axis=2)
-    return (diff > DIFF_THRESHOLD).astype(np.uint8)
+    return changed_mask(a, b, DIFF_THRESHOLD)
 
 
 def changed_fraction(a: np.ndarray | Path | str, b: np.ndarray | Path | str) -> float:
@@ -174,3 +232,48 @@ class DinoScorer:
         a, b = self._embed(candidate), self._embed(reference)
         cos = float(self._torch.nn.functional.cosine_similarity(a, b).item())
         return max(0.0, min(1.0, cos))
+
+
+LOOK_SIDE = 32  # regions are compared at this longer side (cheap, tolerant of small offsets)
+
+
+def _crop(img: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+    """The part of `img` inside box (x, y, w, h), clipped to the image; None when empty or
+    mostly outside (under half the box visible)."""
+    x, y, w, h = box
+    if w < 2 or h < 2:
+        return None
+    x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
+    x1, y1 = min(img.shape[1], int(round(x + w))), min(img.shape[0], int(round(y + h)))
+    if x1 - x0 < 2 or y1 - y0 < 2 or (x1 - x0) * (y1 - y0) < 0.5 * w * h:
+        return None
+    return img[y0:y1, x0:x1]
+
+
+def crop_similarity(a: np.ndarray, a_box: tuple[float, float, float, float],
+                    b: np.ndarray, b_box: tuple[float, float, float, float]) -> float | None:
+    """How alike two image regions look, in [0, 1] (None when a region is not in its image).
+
+    0.5 appearance (normalised cross-correlation of the grey regions resized to the first's
+    aspect at `LOOK_SIDE` px, or their mean absolute difference when one is flat) + 0.3 mean
+    colour closeness + 0.2 size agreement of the boxes.
+    """
+    ca, cb = _crop(a, a_box), _crop(b, b_box)
+    if ca is None or cb is None:
+        return None
+    h, w = ca.shape[:2]
+    scale = LOOK_SIDE / max(h, w)
+    size = (max(4, round(w * scale)), max(4, round(h * scale)))
+    ra = cv2.resize(ca, size, interpolation=cv2.INTER_AREA)
+    rb = cv2.resize(cb, size, interpolation=cv2.INTER_AREA)
+    ga = cv2.cvtColor(ra, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gb = cv2.cvtColor(rb, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    if ga.std() > 2.0 and gb.std() > 2.0:
+        appearance = max(0.0, float(cv2.matchTemplate(ga, gb, cv2.TM_CCOEFF_NORMED)[0, 0]))
+    else:
+        appearance = max(0.0, 1.0 - float(np.abs(ga - gb).mean()) / 64.0)
+    colour_gap = float(np.linalg.norm(ra.reshape(-1, 3).mean(0) - rb.reshape(-1, 3).mean(0)))
+    colour = float(np.exp(-colour_gap / 40.0))
+    aw, ah, bw, bh = a_box[2], a_box[3], b_box[2], b_box[3]
+    shape = min(aw, bw) / max(aw, bw) * min(ah, bh) / max(ah, bh)
+    return float(min(1.0, 0.5 * appearance + 0.3 * colour + 0.2 * shape))

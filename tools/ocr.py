@@ -174,9 +174,11 @@ class OcrPool:
         self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iwr-ocr")
         self._jobs: dict[str, Future[OcrResult]] = {}
+        self._holders: dict[str, int] = {}  # submitters of a queued job that still want it
         self._lock = threading.Lock()
         self.computed = 0  # images actually OCR'd (not served by cache or a shared job)
         self.compute_seconds = 0.0
+        self.released = 0  # queued jobs dropped because nobody needed them any more
 
     def submit(self, image_path: Path) -> Future[OcrResult]:
         """Queue an image (read now, so later overwrites of the file do not matter)."""
@@ -184,10 +186,25 @@ class OcrPool:
         key = image_key(data)
         with self._lock:
             job = self._jobs.get(key)
-            if job is None:
+            if job is None or job.cancelled():
                 job = self._executor.submit(self._work, key, data)
                 self._jobs[key] = job
+                self._holders[key] = 0
+            self._holders[key] += 1
             return job
+
+    def release(self, job: Future[OcrResult]) -> None:
+        """The submitter no longer needs `job`: when no other submitter holds it and it has
+        not started, it is cancelled (no OCR time spent on images no score will use)."""
+        with self._lock:
+            key = next((k for k, j in self._jobs.items() if j is job), None)
+            if key is None:
+                return
+            self._holders[key] = max(0, self._holders[key] - 1)
+            if self._holders[key] == 0 and job.cancel():
+                del self._jobs[key]
+                del self._holders[key]
+                self.released += 1
 
     def _work(self, key: str, data: bytes) -> OcrResult:
         if self.cache is not None:

@@ -32,6 +32,7 @@ or an unparseable answer gives `passed=None` with the error (never a pass or a f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
@@ -295,7 +296,7 @@ class OfflineAsserter:
 
     async def check(self, ctx: AssertionContext) -> AssertionVerdict:
         checks = token_checks(ctx)
-        ref_changed = _reference_changed(ctx)
+        ref_changed, overlap = await asyncio.to_thread(lambda: (_reference_changed(ctx), _change_overlap(ctx)))
         passed, reason = decide(checks, ref_changed, ctx.candidate_changed_fraction)
         evidence: dict[str, Any] = {
             "reason": reason,
@@ -303,7 +304,7 @@ class OfflineAsserter:
             "tokens": [c.model_dump() for c in checks],
             "reference_changed_fraction": ref_changed,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
-            "change_overlap": _change_overlap(ctx),
+            "change_overlap": overlap,
             "ocr_trusted": _dom_covers_screen(ctx),
         }
         return AssertionVerdict(method="offline", passed=passed, evidence=evidence)

@@ -4,7 +4,11 @@
   visible, hit-testable interactive elements of the viewport (`dom_candidates.js`); Python
   scores each against the description: quoted strings (weigh most), remaining content words
   (own text vs container text), element-kind words, ordinals, absolute and relative spatial
-  words, and the pointer hint. Ties within `ambiguity_margin` are reported as ambiguous.
+  words, the pointer hint, and the look (`LookCue`: when the task recorded the target's box
+  in the reference image of the state before the step, each on-screen candidate's region of
+  the current screenshot is compared with that region, `tools.image_metrics.crop_similarity`;
+  one weighted signal among the others, recorded in `Grounding.evidence`). Ties within
+  `ambiguity_margin` are reported as ambiguous.
 - `LLMGrounder` (in `llm_grounding.py`): the official approach through the LLM gateway.
 
 Every grounder answers `Grounding` (benchmark/judge/types.py); for Press it needs no element,
@@ -44,12 +48,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+@dataclass(frozen=True)
+class LookCue:
+    """What the target looked like: the reference image of the state before the action, the
+    recorded target box in it, and the current state's screenshot (decoded BGR, from the
+    replay; None = the grounder takes one)."""
+
+    reference: Path
+    box: Box
+    current: Any = None  # numpy.ndarray, an awaitable resolving to one, or None
+
+
 class Grounder(Protocol):
-    """Resolves one action to a target on the live page."""
+    """Resolves one action to a target on the live page (`look` is optional evidence)."""
 
     name: str
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None) -> Grounding: ...
+    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+                     look: LookCue | None = None) -> Grounding: ...
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,6 +305,7 @@ class GroundingWeights:
     offscreen_penalty: float = 0.75
     field_for_type: float = 1.0
     disabled_penalty: float = 0.5
+    look: float = 1.0  # similarity of the candidate's region to the recorded target's (one signal of many)
 
 
 def _box_gap(a: list[float], b: list[float]) -> float:
@@ -341,9 +358,11 @@ def _reading_key(c: dict[str, Any]) -> tuple[float, float]:
 
 
 def score_candidates(
-    snapshot: dict[str, Any], action: Action, hint: Point | None, weights: GroundingWeights | None = None
+    snapshot: dict[str, Any], action: Action, hint: Point | None, weights: GroundingWeights | None = None,
+    look: dict[int, float] | None = None,
 ) -> tuple[list[Scored], ParsedDescription]:
-    """Score every candidate of a snapshot against the action; best first."""
+    """Score every candidate of a snapshot against the action; best first. `look` maps a
+    candidate's `i` to its look similarity with the recorded target (see `look_scores`)."""
     w = weights or GroundingWeights()
     typed = action.text if action.type == ActionType.TYPE else None
     desc = parse_description(action.description, exclude_quote=typed)
@@ -435,6 +454,8 @@ def score_candidates(
         if anchors:
             rs = [_relation_score(rel, c["box"], box) if c["box"] != box else 0.0 for rel, box in anchors]
             parts["relation"] = sum(rs) / len(rs)
+        if look:
+            parts["look"] = look.get(c["i"], 0.0)
         total = (
             w.quote * parts.get("quote", 0.0)
             + w.words * parts.get("words", 0.0)
@@ -444,6 +465,7 @@ def score_candidates(
             + w.hint * parts.get("hint", 0.0)
             + w.absolute * parts.get("absolute", 0.0)
             + w.relation * parts.get("relation", 0.0)
+            + w.look * parts.get("look", 0.0)
             - (w.disabled_penalty if c.get("disabled") else 0.0)
             - (w.offscreen_penalty if c.get("off") else 0.0)
         )
@@ -463,6 +485,37 @@ def _apply_ordinal(scored: list[Scored], desc: ParsedDescription, margin: float)
     if n == -1:
         return group[-1]
     return group[n - 1] if 0 < n <= len(group) else None
+
+
+MAX_LOOK_CANDIDATES = 600
+
+
+def look_scores(candidates: list[dict[str, Any]], current: Any, cue: LookCue) -> dict[int, float] | None:
+    """Candidate `i` -> similarity of its region in `current` to the recorded target's region
+    in the reference image (`tools.image_metrics.crop_similarity`); off-screen candidates and
+    regions outside the image are left out. None when the template is unusable."""
+    from ...tools.image_metrics import crop_similarity, load_image
+
+    if current is None or not Path(cue.reference).is_file():
+        return None
+    ref = load_image(cue.reference)
+    b = cue.box
+    target = (b.x, b.y, b.width, b.height)
+    out: dict[int, float] = {}
+    for c in candidates[:MAX_LOOK_CANDIDATES]:
+        if c.get("off"):
+            continue
+        sim = crop_similarity(ref, target, current, tuple(c["box"]))
+        if sim is not None:
+            out[c["i"]] = sim
+    return out or None
+
+
+def _look_evidence(best: Scored, runner: Scored | None) -> dict[str, Any]:
+    ev: dict[str, Any] = {"look": round(best.parts.get("look", 0.0), 4)}
+    if runner is not None:
+        ev["look_runner_up"] = round(runner.parts.get("look", 0.0), 4)
+    return ev
 
 
 def describe_candidate(c: dict[str, Any]) -> str:
@@ -618,7 +671,8 @@ class DomGrounder:
         raw = await page.evaluate(load_js("dom_candidates.js"), {"maxNodes": self.max_nodes, "maxMillis": self.max_millis})
         return json.loads(raw)
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None) -> Grounding:
+    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+                     look: LookCue | None = None) -> Grounding:
         if action.type == ActionType.PRESS and action.point is None:
             return Grounding(method="keyboard", found=True, element="focused element")
         if action.point is not None and action.type != ActionType.SCROLL:
@@ -627,6 +681,10 @@ class DomGrounder:
             return await ground_scroll(page, action, hint, self.name)
         snap = await self.snapshot(page)
         g, cand = self._pick(snap, action, hint)
+        if look is not None and self._look_can_matter(g):
+            looks = await self._looks(page, snap, look)
+            if looks:
+                g, cand = self._pick(snap, action, hint, looks)
         if g.found and cand is not None and cand.get("off"):
             return await self._reveal(page, g, snap["candidates"].index(cand))
         return g
@@ -639,12 +697,36 @@ class DomGrounder:
         x, y, w, h = info["box"]
         return g.model_copy(update={"point": Point(x=info["pt"][0], y=info["pt"][1]), "box": Box(x=x, y=y, width=w, height=h)})
 
-    def choose(self, snap: dict[str, Any], action: Action, hint: Point | None) -> Grounding:
+    def choose(self, snap: dict[str, Any], action: Action, hint: Point | None,
+               looks: dict[int, float] | None = None) -> Grounding:
         """Pick the best candidate of a snapshot (pure; used by `ground`)."""
-        return self._pick(snap, action, hint)[0]
+        return self._pick(snap, action, hint, looks)[0]
 
-    def _pick(self, snap: dict[str, Any], action: Action, hint: Point | None) -> tuple[Grounding, dict[str, Any] | None]:
-        scored, desc = score_candidates(snap, action, hint, self.weights)
+    def _look_can_matter(self, g: Grounding) -> bool:
+        """True when adding the look (at most `weights.look`) could change the choice or its
+        ambiguity: the runner-up is within that much of the best."""
+        if self.weights.look <= 0 or g.score is None or g.runner_up is None:
+            return False
+        return g.score - g.runner_up <= self.weights.look + self.ambiguity_margin
+
+    async def _looks(self, page: Any, snap: dict[str, Any], cue: LookCue) -> dict[int, float] | None:
+        """Look similarity of the on-screen candidates to the recorded target (None when the
+        reference or the target's region is not usable)."""
+        import asyncio
+        import inspect
+
+        current = cue.current
+        if inspect.isawaitable(current):
+            current = await current
+        if current is None:
+            from ...tools.image_metrics import decode_png
+
+            current = decode_png(await page.screenshot(type="png", animations="disabled", caret="hide", scale="css"))
+        return await asyncio.to_thread(look_scores, snap["candidates"], current, cue)
+
+    def _pick(self, snap: dict[str, Any], action: Action, hint: Point | None,
+              looks: dict[int, float] | None = None) -> tuple[Grounding, dict[str, Any] | None]:
+        scored, desc = score_candidates(snap, action, hint, self.weights, looks)
         if not scored:
             return Grounding(method=self.name, found=False, error="no visible interactive element", candidates=0), None
         best = _apply_ordinal(scored, desc, self.ambiguity_margin)
@@ -674,4 +756,5 @@ class DomGrounder:
             ambiguous=ambiguous,
             candidates=len(scored),
             error=None if found else f"no element matches the description (best text evidence {best.text:.2f})",
+            evidence=_look_evidence(best, others[0] if others else None) if looks else {},
         ), c

@@ -10,9 +10,12 @@ pages. Each page is served and opened in a fresh sandboxed context.
 
 One replay pass serves both semantics: it continues after failures (per-step pass rate),
 and the official numbers use only the prefix before the first failed step (screenshots
-taken after a failure never enter the official visual scores). Candidate screenshots are
-OCR'd in the pool while the replay goes on; reference checkpoints are OCR'd through the
-same cache, so once per task (and never again for identical images).
+taken after a failure never enter the official visual scores). OCR is spent only on what a
+score reads: state 0 and the visually flagged steps, OCR'd in the pool while the replay goes
+on and while the performed prefix holds (queued jobs past the official prefix are dropped);
+probes are judged without visual scores (`probe_visual`), and assertions read DOM text
+(checkpoint OCR only for tasks without recorded DOM text). Reference checkpoints go through
+the same on-disk cache, so they are OCR'd once per task (and identical images never twice).
 
 Status: `infra_error` when the judge itself could not run (browser, server, missing page
 files), `model_error` when a model call failed or answered garbage (the step is reported
@@ -24,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +37,7 @@ from pydantic import BaseModel, Field
 
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..ground_truth import GroundTruth
-from ..task import Action, Point, Resolution, Task
+from ..task import Action, Box, Point, Resolution, Task
 from .assertions import AssertionContext, Asserter, LLMAsserter, OfflineAsserter
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
 from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
@@ -65,6 +68,8 @@ class JudgeConfig(BaseModel):
     ocr_cache_dir: Path = Field(default_factory=default_cache_dir)
     ocr_workers: int = 1
     probes: bool = True
+    # probe scores are IFS only (generalisation gap): their states need no OCR or image metrics
+    probe_visual: bool = False
 
     @property
     def uses_model(self) -> bool:
@@ -133,6 +138,11 @@ class Judge:
         assert self.pool is not None
         return self.pool.submit(path)
 
+    def _release(self, jobs: "OcrJobs", keep: set[int]) -> None:
+        assert self.pool is not None
+        for job in jobs.pop_except(keep):
+            self.pool.release(job)
+
     @staticmethod
     async def _text(job: Future[OcrResult] | None) -> str:
         if job is None:
@@ -177,18 +187,19 @@ class Judge:
         if not (page_dir / "index.html").is_file():
             return empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR, f"page not found: {page_dir / 'index.html'}")
         cfg = self.config
-        # With visuals on, every screenshot and checkpoint is OCR'd eagerly (overlapped with the
-        # replay); without, only what the assertions need, on demand.
-        eager = visual
-        refs = OcrJobs(self._ocr)
+        # OCR only what a score reads. With visuals on, state 0 and the visually flagged steps
+        # are OCR'd eagerly (overlapped with the replay) while the performed prefix holds;
+        # checkpoint texts for assertions only when the task recorded no DOM text.
+        flagged = visual_steps(trajectory) if visual else set()
         needed = set() if has_reference_texts(trajectory) else {
             k for i, a in enumerate(trajectory.actions, start=1) if a.logical_assertion for k in (i - 1, i)}
+        refs = OcrJobs(self._ocr)
         for k, path in enumerate(trajectory.checkpoints):
-            refs.add(k, path, eager=eager or k in needed)
+            refs.add(k, path, eager=k in flagged or k in needed)
         shots = OcrJobs(self._ocr)
 
         def on_screenshot(step: int, path: Path) -> None:
-            shots.add(step, path, eager=eager)
+            shots.add(step, path, eager=step in flagged and shots.has_all(range(step)))
 
         t0 = time.perf_counter()
         async with Sandbox(self.handle, load_timeout=cfg.load_timeout) as sb:
@@ -205,6 +216,10 @@ class Judge:
 
         passed = [v.passed for v in verdicts]
         success = prefix_success(passed)
+        # screenshots after the official prefix never enter a visual score: drop their queued OCR
+        reached = {0} | {v.index for v in verdicts if v.index <= success and v.performed}
+        self._release(shots, keep=reached)
+        self._release(refs, keep=reached | needed)
         t2 = time.perf_counter()
         states: list[VisualState] = []
         state0: VisualScores | None = None
@@ -344,7 +359,8 @@ class Judge:
             for probe in truth.probes:
                 traj = probe_trajectory(task, probe)
                 sub = await self.judge(page_dir, traj, task.resolution, task.paths.assets,
-                                       out_dir / "probes" / safe_name(probe.name), task.key, save=False, visual=visual)
+                                       out_dir / "probes" / safe_name(probe.name), task.key, save=False,
+                                       visual=visual if self.config.probe_visual else False)
                 result.probes.append(sub)
             done = [p.scores.ifs for p in result.probes if p.status != Status.INFRA_ERROR]
             result.probe_ifs = sum(done) / len(done) if done else None
@@ -369,6 +385,20 @@ class OcrJobs:
         if step not in self._jobs and step in self._paths:
             self._jobs[step] = self._submit(self._paths[step])
         return self._jobs.get(step)
+
+    def has_all(self, steps: Iterable[int]) -> bool:
+        """True when every one of `steps` has an image."""
+        return all(k in self._paths for k in steps)
+
+    def pop_except(self, keep: set[int]) -> list[Future[OcrResult]]:
+        """Forget the submitted jobs of steps not in `keep` and return them (to release)."""
+        gone = [k for k in self._jobs if k not in keep and self._jobs[k] is not None]
+        return [job for k in gone if (job := self._jobs.pop(k)) is not None]
+
+
+def visual_steps(trajectory: Trajectory) -> set[int]:
+    """States that get visual scores: state 0 and the steps with `visual_evaluation_flag`."""
+    return {0} | {i for i, a in enumerate(trajectory.actions, start=1) if a.visual_evaluation_flag}
 
 
 def mounted_assets(page_dir: Path, assets_dir: Path | None) -> Path | None:
@@ -408,6 +438,11 @@ def _pointer_hints(actions: Sequence[Action], steps: Sequence[Any]) -> list[Poin
     return hints
 
 
+def _target_boxes(actions: Sequence[Action], steps: Sequence[Any]) -> list[Box | None]:
+    by_index = {s.index: s for s in steps}
+    return [by_index[i].target_box if i in by_index else None for i in range(1, len(actions) + 1)]
+
+
 def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
     """The task's action sequence with checkpoints step_0..step_N and pointer hints."""
     p = task.paths
@@ -418,6 +453,7 @@ def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
         checkpoints=[p.checkpoint(k) if p.checkpoint(k).is_file() else None for k in range(n + 1)],
         pointer_hints=_pointer_hints(task.actions, truth.steps) if truth is not None else [],
         checkpoint_texts=dict(truth.checkpoint_texts) if truth is not None else {},
+        target_boxes=_target_boxes(task.actions, truth.steps) if truth is not None else [],
     )
 
 
@@ -432,6 +468,7 @@ def probe_trajectory(task: Task, probe: Any) -> Trajectory:
         checkpoints=[c if c.is_file() else None for c in cps],
         pointer_hints=_pointer_hints(probe.actions, probe.steps),
         checkpoint_texts=dict(getattr(probe, "checkpoint_texts", {}) or {}),
+        target_boxes=_target_boxes(probe.actions, probe.steps),
     )
 
 

@@ -93,7 +93,8 @@ class LLMGrounder:
         self.purpose = purpose
         self._dom = DomGrounder(name="llm")
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None) -> Grounding:
+    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+                     look: Any = None) -> Grounding:
         if action.type == ActionType.PRESS and action.point is None:
             return Grounding(method="keyboard", found=True, element="focused element")
         if action.point is not None and action.type != ActionType.SCROLL:

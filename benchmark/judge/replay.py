@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite, open_sandboxed_page
 from ..task import Action, ActionType, Point, Resolution
-from .grounding import Grounder, load_js, scroll_direction
+from .grounding import Grounder, LookCue, load_js, scroll_direction
 from .types import Grounding, Trajectory
 
 log = structlog.get_logger()
@@ -64,7 +64,7 @@ class ReplayTrace(BaseModel):
     downloads: int = 0
     crashed: bool = False  # renderer hung/crashed and was killed
     error: str | None = None  # infra problem (page failed to load etc.)
-    timings: dict[str, float] = Field(default_factory=dict)  # load, total
+    timings: dict[str, float] = Field(default_factory=dict)  # load, steps (wall of all steps), total
 
     @property
     def performed_prefix(self) -> int:
@@ -151,18 +151,29 @@ def key_of(action: Action) -> str | None:
     return None
 
 
-def changed_fraction(before: bytes, after: bytes, threshold: int = 12) -> float:
-    """Fraction of pixels whose largest channel difference exceeds `threshold`."""
-    import cv2
+def changed_fraction(before: bytes | np.ndarray | None, after: bytes | np.ndarray | None, threshold: int = 12) -> float:
+    """Fraction of pixels whose largest channel difference exceeds `threshold` (images as
+    encoded bytes or decoded BGR arrays)."""
+    from ...tools.image_metrics import changed_mask, decode_png
 
-    a = cv2.imdecode(np.frombuffer(before, np.uint8), cv2.IMREAD_COLOR)
-    b = cv2.imdecode(np.frombuffer(after, np.uint8), cv2.IMREAD_COLOR)
+    a = decode_png(before) if isinstance(before, bytes) else before
+    b = decode_png(after) if isinstance(after, bytes) else after
     if a is None or b is None:
         return 0.0
     if a.shape != b.shape:
         return 1.0
-    diff = cv2.absdiff(a, b).max(axis=2)
-    return float(np.count_nonzero(diff > threshold)) / diff.size
+    return float(np.count_nonzero(changed_mask(a, b, threshold))) / (a.shape[0] * a.shape[1])
+
+
+def _decode_and_remember(shot: bytes, path: Path | None) -> np.ndarray | None:
+    """Decode a screenshot once and, when it was saved at `path`, hand it to the image cache
+    (the scorers reuse it instead of decoding the file again)."""
+    from ...tools.image_metrics import decode_png, remember
+
+    img = decode_png(shot)
+    if img is not None and path is not None:
+        remember(path, img)
+    return img
 
 
 class _Runner:
@@ -350,6 +361,7 @@ async def _drive(
         trace.state0_text = await run.text()
         trace.state0_screenshot = out_dir / "step_0.png"
         trace.state0_screenshot.write_bytes(shot)
+        state0_image = asyncio.ensure_future(asyncio.to_thread(_decode_and_remember, shot, trace.state0_screenshot))
         emit(0, trace.state0_screenshot)
     except (PageHung, PageCrashed, StepTimeout) as exc:
         trace.crashed = not isinstance(exc, StepTimeout)
@@ -357,11 +369,34 @@ async def _drive(
         trace.timings["load"] = time.perf_counter() - t0
         return
 
-    last_shot, last_text = shot, trace.state0_text
+    # decoding and comparing screenshots runs in threads, off the replay's critical path
+    last_shot, last_text = state0_image, trace.state0_text
+    compares: list[tuple[StepTrace, asyncio.Future[float]]] = []
+    t_steps = time.perf_counter()
+    try:
+        await _drive_steps(run, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure,
+                           last_shot, last_text, compares)
+    finally:
+        for step, job in compares:
+            try:
+                step.changed_fraction = await job
+            except Exception as exc:  # noqa: BLE001 - an undecodable screenshot compares as unchanged
+                log.warning("replay.compare_failed", step=step.index, error=repr(exc))
+        trace.timings["steps"] = time.perf_counter() - t_steps  # all steps, compares included
+
+
+async def _drive_steps(
+    run: _Runner, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
+    out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
+    last_shot: "asyncio.Future[np.ndarray | None]", last_text: str,
+    compares: list[tuple[StepTrace, "asyncio.Future[float]"]],
+) -> None:
     for k, action in enumerate(trajectory.actions, start=1):
-        step, last_shot, last_text, fatal = await _replay_step(
+        step, last_shot, last_text, fatal, compare = await _replay_step(
             run, grounder, trajectory, k, action, resolution, out_dir, last_shot, last_text,
         )
+        if compare is not None:
+            compares.append((step, compare))
         trace.steps.append(step)
         if step.screenshot is not None:
             emit(k, step.screenshot)
@@ -374,25 +409,31 @@ async def _drive(
 
 async def _replay_step(
     run: _Runner, grounder: Grounder, trajectory: Trajectory, k: int, action: Action, resolution: Resolution,
-    out_dir: Path, last_shot: bytes, last_text: str,
-) -> tuple[StepTrace, bytes, str, bool]:
-    """One step: ground, act, settle, screenshot. Returns the trace, the new state, and
-    whether the page is gone (hung or crashed)."""
+    out_dir: Path, last_shot: "asyncio.Future[np.ndarray | None]", last_text: str,
+) -> tuple[StepTrace, "asyncio.Future[np.ndarray | None]", str, bool, "asyncio.Future[float] | None"]:
+    """One step: ground, act, settle, screenshot. Returns the trace, the new state (its decoded
+    screenshot as a future), whether the page is gone (hung or crashed), and the future
+    changed fraction of a performed step."""
     timings: dict[str, float] = {}
     grounding = Grounding(method=getattr(grounder, "name", "?"), found=False)
     step = StepTrace(index=k, grounding=grounding, performed=False, text_before=last_text)
     phase = "ground"
     try:
         t = time.perf_counter()
+        reference = trajectory.checkpoint(k - 1)
+        target = trajectory.target_box(k)
+        look = LookCue(reference=reference, box=target, current=last_shot) if reference and target else None
         grounding = await run.bounded(
-            grounder.ground(run.page, action, k, trajectory.pointer(k), trajectory.checkpoint(k - 1)), "grounding"
+            grounder.ground(run.page, action, k, trajectory.pointer(k), reference, look=look)
+            if look is not None else grounder.ground(run.page, action, k, trajectory.pointer(k), reference),
+            "grounding",
         )
         timings["ground"] = time.perf_counter() - t
         step.grounding = grounding
         if not grounding.found:
             step.error, step.error_kind = grounding.error or "target not found", "not_found"
             step.timings = timings
-            return step, last_shot, last_text, False
+            return step, last_shot, last_text, False, None
         phase = "act"
         t = time.perf_counter()
         performed, reason = await run.perform(action, grounding, resolution)
@@ -408,18 +449,21 @@ async def _replay_step(
         shot, text = await asyncio.gather(run.screenshot(), run.text())
         timings["screenshot"] = time.perf_counter() - t
         step.text_after = text
+        path = out_dir / f"step_{k}.png"
         if performed:
-            path = out_dir / f"step_{k}.png"
             path.write_bytes(shot)
+        image = asyncio.ensure_future(asyncio.to_thread(_decode_and_remember, shot, path if performed else None))
+        compare = None
+        if performed:
             step.screenshot = path
             step.performed = True
-            step.changed_fraction = await asyncio.to_thread(changed_fraction, last_shot, shot)
+            compare = asyncio.ensure_future(_compare(last_shot, image))
         step.timings = timings
-        return step, shot, text, False
+        return step, image, text, False, compare
     except (PageHung, PageCrashed) as exc:
         step.error, step.error_kind = str(exc), _err_kind(exc)
         step.timings = timings
-        return step, last_shot, last_text, True
+        return step, last_shot, last_text, True, None
     except Exception as exc:  # noqa: BLE001 - timeouts, model errors, Playwright errors
         kind = _err_kind(exc)
         msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
@@ -427,7 +471,12 @@ async def _replay_step(
         if kind == "model":
             step.grounding = Grounding(method=getattr(grounder, "name", "llm"), found=False, error=msg)
         step.timings = timings
-        return step, last_shot, last_text, False
+        return step, last_shot, last_text, False, None
+
+
+async def _compare(before: "asyncio.Future[np.ndarray | None]", after: "asyncio.Future[np.ndarray | None]") -> float:
+    """Changed pixel fraction between two decoded screenshots (in a thread)."""
+    return await asyncio.to_thread(changed_fraction, await before, await after)
 
 
 def _finish(trace: ReplayTrace, sp: SandboxPage | None, t_start: float) -> ReplayTrace:

@@ -21,6 +21,8 @@ class Trajectory(BaseModel):
     `pointer_hints[k-1]` is where the pointer was for action k, when known.
     `checkpoint_texts[k]` is the reference's visible DOM text of state k when recorded
     (same extractor as the replay's candidate text); absent for official tasks.
+    `target_boxes[k-1]` is the recorded viewport box of action k's target (in checkpoint
+    k-1), when known: the DOM grounder matches its look.
     """
 
     name: str = "demo"
@@ -28,6 +30,11 @@ class Trajectory(BaseModel):
     checkpoints: list[Path | None] = Field(default_factory=list)
     pointer_hints: list[Point | None] = Field(default_factory=list)
     checkpoint_texts: dict[int, str] = Field(default_factory=dict)
+    target_boxes: list[Box | None] = Field(default_factory=list)  # [k-1]: recorded target of action k
+
+    def target_box(self, step: int) -> Box | None:
+        i = step - 1
+        return self.target_boxes[i] if 0 <= i < len(self.target_boxes) else None
 
     def checkpoint(self, step: int) -> Path | None:
         return self.checkpoints[step] if 0 <= step < len(self.checkpoints) else None
@@ -69,6 +76,7 @@ class Grounding(BaseModel):
     ambiguous: bool = False
     candidates: int = 0
     error: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)  # e.g. look scores of the top candidates
 
 
 class AssertionVerdict(BaseModel):
