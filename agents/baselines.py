@@ -1,4 +1,5 @@
-"""Model-free baseline coders: `blank`, `screenshot-slideshow`, `static-layout`, `trajectory-replay`.
+"""Model-free baseline coders: `blank`, `screenshot-slideshow`, `static-layout`, `trajectory-replay`,
+and the `reference` oracle (the bundled app itself: an upper bound, not a baseline).
 
 They plug into the same graph as the LLM agents (as the `Coder` role, no repairs), so the
 runner records and judges them exactly like any other agent.
@@ -6,15 +7,19 @@ runner records and judges them exactly like any other agent.
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
 import json
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from iwr.benchmark.task import Action, Resolution, TaskInputs
 from iwr.graphs import AssetSighting, CodeResult, PerceptionSummary, RepairStyle, SelfTestVerdict
 
-from .frames import distinct_frames, save_frames
-from .layout import StateLayout, layout_state, render_state
+from .frames import distinct_frames, save_composed_frames, save_frames
+from .layout import layout_state, layout_states, render_state
 
 
 def _page(title: str, resolution: Resolution, head: str, body: str) -> str:
@@ -104,8 +109,8 @@ class StaticLayoutCoder(_NoRepair):
 
 
 class TrajectoryReplayCoder(_NoRepair):
-    """Every keyframe rebuilt as positioned DOM, with hot spots at the perceived events that
-    switch to the next keyframe's state: the honest upper bound of memorising the video."""
+    """Every recorded state rebuilt as positioned DOM, with a hot spot at each perceived event
+    that switches to the next state: the honest upper bound of memorising the video."""
 
     async def draft(
         self,
@@ -115,11 +120,49 @@ class TrajectoryReplayCoder(_NoRepair):
         plan: list[Action],
         out_dir: Path,
     ) -> CodeResult:
-        from .replay_page import build_replay_page
+        from .replay_page import build_replay_page, state_recipes, state_sightings, transitions_of
 
         if perception is None or not perception.keyframes:
             return await StaticLayoutCoder().draft(inputs, perception, asset_map, plan, out_dir)
-        states: list[StateLayout] = [
-            await layout_state(k.path, k.index, inputs.resolution, asset_map) for k in perception.keyframes
-        ]
-        return CodeResult(html=build_replay_page(states, perception, inputs.resolution))
+        transitions = transitions_of(perception.events)
+        from iwr.tools.video import video_info
+
+        scale = video_info(inputs.video).width / inputs.resolution.width
+        recipes = state_recipes(transitions, perception.duration, scale)
+        paths = await asyncio.to_thread(save_composed_frames, inputs.video, recipes, out_dir.parent / "replay_states")
+        times = [r.times[-1] for r in recipes]
+        frames = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+        key_images = {k.index: np.asarray(Image.open(k.path).convert("RGB")) for k in perception.keyframes if k.path.is_file()}
+        assets = state_sightings(times, frames, perception.keyframes, key_images, asset_map, inputs.resolution.width)
+        states = await layout_states(paths, inputs.resolution, assets)
+        return CodeResult(html=build_replay_page(states, transitions, inputs.resolution))
+
+
+REFERENCE_SKIP = {"demo.yaml", "defects.yaml"}
+
+
+class ReferenceCoder(_NoRepair):
+    """ORACLE, not a baseline: the task's bundled reference app served as the page, so its
+    scores sit at the top of a table as the upper bound. Bundled tasks only."""
+
+    async def draft(
+        self,
+        inputs: TaskInputs,
+        perception: PerceptionSummary | None,
+        asset_map: list[AssetSighting],
+        plan: list[Action],
+        out_dir: Path,
+    ) -> CodeResult:
+        from iwr.benchmark.bundled import bundled_apps
+        from iwr.errors import IwrError
+
+        app = next((a for a in bundled_apps() if a.task_id == inputs.task_id), None)
+        if app is None or not (app.dir / "index.html").is_file():
+            raise IwrError(f"reference: task {inputs.task_id} has no bundled app (the oracle covers bundled tasks only)")
+        files = {
+            str(f.relative_to(app.dir)): f.read_bytes()
+            for f in sorted(app.dir.rglob("*"))
+            if f.is_file() and f.name not in REFERENCE_SKIP and f.suffix not in {".py", ".pyc"}
+            and "__pycache__" not in f.parts and f.name != "index.html"
+        }
+        return CodeResult(html=(app.dir / "index.html").read_text(encoding="utf-8"), files=files)

@@ -1,8 +1,8 @@
 """Named agents = the reconstruction graph + roles + switches.
 
 `single-shot` (the paper's protocol), `perceive-then-code`, `iterative` (the full loop),
-and the model-free baselines `blank`, `screenshot-slideshow`, `static-layout`,
-`trajectory-replay`. Switches (thinking, repair style, iterations, perception, critic,
+the model-free baselines `blank`, `screenshot-slideshow`, `static-layout`,
+`trajectory-replay`, and the `reference` oracle (the bundled app itself, an upper bound). Switches (thinking, repair style, iterations, perception, critic,
 oracle feedback) are applied by `resolve_agent`; a changed default shows in the label.
 """
 
@@ -18,13 +18,13 @@ from iwr.errors import IwrError
 from iwr.graphs import Coder, Context, RepairStyle, SelfTester
 from iwr.graphs.context import IterationHook
 
-from .baselines import BlankCoder, SlideshowCoder, StaticLayoutCoder, TrajectoryReplayCoder
+from .baselines import BlankCoder, ReferenceCoder, SlideshowCoder, StaticLayoutCoder, TrajectoryReplayCoder
 from .perception import ToolPerceiver
 
 if TYPE_CHECKING:
     from iwr.tools.llm import LLMGateway
 
-CoderMode = Literal["single_shot", "perceive", "blank", "slideshow", "static_layout", "trajectory_replay"]
+CoderMode = Literal["single_shot", "perceive", "blank", "slideshow", "static_layout", "trajectory_replay", "reference"]
 
 DEFAULT_ITERS = 3
 
@@ -98,6 +98,13 @@ AGENTS: dict[str, AgentSpec] = {
             needs_model=False,
             use_perception=True,
         ),
+        AgentSpec(
+            name="reference",
+            description="ORACLE (upper bound, not a baseline): the bundled app itself; bundled tasks only.",
+            coder="reference",
+            needs_model=False,
+            use_perception=False,
+        ),
     ]
 }
 
@@ -157,6 +164,7 @@ def baseline_coder(mode: CoderMode) -> Coder:
         "slideshow": SlideshowCoder,
         "static_layout": StaticLayoutCoder,
         "trajectory_replay": TrajectoryReplayCoder,
+        "reference": ReferenceCoder,
     }
     return coders[mode]()
 

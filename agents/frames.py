@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from pydantic import BaseModel, Field
 
 from iwr.tools.video import sample_frames
 
@@ -35,3 +36,48 @@ def distinct_frames(paths: list[Path], *, min_changed: float = 0.002) -> list[Pa
             kept.append(path)
             last = small
     return kept
+
+
+class FrameRecipe(BaseModel):
+    """How to compose one still image of a recorded state from several video frames: the
+    pixel-wise median of the frames at `times` (what passes through, such as the mouse
+    pointer, drops out), then each patch (x0, y0, x1, y1, t) copied from the frame at time t."""
+
+    times: list[float]
+    patches: list[tuple[int, int, int, int, float]] = Field(default_factory=list)
+
+
+def save_composed_frames(video: Path, recipes: list[FrameRecipe], out_dir: Path, *, prefix: str = "state") -> list[Path]:
+    """One image per recipe as `<prefix>_<k>.png`, decoding the video once."""
+    from iwr.tools.video import iter_frames, video_info
+
+    info = video_info(video)
+    last = max(0, info.frame_count - 1)
+    def index(t: float) -> int:
+        return min(max(0, int(t * info.fps)), last)
+
+    wanted = [[index(t) for t in r.times] for r in recipes]
+    targets = {i for w in wanted for i in w} | {index(p[4]) for r in recipes for p in r.patches}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images: dict[int, np.ndarray] = {}
+    for frame in iter_frames(video):
+        if frame.index in targets:
+            images[frame.index] = frame.image
+            if len(images) == len(targets):
+                break
+    fallback = images[max(images)] if images else np.zeros((info.height, info.width, 3), np.uint8)
+    paths: list[Path] = []
+    for k, (recipe, indices) in enumerate(zip(recipes, wanted)):
+        frames = [images.get(i, fallback) for i in indices] or [fallback]
+        distinct = list({id(f): f for f in frames}.values())
+        image = distinct[0].copy() if len(distinct) < 3 else np.median(np.stack(distinct), axis=0).astype(np.uint8)
+        height, width = image.shape[:2]
+        for x0, y0, x1, y1, when in recipe.patches:
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+            source = images.get(index(when))
+            if x1 > x0 and y1 > y0 and source is not None:
+                image[y0:y1, x0:x1] = source[y0:y1, x0:x1]
+        path = out_dir / f"{prefix}_{k}.png"
+        Image.fromarray(image).save(path)
+        paths.append(path)
+    return paths

@@ -81,20 +81,17 @@ def _ocr_cache() -> "OcrCache":
     return OcrCache(root / "ocr")
 
 
-async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, sightings: list[AssetSighting]) -> StateLayout:
-    """OCR the state image and place its text lines and the assets seen in it."""
-    from iwr.tools.ocr import ocr_text
-
-    result = await asyncio.to_thread(ocr_text, image_path, _ocr_cache())
-    pixels = np.asarray(Image.open(image_path).convert("RGB"))
-    scale = resolution.width / pixels.shape[1]
-    texts: list[TextItem] = []
-    for line in result.lines:
+def _text_items(result_lines: list, pixels: np.ndarray, scale: float, offset: tuple[int, int] = (0, 0)) -> list[TextItem]:
+    """OCR lines (image pixels, relative to `offset`) as text items in CSS pixels."""
+    items: list[TextItem] = []
+    ox, oy = offset
+    for line in result_lines:
         x, y, w, h = line.box
+        x, y = x + ox, y + oy
         crop = pixels[int(y) : int(y + h) + 1, int(x) : int(x + w) + 1]
         if not line.text.strip() or crop.size == 0:
             continue
-        texts.append(
+        items.append(
             TextItem(
                 text=line.text,
                 box=Box(x=x * scale, y=y * scale, width=w * scale, height=h * scale),
@@ -102,7 +99,42 @@ async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, 
                 font_px=max(8.0, h * scale * 0.78),
             )
         )
-    images = [ImageItem(asset=s.asset, box=s.box) for s in sightings if s.keyframe == keyframe]
+    return items
+
+
+def _similar(a: str, b: str, tolerance: int = 64) -> bool:
+    """Two `#rrggbb` colours within `tolerance` on every channel."""
+    return all(abs(int(a[k : k + 2], 16) - int(b[k : k + 2], 16)) <= tolerance for k in (1, 3, 5))
+
+
+def text_blocks(texts: list[TextItem]) -> list[list[int]]:
+    """Indices of the lines of each text block (a wrapped headline, a paragraph): lines
+    stacked closely under each other, left- or centre-aligned, in a similar size and colour."""
+    order = sorted(range(len(texts)), key=lambda i: (texts[i].box.y, texts[i].box.x))
+    blocks: list[list[int]] = []
+    for i in order:
+        t = texts[i].box
+        for block in reversed(blocks):
+            last = texts[block[-1]].box
+            h = max(last.height, t.height)
+            gap = t.y - (last.y + last.height)
+            aligned = abs(t.x - last.x) <= 0.6 * h or abs(t.center.x - last.center.x) <= 0.6 * h
+            same_look = 0.8 <= t.height / max(last.height, 1.0) <= 1.25 and _similar(texts[i].color, texts[block[-1]].color)
+            if -0.3 * h <= gap <= 0.9 * h and aligned and same_look:
+                block.append(i)
+                break
+        else:
+            blocks.append([i])
+    blocks.sort(key=lambda b: (round(texts[b[0]].box.y / 8), texts[b[0]].box.x))
+    return blocks
+
+
+def reading_order(texts: list[TextItem]) -> list[TextItem]:
+    """Texts block by block (so a wrapped line reads on in the DOM), blocks top to bottom."""
+    return [texts[i] for block in text_blocks(texts) for i in block]
+
+
+def _state(keyframe: int, resolution: Resolution, pixels: np.ndarray, texts: list[TextItem], images: list[ImageItem]) -> StateLayout:
     return StateLayout(
         keyframe=keyframe,
         width=resolution.width,
@@ -111,6 +143,163 @@ async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, 
         texts=texts,
         images=images,
     )
+
+
+async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, sightings: list[AssetSighting]) -> StateLayout:
+    """OCR the state image and place its text lines and the assets seen in it."""
+    from iwr.tools.ocr import ocr_text
+
+    result = await asyncio.to_thread(ocr_text, image_path, _ocr_cache())
+    pixels = np.asarray(Image.open(image_path).convert("RGB"))
+    scale = resolution.width / pixels.shape[1]
+    images = [ImageItem(asset=s.asset, box=s.box) for s in sightings if s.keyframe == keyframe]
+    return _state(keyframe, resolution, pixels, reading_order(_text_items(result.lines, pixels, scale)), images)
+
+
+FULL_OCR_CHANGE = 0.3  # changed share of pixels above which a state is OCR'd whole
+
+
+def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = 24, min_pixels: int = 6) -> list[tuple[int, int, int, int]] | None:
+    """Boxes (x, y, w, h) of the regions that differ between two same-sized RGB images;
+    None when so much changed (or the sizes differ) that the whole image should be re-read."""
+    import cv2
+
+    if before.shape != after.shape:
+        return None
+    mask = (np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=2) > threshold).astype(np.uint8)
+    if float(mask.mean()) > FULL_OCR_CHANGE:
+        return None
+    grown = cv2.dilate(mask, np.ones((9, 15), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    boxes = []
+    for i in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if int(mask[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i].sum()) >= min_pixels:
+            boxes.append((x, y, w, h))
+    return boxes
+
+
+CROP_CONTEXT = 48  # px of context read around a changed region
+FULL_READ_SHARE = 0.5  # crops covering more than this share of the image: read it whole
+
+
+def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: tuple[float, float, float, float], slack: float = 4.0) -> bool:
+    cx, cy = box[0] + offset[0] + box[2] / 2, box[1] + offset[1] + box[3] / 2
+    return region[0] - slack <= cx <= region[0] + region[2] + slack and region[1] - slack <= cy <= region[1] + region[3] + slack
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _merge_boxes(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Union overlapping boxes until none overlap."""
+    out = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                if _overlap(out[i], out[j]):
+                    a, b = out[i], out[j]
+                    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+                    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+                    out[i] = (x0, y0, x1 - x0, y1 - y0)
+                    del out[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return out
+
+
+def _regions_to_read(changed: list[tuple[float, float, float, float]], lines: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Changed boxes widened to every text line they touch, merged until no line is cut."""
+    regions = _merge_boxes(changed)
+    while True:
+        touched = [b for b in lines if any(_overlap(b, r) for r in regions)]
+        merged = _merge_boxes(regions + touched)
+        if merged == regions:
+            return regions
+        regions = merged
+
+
+SMALL_CROP = 160  # px: crops shorter than this are read at twice the size (small text)
+
+
+async def _ocr_crop(pixels: np.ndarray, box: tuple[int, int, int, int], path: Path) -> list:
+    """OCR lines of a crop, boxes relative to the crop; small crops are read enlarged."""
+    from iwr.tools.ocr import ocr_text
+
+    x, y, w, h = box
+    crop = Image.fromarray(pixels[y : y + h, x : x + w])
+    factor = 2 if h < SMALL_CROP else 1
+    if factor > 1:
+        crop = crop.resize((w * factor, h * factor), Image.LANCZOS)
+    crop.save(path)
+    result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
+    return [
+        ln.model_copy(update={"box": tuple(v / factor for v in ln.box)}) for ln in result.lines
+    ]
+
+
+async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[float, float, float, float]], scale: float) -> list[TextItem]:
+    """Text items centred in `regions`, read from crops with context around them (detection
+    is poor on tiny crops); nearby regions share one crop, and when the crops would cover
+    much of the image it is read whole."""
+    from iwr.tools.ocr import ocr_text
+
+    height, width = pixels.shape[:2]
+
+    def padded(r: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        x0, y0 = max(0.0, r[0] - CROP_CONTEXT), max(0.0, r[1] - CROP_CONTEXT)
+        return (x0, y0, min(width, r[0] + r[2] + CROP_CONTEXT) - x0, min(height, r[1] + r[3] + CROP_CONTEXT) - y0)
+
+    windows = _merge_boxes([padded(r) for r in regions])
+    if sum(w * h for _, _, w, h in windows) > FULL_READ_SHARE * width * height:
+        result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
+        lines, origins = [result.lines], [(0, 0)]
+    else:
+        crop_dir = path.parent / "crops"
+        crop_dir.mkdir(exist_ok=True)
+        lines, origins = [], []
+        for i, (x, y, w, h) in enumerate(windows):
+            box = (int(x), int(y), int(w), int(h))
+            lines.append(await _ocr_crop(pixels, box, crop_dir / f"{path.stem}_{i}.png"))
+            origins.append(box[:2])
+    items: list[TextItem] = []
+    for found, origin in zip(lines, origins):
+        inside = [ln for ln in found if any(_centre_in(ln.box, origin, r) for r in regions)]
+        items += _text_items(inside, pixels, scale, origin)
+    return items
+
+
+async def layout_states(image_paths: list[Path], resolution: Resolution, sightings: list[list[AssetSighting]]) -> list[StateLayout]:
+    """Lay out a sequence of states (ids 0..n-1), each OCR'd only where it differs from the
+    one before: text lines untouched by a change are carried over, changed regions (widened
+    to the lines they touch) are read again from crops. `sightings[k]` are state k's assets."""
+    from iwr.tools.ocr import ocr_text
+
+    states: list[StateLayout] = []
+    prev_pixels: np.ndarray | None = None
+    prev_texts: list[TextItem] = []
+    for k, path in enumerate(image_paths):
+        pixels = np.asarray(Image.open(path).convert("RGB"))
+        scale = resolution.width / pixels.shape[1]
+        boxes = changed_boxes(prev_pixels, pixels) if prev_pixels is not None else None
+        if boxes is None:
+            result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
+            texts = _text_items(result.lines, pixels, scale)
+        else:
+            line_boxes = [(t.box.x / scale, t.box.y / scale, t.box.width / scale, t.box.height / scale) for t in prev_texts]
+            regions = _regions_to_read([(float(x), float(y), float(w), float(h)) for x, y, w, h in boxes], line_boxes)
+            texts = [t for t, b in zip(prev_texts, line_boxes) if not any(_overlap(b, r) for r in regions)]
+            texts += await _read_regions(path, pixels, regions, scale)
+        texts = reading_order(texts)
+        images = [ImageItem(asset=s.asset, box=s.box) for s in sightings[k]] if k < len(sightings) else []
+        states.append(_state(k, resolution, pixels, texts, images))
+        prev_pixels, prev_texts = pixels, texts
+    return states
 
 
 def _style(box: Box) -> str:

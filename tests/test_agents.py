@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from iwr.agents import AGENTS, build_context, resolve_agent
-from iwr.agents.baselines import BlankCoder, SlideshowCoder, TrajectoryReplayCoder
+from iwr.agents.baselines import BlankCoder, SlideshowCoder
 from iwr.agents.roles import LLMAnalyst, LLMCoder
 from iwr.benchmark.task import Box, Point, Resolution, TaskInputs
 from iwr.errors import IwrError
@@ -27,7 +27,8 @@ RES = Resolution(width=400, height=240)
 
 def test_catalog_has_the_named_agents_and_baselines() -> None:
     assert {"single-shot", "perceive-then-code", "iterative", "blank", "screenshot-slideshow", "static-layout",
-            "trajectory-replay"} <= set(AGENTS)
+            "trajectory-replay", "reference"} <= set(AGENTS)
+    assert "ORACLE" in AGENTS["reference"].description and not AGENTS["reference"].needs_model
     assert not AGENTS["single-shot"].use_perception and AGENTS["single-shot"].max_iters == 0
     assert AGENTS["iterative"].max_iters > 0 and AGENTS["iterative"].analyst
     assert not any(AGENTS[n].needs_model for n in ("blank", "screenshot-slideshow", "static-layout", "trajectory-replay"))
@@ -102,12 +103,6 @@ def _write(page_dir: Path, result) -> Path:
     return page_dir
 
 
-async def _visible_state(page) -> str:
-    return await page.evaluate(
-        "() => { const v = [...document.querySelectorAll('.state')].find(e => e.style.display !== 'none'); return v ? v.id : ''; }"
-    )
-
-
 # ---------------------------------------------------------------- baselines in Chromium
 
 
@@ -135,29 +130,7 @@ def test_slideshow_advances_on_click(tmp_path: Path, perception: PerceptionSumma
     assert asyncio.run(check()) == ["states/state_0.png", "states/state_1.png", "states/state_2.png", "states/state_2.png"]
 
 
-def test_trajectory_replay_hot_spots_step_through_states(tmp_path: Path, perception: PerceptionSummary) -> None:
-    result = asyncio.run(TrajectoryReplayCoder().draft(_inputs(tmp_path), perception, [], [], tmp_path / "iter_0"))
-    page_dir = _write(tmp_path / "page", result)
-
-    async def check() -> list[str]:
-        with serve_directory(page_dir) as site:
-            async with launch_browser() as browser:
-                page = await browser.new_page(viewport={"width": RES.width, "height": RES.height})
-                await page.goto(site.url("index.html"))
-                states = [await _visible_state(page)]
-                await page.mouse.click(350, 220)  # not a hot spot: nothing happens
-                states.append(await _visible_state(page))
-                await page.mouse.click(120, 120)  # the click event's hot spot
-                states.append(await _visible_state(page))
-                await page.mouse.click(120, 120)  # focus the typing field
-                await page.keyboard.type("ab")
-                states.append(await _visible_state(page))
-                text = await page.evaluate("document.body.innerText")
-        return [*states, text]
-
-    *states, text = asyncio.run(check())
-    assert states == ["state-0", "state-0", "state-1", "state-2"]
-    assert "State 2" in text  # OCR text of the shown state is real DOM text
+# trajectory-replay and the reference oracle: tests/test_baselines.py
 
 
 # ---------------------------------------------------------------- LLM roles (scripted provider)
