@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from iwr.benchmark.dataset import load_tasks
+from iwr.benchmark.dataset import load_task
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.tools.llm import FakeOpenAIServer
 
@@ -52,16 +52,9 @@ BROKEN_FIELD = '<div id="new-task" class="new-task"></div>'
 
 
 @pytest.fixture(scope="module")
-def task_jsonl() -> Path:
-    """The task_board app recorded once per tree (cached under .cache-test/)."""
-    from iwr.benchmark.bundled import BundledApp, fingerprint
-    from iwr.benchmark.recorder import record_demos
-
-    app = BundledApp(name="task_board", dir=APP, demo_path=APP / "demo.yaml", task_id=TASK)
-    folder = CACHE / "agents-e2e" / fingerprint([app])
-    if not (folder / "data.jsonl").is_file():
-        record_demos([app.demo_path], folder)
-    return folder / "data.jsonl"
+def task_jsonl(bundled_jsonl: Path) -> Path:
+    """The bundled tasks (recorded once per tree, see conftest); the runs pick TASK with --task."""
+    return bundled_jsonl
 
 
 def _env() -> dict[str, str]:
@@ -158,7 +151,7 @@ def test_iterative_run_repairs_survives_sigkill_and_leaks_nothing(task_jsonl: Pa
     assert "video.mp4" in staged and all(s == "video.mp4" or s.startswith(("assets/", "stitched_assets/")) for s in staged)
 
     # leak test over every request the server received
-    task = load_tasks(task_jsonl)[0]
+    task = load_task(task_jsonl, TASK)
     truth = GroundTruth.load(task.paths.ground_truth)
     secrets = [a.description for a in task.actions] + [a.logical_assertion for a in task.actions if a.logical_assertion]
     for probe in truth.probes:
@@ -188,7 +181,7 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
     for run_id, entries in cases.items():
         with FakeOpenAIServer({"draft": entries}) as srv:
             proc = subprocess.run(
-                _iwr("run", "--tasks", str(task_jsonl), "--agent", "single-shot", "--model", srv.model, "--api-base", srv.api_base,
+                _iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--agent", "single-shot", "--model", srv.model, "--api-base", srv.api_base,
                      "--api-key", "fake", "--out", str(out), "--run-id", run_id, "--no-probes", "--llm-timeout", "2", "--llm-retries", "3",
                      "--llm-retry-max-wait", "0.2"),
                 env=_env(), capture_output=True, text=True, timeout=400,
@@ -208,7 +201,7 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
 @pytest.mark.timeout(900)
 def test_offline_baselines_give_sane_scores(task_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--out", str(out), "--run-id", "offline", "--no-probes", "-j", "2"),
+    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--out", str(out), "--run-id", "offline", "--no-probes", "-j", "2"),
                           env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "offline baselines" in proc.stderr
