@@ -74,13 +74,14 @@ def _stamp(line: dict) -> float:
 
 
 def time_breakdown(run_dir: Path) -> dict[str, dict[str, list[float]]]:
-    """Per agent, seconds per task spent in perception, building the page and judging it
-    (from each task's log.jsonl and judge_final.json), and the task's wall time."""
+    """Per agent, seconds per task spent in perception, building the page, judging the demo
+    trajectory and judging the held-out probes (the extra time probes add), from each task's
+    log.jsonl and judge_final.json, and the task's wall time."""
     out: dict[str, dict[str, list[float]]] = {}
     for result in run_dir.rglob("result.json"):
         data = json.loads(result.read_text())
         folder = result.parent
-        parts = out.setdefault(data["agent"], {"wall": [], "perceive": [], "build": [], "judge": []})
+        parts = out.setdefault(data["agent"], {"wall": [], "perceive": [], "build": [], "judge": [], "probes": []})
         if data.get("wall_s") is not None:
             parts["wall"].append(float(data["wall_s"]))
         log = [json.loads(x) for x in (folder / "log.jsonl").read_text().splitlines()] if (folder / "log.jsonl").is_file() else []
@@ -89,20 +90,24 @@ def time_breakdown(run_dir: Path) -> dict[str, dict[str, list[float]]]:
         if not ({"graph", "iteration"} <= set(stamps) and judge.is_file()):
             continue
         verdict = json.loads(judge.read_text())
-        judged = verdict["timings"].get("total", 0.0) + sum(p["timings"].get("total", 0.0) for p in verdict.get("probes", []))
+        demo = verdict["timings"].get("total", 0.0)
+        probes = sum(p["timings"].get("total", 0.0) for p in verdict.get("probes", []))
         perceived = stamps.get("match_assets", stamps["graph"])
         parts["perceive"].append(perceived - stamps["graph"])
-        parts["build"].append(max(0.0, stamps["iteration"] - perceived - judged))
-        parts["judge"].append(judged)
+        parts["build"].append(max(0.0, stamps["iteration"] - perceived - demo - probes))
+        parts["judge"].append(demo)
+        parts["probes"].append(probes)
     return out
 
 
 def print_times(run_dir: Path) -> None:
-    """Median seconds per task: wall, perception, page building, judging (demo + probes)."""
-    print(f"  {'agent':22s} {'wall':>7s} {'perceive':>9s} {'build':>7s} {'judge':>7s}   (median s per task)")
+    """Median seconds per task: wall, perception, page building, judging the demo, and the
+    extra judging time of the probes."""
+    keys = ("wall", "perceive", "build", "judge", "probes")
+    print(f"  {'agent':22s} {'wall':>7s} {'perceive':>9s} {'build':>7s} {'judge':>7s} {'+probes':>8s}   (median s per task)")
     for agent, parts in sorted(time_breakdown(run_dir).items()):
-        cells = [f"{statistics.median(v):7.1f}" if v else "    n/a" for v in (parts[k] for k in ("wall", "perceive", "build", "judge"))]
-        print(f"  {agent:22s} {cells[0]} {cells[1]:>9s} {cells[2]} {cells[3]}")
+        cells = [f"{statistics.median(v):7.1f}" if v else "    n/a" for v in (parts[k] for k in keys)]
+        print(f"  {agent:22s} {cells[0]} {cells[1]:>9s} {cells[2]} {cells[3]} {cells[4]:>8s}")
 
 
 def main() -> int:
