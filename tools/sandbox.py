@@ -426,6 +426,11 @@ class SandboxPage:
     def total_dialogs(self) -> int:
         return self.dialogs + self.stub_stats.get("dialogs", 0)
 
+    @property
+    def total_popups(self) -> int:
+        """Windows the page tried to open: stubbed `window.open` calls and real new pages (links)."""
+        return self.popups + self.stub_stats.get("opens", 0)
+
 
 class Sandbox:
     """Serves candidate pages and opens each in a fresh locked-down context of `handle`."""

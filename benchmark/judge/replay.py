@@ -483,7 +483,7 @@ def _finish(trace: ReplayTrace, sp: SandboxPage | None, t_start: float) -> Repla
     if sp is not None:
         trace.blocked_urls = sp.blocked_urls
         trace.dialogs = sp.total_dialogs
-        trace.popups = sp.popups
+        trace.popups = sp.total_popups
         trace.downloads = sp.downloads
         trace.crashed = trace.crashed or sp.crashed or sp.hung
     trace.timings["total"] = time.perf_counter() - t_start
