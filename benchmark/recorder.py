@@ -61,7 +61,9 @@ class RecordOptions:
     settle_min: float = 0.25  # always wait this long after an action (timers, transitions)
     intro: float = 1.0  # initial state shown before the first action
     outro: float = 1.0  # extra time after the last action
-    after_action: float = 1.0  # settled state shown after each action
+    # Settled state shown after each action. IWR-Bench videos run about 35 s for 8.9
+    # actions (~3.9 s per action); with the glide, hover and settle this keeps that pace.
+    after_action: float = 3.0
     hover_pause: float = 0.2  # pointer rests on the target before clicking
     char_seconds: float = 0.12  # per typed character
     transition_samples: int = 3  # screenshots taken while an action's effect unfolds
