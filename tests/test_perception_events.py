@@ -1,4 +1,5 @@
-"""Event details: which character changes are typed text; the pointer tracker's learned look."""
+"""Event details: which character changes are typed text; the pointer tracker's learned look;
+which pixel changes are codec noise."""
 
 from __future__ import annotations
 
@@ -36,3 +37,18 @@ def test_pointer_tracker_keeps_to_the_learned_cursor_look() -> None:
         assert hit is not None and abs(hit.x - (60 + arrow.hotspot[0])) <= 1
     looks = {(t.name.split("-")[-1], t.scale) for t in tracker._ordered()}
     assert looks == {("dark", 1.35)}
+
+
+def test_a_pulsing_thin_strip_along_an_edge_is_codec_noise_but_a_faint_panel_is_a_change() -> None:
+    from iwr.tools.perception.scan import change_mask, strong_blobs
+
+    page = np.full((120, 320, 3), 245, np.uint8)
+    page[:60] = 41  # a dark display above a light area: a sharp horizontal edge at y = 60
+    pulsed = page.copy()
+    pulsed[60, 20:300] = 219  # the encoder re-draws the edge 26 levels darker for a frame
+    assert strong_blobs(change_mask(page, pulsed), page, pulsed) == []
+
+    faint = page.copy()
+    faint[80:110, 40:200] = 219  # the same small difference over a real area (a hover tint)
+    blobs = strong_blobs(change_mask(page, faint), page, faint)
+    assert len(blobs) == 1 and blobs[0][2] >= 150 and blobs[0][3] >= 25

@@ -22,6 +22,7 @@ WORK_WIDTH = 640  # width of the downscaled copy used for change detection
 MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
 SURE_POINTER = 0.85  # a cursor match this good ends the search of a frame
 STRONG_DIFF = 56  # a small blob counts only if some pixel changed this much (codec noise is weaker)
+MIN_WEAK_SPAN = 5  # px (downscaled, dilated): a weak change must be at least this tall and wide
 
 
 @dataclass
@@ -98,11 +99,15 @@ _CHANNEL_SUM = np.ones((1, 3), np.float32)
 
 
 def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-    """Blobs of `mask` where images a and b differ strongly somewhere (not codec noise)."""
+    """Blobs of `mask` where images a and b differ strongly somewhere (not codec noise).
+
+    A weak change counts when it is large and two-dimensional: the encoder's rate control
+    makes thin strips along sharp edges pulse for seconds on a still page.
+    """
     out = []
     for x, y, w, h, raw in _blobs(mask):
         d = cv2.absdiff(a[y:y + h, x:x + w], b[y:y + h, x:x + w])
-        if int(d.max()) >= STRONG_DIFF or raw >= 40:
+        if int(d.max()) >= STRONG_DIFF or (raw >= 40 and min(w, h) >= MIN_WEAK_SPAN):
             out.append((x, y, w, h, raw))
     return out
 
