@@ -35,6 +35,7 @@ def test_bundled_task_meets_the_targets(task: Task, tmp_path: Path) -> None:
     assert f["typed_text_accuracy"] == 1.0
     assert f["asset_precision"] >= 0.9 and f["asset_recall"] >= 0.9
     assert f["keyframe_ratio"] <= 1 / 3 + 1e-9
+    assert f["result_coverage"] == 1.0  # every action has a keyframe showing its result
 
 
 def test_reencoded_at_another_size_and_rate(task: Task, tmp_path: Path) -> None:

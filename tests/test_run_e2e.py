@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -171,31 +172,35 @@ def test_iterative_run_repairs_survives_sigkill_and_leaks_nothing(task_jsonl: Pa
 @pytest.mark.timeout(900)
 def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: Path, tmp_path: Path) -> None:
     good = "```html\n<!DOCTYPE html><html><body><h1>My Tasks</h1></body></html>\n```"
-    out = tmp_path / "runs"
     cases = {
         "retried": [{"fault": "rate_limit", "retry_after": 0.1}, {"fault": "server"}, {"fault": "delay", "seconds": 5, "text": good}, good],
         "no-code": [{"fault": "no_code"}],
         "truncated": [{"fault": "truncated_code"}],
         "empty": [{"fault": "empty_choices"}] * 4,
     }
-    for run_id, entries in cases.items():
-        with FakeOpenAIServer({"draft": entries}) as srv:
-            proc = subprocess.run(
+    with contextlib.ExitStack() as stack:  # the four runs go side by side, each with its own server
+        servers = {run_id: stack.enter_context(FakeOpenAIServer({"draft": entries})) for run_id, entries in cases.items()}
+        procs = {
+            run_id: subprocess.Popen(
                 _iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--agent", "single-shot", "--model", srv.model, "--api-base", srv.api_base,
-                     "--api-key", "fake", "--out", str(out), "--run-id", run_id, "--no-probes", "--llm-timeout", "2", "--llm-retries", "3",
+                     "--api-key", "fake", "--out", str(tmp_path / run_id), "--run-id", run_id, "--no-probes", "--llm-timeout", "2", "--llm-retries", "3",
                      "--llm-retry-max-wait", "0.2"),
-                env=_env(), capture_output=True, text=True, timeout=400,
+                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            final = _rows(out / run_id / "summary.json")[("single-shot", "final")]
-            failures = json.loads((out / run_id / "summary.json").read_text())["failures"]
-            if run_id == "retried":
-                assert final["status"] == "ok" and len(srv.requests) == 4
-                assert not failures
-            else:
-                assert final["status"] == "model_error" and final["error"]
-                assert failures and failures[0]["task_id"] == TASK
-                assert "failed" in proc.stdout and TASK in proc.stdout
+            for run_id, srv in servers.items()
+        }
+        outputs = {run_id: proc.communicate(timeout=600) for run_id, proc in procs.items()}
+    for run_id, (stdout, stderr) in outputs.items():
+        assert procs[run_id].returncode == 0, stderr[-3000:]
+        final = _rows(tmp_path / run_id / run_id / "summary.json")[("single-shot", "final")]
+        failures = json.loads((tmp_path / run_id / run_id / "summary.json").read_text())["failures"]
+        if run_id == "retried":
+            assert final["status"] == "ok" and len(servers[run_id].requests) == 4
+            assert not failures
+        else:
+            assert final["status"] == "model_error" and final["error"]
+            assert failures and failures[0]["task_id"] == TASK
+            assert "failed" in stdout and TASK in stdout
 
 
 @pytest.mark.timeout(900)

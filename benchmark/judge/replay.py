@@ -35,6 +35,7 @@ from .types import Grounding, Trajectory
 
 log = structlog.get_logger()
 T = TypeVar("T")
+SCREENSHOT_TIMEOUT_MIN = 10.0  # s: capturing is the judge's work, not the page's action
 
 
 class StepTrace(BaseModel):
@@ -219,8 +220,12 @@ class _Runner:
         return await self.bounded(self.page.evaluate(load_js("page_state.js"), {"op": "text"}), "text")
 
     async def screenshot(self) -> bytes:
-        shot = self.page.screenshot(type="png", animations="disabled", caret="hide", scale="css", timeout=self.timeout * 1000)
-        return await self.bounded(shot, "screenshot", self.timeout + 1)
+        """A PNG of the viewport; bounded by the action timeout, but never below
+        SCREENSHOT_TIMEOUT_MIN (a big page on a busy machine is slow to capture; a hung one is
+        still caught by the liveness check)."""
+        limit = max(self.timeout, SCREENSHOT_TIMEOUT_MIN)
+        shot = self.page.screenshot(type="png", animations="disabled", caret="hide", scale="css", timeout=limit * 1000)
+        return await self.bounded(shot, "screenshot", limit + 1)
 
     async def state_op(self, args: dict[str, Any]) -> Any:
         return await self.bounded(self.page.evaluate(load_js("page_state.js"), args), "page state")

@@ -52,16 +52,16 @@ def _perceive(target: str, out: Path | None, ocr: bool, assets: bool) -> None:
     typer.echo(f"written to {out_dir} (perception.json, keyframes/, contact_sheet.png)")
 
 
-def _score(target: str, out: Path | None, as_json: bool, ocr: bool) -> None:
+def _score(target: str, out: Path | None, as_json: bool, ocr: bool, assets: bool) -> None:
     from ..benchmark.dataset import load_tasks, resolve_tasks_path
     from ..benchmark.perception_score import score_tasks
     from ..tools.perception import PerceiveOptions
 
     tasks = load_tasks(resolve_tasks_path(target))
     out_root = out or Path(tempfile.mkdtemp(prefix="iwr-perceive-score-"))
-    report = score_tasks(tasks, out_root, PerceiveOptions(ocr=ocr))
+    report = score_tasks(tasks, out_root, PerceiveOptions(ocr=ocr, assets=assets))
     keys = ["event_recall", "event_precision", "click_error_px_median", "kind_accuracy", "typed_text_accuracy",
-            "asset_precision", "asset_recall", "keyframe_ratio", "seconds_per_video_second"]
+            "asset_precision", "asset_recall", "keyframe_ratio", "seconds_per_video_second", "result_coverage"]
     if as_json:
         typer.echo(json.dumps({k: report.overall.get(k) for k in keys}))
         return
@@ -69,7 +69,7 @@ def _score(target: str, out: Path | None, as_json: bool, ocr: bool) -> None:
     from rich.table import Table
 
     table = Table(title="perception vs ground truth")
-    cols = ["task", *keys, "result_coverage"]
+    cols = ["task", *keys]
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right" if c != "task" else "left")
     fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         """Keyframes, interaction events, pointer and asset map of a recording."""
         try:
             if score:
-                _score(target, out, as_json, not no_ocr)
+                _score(target, out, as_json, not no_ocr, not no_assets)
             else:
                 _perceive(target, out, not no_ocr, not no_assets)
         except (IwrError, ValueError) as e:
