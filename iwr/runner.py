@@ -233,6 +233,7 @@ class Runner:
             api_key=self.opts.api_key,
             reasoning_effort=self.opts.reasoning_effort,
             cache=self.opts.cache,
+            seed=cell.seed,
             **extra,
         )
         # one response cache per seed: seed n must not be answered from seed m's calls

@@ -271,6 +271,15 @@ def test_reasoning_effort_only_sent_where_supported() -> None:
     assert reasoning["reasoning_effort"] == "low"
 
 
+def test_seed_is_sent_only_when_set_and_keys_the_cache(tmp_path: Path) -> None:
+    with FakeOpenAIServer(["a", "b", "c"]) as srv:
+        for seed in (None, 7, 7, 8):
+            gw = LLMGateway(LLMSettings(model=srv.model, api_base=srv.api_base, api_key="k", seed=seed, **FAST),
+                            cache_path=tmp_path / "cache.sqlite")
+            ask(gw)
+    assert [r.get("seed") for r in srv.requests] == [None, 7, 8]  # the second seed-7 call came from the cache
+
+
 def test_unknown_override_is_rejected() -> None:
     gw = LLMGateway(LLMSettings(model="openai/x", api_base="http://127.0.0.1:9/v1"))
     with pytest.raises(TypeError):

@@ -351,6 +351,8 @@ class LLMGateway:
         claude = s.provider == "anthropic" or "claude" in s.model.lower()
         if not (thinking_on and claude):
             params["temperature"] = s.temperature  # Claude's extended thinking needs the default temperature
+        if s.seed is not None:
+            params["seed"] = s.seed  # LiteLLM drops it for providers without one (drop_params)
         return params
 
     def _cache_key(self, s: LLMSettings, params: dict[str, Any], prepared: _Prepared, salt: str) -> str:

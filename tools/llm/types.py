@@ -116,6 +116,7 @@ class LLMSettings(BaseModel):
     max_images: int = Field(default=70, ge=0)
     max_image_side: int | None = None
     prices: tuple[float, float] | None = None  # $ per input token, $ per output token
+    seed: int | None = None  # sampling seed, sent to providers that take one (OpenAI-compatible APIs)
 
     @property
     def provider(self) -> str:
