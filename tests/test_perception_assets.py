@@ -7,7 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from iwr.tools.perception.assets import _merge_tiles, match_assets
+from iwr.tools.perception.asset_tiles import merge_tiles
+from iwr.tools.perception.asset_worker import AssetWorker
+from iwr.tools.perception.assets import match_assets
 from iwr.tools.perception.types import AssetMatch, PBox
 
 
@@ -39,7 +41,7 @@ def test_adjacent_tiles_merge_into_one_background_box() -> None:
     tiles = [AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=48 * i, y=48 * j, width=48, height=48), scale=1.0, confidence=0.9)
              for i in range(3) for j in range(2)]
     lone = AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=500, y=500, width=48, height=48), scale=1.0, confidence=0.9)
-    merged = _merge_tiles([*tiles, lone])
+    merged = merge_tiles([*tiles, lone])
     assert sorted(m.box.as_tuple() for m in merged) == [(0, 0, 144, 96), (500, 500, 48, 48)]
 
 
@@ -74,7 +76,7 @@ def test_tiles_on_one_lattice_merge_across_hidden_tiles_but_spaced_icons_do_not(
     # a tiled background, the middle tiles hidden behind a panel
     tiles = [m("bg.png", 48 * i, 48 * j, 48) for i in range(6) for j in range(3) if not (1 <= i <= 4 and j == 1)]
     stars = [m("star.png", 300 + 40 * i, 400, 16) for i in range(5)]  # repeated icons with gaps
-    merged = _merge_tiles(tiles + stars)
+    merged = merge_tiles(tiles + stars)
     bg = [x.box.as_tuple() for x in merged if x.asset == "bg.png"]
     assert bg == [(0, 0, 288, 144)]
     assert len([x for x in merged if x.asset == "star.png"]) == 5
@@ -82,7 +84,7 @@ def test_tiles_on_one_lattice_merge_across_hidden_tiles_but_spaced_icons_do_not(
 
 def test_a_single_row_of_touching_icons_is_not_a_tiled_background() -> None:
     stars = [AssetMatch(asset="star.png", keyframe=0, box=PBox(x=100 + 17 * i, y=80, width=16, height=16), scale=1.0, confidence=0.9) for i in range(5)]
-    assert len(_merge_tiles(stars)) == 5
+    assert len(merge_tiles(stars)) == 5
 
 
 def _picture(w: int, h: int, seed: int) -> np.ndarray:
@@ -144,7 +146,7 @@ def test_a_nearly_uniform_picture_counts_only_as_a_tiled_background(tmp_path: Pa
     assert report.matches[0].box.iou(PBox(x=0, y=0, width=480, height=288)) >= 0.8
 
 
-def test_threads_do_not_change_the_result(tmp_path: Path) -> None:
+def test_the_child_process_split_does_not_change_the_result_even_when_the_child_dies(tmp_path: Path) -> None:
     _dot(tmp_path / "green.png", (90, 180, 20))
     _ring_icon(tmp_path / "clock.png")
     frame = np.full((240, 400, 3), 250, np.uint8)
@@ -156,3 +158,94 @@ def test_threads_do_not_change_the_result(tmp_path: Path) -> None:
     two = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=2)
     assert [r.model_dump() for r in one] == [r.model_dump() for r in two]
     assert any(r.found for r in one)
+    dead = AssetWorker()
+    dead.close()  # killed before it gets any work: the search runs here instead
+    again = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=2, worker=dead)
+    assert [r.model_dump() for r in again] == [r.model_dump() for r in one]
+
+
+def _star(path: Path, colour: tuple[int, int, int]) -> None:
+    """A 16 px star icon with a 2 px transparent margin (like a rating icon)."""
+    img = np.zeros((16, 16, 4), np.uint8)
+    pts = np.array([[8, 2], [10, 6], [14, 6], [11, 9], [12, 14], [8, 11], [4, 14], [5, 9], [2, 6], [6, 6]], np.int32)
+    cv2.fillPoly(img, [pts], (*colour, 255), cv2.LINE_AA)
+    cv2.imwrite(str(path), img)
+
+
+def _paste(frame: np.ndarray, icon: np.ndarray, x: int, y: int, size: int) -> None:
+    small = cv2.resize(icon, (size, size), interpolation=cv2.INTER_AREA)
+    a = small[..., 3:4] / 255.0
+    frame[y:y + size, x:x + size] = (small[..., :3] * a + frame[y:y + size, x:x + size] * (1 - a)).astype(np.uint8)
+
+
+def test_a_small_icon_beside_look_alike_text_is_found_once(tmp_path: Path) -> None:
+    _star(tmp_path / "star.png", (30, 160, 245))  # amber (BGR)
+    frame = np.full((200, 400, 3), 252, np.uint8)
+    for x in (40, 200):  # rating lines: "* 4.8" in grey text, the icon displayed at 14 px
+        cv2.putText(frame, "* 4.8  x * 25 min", (x - 30, 140), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (110, 110, 110), 1, cv2.LINE_AA)
+    _paste(frame, cv2.imread(str(tmp_path / "star.png"), cv2.IMREAD_UNCHANGED), 120, 60, 14)
+    (report,) = match_assets([tmp_path / "star.png"], [frame], [None])
+    boxes = [m.box.as_tuple() for m in report.matches]
+    assert len(boxes) == 1, boxes
+    assert report.matches[0].box.iou(PBox(x=120, y=60, width=14, height=14)) >= 0.7, boxes
+
+
+def test_a_picture_scrolled_to_a_sliver_at_the_viewport_edge_is_boxed_where_it_shows(tmp_path: Path) -> None:
+    pic = _picture(300, 200, 7)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    rng = np.random.default_rng(1)
+    page = np.full((1200, 640, 3), 240, np.uint8)
+    for _ in range(40):  # other content, so the scroll can be measured
+        x, y = int(rng.integers(0, 600)), int(rng.integers(0, 1180))
+        cv2.rectangle(page, (x, y), (x + 30, y + 12), tuple(int(v) for v in rng.integers(0, 200, 3)), -1)
+    page[250:450, 170:470] = pic
+    first, scrolled = page[:480].copy(), page[420:900].copy()  # the page scrolled by 420 px: 30 px of the photo remain
+    (report,) = match_assets([tmp_path / "photo.png"], [first, scrolled], [None, [(0, 0, 640, 480)]])
+    by_kf = {m.keyframe: m.box for m in report.matches}
+    assert by_kf[0].iou(PBox(x=170, y=250, width=300, height=200)) >= 0.9
+    assert by_kf[1].iou(PBox(x=170, y=0, width=300, height=30)) >= 0.8, by_kf[1]
+
+
+def test_a_picture_dimmed_behind_a_modal_backdrop_still_counts(tmp_path: Path) -> None:
+    pic = _picture(240, 160, 11)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    page = np.full((400, 640, 3), 245, np.uint8)
+    page[40:200, 30:270] = pic
+    dimmed = (page.astype(np.float32) * 0.45 + 10).astype(np.uint8)  # a translucent dark backdrop
+    dimmed[60:360, 320:620] = 255  # the dialog, beside the picture
+    (report,) = match_assets([tmp_path / "photo.png"], [page, dimmed], [None, [(0, 0, 640, 400)]])
+    assert sorted(m.keyframe for m in report.matches) == [0, 1]
+    assert all(m.box.iou(PBox(x=30, y=40, width=240, height=160)) >= 0.9 for m in report.matches)
+
+
+def test_a_dialog_over_a_picture_hides_it(tmp_path: Path) -> None:
+    pic = _picture(240, 160, 11)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    page = np.full((400, 640, 3), 245, np.uint8)
+    page[40:200, 30:270] = pic
+    covered = page.copy()
+    covered[20:380, 10:300] = 255  # an opaque dialog on top of it
+    (report,) = match_assets([tmp_path / "photo.png"], [page, covered], [None, [(10, 20, 290, 360)]])
+    assert [m.keyframe for m in report.matches] == [0]
+
+
+def test_a_faint_tiled_background_is_found_at_any_lattice_phase(tmp_path: Path) -> None:
+    tile = np.full((40, 40, 3), 60, np.uint8)
+    tile[:20, :20] = tile[20:, 20:] = 67
+    cv2.imwrite(str(tmp_path / "tile.png"), tile)
+    page = np.tile(tile, (10, 14, 1))[17:377, 9:529].copy()  # the lattice does not start at the frame corner
+    cv2.rectangle(page, (150, 100), (380, 260), (235, 235, 235), -1)
+    (report,) = match_assets([tmp_path / "tile.png"], [page], [None])
+    assert [m.method for m in report.matches] == ["tiled"]
+    assert report.matches[0].box.iou(PBox(x=0, y=0, width=520, height=360)) >= 0.8
+
+
+def test_a_picture_behind_a_translucent_gradient_is_found(tmp_path: Path) -> None:
+    pic = _picture(400, 240, 13)
+    cv2.imwrite(str(tmp_path / "hero.png"), pic)
+    frame = np.full((480, 800, 3), 245, np.uint8)
+    alpha = np.linspace(0.35, 0.55, 240)[:, None, None]  # like linear-gradient(rgba(..., .35), rgba(..., .55)) over a hero
+    frame[100:340, 200:600] = (pic * (1 - alpha) + np.array([73, 47, 8]) * alpha).astype(np.uint8)
+    (report,) = match_assets([tmp_path / "hero.png"], [frame], [None])
+    assert len(report.matches) == 1
+    assert report.matches[0].box.iou(PBox(x=200, y=100, width=400, height=240)) >= 0.9

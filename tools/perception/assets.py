@@ -4,17 +4,22 @@ Coarse: normalised cross-correlation of the gray asset (transparent pixels fille
 its mean) against a 1/2, 1/4 or 1/8 copy of the search area, over a geometric ladder of
 display sizes; a mean-colour test drops most candidates cheaply. Fine: the scale is
 climbed at half the coarse resolution, the place found at full resolution, and the
-colours verified pixel by pixel (a transparent icon must also stand out from the page
-around it). Small icons are also tried at the size of isolated blobs. Large pictures are
-matched by central bands too (CSS object-fit / background cropping), their box grown to
-the part of the picture that shows. A nearly uniform picture only counts as a tiled
-background. Keyframes after the first are searched only inside their changed regions;
-earlier matches elsewhere carry over. Searches run on a few threads.
+colours verified pixel by pixel (a transparent icon, composited over the page next to
+it, must reproduce the pixels far better than the bare page does). Transparent assets are
+scaled whole, as the browser does, then cut to their drawn part. Small icons are also
+tried at every whole-pixel size near that of isolated blobs (the icon or its badge).
+Large pictures are matched by central bands too (CSS object-fit / background cropping),
+their box grown to the part of the picture that shows; a picture behind a translucent
+layer (a gradient over a hero) is verified through a fitted tint. A nearly uniform
+picture only counts as a background tiled at its own size. Keyframes after the first
+are searched only inside their changed regions; earlier matches carry over where nothing
+changed, where only a translucent layer (a modal's backdrop) came in front, or moved by
+the page's scroll (clipped to the viewport; `asset_motion`). Tiled backgrounds are in
+`asset_tiles`. Searches run on a few threads.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +27,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .asset_worker import AssetWorker
+from .asset_motion import MIN_TINT_GAIN, only_tinted, scrolled, tint_fit
+from .asset_tiles import inside_tiled, merge_tiles, tiled_background
 from .types import AssetMatch, AssetReport, PBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
@@ -30,7 +38,12 @@ MIN_DISPLAY = 13  # px: the smallest display searched by sliding templates
 MIN_CROP_DISPLAY = 64  # px: the smallest displayed crop band searched (small crops match any similar picture)
 MIN_ICON = 7  # px: the smallest icon matched from proposals
 MAX_ICON = 96
-COARSE_THRESHOLD = 0.62
+ICON_THRESHOLD = 0.5  # shape score an icon blob needs before its pixels are checked
+ICON_VERIFIED = 4  # display sizes of one blob whose pixels are checked, best shape score first
+PLAIN_PAGE_SPREAD = 12.0  # BGR spread of the page right around an icon accepted on a weak shape score
+MIN_ICON_PIXELS = 20  # drawn pixels a transparent icon needs as evidence
+ICON_SIZE_SLACK = 1.3  # display sizes tried for an icon blob: its estimate divided or multiplied by this
+COARSE_THRESHOLD = 0.58
 FINE_THRESHOLD = 0.78
 CROP_THRESHOLD = 0.88  # also for opaque pictures shrunk below MIN_PHOTO_SCALE (blurred detail matches loosely)
 MIN_PHOTO_SCALE = 0.2
@@ -38,12 +51,17 @@ THIN_FRACTION = 0.3  # solid share under which an icon is line art (its colour c
 COLOUR_TOLERANCE = 38.0  # difference of mean BGR colours (line art, flat icons)
 PIXEL_TOLERANCE = 30.0  # mean absolute BGR error per pixel of a true sighting (codec + resampling noise)
 PICTURE_TOLERANCE = 20.0  # the same for opaque pictures of 2000 px and more
+ICON_TOLERANCE = 28.0  # mean absolute BGR error of an icon composited over its page (edges blur when shrunk)
+EXPLAINED = 0.45  # an icon's error at most this share of the bare page's error there
 MIN_CONTRAST = 30.0  # BGR levels a transparent icon's solid colour must differ from the page around it
 LOW_TEXTURE = 8.0  # gray spread under which an opaque asset counts only as a tiled background
 MAX_CANDIDATES = 48  # coarse peaks per scale
 MAX_CHOSEN = 64  # places refined per asset, crop variant and search rectangle
 MAX_MISSES = 6  # candidates in a row that fail verification before an asset's search stops
-TILE_SPACING = 1.2  # lattice spacing / tile size up to which sightings count as one tiled background
+TINT_BANDS = 4  # horizontal bands fitted separately (gradient layers)
+MIN_TINT_AREA = 6000  # px: pictures smaller than this are not verified through a tint
+SAME_PLACE_AREA_RATIO = 4.0  # boxes of two assets this close in area compete for one place
+SAME_PLACE_OVERLAP = 0.6  # share of the smaller box covered by the larger one
 
 
 @dataclass
@@ -59,6 +77,7 @@ class LoadedAsset:
     mask: np.ndarray | None
     trim: tuple[int, int, int, int] = (0, 0, 0, 0)
     alpha: np.ndarray | None = None  # 0..1 opacity (trimmed like bgr) when the file has transparency
+    untrimmed: tuple[np.ndarray, np.ndarray] | None = None  # whole file (BGR, 0..1 opacity) when margins were trimmed
 
     def full_box(self, x: float, y: float, scale: float) -> PBox:
         """Box of the whole (untrimmed) file for a trimmed match at (x, y) and scale."""
@@ -97,6 +116,7 @@ def load_asset(path: Path) -> LoadedAsset | str:
         img = cv2.convertScaleAbs(img, alpha=255.0 / max(1.0, float(img.max())))
     mask = None
     soft = None
+    whole = None
     trim = (0, 0, img.shape[1], img.shape[0])
     if img.shape[2] == 4:
         alpha = img[..., 3]
@@ -107,12 +127,13 @@ def load_asset(path: Path) -> LoadedAsset | str:
             if len(xs) == 0:
                 return "fully transparent"
             x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+            whole = (np.ascontiguousarray(img), alpha.astype(np.float32) / 255.0)
             img, mask = img[y0:y1, x0:x1], mask[y0:y1, x0:x1]  # trim transparent margins
-            soft = alpha[y0:y1, x0:x1].astype(np.float32) / 255.0
+            soft = whole[1][y0:y1, x0:x1]
             trim = (int(x0), int(y0), trim[2], trim[3])
     if min(img.shape[:2]) < 4:
         return "too small"
-    return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim, soft)
+    return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim, soft, whole)
 
 
 @dataclass
@@ -125,6 +146,8 @@ class _Template:
     std: float = 0.0  # gray spread over the opaque pixels
     mean_bgr: tuple[float, float, float] = (0.0, 0.0, 0.0)
     alpha: np.ndarray | None = None  # 0..1 opacity at this scale
+    offset: tuple[int, int] | None = None  # where the template sits in the whole displayed file (trimmed assets)
+    palette: tuple[np.ndarray, int] | None = None  # main solid colour and how many pixels have it (lazily)
 
     def over(self, bg: np.ndarray | float) -> np.ndarray:
         """The template's BGR composited over a background colour (float32)."""
@@ -140,6 +163,8 @@ class _Template:
 
 
 def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None = None) -> _Template:
+    if crop is None and asset.untrimmed is not None:
+        return _scaled_whole(asset, s)
     bgr, mask, alpha = asset.bgr, asset.mask, asset.alpha
     if crop is not None:
         x, y, w, h = crop
@@ -161,6 +186,32 @@ def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None
     mean = b[opaque].astype(np.float32).mean(axis=0)
     a = cv2.resize(alpha, (w, h), interpolation=interp) if alpha is not None else None
     return _Template(g, m, b, s, crop, float(gray_all[opaque].std()), (float(mean[0]), float(mean[1]), float(mean[2])), a)
+
+
+def _scaled_whole(asset: LoadedAsset, s: float) -> _Template:
+    """A trimmed asset scaled as the browser does: the whole file resized, then its
+    opaque part cut out on the display's pixel grid (no sub-pixel shift)."""
+    bgr, alpha = asset.untrimmed  # type: ignore[misc]
+    tx, ty, fw, fh = asset.trim
+    w, h = asset.size
+    dw, dh = max(1, int(round(fw * s))), max(1, int(round(fh * s)))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    a = cv2.resize(alpha, (dw, dh), interpolation=interp)
+    pre = cv2.resize(bgr.astype(np.float32) * alpha[..., None], (dw, dh), interpolation=interp)  # premultiplied:
+    b = np.clip(pre / np.maximum(a, 1e-3)[..., None], 0, 255).astype(np.uint8)  # transparent pixels do not bleed in
+    x0, y0 = min(dw - 1, int(np.floor(tx * s))), min(dh - 1, int(np.floor(ty * s)))
+    x1, y1 = max(x0 + 1, min(dw, int(np.ceil((tx + w) * s)))), max(y0 + 1, min(dh, int(np.ceil((ty + h) * s))))
+    b, a = np.ascontiguousarray(b[y0:y1, x0:x1]), np.ascontiguousarray(a[y0:y1, x0:x1])
+    m = (a >= 0.5).astype(np.uint8) * 255
+    if not m.any():
+        m[a >= a.max()] = 255
+    g = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    opaque = m > 0
+    std = float(g[opaque].std())
+    mean = b[opaque].astype(np.float32).mean(axis=0)
+    g = g.copy()
+    g[~opaque] = int(g[opaque].mean())
+    return _Template(g, m, b, s, None, std, (float(mean[0]), float(mean[1]), float(mean[2])), a, (x0, y0))
 
 
 def _peaks(res: np.ndarray, threshold: float, limit: int, radius: tuple[int, int]) -> list[tuple[float, int, int]]:
@@ -201,7 +252,7 @@ def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float
     return float(score), (lx + pad, ly + pad)
 
 
-def _colour_ok(patch: np.ndarray, tpl: _Template) -> bool:
+def _colour_ok(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
     """Pixel by pixel colour agreement of the patch with the template.
 
     Opaque templates and filled shapes: the mean absolute BGR error over their (solid)
@@ -212,20 +263,59 @@ def _colour_ok(patch: np.ndarray, tpl: _Template) -> bool:
     if patch.shape[:2] != tpl.bgr.shape[:2]:
         return False
     if tpl.alpha is None:  # chroma subsampling errors sit on edges: large pictures average them away
-        return _pixel_error(patch, tpl.bgr, None) <= (PICTURE_TOLERANCE if tpl.bgr.shape[0] * tpl.bgr.shape[1] >= 2000 else PIXEL_TOLERANCE)
+        return _pixel_error(patch, tpl.bgr, None) <= _picture_tolerance(tpl)
     solid = tpl.alpha >= 0.9
-    border = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32)
-    if float(solid.mean()) >= THIN_FRACTION:
-        clear = tpl.alpha < 0.1  # where the page shows through
-        around = patch[clear].astype(np.float32) if int(clear.sum()) >= 4 else border
-        if solid.any() and float(np.abs(tpl.bgr[solid].mean(axis=0) - np.median(around, axis=0)).max()) < MIN_CONTRAST:
-            return False  # the shape does not stand out from the page around it: no evidence
-        return _pixel_error(patch, tpl.bgr, _interior(solid)) <= PIXEL_TOLERANCE
-    diff = patch.astype(np.float32) - tpl.over(np.median(border, axis=0))
-    wgt = tpl.alpha[..., None]
-    if float(wgt.sum()) < 1.0:
+    if not _explains(patch, tpl, clean):
         return False
-    return float(np.abs((diff * wgt).sum(axis=(0, 1)) / float(wgt.sum())).mean()) <= COLOUR_TOLERANCE
+    if float(solid.mean()) >= THIN_FRACTION:
+        return _pixel_error(patch, tpl.bgr, _interior(solid)) <= PIXEL_TOLERANCE
+    return True
+
+
+def _explains(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
+    """A transparent icon composited over the page colour next to it must reproduce the
+    patch pixel by pixel, clearly better than the bare page does (no icon there).
+    `clean`: the page right around the shape must also be plain."""
+    a = tpl.alpha
+    shape = (a >= 0.5).astype(np.uint8)
+    clear = a < 0.1
+    ring = clear & (cv2.dilate(shape, np.ones((5, 5), np.uint8)) > 0)  # the page right around the shape
+    if int(ring.sum()) < 4:
+        ring = clear
+    if clean and (int(ring.sum()) < 4 or float(patch[ring].astype(np.float32).std(axis=0).mean()) > PLAIN_PAGE_SPREAD):
+        return False
+    if int(ring.sum()) >= 4:
+        bg = np.median(patch[ring].astype(np.float32), axis=0)
+    else:
+        bg = np.median(np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32), axis=0)
+    inked = a >= 0.1
+    if int((a >= 0.5).sum()) < MIN_ICON_PIXELS:
+        return False  # too few pixels to tell an icon from a glyph
+    p = patch.astype(np.float32)[inked]
+    w = a[inked]  # the solid core counts more than soft edges
+    err_icon = float((np.abs(p - tpl.over(bg)[inked]).mean(axis=1) * w).sum() / w.sum())
+    err_page = float((np.abs(p - bg).mean(axis=1) * w).sum() / w.sum())
+    contrast = float((np.abs(tpl.bgr[inked].astype(np.float32) - bg).max(axis=1) * w).sum() / w.sum())
+    if contrast < MIN_CONTRAST:
+        return False  # the icon does not stand out from the page around it: no evidence
+    return err_icon <= ICON_TOLERANCE and err_icon <= EXPLAINED * err_page
+
+
+def _picture_tolerance(tpl: _Template) -> float:
+    return PICTURE_TOLERANCE if tpl.bgr.shape[0] * tpl.bgr.shape[1] >= 2000 else PIXEL_TOLERANCE
+
+
+def _tinted_ok(picture: np.ndarray, patch: np.ndarray, tolerance: float) -> bool:
+    """The patch is the picture behind a translucent layer (one gain, a colour offset; a
+    gradient layer: fitted per horizontal band). Only large pictures: small ones fit anything."""
+    h = picture.shape[0]
+    if picture.shape[0] * picture.shape[1] < MIN_TINT_AREA or h < 4:
+        return False
+    bands = max(1, min(TINT_BANDS, h // 8))
+    fits = [tint_fit(picture[i * h // bands:(i + 1) * h // bands], patch[i * h // bands:(i + 1) * h // bands]) for i in range(bands)]
+    if any(f is None for f in fits):
+        return False
+    return all(MIN_TINT_GAIN <= f[0] <= 1.1 for f in fits) and float(np.mean([f[1] for f in fits])) <= tolerance / 2  # type: ignore[index]
 
 
 def _one_per_place(candidates: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]],
@@ -256,7 +346,26 @@ def _mean_colour_ok(patch: np.ndarray, asset: LoadedAsset, crop: tuple[int, int,
         return False
     bgr = asset.bgr if crop is None else asset.bgr[crop[1]:crop[1] + crop[3], crop[0]:crop[0] + crop[2]]
     d = np.abs(np.asarray(cv2.mean(patch)[:3]) - np.asarray(cv2.mean(bgr)[:3]))
-    return float(d.mean()) <= COLOUR_TOLERANCE
+    if float(d.mean()) <= COLOUR_TOLERANCE:
+        return True
+    if patch.shape[:2] != bgr.shape[:2] or patch.shape[0] * patch.shape[1] < MIN_TINT_AREA:
+        return False
+    fit = tint_fit(bgr[::4, ::4], patch[::4, ::4])  # behind a translucent layer?
+    return fit is not None and MIN_TINT_GAIN <= fit[0] <= 1.1 and fit[1] <= COLOUR_TOLERANCE
+
+
+def _palette_ok(patch: np.ndarray, tpl: _Template) -> bool:
+    """A cheap screen: the icon's main colour covers a fair share of the pixels in the blob
+    that it would cover if the icon were there."""
+    if tpl.palette is None:
+        solid = tpl.alpha >= 0.9 if tpl.alpha is not None else np.ones(tpl.bgr.shape[:2], bool)
+        if not solid.any():
+            return True
+        main = np.median(tpl.bgr[solid].astype(np.float32), axis=0)
+        tpl.palette = (main, int((np.abs(tpl.bgr[solid].astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum()))
+    main, expected = tpl.palette
+    present = int((np.abs(patch.reshape(-1, 3).astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum())
+    return present >= 0.3 * expected
 
 
 def _interior(solid: np.ndarray) -> np.ndarray:
@@ -274,12 +383,12 @@ def _pixel_error(patch: np.ndarray, bgr: np.ndarray, where: np.ndarray | None) -
     return float(d[where].mean()) if where.any() else 255.0
 
 
-def _flat_ok(patch: np.ndarray, tpl: _Template) -> bool:
+def _flat_ok(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
     """For a flat template, the patch must be flat too, with the same colour."""
     sel = _interior(tpl.alpha >= 0.9) if tpl.alpha is not None else np.ones(tpl.bgr.shape[:2], bool)
     if not sel.any():
         return False
-    return bool(float(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)[sel].std()) < 12) and _colour_ok(patch, tpl)
+    return bool(float(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)[sel].std()) < 12) and _colour_ok(patch, tpl, clean)
 
 
 class AssetMatcher:
@@ -340,26 +449,54 @@ class AssetMatcher:
         return nms(found, 0.3)
 
     def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[tuple[int, int, int, int]], keyframe: int) -> list[AssetMatch]:
-        """Small displays: compare the asset, sized to each blob proposal, with that blob."""
+        """Small displays: compare the asset, sized to each blob proposal, with that blob.
+        A blob is either the icon's drawn part or its whole element (a badge behind it)."""
         aw, ah = asset.size
+        fw, fh = asset.trim[2] or aw, asset.trim[3] or ah
         found = []
         for x, y, w, h in proposals:
-            sx, sy = w / aw, h / ah
-            if not 0.08 <= sx <= 3.0 or abs(sx / sy - 1) > 0.25 or max(aw * sx, ah * sy) > MAX_ICON:
+            scales = [(w / bw + h / bh) / 2 for bw, bh in {(aw, ah), (fw, fh)}
+                      if 0.08 <= w / bw <= 3.0 and abs((w / bw) / (h / bh) - 1) <= 0.25 and max(fw * w / bw, fh * h / bh) <= MAX_ICON]
+            if not scales:
                 continue
-            s = (sx + sy) / 2
-            tpl = self.template(asset, s, None)
             patch = frame[y:y + h, x:x + w]
             if patch.size == 0:
                 continue
-            if tpl.std < 12:  # a flat icon: its colour must be in the blob
-                dist = np.abs(patch.reshape(-1, 3).astype(np.float32) - np.array(tpl.mean_bgr, np.float32)).mean(axis=1)
-                if float(dist.min()) > COLOUR_TOLERANCE:
-                    continue
-            m = self._refine(asset, s, None, frame, {1: gray}, int(round(x + w / 2 - aw * s / 2)), int(round(y + h / 2 - ah * s / 2)), 1, keyframe)
+            if not _palette_ok(patch, self.template(asset, scales[0], None)):
+                continue
+            m = self._icon_at(asset, scales, frame, gray, x + w / 2, y + h / 2, keyframe)
             if m is not None:
                 found.append(m)
         return found
+
+    def _icon_at(self, asset: LoadedAsset, scales: list[float], frame: np.ndarray, gray: np.ndarray, cx: float, cy: float,
+                 keyframe: int) -> AssetMatch | None:
+        """An icon centred near (cx, cy), its scale about one of `scales`: whole-pixel display
+        sizes within ICON_SIZE_SLACK of them are scored (a blob's extent misjudges soft
+        edges), the best ones verified."""
+        fw = asset.trim[2] or asset.size[0]
+        d0s = [fw * s for s in scales]
+        lo, hi = max(MIN_ICON, int(np.floor(min(d0s) / ICON_SIZE_SLACK))), int(np.ceil(max(d0s) * ICON_SIZE_SLACK))
+        scores: dict[int, tuple[float, _Template, int, int] | None] = {}
+
+        def score(d: int) -> tuple[float, _Template, int, int] | None:
+            if d not in scores:
+                scores[d] = self._score_at(asset, d / fw, None, gray, 1, cx, cy, 2) if lo <= d <= hi else None
+            return scores[d]
+
+        for d in range(lo, hi + 1, 2):  # every other size, then the neighbours of the best
+            score(d)
+        for d in sorted((d for d in scores if scores[d] is not None), key=lambda d: -scores[d][0])[:2]:  # type: ignore[index]
+            score(d - 1)
+            score(d + 1)
+        scored = sorted((r for r in scores.values() if r is not None), key=lambda r: -r[0])
+        for best in scored[:ICON_VERIFIED]:  # small icons score low on shape alone: the pixel check decides
+            if best[0] < ICON_THRESHOLD:
+                break
+            m = self._accept(asset, best, None, frame, keyframe)
+            if m is not None:
+                return m
+        return None
 
     def _coarse(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None,
                 gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int]) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
@@ -410,20 +547,28 @@ class AssetMatcher:
         strict = crop is not None or (asset.mask is None and best is not None and best[1].scale < MIN_PHOTO_SCALE)
         if best is None or best[0] < (CROP_THRESHOLD if strict else FINE_THRESHOLD):
             return None
+        return self._accept(asset, best, crop, frame, keyframe)
+
+    def _accept(self, asset: LoadedAsset, best: tuple[float, _Template, int, int], crop: tuple[int, int, int, int] | None,
+                frame: np.ndarray, keyframe: int) -> AssetMatch | None:
+        """Verify the colours at a scored placement (or 1 px beside it); the match when they agree."""
         score, tpl, bx, by = best
         th, tw = tpl.gray.shape
         check = _flat_ok if float(tpl.gray.std()) < 2.0 else _colour_ok
         shifts = (0, -1, 1)  # the peak may sit 1 px off where edges are soft
         near = [(bx + dx, by + dy) for dy in shifts for dx in shifts if bx + dx >= 0 and by + dy >= 0]
-        ok = [(x, y) for x, y in near if check(frame[y:y + th, x:x + tw], tpl)]
-        if not ok:
+        clean = crop is None and score < FINE_THRESHOLD  # a weak shape score: the icon must sit on a plain page
+        place = next(((x, y) for x, y in near if check(frame[y:y + th, x:x + tw], tpl, clean)), None)
+        if place is None and tpl.alpha is None and _tinted_ok(tpl.bgr, frame[by:by + th, bx:bx + tw], _picture_tolerance(tpl)):
+            place = (bx, by)  # the picture behind a translucent layer
+        if place is None:
             return None
-        bx, by = ok[0]
+        bx, by = place
         if crop is not None:
             box = self._visible_extent(asset, tpl.scale, crop, frame, bx, by)
             method = "crop"
         else:
-            box = asset.full_box(bx, by, tpl.scale)
+            box = _displayed_box(asset, tpl, bx, by)
             method = "template"
         conf = score if method == "template" else score * 0.9
         return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3), method=method)
@@ -465,15 +610,38 @@ class AssetMatcher:
         fx, fy = int(round(bx - crop[0] * scale)), int(round(by - crop[1] * scale))
         x0, y0 = max(0, fx), max(0, fy)
         x1, y1 = min(self.W, fx + pw), min(self.H, fy + ph)
-        err = cv2.absdiff(frame[y0:y1, x0:x1], pic[y0 - fy:y1 - fy, x0 - fx:x1 - fx]).mean(axis=2)
         cx0, cy0 = bx - x0, by - y0
         cx1 = min(x1 - x0, cx0 + int(crop[2] * scale))
         cy1 = min(y1 - y0, cy0 + int(crop[3] * scale))
+        shown, own = frame[y0:y1, x0:x1], pic[y0 - fy:y1 - fy, x0 - fx:x1 - fx]
+        err = cv2.absdiff(shown, own).mean(axis=2)
+        if float(err[cy0:cy1, cx0:cx1].mean()) > PIXEL_TOLERANCE:  # behind a translucent layer
+            err = _row_tinted_error(own, shown, cx0, cx1)
         rows = err[:, cx0:cx1].mean(axis=1) <= 1.5 * PIXEL_TOLERANCE
         top, bottom = _grow(rows, cy0, cy1)
         cols = err[top:bottom, :].mean(axis=0) <= 1.5 * PIXEL_TOLERANCE
         left, right = _grow(cols, cx0, cx1)
         return PBox(x=x0 + left, y=y0 + top, width=right - left, height=bottom - top)
+
+
+def _row_tinted_error(picture: np.ndarray, shown: np.ndarray, c0: int, c1: int) -> np.ndarray:
+    """Per-pixel error after fitting, row by row over columns [c0, c1), a gain and colour
+    offset (a translucent gradient layer in front of a picture)."""
+    b = picture.astype(np.float32)
+    a = shown.astype(np.float32)
+    bm, am = b[:, c0:c1].mean(axis=1, keepdims=True), a[:, c0:c1].mean(axis=1, keepdims=True)
+    bc, ac = b[:, c0:c1] - bm, a[:, c0:c1] - am
+    g = (bc * ac).sum(axis=(1, 2)) / np.maximum((bc * bc).sum(axis=(1, 2)), 1e-3)
+    g = np.clip(g, MIN_TINT_GAIN, 1.1)[:, None, None]
+    return np.abs((a - am) - g * (b - bm)).mean(axis=2)
+
+
+def _displayed_box(asset: LoadedAsset, tpl: _Template, x: int, y: int) -> PBox:
+    """Box of the whole displayed file for a template placed at (x, y)."""
+    if tpl.offset is None:
+        return asset.full_box(x, y, tpl.scale)
+    _, _, fw, fh = asset.trim
+    return PBox(x=x - tpl.offset[0], y=y - tpl.offset[1], width=int(round(fw * tpl.scale)), height=int(round(fh * tpl.scale)))
 
 
 def _grow(good: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
@@ -536,13 +704,14 @@ def pyramid(gray: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None],
-                 workers: int = 2) -> list[AssetReport]:
+                 workers: int = 2, worker: AssetWorker | None = None) -> list[AssetReport]:
     """Sightings of every asset in every keyframe.
 
     `changed[k]` lists the rectangles of keyframe k that differ from keyframe k-1 (None:
     search everything). Matches of k-1 that do not touch a changed rectangle carry over.
-    The searches (keyframe x rectangle x asset) run on `workers` threads (OpenCV releases
-    the GIL).
+    With `workers` >= 2 half of the assets are searched by a child process (much of the
+    search is Python between OpenCV calls: threads would share one core); pass a `worker`
+    started earlier to hide its start-up.
     """
     reports: list[AssetReport] = []
     loaded: list[LoadedAsset] = []
@@ -556,37 +725,20 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
     if not frames or not loaded:
         return reports
     H, W = frames[0].shape[:2]
-    matcher = AssetMatcher((W, H))
     low_texture = {a.name for a in loaded if a.low_texture}
-    plans = []
-    for k, frame in enumerate(frames):
-        rects = [(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H)
-        plans.append((pyramid(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)), rects))
-
-    def search(k: int, rect: tuple[int, int, int, int], asset: LoadedAsset, proposals: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
-        levels = plans[k][0]
-        found = matcher.match(asset, frames[k], levels, rect, k)
-        if min(asset.size) <= MAX_ICON:
-            found += matcher.match_icons(asset, frames[k], levels[1], proposals, k)
-        return found
-
-    jobs = [(k, rect, a, proposals) for k, (levels, rects) in enumerate(plans) for rect in rects
-            for proposals in [icon_proposals(levels[1], rect)] for a in loaded]
-    jobs.sort(key=lambda j: -j[1][2] * j[1][3])  # big searches first: threads finish together
-    if workers <= 1:
-        results = [(j[0], search(*j)) for j in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda j: (j[0], search(*j)), jobs))
-    fresh_by_k: dict[int, list[AssetMatch]] = {}
-    for k, found in results:
-        fresh_by_k.setdefault(k, []).extend(found)
+    rects = [[(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H) for k in range(len(frames))]
+    fresh_by_k = _search_split(loaded, frames, rects, workers, worker)
     by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in loaded}
     previous: list[AssetMatch] = []
-    for k, (_, rects) in enumerate(plans):
-        gone = rects if k == 0 or changed[k] is None else (changed[k] or [])  # what really changed, unpadded
-        current = [m.model_copy(update={"keyframe": k}) for m in previous if not any(_touches(m.box, r) for r in gone)]
-        current = _inside_tiled(_merge_tiles(nms(current + _across_assets(fresh_by_k.get(k, [])), 0.5)))
+    levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+    for k in range(len(frames)):
+        gone = rects[k] if k == 0 or changed[k] is None else (changed[k] or [])  # what really changed, unpadded
+        kept = [m for m in previous if not any(_touches(m.box, r) for r in gone) or only_tinted(frames[k - 1], frames[k], m.box)]
+        current = [m.model_copy(update={"keyframe": k}) for m in kept]
+        if k > 0 and len(kept) < len(previous):
+            current += scrolled(previous, kept, frames[k - 1], frames[k], levels[k - 1], levels[k], k,
+                                min_side=MIN_ICON, tolerance=PIXEL_TOLERANCE)
+        current = inside_tiled(merge_tiles(nms(current + _across_assets(fresh_by_k.get(k, [])), 0.5)))
         current = [m for m in current if m.method == "tiled" or m.asset not in low_texture]
         for m in current:
             by_name[m.asset].append(m)
@@ -597,90 +749,67 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
     return reports
 
 
-def _lattice_period(values: list[int], size: int) -> int | None:
-    """The most common spacing between neighbouring values, when it is about one tile
-    size (a few stray sightings off the lattice do not change it)."""
-    vs = sorted(set(values))
-    gaps = [b - a for a, b in zip(vs, vs[1:]) if b - a > size // 3]
-    if not gaps:
-        return None
-    p = max(gaps, key=lambda g: (sum(abs(g - o) <= 2 for o in gaps), -g))
-    return p if 0.8 * size <= p <= TILE_SPACING * size else None
+def search_assets(assets: list[LoadedAsset], frames: list[np.ndarray], rects: list[list[tuple[int, int, int, int]]]) -> dict[int, list[AssetMatch]]:
+    """Fresh sightings per keyframe: each asset searched inside each of the keyframe's
+    rectangles (tiled backgrounds only over the first one)."""
+    if not assets or not frames:
+        return {}
+    H, W = frames[0].shape[:2]
+    matcher = AssetMatcher((W, H))
+    levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
 
+    def search(k: int, rect: tuple[int, int, int, int], asset: LoadedAsset, proposals: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
+        if asset.low_texture:  # a faint pattern: only a repeated background is evidence
+            found_tiled = tiled_background(asset, frames[k], levels[k], k) if rect == rects[k][0] else None
+            return [found_tiled] if found_tiled is not None else []
+        found = matcher.match(asset, frames[k], levels[k], rect, k)
+        if min(asset.size) <= MAX_ICON:
+            found += matcher.match_icons(asset, frames[k], levels[k][1], proposals, k)
+        return found
 
-def _on_lattice(d: int, period: int | None, tol: int = 3) -> bool:
-    if period is None:
-        return abs(d) <= tol
-    r = abs(d) % period
-    return min(r, period - r) <= tol
-
-
-def _merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMatch]:
-    """Equal-size sightings of one asset on a gapless 2-D lattice (a tiled CSS background)
-    become one box: their union, even when panels in front hide some tiles. A single row
-    (a star rating, a toolbar) stays separate icons."""
-    out: list[AssetMatch] = []
-    groups: dict[tuple[str, int], list[AssetMatch]] = {}
-    for m in matches:
-        groups.setdefault((m.asset, m.keyframe), []).append(m)
-    for group in groups.values():
-        if len(group) < min_tiles:
-            out.extend(group)
-            continue
-        w = int(np.median([m.box.width for m in group]))
-        h = int(np.median([m.box.height for m in group]))
-        same = [m for m in group if abs(m.box.width - w) <= max(2, 0.1 * w) and abs(m.box.height - h) <= max(2, 0.1 * h)]
-        gapless = max((_on_grid(same, a, w, h) for a in same), key=len, default=[])  # tiles repeat at their size
-        if len({m.box.x for m in gapless}) >= 2 and len({m.box.y for m in gapless}) >= 2:
-            same = gapless
-        px = _lattice_period([m.box.x for m in same], w)
-        py = _lattice_period([m.box.y for m in same], h)
-        if len(same) < min_tiles or px is None or py is None:  # a background tiles in 2-D
-            out.extend(group)
-            continue
-        def on(anchor: AssetMatch) -> list[AssetMatch]:
-            return [m for m in same if _on_lattice(m.box.x - anchor.box.x, px) and _on_lattice(m.box.y - anchor.box.y, py)]
-
-        tiles = max((on(a) for a in same), key=len)  # the lattice most sightings sit on
-        if len(tiles) < min_tiles:
-            out.extend(group)
-            continue
-        out.extend(m for m in group if m not in tiles)
-        bx0, by0 = min(m.box.x for m in tiles), min(m.box.y for m in tiles)
-        bx1 = max(m.box.x + (px or m.box.width) for m in tiles)
-        by1 = max(m.box.y + (py or m.box.height) for m in tiles)
-        best = max(tiles, key=lambda m: m.confidence)
-        out.append(best.model_copy(update={"box": PBox(x=bx0, y=by0, width=bx1 - bx0, height=by1 - by0), "method": "tiled"}))
+    jobs = [(k, rect, a, proposals) for k in range(len(frames)) for rect in rects[k]
+            for proposals in [icon_proposals(levels[k][1], rect)] for a in assets]
+    results = [(j[0], search(*j)) for j in jobs]
+    out: dict[int, list[AssetMatch]] = {}
+    for k, found in results:
+        out.setdefault(k, []).extend(found)
     return out
 
 
-def _on_grid(matches: list[AssetMatch], anchor: AssetMatch, w: int, h: int) -> list[AssetMatch]:
-    """Sightings on the gapless grid of cell w x h through `anchor`."""
-    return [m for m in matches if _on_lattice(m.box.x - anchor.box.x, w) and _on_lattice(m.box.y - anchor.box.y, h)]
-
-
-def _inside_tiled(matches: list[AssetMatch]) -> list[AssetMatch]:
-    """Drop sightings lying inside a tiled background of the same asset."""
-    tiled = [m for m in matches if m.method == "tiled"]
-    out = []
-    for m in matches:
-        if m.method != "tiled" and any(t.asset == m.asset and _inside(m.box, t.box) for t in tiled):
-            continue
-        out.append(m)
-    return out
-
-
-def _inside(a: PBox, b: PBox, slack: int = 4) -> bool:
-    return a.x >= b.x - slack and a.y >= b.y - slack and a.x + a.width <= b.x + b.width + slack and a.y + a.height <= b.y + b.height + slack
-
+def _search_split(assets: list[LoadedAsset], frames: list[np.ndarray], rects: list[list[tuple[int, int, int, int]]],
+                  workers: int, worker: AssetWorker | None) -> dict[int, list[AssetMatch]]:
+    """`search_assets`, with half of the assets searched by a child process when workers >= 2
+    (the result does not depend on the split)."""
+    if workers <= 1 or len(assets) < 2:
+        return search_assets(assets, frames, rects)
+    remote = worker or AssetWorker()
+    try:
+        ranked = sorted(assets, key=lambda a: (min(a.size) <= MAX_ICON, a.size[0] * a.size[1]))  # mixes the costly kinds
+        remote.submit(ranked[1::2], frames, rects)
+        out = search_assets(ranked[0::2], frames, rects)
+        for k, found in remote.result().items():
+            out.setdefault(k, []).extend(found)
+        return out
+    finally:
+        remote.close()
 
 def _across_assets(matches: list[AssetMatch]) -> list[AssetMatch]:
     """Where two assets claim the same place, keep the better match."""
     kept: list[AssetMatch] = []
     for m in sorted(matches, key=lambda m: (m.method != "template", -m.confidence)):
-        if all(m.box.iou(k.box) <= 0.5 for k in kept):
+        if not any(_same_place(m.box, k.box) for k in kept):
             kept.append(m)
     return kept
+
+
+def _same_place(a: PBox, b: PBox) -> bool:
+    """Two boxes of about one size that mostly overlap (an icon on a picture is not that)."""
+    small, large = sorted((a.area, b.area))
+    if small <= 0 or large > SAME_PLACE_AREA_RATIO * small:
+        return False
+    iw = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    ih = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+    return iw > 0 and ih > 0 and iw * ih >= SAME_PLACE_OVERLAP * small
 
 
 def _search_rects(rects: list[tuple[int, int, int, int]], W: int, H: int, pad: int = 24) -> list[tuple[int, int, int, int]]:

@@ -277,7 +277,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True, jobs: list
     With `ocr` the typed text is read now; else typing events are appended to `jobs`.
     """
     events: list[PerceivedEvent] = []
-    W, H = scan.info.width, scan.info.height
+    H = scan.info.height
     for k, (a, b) in enumerate(zip(runs, runs[1:])):
         between = scan.samples[a.last + 1: b.first + 1]
         regions = state_diff(scan, a, b)
