@@ -35,7 +35,7 @@ from .types import Grounding, Trajectory
 
 log = structlog.get_logger()
 T = TypeVar("T")
-SCREENSHOT_TIMEOUT_MIN = 10.0  # s: capturing is the judge's work, not the page's action
+JUDGE_WORK_TIMEOUT_MIN = 10.0  # s: grounding and screenshots are the judge's work, not the page's action
 
 
 class StepTrace(BaseModel):
@@ -202,6 +202,11 @@ class _Runner:
                 raise PageCrashed("page crashed") from exc
             raise
 
+    @property
+    def judge_work_timeout(self) -> float:
+        """Bound of the judge's own work on the page (grounding, screenshots)."""
+        return max(self.timeout, JUDGE_WORK_TIMEOUT_MIN)
+
     async def settle(self) -> None:
         c = self.settle_cfg
         js = "(o) => window.__iwrQuiet && window.__iwrQuiet.settle ? window.__iwrQuiet.settle(o) : null"
@@ -221,9 +226,9 @@ class _Runner:
 
     async def screenshot(self) -> bytes:
         """A PNG of the viewport; bounded by the action timeout, but never below
-        SCREENSHOT_TIMEOUT_MIN (a big page on a busy machine is slow to capture; a hung one is
+        JUDGE_WORK_TIMEOUT_MIN (a big page on a busy machine is slow to capture; a hung one is
         still caught by the liveness check)."""
-        limit = max(self.timeout, SCREENSHOT_TIMEOUT_MIN)
+        limit = self.judge_work_timeout
         shot = self.page.screenshot(type="png", animations="disabled", caret="hide", scale="css", timeout=limit * 1000)
         return await self.bounded(shot, "screenshot", limit + 1)
 
@@ -431,7 +436,7 @@ async def _replay_step(
         grounding = await run.bounded(
             grounder.ground(run.page, action, k, trajectory.pointer(k), reference, look=look)
             if look is not None else grounder.ground(run.page, action, k, trajectory.pointer(k), reference),
-            "grounding",
+            "grounding", run.judge_work_timeout,  # a huge DOM on a busy machine is slow to list, not wrong
         )
         timings["ground"] = time.perf_counter() - t
         step.grounding = grounding
