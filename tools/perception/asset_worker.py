@@ -28,7 +28,12 @@ class AssetWorker:
     child fails, the search runs here instead (slower, same result)."""
 
     def __init__(self) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as e:  # no interpreter to start: everything runs here
+            log.warning("asset_worker.not_started", error=repr(e))
+            self._proc = None
         self._args: tuple[list[LoadedAsset], list[np.ndarray], list[list[tuple[int, int, int, int]]]] | None = None
         self._out: bytes = b""
         self._err: bytes = b""
@@ -41,6 +46,8 @@ class AssetWorker:
         self._thread.start()
 
     def _talk(self, payload: bytes) -> None:
+        if self._proc is None:
+            return
         try:
             self._out, self._err = self._proc.communicate(payload)
         except (OSError, ValueError) as e:  # the child died before reading
@@ -49,12 +56,12 @@ class AssetWorker:
     def result(self) -> dict[int, list[AssetMatch]]:
         assert self._args is not None and self._thread is not None, "submit() first"
         self._thread.join()
-        if self._proc.returncode == 0:
+        if self._proc is not None and self._proc.returncode == 0:
             try:
                 return pickle.loads(self._out)
             except Exception as e:  # noqa: BLE001 - a broken answer: search here
                 log.warning("asset_worker.bad_answer", error=repr(e))
-        else:
+        elif self._proc is not None:
             log.warning("asset_worker.failed", returncode=self._proc.returncode, stderr=self._err.decode(errors="replace")[-500:])
         from .assets import search_assets
 
@@ -62,7 +69,7 @@ class AssetWorker:
 
     def close(self) -> None:
         """Stop the child if it is still running (nothing submitted, or an error upstream)."""
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
 
