@@ -2,7 +2,7 @@
 
 - every reference app scores IFS = 1 (and probe IFS = 1);
 - planted defects end the prefix exactly at `breaks_at_step` (visual-only keeps IFS 1 and
-  loses VFS): in `test_judge_defects.py`, so the two long halves can run on two workers;
+  loses VFS);
 - a blank page and pages showing only the recorded checkpoints (with and without hot spots
   that swap to the next image) score IFS <= 0.2.
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import yaml
 
 from iwr.benchmark.bundled import bundled_apps, reference_page_dir
 from iwr.benchmark.dataset import load_tasks
@@ -31,6 +32,7 @@ from iwr.benchmark.task import Task
 
 REPO = Path(__file__).resolve().parent.parent
 OCR_CACHE = REPO / ".cache-test" / "ocr"
+DEFECT_APPS = 3
 T = TypeVar("T")
 CONCURRENT_PAGES = 3  # pages judged at once: overlaps one page's waits with another's work
 
@@ -99,6 +101,47 @@ def test_every_reference_app_scores_ifs_1(loop: asyncio.AbstractEventLoop, judge
             assert p.scores.ifs == 1.0, (r.task_id, p.trajectory, _explain(p))
         if r.probes:
             assert r.probe_ifs == 1.0
+
+
+def _defect_apps() -> list[Path]:
+    apps = [a.dir for a in bundled_apps() if (a.dir / "defects.yaml").is_file()]
+    return apps[:DEFECT_APPS]
+
+
+def _apply_defect(app_dir: Path, defect: dict, dest: Path) -> Path:
+    shutil.copytree(app_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    target = dest / defect["file"]
+    text = target.read_text(encoding="utf-8")
+    assert text.count(defect["find"]) == 1, (app_dir.name, defect["name"])
+    target.write_text(text.replace(defect["find"], defect["replace"]), encoding="utf-8")
+    return dest
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("app_dir", _defect_apps(), ids=lambda p: p.name)
+def test_planted_defects_break_at_their_step(loop: asyncio.AbstractEventLoop, judge: Judge, app_dir: Path,
+                                            tasks: dict[str, Task], tmp_path: Path) -> None:
+    task_id = str(yaml.safe_load((app_dir / "demo.yaml").read_text())["id"])
+    task = tasks[task_id]
+    defects = yaml.safe_load((app_dir / "defects.yaml").read_text())
+    visual_only = any(d.get("breaks_at_step") is None for d in defects)
+    # visual scores (OCR) only where they are compared: the visual-only defects and the reference
+    pages = [("reference", app_dir, visual_only)] + [
+        (d["name"], _apply_defect(app_dir, d, tmp_path / "pages" / d["name"]), d.get("breaks_at_step") is None)
+        for d in defects
+    ]
+    results = judge_pages(loop, judge, task, pages, tmp_path / "out")
+    ref = results["reference"]
+    assert ref.scores.ifs == 1.0, _explain(ref)
+    for d in defects:
+        r = results[d["name"]]
+        if d.get("breaks_at_step") is None:
+            assert r.scores.ifs == 1.0, (d["name"], _explain(r))
+            assert r.scores.vfs is not None and ref.scores.vfs is not None
+            # the reference reproduces its own checkpoints: any visual defect scores lower
+            assert r.scores.vfs < ref.scores.vfs - 1e-3, (d["name"], r.scores.vfs, ref.scores.vfs)
+        else:
+            assert r.success_steps == d["breaks_at_step"] - 1, (d["name"], _explain(r))
 
 
 def _checkpoint_page(task: Task, dest: Path, hot_spots: bool) -> Path:
