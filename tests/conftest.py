@@ -1,8 +1,7 @@
 """Shared fixtures: the bundled tasks (cached per checkout) and a recorded mini task.
 
 - `bundled_jsonl`: the bundled benchmark's data.jsonl, recorded once per tree into
-  `<repo>/.cache-test/` (IWR_CACHE_DIR), so repeated test runs never re-record; with
-  pytest-xdist workers it is recorded before they start.
+  `<repo>/.cache-test/` (IWR_CACHE_DIR), so repeated test runs never re-record.
 - `mini_jsonl` / `mini_task`: the fixture app `tests/fixtures/mini_app/` recorded once per
   session (with a short probe-free twin `mini-shop-twin`, recorded in the same browser session,
   that the determinism test compares against).
@@ -35,8 +34,9 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     lp.close()
 
 
-def _record_bundle() -> Path:
-    """The bundled benchmark's data.jsonl, recorded into <repo>/.cache-test once per tree."""
+@pytest.fixture(scope="session")
+def bundled_jsonl() -> Path:
+    """data.jsonl of the bundled benchmark (cached in <repo>/.cache-test)."""
     from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl
 
     assert bundled_apps(), "no bundled apps found in benchmark/apps"
@@ -49,20 +49,6 @@ def _record_bundle() -> Path:
             os.environ.pop("IWR_CACHE_DIR", None)
         else:
             os.environ["IWR_CACHE_DIR"] = old
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """With xdist workers, record the bundle in the controlling process before they start:
-    recording uses both cores best alone, and no worker then waits on another's recording."""
-    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
-        return
-    _record_bundle()
-
-
-@pytest.fixture(scope="session")
-def bundled_jsonl() -> Path:
-    """data.jsonl of the bundled benchmark (cached in <repo>/.cache-test)."""
-    return _record_bundle()
 
 
 def make_demo_variant(dest: Path, **changes: object) -> Path:
