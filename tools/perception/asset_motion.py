@@ -55,17 +55,14 @@ def scrolled(previous: list[AssetMatch], kept: list[AssetMatch], before: np.ndar
     for m in previous:
         if m in kept:
             continue
-        x0, y0 = max(0, m.box.x + dx), max(0, m.box.y + dy)
-        x1, y1 = min(W, m.box.x + m.box.width + dx), min(H, m.box.y + m.box.height + dy)
-        x0, y0 = max(x0, dx), max(y0, dy)  # where the earlier keyframe showed it too
-        x1, y1 = min(x1, W + dx), min(y1, H + dy)
+        vx0, vy0 = max(0, m.box.x + dx), max(0, m.box.y + dy)  # the moved box, clipped to the viewport
+        vx1, vy1 = min(W, m.box.x + m.box.width + dx), min(H, m.box.y + m.box.height + dy)
+        x0, y0, x1, y1 = max(vx0, dx), max(vy0, dy), min(vx1, W + dx), min(vy1, H + dy)  # also shown before
         if x1 - x0 < min_side or y1 - y0 < min_side:
             continue
         moved = cv2.absdiff(after[y0:y1, x0:x1], before[y0 - dy:y1 - dy, x0 - dx:x1 - dx])
         if float(moved.mean()) > tolerance / 2:
             continue
-        vx0, vy0 = max(0, m.box.x + dx), max(0, m.box.y + dy)
-        vx1, vy1 = min(W, m.box.x + m.box.width + dx), min(H, m.box.y + m.box.height + dy)
         out.append(m.model_copy(update={"keyframe": k, "box": PBox(x=vx0, y=vy0, width=vx1 - vx0, height=vy1 - vy0)}))
     return out
 
