@@ -9,7 +9,8 @@ import numpy as np
 
 from iwr.tools.perception.asset_tiles import merge_tiles
 from iwr.tools.perception.asset_worker import AssetWorker
-from iwr.tools.perception.assets import match_assets
+from iwr.tools.perception.asset_sources import plan_bases
+from iwr.tools.perception.assets import match_assets, pyramid
 from iwr.tools.perception.types import AssetMatch, PBox
 
 
@@ -249,3 +250,48 @@ def test_a_picture_behind_a_translucent_gradient_is_found(tmp_path: Path) -> Non
     (report,) = match_assets([tmp_path / "hero.png"], [frame], [None])
     assert len(report.matches) == 1
     assert report.matches[0].box.iou(PBox(x=200, y=100, width=400, height=240)) >= 0.9
+
+
+def _busy_page(h: int, w: int, seed: int) -> np.ndarray:
+    """A light page with coloured blocks (text-like content a scroll can be measured on)."""
+    rng = np.random.default_rng(seed)
+    page = np.full((h, w, 3), 240, np.uint8)
+    for _ in range(h * w // 6000):
+        x, y = int(rng.integers(0, w - 30)), int(rng.integers(0, h - 12))
+        cv2.rectangle(page, (x, y), (x + 30, y + 12), tuple(int(v) for v in rng.integers(0, 200, 3)), -1)
+    return page
+
+
+def _pyramids(frames: list[np.ndarray]) -> list[dict[int, np.ndarray]]:
+    return [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+
+
+def test_a_state_shown_again_is_not_searched_again_and_keeps_its_sightings(tmp_path: Path) -> None:
+    pic = _picture(240, 160, 5)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    home = _busy_page(400, 640, 2)
+    home[200:360, 360:600] = pic
+    other = home.copy()
+    other[180:380, 340:620] = _busy_page(200, 280, 9)  # another tab's content where the picture was
+    changed = [None, [(340, 180, 280, 200)], [(340, 180, 280, 200)]]
+    bases = plan_bases(_pyramids([home, other, home]), changed)
+    assert bases[2].novel == ()  # the home tab again: every pixel was shown by keyframe 0
+    assert [s.keyframe for s in bases[2].sources if not s.changed] == [0]
+    (report,) = match_assets([tmp_path / "photo.png"], [home, other, home], changed)
+    assert sorted(m.keyframe for m in report.matches) == [0, 2]
+    assert all(m.box.iou(PBox(x=360, y=200, width=240, height=160)) >= 0.9 for m in report.matches)
+
+
+def test_after_a_scroll_only_what_scrolled_into_view_and_a_margin_beside_it_is_searched(tmp_path: Path) -> None:
+    page = _busy_page(1000, 640, 4)
+    thumb = _picture(64, 48, 8)
+    cv2.imwrite(str(tmp_path / "thumb.png"), thumb)
+    page[420:468, 100:164] = thumb  # mostly shown at the bottom of the first view (clipped), whole after the scroll
+    first, scrolled = page[:460].copy(), page[200:660].copy()
+    bases = plan_bases(_pyramids([first, scrolled]), [None, [(0, 0, 640, 460)]])
+    moved = [s for s in bases[1].sources if s.shift != (0, 0)]
+    assert [s.shift for s in moved] == [(0, -200)]
+    top = min(y for _, y, _, _ in bases[1].novel)
+    assert 260 - 96 - 4 <= top <= 260 - 96 + 4  # the revealed band (from y 260) and the margin beside it
+    (report,) = match_assets([tmp_path / "thumb.png"], [first, scrolled], [None, [(0, 0, 640, 460)]])
+    assert (1, (100, 220, 64, 48)) in [(m.keyframe, m.box.as_tuple()) for m in report.matches]

@@ -1,13 +1,13 @@
-"""Asset sightings carried from one keyframe to the next: the page's scroll (a translation
-of the whole content) and translucent layers in front of a picture (a modal's backdrop,
-a gradient over a hero), which dim it without hiding it."""
+"""How a page moved or dimmed between keyframes: the page's scroll (a translation of the
+whole content) and translucent layers in front of a picture (a modal's backdrop, a
+gradient over a hero), which dim it without hiding it."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from .types import AssetMatch, PBox
+from .types import PBox
 
 SCROLL_RESPONSE = 0.05  # phase correlation peak under which two keyframes are not one page moved
 MIN_TINT_GAIN = 0.25  # the darkest translucent layer in front of a picture still counted as showing it
@@ -38,33 +38,6 @@ def scroll_shift(before: dict[int, np.ndarray], after: dict[int, np.ndarray]) ->
         if best is None or err < best[0]:
             best = (err, dx, dy)
     return None if best is None or (best[1] == 0 and best[2] == 0) else (best[1], best[2])
-
-
-def scrolled(previous: list[AssetMatch], kept: list[AssetMatch], before: np.ndarray, after: np.ndarray,
-              levels0: dict[int, np.ndarray], levels1: dict[int, np.ndarray], k: int, *,
-             min_side: int, tolerance: float) -> list[AssetMatch]:
-    """Sightings of the previous keyframe that scrolled: moved by the page's translation,
-    clipped to the viewport (at least `min_side` px shown), kept where the moved pixels
-    still agree (mean error within half of `tolerance`)."""
-    shift = scroll_shift(levels0, levels1)
-    if shift is None:
-        return []
-    dx, dy = shift
-    H, W = after.shape[:2]
-    out = []
-    for m in previous:
-        if m in kept:
-            continue
-        vx0, vy0 = max(0, m.box.x + dx), max(0, m.box.y + dy)  # the moved box, clipped to the viewport
-        vx1, vy1 = min(W, m.box.x + m.box.width + dx), min(H, m.box.y + m.box.height + dy)
-        x0, y0, x1, y1 = max(vx0, dx), max(vy0, dy), min(vx1, W + dx), min(vy1, H + dy)  # also shown before
-        if x1 - x0 < min_side or y1 - y0 < min_side:
-            continue
-        moved = cv2.absdiff(after[y0:y1, x0:x1], before[y0 - dy:y1 - dy, x0 - dx:x1 - dx])
-        if float(moved.mean()) > tolerance / 2:
-            continue
-        out.append(m.model_copy(update={"keyframe": k, "box": PBox(x=vx0, y=vy0, width=vx1 - vx0, height=vy1 - vy0)}))
-    return out
 
 
 def tint_fit(before: np.ndarray, after: np.ndarray) -> tuple[float, float] | None:

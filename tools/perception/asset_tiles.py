@@ -132,11 +132,11 @@ def inside_tiled(matches: list[AssetMatch]) -> list[AssetMatch]:
     tiled = [m for m in matches if m.method == "tiled"]
     out = []
     for m in matches:
-        if m.method != "tiled" and any(t.asset == m.asset and _inside(m.box, t.box) for t in tiled):
+        if m.method != "tiled" and any(t.asset == m.asset and within(m.box, t.box) for t in tiled):
             continue
         out.append(m)
     return out
 
 
-def _inside(a: PBox, b: PBox, slack: int = 4) -> bool:
+def within(a: PBox, b: PBox, slack: int = 4) -> bool:
     return a.x >= b.x - slack and a.y >= b.y - slack and a.x + a.width <= b.x + b.width + slack and a.y + a.height <= b.y + b.height + slack

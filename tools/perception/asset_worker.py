@@ -1,5 +1,5 @@
 """Asset search in a child Python process: `python -m iwr.tools.perception.asset_worker`
-reads a pickled (assets, frames, rects) on stdin and writes the pickled sightings per
+reads a pickled (assets, frames, bases) on stdin and writes the pickled sightings per
 keyframe on stdout. A plain subprocess (not multiprocessing) so callers' scripts are never
 re-imported."""
 
@@ -16,6 +16,7 @@ import structlog
 if TYPE_CHECKING:
     import numpy as np
 
+    from .asset_sources import Basis
     from .assets import LoadedAsset
     from .types import AssetMatch
 
@@ -34,13 +35,13 @@ class AssetWorker:
         except OSError as e:  # no interpreter to start: everything runs here
             log.warning("asset_worker.not_started", error=repr(e))
             self._proc = None
-        self._args: tuple[list[LoadedAsset], list[np.ndarray], list[list[tuple[int, int, int, int]]]] | None = None
+        self._args: tuple[list[LoadedAsset], list[np.ndarray], list[Basis]] | None = None
         self._out: bytes = b""
         self._err: bytes = b""
         self._thread: threading.Thread | None = None
 
-    def submit(self, assets: list[LoadedAsset], frames: list[np.ndarray], rects: list[list[tuple[int, int, int, int]]]) -> None:
-        self._args = (assets, frames, rects)
+    def submit(self, assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis]) -> None:
+        self._args = (assets, frames, bases)
         payload = pickle.dumps(self._args, protocol=pickle.HIGHEST_PROTOCOL)
         self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
         self._thread.start()
@@ -77,8 +78,8 @@ class AssetWorker:
 def main() -> None:
     from .assets import search_assets  # imported before the input arrives
 
-    assets, frames, rects = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(search_assets(assets, frames, rects), protocol=pickle.HIGHEST_PROTOCOL))
+    assets, frames, bases = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(search_assets(assets, frames, bases), protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
 

@@ -28,8 +28,9 @@ import cv2
 import numpy as np
 
 from .asset_worker import AssetWorker
-from .asset_motion import MIN_TINT_GAIN, only_tinted, scrolled, tint_fit
-from .asset_tiles import inside_tiled, merge_tiles, tiled_background
+from .asset_motion import MIN_TINT_GAIN, tint_fit
+from .asset_sources import Basis, carry_over, overlaps, plan_bases, search_rects, touches
+from .asset_tiles import inside_tiled, merge_tiles, tiled_background, within
 from .types import AssetMatch, AssetReport, PBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
@@ -424,20 +425,23 @@ class AssetMatcher:
             tpl = self._cache[key] = _scaled(asset, s, crop)
         return tpl
 
-    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int) -> list[AssetMatch]:
-        """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe."""
-        w, h = asset.size
+    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int,
+              focus: list[tuple[int, int, int, int]] | None = None) -> list[AssetMatch]:
+        """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe; with `focus`,
+        only places that overlap one of its boxes (what is new there)."""
         variants: list[tuple[int, int, int, int] | None] = [None, *crop_variants(asset)]
         found: list[AssetMatch] = []
         for crop in variants:
             candidates = [c for s in self.scales(asset, crop) for c in self._coarse(asset, s, crop, gray_levels, rect)]
+            if focus is not None:
+                candidates = [c for c in candidates if any(overlaps(c[3:7], f) for f in focus)]
             candidates.sort(key=lambda c: (-round(c[0], 2), -c[5] * c[6]))  # on a tie the larger display explains more
             chosen = _one_per_place(candidates, 0.3, MAX_CHOSEN)
             misses = 0  # repeated icons verify one after another; stop after a run of failures
             for score, s, crop_, x, y, cw, ch, level in chosen:
                 if misses >= MAX_MISSES and not asset.low_texture:  # a tile's coarse peaks tie everywhere
                     break
-                if crop_ is not None and any(_touches(m.box, (x, y, 1, 1)) for m in found):
+                if crop_ is not None and any(touches(m.box, (x, y, 1, 1)) for m in found):
                     continue  # the whole picture was found there already
                 if asset.mask is None and not _mean_colour_ok(frame[y:y + ch, x:x + cw], asset, crop_):
                     misses += 1
@@ -708,10 +712,11 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
     """Sightings of every asset in every keyframe.
 
     `changed[k]` lists the rectangles of keyframe k that differ from keyframe k-1 (None:
-    search everything). Matches of k-1 that do not touch a changed rectangle carry over.
-    With `workers` >= 2 half of the assets are searched by a child process (much of the
-    search is Python between OpenCV calls: threads would share one core); pass a `worker`
-    started earlier to hide its start-up.
+    unknown). Each keyframe is searched only where no earlier keyframe showed the same
+    pixels (`asset_sources`); elsewhere sightings carry over. With `workers` >= 2 half of
+    the assets are searched by a child process (much of the search is Python between
+    OpenCV calls: threads would share one core); pass a `worker` started earlier to hide
+    its start-up.
     """
     reports: list[AssetReport] = []
     loaded: list[LoadedAsset] = []
@@ -724,74 +729,81 @@ def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: lis
             reports.append(AssetReport(asset=p.name, width=a.size[0], height=a.size[1]))
     if not frames or not loaded:
         return reports
-    H, W = frames[0].shape[:2]
+    bases = plan_bases([pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames], changed)
+    found = _search_split(loaded, frames, bases, workers, worker)
     low_texture = {a.name for a in loaded if a.low_texture}
-    rects = [[(0, 0, W, H)] if k == 0 or changed[k] is None else _search_rects(changed[k] or [], W, H) for k in range(len(frames))]
-    fresh_by_k = _search_split(loaded, frames, rects, workers, worker)
     by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in loaded}
-    previous: list[AssetMatch] = []
-    levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
     for k in range(len(frames)):
-        gone = rects[k] if k == 0 or changed[k] is None else (changed[k] or [])  # what really changed, unpadded
-        kept = [m for m in previous if not any(_touches(m.box, r) for r in gone) or only_tinted(frames[k - 1], frames[k], m.box)]
-        current = [m.model_copy(update={"keyframe": k}) for m in kept]
-        if k > 0 and len(kept) < len(previous):
-            current += scrolled(previous, kept, frames[k - 1], frames[k], levels[k - 1], levels[k], k,
-                                min_side=MIN_ICON, tolerance=PIXEL_TOLERANCE)
-        current = inside_tiled(merge_tiles(nms(current + _across_assets(fresh_by_k.get(k, [])), 0.5)))
-        current = [m for m in current if m.method == "tiled" or m.asset not in low_texture]
+        candidates = sorted(found.get(k, []), key=lambda m: (m.asset, m.box.as_tuple()))  # the same order however the search was split
+        current = inside_tiled(merge_tiles(nms(_across_assets(candidates), 0.5)))
         for m in current:
-            by_name[m.asset].append(m)
-        previous = current
+            if m.method == "tiled" or m.asset not in low_texture:
+                by_name[m.asset].append(m)
     for r in reports:
         if r.readable:
             r.matches = by_name.get(r.asset, [])
     return reports
 
 
-def search_assets(assets: list[LoadedAsset], frames: list[np.ndarray], rects: list[list[tuple[int, int, int, int]]]) -> dict[int, list[AssetMatch]]:
-    """Fresh sightings per keyframe: each asset searched inside each of the keyframe's
-    rectangles (tiled backgrounds only over the first one)."""
+def search_assets(assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis]) -> dict[int, list[AssetMatch]]:
+    """Sightings of each asset per keyframe: carried over from the keyframe's sources where
+    they show it unchanged, searched afresh in its novel regions (and around carried
+    sightings that border them). Tiled backgrounds are searched over the whole frame."""
     if not assets or not frames:
         return {}
     H, W = frames[0].shape[:2]
     matcher = AssetMatcher((W, H))
     levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+    proposals: dict[tuple[int, tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = {}
+    regions: dict[int, list[tuple[int, int, int, int]]] = {}  # per keyframe, shared by the assets
 
-    def search(k: int, rect: tuple[int, int, int, int], asset: LoadedAsset, proposals: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
-        if asset.low_texture:  # a faint pattern: only a repeated background is evidence
-            found_tiled = tiled_background(asset, frames[k], levels[k], k) if rect == rects[k][0] else None
-            return [found_tiled] if found_tiled is not None else []
-        found = matcher.match(asset, frames[k], levels[k], rect, k)
+    def search(asset: LoadedAsset, k: int, rect: tuple[int, int, int, int], focus: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
+        found = matcher.match(asset, frames[k], levels[k], rect, k, focus)
         if min(asset.size) <= MAX_ICON:
-            found += matcher.match_icons(asset, frames[k], levels[k][1], proposals, k)
+            if (k, rect) not in proposals:
+                proposals[k, rect] = icon_proposals(levels[k][1], rect)
+            near = [b for b in proposals[k, rect] if any(overlaps(b, f) for f in focus)]
+            found += matcher.match_icons(asset, frames[k], levels[k][1], near, k)
         return found
 
-    jobs = [(k, rect, a, proposals) for k in range(len(frames)) for rect in rects[k]
-            for proposals in [icon_proposals(levels[k][1], rect)] for a in assets]
-    results = [(j[0], search(*j)) for j in jobs]
     out: dict[int, list[AssetMatch]] = {}
-    for k, found in results:
-        out.setdefault(k, []).extend(found)
+    for asset in assets:
+        chain: dict[int, list[AssetMatch]] = {}
+        for k, basis in enumerate(bases):
+            carried, again = carry_over(chain, basis, k, frames, MIN_ICON)
+            if asset.low_texture:  # a faint pattern: only a repeated background is evidence
+                tiled = tiled_background(asset, frames[k], levels[k], k) if basis.novel else None
+                fresh = [tiled] if tiled is not None else []
+            else:
+                if k not in regions:
+                    regions[k] = search_rects(basis.novel, W, H)
+                rects = search_rects([*regions[k], *again], W, H) if again else regions[k]
+                focus = [*basis.novel, *again]
+                fresh = [m for rect in rects for m in search(asset, k, rect, focus)]
+            fresh = nms(fresh, 0.3)
+            carried = [c for c in carried if not any(within(c.box, m.box) for m in fresh)]  # seen whole again
+            chain[k] = nms(fresh + carried, 0.5)
+            out.setdefault(k, []).extend(chain[k])
     return out
 
 
-def _search_split(assets: list[LoadedAsset], frames: list[np.ndarray], rects: list[list[tuple[int, int, int, int]]],
+def _search_split(assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis],
                   workers: int, worker: AssetWorker | None) -> dict[int, list[AssetMatch]]:
     """`search_assets`, with half of the assets searched by a child process when workers >= 2
     (the result does not depend on the split)."""
     if workers <= 1 or len(assets) < 2:
-        return search_assets(assets, frames, rects)
+        return search_assets(assets, frames, bases)
     remote = worker or AssetWorker()
     try:
         ranked = sorted(assets, key=lambda a: (min(a.size) <= MAX_ICON, a.size[0] * a.size[1]))  # mixes the costly kinds
-        remote.submit(ranked[1::2], frames, rects)
-        out = search_assets(ranked[0::2], frames, rects)
+        remote.submit(ranked[1::2], frames, bases)
+        out = search_assets(ranked[0::2], frames, bases)
         for k, found in remote.result().items():
             out.setdefault(k, []).extend(found)
         return out
     finally:
         remote.close()
+
 
 def _across_assets(matches: list[AssetMatch]) -> list[AssetMatch]:
     """Where two assets claim the same place, keep the better match."""
@@ -811,18 +823,3 @@ def _same_place(a: PBox, b: PBox) -> bool:
     ih = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
     return iw > 0 and ih > 0 and iw * ih >= SAME_PLACE_OVERLAP * small
 
-
-def _search_rects(rects: list[tuple[int, int, int, int]], W: int, H: int, pad: int = 24) -> list[tuple[int, int, int, int]]:
-    """Changed rectangles, padded and merged when close (fewer, larger searches)."""
-    from .events import merge_boxes
-
-    out = []
-    for x, y, w, h in merge_boxes(rects, 2 * pad):
-        x0, y0 = max(0, x - pad), max(0, y - pad)
-        out.append((x0, y0, min(W, x + w + pad) - x0, min(H, y + h + pad) - y0))
-    return out
-
-
-def _touches(box: PBox, rect: tuple[int, int, int, int]) -> bool:
-    x, y, w, h = rect
-    return box.x < x + w and x < box.x + box.width and box.y < y + h and y < box.y + box.height

@@ -22,6 +22,7 @@ WORK_WIDTH = 640  # width of the downscaled copy used for change detection
 MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
 SURE_POINTER = 0.85  # a cursor match this good ends the search of a frame
 STRONG_DIFF = 56  # a small blob counts only if some pixel changed this much (codec noise is weaker)
+POINTER_BLOBS = 16  # changed blobs searched for the pointer per frame, nearest its last place first (a page-wide change has hundreds)
 MIN_WEAK_SPAN = 5  # px (downscaled, dilated): a weak change must be at least this tall and wide
 
 
@@ -104,12 +105,19 @@ def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[tuple[i
     A weak change counts when it is large and two-dimensional: the encoder's rate control
     makes thin strips along sharp edges pulse for seconds on a still page.
     """
-    out = []
-    for x, y, w, h, raw in _blobs(mask):
-        d = cv2.absdiff(a[y:y + h, x:x + w], b[y:y + h, x:x + w])
-        if int(d.max()) >= STRONG_DIFF or (raw >= 40 and min(w, h) >= MIN_WEAK_SPAN):
-            out.append((x, y, w, h, raw))
-    return out
+    return [(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask)
+            if _strong(int(cv2.absdiff(a[y:y + h, x:x + w], b[y:y + h, x:x + w]).max()), w, h, raw)]
+
+
+def strong_diff_blobs(diff: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """`strong_blobs` of a gray difference image (x, y, w, h, raw pixels)."""
+    mask = (diff > DIFF_THRESHOLD).view(np.uint8)
+    return [(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask) if _strong(int(diff[y:y + h, x:x + w].max()), w, h, raw)]
+
+
+def _strong(max_diff: int, w: int, h: int, raw: int) -> bool:
+    """A strong difference somewhere, or a weak one that is large and two-dimensional."""
+    return max_diff >= STRONG_DIFF or (raw >= 40 and min(w, h) >= MIN_WEAK_SPAN)
 
 
 def _blobs(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
@@ -177,10 +185,8 @@ class _Analyzer:
             blobs.sort(key=lambda b: abs(b[0] / self.scale - prev_pointer.x) + abs(b[1] / self.scale - prev_pointer.y))
         seen = False
         departed: list[PointerHit] = []
-        for b in blobs:
-            fx, fy, fw, fh = _to_full(b, self.scale, self.W, self.H)
-            if max(fw, fh) > self.pointer_max:
-                continue
+        candidates = [f for f in (_to_full(b, self.scale, self.W, self.H) for b in blobs) if max(f[2], f[3]) <= self.pointer_max]
+        for fx, fy, fw, fh in candidates[:POINTER_BLOBS]:
             if seen and self.pointer is not None and self.pointer.score >= SURE_POINTER:
                 break  # one pointer per frame
             hit = self.tracker.find(gray, (fx, fy, fw, fh))
