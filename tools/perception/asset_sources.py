@@ -18,6 +18,7 @@ Rect = tuple[int, int, int, int]  # x, y, w, h in full-resolution px
 MOSTLY_CHANGED = 0.9  # share of an area that differs above which it no longer shows what it showed
 REVEAL_MARGIN = 96  # px of a scrolled page next to the part scrolled into view that are searched again
 BORDER = 2  # px: a carried sighting this close to a new region may extend into it
+FOCUS_CELL = 4  # px: the grain of a `Focus`
 SEARCH_PAD = 24  # px added around a region to search (a picture's edge may equal the page it replaced)
 SEARCH_OVERHEAD = 30000  # px: one more search costs about as much as searching this much more area
 
@@ -182,6 +183,30 @@ def _moved(box: PBox, shift: tuple[int, int], W: int, H: int) -> PBox | None:
 def _overlap(box: PBox, rect: Rect) -> int:
     x, y, w, h = rect
     return max(0, min(box.x + box.width, x + w) - max(box.x, x)) * max(0, min(box.y + box.height, y + h) - max(box.y, y))
+
+
+class Focus:
+    """Where to look: a union of boxes, rasterised at 1/FOCUS_CELL scale (grown to whole
+    cells) with an integral image, so any box is tested against all of them at once."""
+
+    def __init__(self, boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> None:
+        c = FOCUS_CELL
+        mask = np.zeros((-(-H // c), -(-W // c)), np.int32)
+        for x, y, w, h in boxes:
+            mask[max(0, y // c):-(-(y + h) // c), max(0, x // c):-(-(x + w) // c)] = 1
+        self._sums = cv2.integral(mask.astype(np.uint8))
+
+    def hits(self, boxes: list[Rect]) -> list[bool]:
+        """For each (x, y, w, h): does it overlap the focus?"""
+        if not boxes:
+            return []
+        c = FOCUS_CELL
+        b = np.asarray(boxes, np.int64).reshape(-1, 4)
+        rows, cols = self._sums.shape[0] - 1, self._sums.shape[1] - 1
+        x0, y0 = np.clip(b[:, 0] // c, 0, cols), np.clip(b[:, 1] // c, 0, rows)
+        x1, y1 = np.clip(-(-(b[:, 0] + b[:, 2]) // c), 0, cols), np.clip(-(-(b[:, 1] + b[:, 3]) // c), 0, rows)
+        s = self._sums
+        return list((s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]) > 0)
 
 
 def overlaps(a: Rect, b: Rect) -> bool:

@@ -20,6 +20,9 @@ the page's scroll (clipped to the viewport; `asset_motion`). Tiled backgrounds a
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +32,7 @@ import numpy as np
 
 from .asset_worker import AssetWorker
 from .asset_motion import MIN_TINT_GAIN, tint_fit
-from .asset_sources import Basis, carry_over, overlaps, plan_bases, search_rects, touches
+from .asset_sources import Basis, Focus, carry_over, plan_bases, search_rects, touches
 from .asset_tiles import inside_tiled, merge_tiles, tiled_background, within
 from .types import AssetMatch, AssetReport, PBox
 
@@ -426,7 +429,7 @@ class AssetMatcher:
         return tpl
 
     def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int,
-              focus: list[tuple[int, int, int, int]] | None = None) -> list[AssetMatch]:
+              focus: Focus | None = None) -> list[AssetMatch]:
         """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe; with `focus`,
         only places that overlap one of its boxes (what is new there)."""
         variants: list[tuple[int, int, int, int] | None] = [None, *crop_variants(asset)]
@@ -434,7 +437,7 @@ class AssetMatcher:
         for crop in variants:
             candidates = [c for s in self.scales(asset, crop) for c in self._coarse(asset, s, crop, gray_levels, rect)]
             if focus is not None:
-                candidates = [c for c in candidates if any(overlaps(c[3:7], f) for f in focus)]
+                candidates = [c for c, hit in zip(candidates, focus.hits([c[3:7] for c in candidates])) if hit]
             candidates.sort(key=lambda c: (-round(c[0], 2), -c[5] * c[6]))  # on a tie the larger display explains more
             chosen = _one_per_place(candidates, 0.3, MAX_CHOSEN)
             misses = 0  # repeated icons verify one after another; stop after a run of failures
@@ -707,102 +710,196 @@ def pyramid(gray: np.ndarray) -> dict[int, np.ndarray]:
     return out
 
 
+@dataclass
+class SearchResult:
+    """Fresh and carried sightings per keyframe of the assets searched, and the seconds
+    each asset took (to share the next search out evenly)."""
+
+    found: dict[int, list[AssetMatch]]
+    seconds: dict[str, float]
+
+
+class AssetSearch:
+    """Asset matching for one recording, begun before its keyframes are known.
+
+    The first keyframe is the page's first stable state: `first_state` hands it to the
+    child process as soon as the video scan has seen it, so it is searched while the rest
+    of the video is being decoded. `finish` searches the other keyframes, the assets
+    shared out between this process and the child by the time each took on the first.
+    """
+
+    def __init__(self, asset_paths: list[Path], workers: int = 2, worker: AssetWorker | None = None) -> None:
+        self.reports: list[AssetReport] = []
+        self.assets: list[LoadedAsset] = []
+        for p in asset_paths:
+            a = load_asset(p)
+            if isinstance(a, str):
+                self.reports.append(AssetReport(asset=p.name, readable=False, error=a))
+            else:
+                self.assets.append(a)
+                self.reports.append(AssetReport(asset=p.name, width=a.size[0], height=a.size[1]))
+        split = workers >= 2 and len(self.assets) >= 2
+        self.worker = (worker or AssetWorker()) if split else None
+        self._first: np.ndarray | None = None
+
+    def first_state(self, image: np.ndarray) -> None:
+        """The page's first stable frame (keyframe 0): searched now by the child process."""
+        if self.worker is not None and self._first is None:
+            self._first = image
+            H, W = image.shape[:2]
+            self.worker.submit(self.assets, [image], [Basis((), ((0, 0, W, H),))])
+
+    def finish(self, frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> list[AssetReport]:
+        """Sightings of every asset in every keyframe (see `match_assets`)."""
+        try:
+            if frames and self.assets:
+                self._collect(frames, changed)
+            return self.reports
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+    def _collect(self, frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> None:
+        bases = plan_bases([pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames], changed)
+        found = self._search(frames, bases)
+        low_texture = {a.name for a in self.assets if a.low_texture}
+        by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in self.assets}
+        for k in range(len(frames)):
+            candidates = sorted(found.get(k, []), key=lambda m: (m.asset, m.box.as_tuple()))  # the same order however the search was split
+            current = inside_tiled(merge_tiles(nms(_across_assets(candidates), 0.5)))
+            for m in current:
+                if m.method == "tiled" or m.asset not in low_texture:
+                    by_name[m.asset].append(m)
+        for r in self.reports:
+            if r.readable:
+                r.matches = by_name.get(r.asset, [])
+
+    def _search(self, frames: list[np.ndarray], bases: list[Basis]) -> dict[int, list[AssetMatch]]:
+        """`search_assets` over all keyframes, shared with the child when there is one
+        (the result does not depend on the split)."""
+        if self.worker is None:
+            return search_assets(self.assets, frames, bases).found
+        if self._first is None:  # the scan did not report its first state
+            self.first_state(frames[0])
+        first = self.worker.result()
+        seed = {0: first.found.get(0, [])}
+        todo = deque(sorted(self.assets, key=lambda a: (-first.seconds.get(a.name, 0.0), a.name)))  # the longest first
+        lock = threading.Lock()
+        results: list[SearchResult] = []
+
+        def next_asset() -> LoadedAsset | None:
+            with lock:
+                return todo.popleft() if todo else None
+
+        def feed_worker() -> None:  # one asset at a time: both processes finish at about the same time
+            first_request = True
+            while (asset := next_asset()) is not None:
+                if first_request:
+                    self.worker.submit([asset], frames, bases, seed)  # type: ignore[union-attr]
+                    first_request = False
+                else:
+                    self.worker.submit([asset])  # type: ignore[union-attr]
+                results.append(self.worker.result())  # type: ignore[union-attr]
+
+        feeder = threading.Thread(target=feed_worker, daemon=True)
+        feeder.start()
+        searcher = Searcher(frames, bases, seed)
+        while (asset := next_asset()) is not None:
+            results.append(searcher.run([asset]))
+        feeder.join()
+        out: dict[int, list[AssetMatch]] = {}
+        for r in results:
+            for k, found in r.found.items():
+                out.setdefault(k, []).extend(found)
+        return out
+
+
 def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None],
                  workers: int = 2, worker: AssetWorker | None = None) -> list[AssetReport]:
     """Sightings of every asset in every keyframe.
 
     `changed[k]` lists the rectangles of keyframe k that differ from keyframe k-1 (None:
     unknown). Each keyframe is searched only where no earlier keyframe showed the same
-    pixels (`asset_sources`); elsewhere sightings carry over. With `workers` >= 2 half of
-    the assets are searched by a child process (much of the search is Python between
-    OpenCV calls: threads would share one core); pass a `worker` started earlier to hide
-    its start-up.
+    pixels (`asset_sources`); elsewhere sightings carry over. With `workers` >= 2 a child
+    process searches part of the assets (much of the search is Python between OpenCV
+    calls: threads would share one core); pass a `worker` started earlier to hide its
+    start-up.
     """
-    reports: list[AssetReport] = []
-    loaded: list[LoadedAsset] = []
-    for p in asset_paths:
-        a = load_asset(p)
-        if isinstance(a, str):
-            reports.append(AssetReport(asset=p.name, readable=False, error=a))
-        else:
-            loaded.append(a)
-            reports.append(AssetReport(asset=p.name, width=a.size[0], height=a.size[1]))
-    if not frames or not loaded:
-        return reports
-    bases = plan_bases([pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames], changed)
-    found = _search_split(loaded, frames, bases, workers, worker)
-    low_texture = {a.name for a in loaded if a.low_texture}
-    by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in loaded}
-    for k in range(len(frames)):
-        candidates = sorted(found.get(k, []), key=lambda m: (m.asset, m.box.as_tuple()))  # the same order however the search was split
-        current = inside_tiled(merge_tiles(nms(_across_assets(candidates), 0.5)))
-        for m in current:
-            if m.method == "tiled" or m.asset not in low_texture:
-                by_name[m.asset].append(m)
-    for r in reports:
-        if r.readable:
-            r.matches = by_name.get(r.asset, [])
-    return reports
+    return AssetSearch(asset_paths, workers, worker).finish(frames, changed)
 
 
-def search_assets(assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis]) -> dict[int, list[AssetMatch]]:
-    """Sightings of each asset per keyframe: carried over from the keyframe's sources where
-    they show it unchanged, searched afresh in its novel regions (and around carried
-    sightings that border them). Tiled backgrounds are searched over the whole frame."""
-    if not assets or not frames:
-        return {}
-    H, W = frames[0].shape[:2]
-    matcher = AssetMatcher((W, H))
-    levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
-    proposals: dict[tuple[int, tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = {}
-    regions: dict[int, list[tuple[int, int, int, int]]] = {}  # per keyframe, shared by the assets
+def search_assets(assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis],
+                  seed: dict[int, list[AssetMatch]] | None = None) -> SearchResult:
+    """Sightings of each asset per keyframe (see `Searcher`)."""
+    return Searcher(frames, bases, seed).run(assets)
 
-    def search(asset: LoadedAsset, k: int, rect: tuple[int, int, int, int], focus: list[tuple[int, int, int, int]]) -> list[AssetMatch]:
-        found = matcher.match(asset, frames[k], levels[k], rect, k, focus)
-        if min(asset.size) <= MAX_ICON:
-            if (k, rect) not in proposals:
-                proposals[k, rect] = icon_proposals(levels[k][1], rect)
-            near = [b for b in proposals[k, rect] if any(overlaps(b, f) for f in focus)]
-            found += matcher.match_icons(asset, frames[k], levels[k][1], near, k)
-        return found
 
-    out: dict[int, list[AssetMatch]] = {}
-    for asset in assets:
+class Searcher:
+    """Searches assets in the keyframes of one recording, one asset after another.
+
+    Each asset's sightings are carried over from a keyframe's sources where they show it
+    unchanged, and searched afresh in its novel regions (and around carried sightings
+    that border them). Tiled backgrounds are searched over the whole frame. `seed`:
+    sightings of all assets in keyframe 0, already searched.
+    """
+
+    def __init__(self, frames: list[np.ndarray], bases: list[Basis], seed: dict[int, list[AssetMatch]] | None = None) -> None:
+        self.frames, self.bases, self.seed = frames, bases, seed
+        self.H, self.W = frames[0].shape[:2] if frames else (0, 0)
+        self.matcher = AssetMatcher((self.W, self.H))
+        self.levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+        self._proposals: dict[tuple[int, tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = {}
+        self._regions: dict[int, tuple[list[tuple[int, int, int, int]], Focus]] = {}  # per keyframe, shared by the assets
+
+    def run(self, assets: list[LoadedAsset]) -> SearchResult:
+        out: dict[int, list[AssetMatch]] = {}
+        seconds: dict[str, float] = {}
+        for asset in assets:
+            started = time.perf_counter()
+            for k, found in self._chain(asset).items():
+                out.setdefault(k, []).extend(found)
+            seconds[asset.name] = time.perf_counter() - started
+        return SearchResult(out, seconds)
+
+    def _chain(self, asset: LoadedAsset) -> dict[int, list[AssetMatch]]:
         chain: dict[int, list[AssetMatch]] = {}
-        for k, basis in enumerate(bases):
-            carried, again = carry_over(chain, basis, k, frames, MIN_ICON)
+        for k, basis in enumerate(self.bases):
+            if k == 0 and self.seed is not None:
+                chain[0] = [m for m in self.seed.get(0, []) if m.asset == asset.name]
+                continue
+            carried, again = carry_over(chain, basis, k, self.frames, MIN_ICON)
             if asset.low_texture:  # a faint pattern: only a repeated background is evidence
-                tiled = tiled_background(asset, frames[k], levels[k], k) if basis.novel else None
+                tiled = tiled_background(asset, self.frames[k], self.levels[k], k) if basis.novel else None
                 fresh = [tiled] if tiled is not None else []
             else:
-                if k not in regions:
-                    regions[k] = search_rects(basis.novel, W, H)
-                rects = search_rects([*regions[k], *again], W, H) if again else regions[k]
-                focus = [*basis.novel, *again]
-                fresh = [m for rect in rects for m in search(asset, k, rect, focus)]
+                rects, focus = self._where(k, again)
+                fresh = [m for rect in rects for m in self._search(asset, k, rect, focus)]
             fresh = nms(fresh, 0.3)
             carried = [c for c in carried if not any(within(c.box, m.box) for m in fresh)]  # seen whole again
             chain[k] = nms(fresh + carried, 0.5)
-            out.setdefault(k, []).extend(chain[k])
-    return out
+        return chain
 
+    def _where(self, k: int, again: list[tuple[int, int, int, int]]) -> tuple[list[tuple[int, int, int, int]], Focus]:
+        """Rectangles to search in keyframe k and the boxes a sighting must overlap."""
+        novel = self.bases[k].novel
+        if k not in self._regions:
+            self._regions[k] = (search_rects(novel, self.W, self.H), Focus(novel, self.W, self.H))
+        rects, focus = self._regions[k]
+        if again:
+            return search_rects([*rects, *again], self.W, self.H), Focus([*novel, *again], self.W, self.H)
+        return rects, focus
 
-def _search_split(assets: list[LoadedAsset], frames: list[np.ndarray], bases: list[Basis],
-                  workers: int, worker: AssetWorker | None) -> dict[int, list[AssetMatch]]:
-    """`search_assets`, with half of the assets searched by a child process when workers >= 2
-    (the result does not depend on the split)."""
-    if workers <= 1 or len(assets) < 2:
-        return search_assets(assets, frames, bases)
-    remote = worker or AssetWorker()
-    try:
-        ranked = sorted(assets, key=lambda a: (min(a.size) <= MAX_ICON, a.size[0] * a.size[1]))  # mixes the costly kinds
-        remote.submit(ranked[1::2], frames, bases)
-        out = search_assets(ranked[0::2], frames, bases)
-        for k, found in remote.result().items():
-            out.setdefault(k, []).extend(found)
-        return out
-    finally:
-        remote.close()
+    def _search(self, asset: LoadedAsset, k: int, rect: tuple[int, int, int, int], focus: Focus) -> list[AssetMatch]:
+        found = self.matcher.match(asset, self.frames[k], self.levels[k], rect, k, focus)
+        if min(asset.size) <= MAX_ICON:
+            if (k, rect) not in self._proposals:
+                self._proposals[k, rect] = icon_proposals(self.levels[k][1], rect)
+            blobs = self._proposals[k, rect]
+            found += self.matcher.match_icons(asset, self.frames[k], self.levels[k][1], [b for b, hit in zip(blobs, focus.hits(blobs)) if hit], k)
+        return found
 
 
 def _across_assets(matches: list[AssetMatch]) -> list[AssetMatch]:

@@ -11,8 +11,7 @@ import cv2
 import structlog
 from pydantic import BaseModel
 
-from .asset_worker import AssetWorker
-from .assets import match_assets
+from .assets import AssetSearch
 from .events import TypingJob, build_events, merge_static_runs, state_diff
 from .keyframes import choose_states, keyframe_cap, remap_events
 from .scan import scan_video
@@ -31,7 +30,7 @@ class PerceiveOptions(BaseModel):
     ocr: bool = True
     assets: bool = True
     sheet: bool = True
-    workers: int = 2  # processes for asset matching (2: a child searches half of the assets; the budget is 2 cores)
+    workers: int = 2  # processes for asset matching (2: a child searches the first state while we decode, then part of the assets)
 
 
 def perceive(video: Path, assets_dir: Path | None, out_dir: Path, options: PerceiveOptions | None = None) -> Perception:
@@ -41,17 +40,18 @@ def perceive(video: Path, assets_dir: Path | None, out_dir: Path, options: Perce
     timings = Timings()
     if assets_dir is not None and not assets_dir.is_dir():
         raise PerceptionError(f"assets folder not found: {assets_dir}")
-    worker = AssetWorker() if o.assets and assets_dir is not None and o.workers >= 2 else None  # starts while we decode
+    search = None
+    if o.assets and assets_dir is not None:  # its child process starts now and searches the first state while we decode
+        search = AssetSearch(sorted(p for p in assets_dir.iterdir() if p.is_file()), workers=o.workers)
     try:
-        return _perceive(Path(video), assets_dir, out_dir, o, t_start, timings, worker)
+        return _perceive(Path(video), out_dir, o, t_start, timings, search)
     finally:
-        if worker is not None:
-            worker.close()
+        if search is not None:
+            search.close()
 
 
-def _perceive(video: Path, assets_dir: Path | None, out_dir: Path, o: PerceiveOptions, t_start: float, timings: Timings,
-              worker: AssetWorker | None) -> Perception:
-    scan = scan_video(video, sample_fps=o.sample_fps, min_stable=o.min_stable)
+def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, timings: Timings, search: AssetSearch | None) -> Perception:
+    scan = scan_video(video, sample_fps=o.sample_fps, min_stable=o.min_stable, on_first_state=search.first_state if search else None)
     timings.decode = round(time.perf_counter() - t_start, 3)
 
     t = time.perf_counter()
@@ -70,10 +70,9 @@ def _perceive(video: Path, assets_dir: Path | None, out_dir: Path, o: PerceiveOp
 
     t = time.perf_counter()
     assets = []
-    if o.assets and assets_dir is not None:
-        files = sorted(p for p in assets_dir.iterdir() if p.is_file())
+    if search is not None:
         changed = [None] + [[r.box.as_tuple() for r in state_diff(scan, a, b)] for a, b in zip(kept_runs, kept_runs[1:])]
-        assets = match_assets(files, [r.image for r in kept_runs], changed, workers=o.workers, worker=worker)
+        assets = search.finish([r.image for r in kept_runs], changed)
     timings.assets = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()

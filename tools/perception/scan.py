@@ -236,8 +236,10 @@ class _Analyzer:
         return is_ring(m)
 
 
-def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4) -> Scan:
-    """Decode `path` once and return samples and stable runs."""
+def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
+               on_first_state: Callable[[np.ndarray], None] | None = None) -> Scan:
+    """Decode `path` once and return samples and stable runs. `on_first_state` is called
+    with the frame of the page's first stable state as soon as that state ends."""
     cap, fps, n, W, H = open_video(path)
     step = max(1, int(round(fps / sample_fps)))
     scale = min(1.0, WORK_WIDTH / max(1, W))
@@ -274,6 +276,8 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4) -> 
             else:
                 if run is not None:
                     runs.append(run)
+                    if len(runs) == 1 and on_first_state is not None:
+                        on_first_state(run.image)
                 run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
             prev_gray, prev_small = gray, small
     finally:
@@ -282,6 +286,8 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4) -> 
         raise PerceptionError(f"no frames could be decoded from {path}")
     if run is not None:
         runs.append(run)
+        if len(runs) == 1 and on_first_state is not None:
+            on_first_state(run.image)
     if analyzer.first_seen is not None:  # the pointer rested there before it was first seen moving
         for s in samples:
             if s.pointer is not None:
