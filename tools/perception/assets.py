@@ -94,6 +94,19 @@ class LoadedAsset:
     def size(self) -> tuple[int, int]:
         return self.bgr.shape[1], self.bgr.shape[0]
 
+    def reduced(self, factor: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """BGR and opacity reduced by a power of two (area average), cached: shrinking a
+        large picture to a small template starts from the nearest reduced copy."""
+        if factor <= 1:
+            return self.bgr, self.alpha
+        cache = self.__dict__.setdefault("_reduced", {})
+        if factor not in cache:
+            bgr, alpha = self.reduced(factor // 2)
+            size = (max(1, bgr.shape[1] // 2), max(1, bgr.shape[0] // 2))
+            cache[factor] = (cv2.resize(bgr, size, interpolation=cv2.INTER_AREA),
+                             cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if alpha is not None else None)
+        return cache[factor]
+
     @cached_property
     def low_texture(self) -> bool:
         """An opaque, nearly uniform picture: it matches any flat area, so a sighting
@@ -165,31 +178,66 @@ class _Template:
         """Gray template composited over a flat background level (uint8)."""
         return cv2.cvtColor(np.clip(self.over((bg, bg, bg)), 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
 
+    @cached_property
+    def gray_std(self) -> float:
+        """Spread of `gray` (a flat template cannot be correlated)."""
+        return float(self.gray.std())
+
+    @cached_property
+    def solid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fully opaque pixels, and their interior (without the 1 px rim)."""
+        solid = self.alpha >= 0.9 if self.alpha is not None else np.ones(self.bgr.shape[:2], bool)
+        return solid, _interior(solid)
+
+    @cached_property
+    def layers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """For a transparent template: the page right around the shape (or all clear
+        pixels when that is too thin), the inked pixels, their opacities, and how many
+        pixels are at least half opaque."""
+        a = self.alpha
+        assert a is not None
+        shape = (a >= 0.5).astype(np.uint8)
+        clear = a < 0.1
+        ring = clear & (cv2.dilate(shape, np.ones((5, 5), np.uint8)) > 0)
+        if int(ring.sum()) < 4:
+            ring = clear
+        inked = a >= 0.1
+        return ring, inked, a[inked], int(shape.sum())
+
+    @cached_property
+    def ink(self) -> tuple[np.ndarray, np.ndarray, int, float, float]:
+        """The gray drawn shape of a transparent template: gray, shape mask, and the count,
+        sum and sum of squares of its gray levels (for the spread of composites)."""
+        g = cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY)
+        shape = self.mask > 0 if self.mask is not None else np.ones(g.shape, bool)
+        v = g[shape].astype(np.float64)
+        return g, shape, int(v.size), float(v.sum()), float((v * v).sum())
+
 
 def _scaled(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None = None) -> _Template:
     if crop is None and asset.untrimmed is not None:
         return _scaled_whole(asset, s)
-    bgr, mask, alpha = asset.bgr, asset.mask, asset.alpha
-    if crop is not None:
-        x, y, w, h = crop
-        bgr = bgr[y:y + h, x:x + w]
-        mask = mask[y:y + h, x:x + w] if mask is not None else None
-        alpha = alpha[y:y + h, x:x + w] if alpha is not None else None
-    w, h = max(1, int(round(bgr.shape[1] * s))), max(1, int(round(bgr.shape[0] * s)))
+    cx, cy, cw, ch = crop if crop is not None else (0, 0, *asset.size)
+    w, h = max(1, int(round(cw * s))), max(1, int(round(ch * s)))
+    f = 1
+    while f < 8 and s * f * 2 <= 1.0 and min(cw, ch) // (f * 2) >= 2 * max(1, min(w, h)):  # a reduced copy still twice as large
+        f *= 2
+    bgr, alpha = asset.reduced(f)
+    bgr = bgr[cy // f:(cy + ch) // f, cx // f:(cx + cw) // f]
+    alpha = alpha[cy // f:(cy + ch) // f, cx // f:(cx + cw) // f] if alpha is not None else None
+    mask = asset.mask[cy:cy + ch, cx:cx + cw] if asset.mask is not None else None
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     b = cv2.resize(bgr, (w, h), interpolation=interp)
     g = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
-    m = None
-    if mask is not None:
-        m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
-        if m.any():
-            g = g.copy()
-            g[m == 0] = int(g[m > 0].mean())
-    opaque = (m > 0) if m is not None and m.any() else np.ones(g.shape, bool)
-    gray_all = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
-    mean = b[opaque].astype(np.float32).mean(axis=0)
+    m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST) if mask is not None else None
+    opaque = m if m is not None and cv2.countNonZero(m) else None  # None: every pixel
+    gray_mean, gray_std = cv2.meanStdDev(g, mask=opaque)
+    mean = cv2.mean(b, mask=opaque)
+    if opaque is not None:
+        g = g.copy()
+        g[m == 0] = int(gray_mean[0, 0])  # the mean of the opaque pixels, where transparent
     a = cv2.resize(alpha, (w, h), interpolation=interp) if alpha is not None else None
-    return _Template(g, m, b, s, crop, float(gray_all[opaque].std()), (float(mean[0]), float(mean[1]), float(mean[2])), a)
+    return _Template(g, m, b, s, crop, float(gray_std[0, 0]), (float(mean[0]), float(mean[1]), float(mean[2])), a)
 
 
 def _scaled_whole(asset: LoadedAsset, s: float) -> _Template:
@@ -232,8 +280,10 @@ def _peaks(res: np.ndarray, threshold: float, limit: int, radius: tuple[int, int
     return out
 
 
-def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    if mask is not None and float(tpl[mask > 0].std()) >= 2.0:
+def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None, textured: bool | None = None) -> np.ndarray:
+    """Normalised cross-correlation; with a mask only when the masked part has texture
+    (`textured` when the caller knows)."""
+    if mask is not None and (textured if textured is not None else float(tpl[mask > 0].std()) >= 2.0):
         res = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED, mask=mask)
     else:
         res = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED)
@@ -243,17 +293,30 @@ def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None) -> np.ndar
 
 def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float, tuple[int, int]]:
     """NCC of the template composited over the window's border colour, with a margin."""
-    border = np.concatenate([win[0], win[-1], win[:, 0], win[:, -1]])
-    bg = int(np.median(border))
-    g = cv2.cvtColor(tpl.bgr, cv2.COLOR_BGR2GRAY)
-    comp = np.where(tpl.mask > 0, g, bg).astype(np.uint8)
-    comp = cv2.copyMakeBorder(comp, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=bg)
-    if comp.shape[0] > win.shape[0] or comp.shape[1] > win.shape[1] or float(comp.std()) < 2.0:
+    g, shape, m, s1, s2 = tpl.ink
+    h, w = g.shape[0] + 2 * pad, g.shape[1] + 2 * pad
+    if h > win.shape[0] or w > win.shape[1]:
         return -1.0, (0, 0)
+    bg = int(_median(np.concatenate([win[0], win[-1], win[:, 0], win[:, -1]])))
+    n = h * w
+    mean = (s1 + (n - m) * bg) / n
+    if (s2 + (n - m) * bg * bg) / n - mean * mean < 4.0:  # the composite is flat (spread under 2 levels)
+        return -1.0, (0, 0)
+    comp = cv2.copyMakeBorder(np.where(shape, g, bg).astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=bg)
     res = cv2.matchTemplate(win, comp, cv2.TM_CCOEFF_NORMED)
     res[~np.isfinite(res)] = -1.0
     _, score, _, (lx, ly) = cv2.minMaxLoc(res)
     return float(score), (lx + pad, ly + pad)
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of a 1-D array, without its overhead."""
+    n = values.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return (float(part[k - 1]) + float(part[k])) / 2
 
 
 def _colour_ok(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
@@ -268,11 +331,11 @@ def _colour_ok(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
         return False
     if tpl.alpha is None:  # chroma subsampling errors sit on edges: large pictures average them away
         return _pixel_error(patch, tpl.bgr, None) <= _picture_tolerance(tpl)
-    solid = tpl.alpha >= 0.9
+    solid, core = tpl.solid
     if not _explains(patch, tpl, clean):
         return False
     if float(solid.mean()) >= THIN_FRACTION:
-        return _pixel_error(patch, tpl.bgr, _interior(solid)) <= PIXEL_TOLERANCE
+        return _pixel_error(patch, tpl.bgr, core) <= PIXEL_TOLERANCE
     return True
 
 
@@ -280,23 +343,17 @@ def _explains(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
     """A transparent icon composited over the page colour next to it must reproduce the
     patch pixel by pixel, clearly better than the bare page does (no icon there).
     `clean`: the page right around the shape must also be plain."""
-    a = tpl.alpha
-    shape = (a >= 0.5).astype(np.uint8)
-    clear = a < 0.1
-    ring = clear & (cv2.dilate(shape, np.ones((5, 5), np.uint8)) > 0)  # the page right around the shape
-    if int(ring.sum()) < 4:
-        ring = clear
-    if clean and (int(ring.sum()) < 4 or float(patch[ring].astype(np.float32).std(axis=0).mean()) > PLAIN_PAGE_SPREAD):
+    ring, inked, w, drawn = tpl.layers  # w: the solid core counts more than soft edges
+    if drawn < MIN_ICON_PIXELS:
+        return False  # too few pixels to tell an icon from a glyph
+    enough_ring = int(ring.sum()) >= 4
+    if clean and (not enough_ring or float(patch[ring].astype(np.float32).std(axis=0).mean()) > PLAIN_PAGE_SPREAD):
         return False
-    if int(ring.sum()) >= 4:
+    if enough_ring:
         bg = np.median(patch[ring].astype(np.float32), axis=0)
     else:
         bg = np.median(np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]).astype(np.float32), axis=0)
-    inked = a >= 0.1
-    if int((a >= 0.5).sum()) < MIN_ICON_PIXELS:
-        return False  # too few pixels to tell an icon from a glyph
     p = patch.astype(np.float32)[inked]
-    w = a[inked]  # the solid core counts more than soft edges
     err_icon = float((np.abs(p - tpl.over(bg)[inked]).mean(axis=1) * w).sum() / w.sum())
     err_page = float((np.abs(p - bg).mean(axis=1) * w).sum() / w.sum())
     contrast = float((np.abs(tpl.bgr[inked].astype(np.float32) - bg).max(axis=1) * w).sum() / w.sum())
@@ -362,13 +419,14 @@ def _palette_ok(patch: np.ndarray, tpl: _Template) -> bool:
     """A cheap screen: the icon's main colour covers a fair share of the pixels in the blob
     that it would cover if the icon were there."""
     if tpl.palette is None:
-        solid = tpl.alpha >= 0.9 if tpl.alpha is not None else np.ones(tpl.bgr.shape[:2], bool)
+        solid = tpl.solid[0]
         if not solid.any():
             return True
         main = np.median(tpl.bgr[solid].astype(np.float32), axis=0)
         tpl.palette = (main, int((np.abs(tpl.bgr[solid].astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum()))
     main, expected = tpl.palette
-    present = int((np.abs(patch.reshape(-1, 3).astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum())
+    near = cv2.absdiff(np.ascontiguousarray(patch), (float(main[0]), float(main[1]), float(main[2]), 0.0))  # |a - b| per channel
+    present = int(np.count_nonzero(near.reshape(-1, 3).sum(axis=1, dtype=np.int32) <= 3 * COLOUR_TOLERANCE))
     return present >= 0.3 * expected
 
 
@@ -389,7 +447,7 @@ def _pixel_error(patch: np.ndarray, bgr: np.ndarray, where: np.ndarray | None) -
 
 def _flat_ok(patch: np.ndarray, tpl: _Template, clean: bool = False) -> bool:
     """For a flat template, the patch must be flat too, with the same colour."""
-    sel = _interior(tpl.alpha >= 0.9) if tpl.alpha is not None else np.ones(tpl.bgr.shape[:2], bool)
+    sel = tpl.solid[1]
     if not sel.any():
         return False
     return bool(float(cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)[sel].std()) < 12) and _colour_ok(patch, tpl, clean)
@@ -520,10 +578,11 @@ class AssetMatcher:
         small = gray_levels[level][ry // level:(ry + rh) // level, rx // level:(rx + rw) // level]
         if tpl.gray.shape[0] > small.shape[0] or tpl.gray.shape[1] > small.shape[1]:
             return []
-        gray_tpl = tpl.gray
+        gray_tpl, spread = tpl.gray, tpl.gray_std
         if tpl.alpha is not None and small.size:  # transparent parts show the page behind
             gray_tpl = tpl.gray_over(float(np.median(small[::4, ::4])))
-        if float(gray_tpl.std()) < 2.0:
+            spread = float(gray_tpl.std())
+        if spread < 2.0:
             res = 1.0 - cv2.matchTemplate(small, gray_tpl, cv2.TM_SQDIFF_NORMED)
         else:
             res = _ncc(small, gray_tpl, None)
@@ -561,7 +620,7 @@ class AssetMatcher:
         """Verify the colours at a scored placement (or 1 px beside it); the match when they agree."""
         score, tpl, bx, by = best
         th, tw = tpl.gray.shape
-        check = _flat_ok if float(tpl.gray.std()) < 2.0 else _colour_ok
+        check = _flat_ok if tpl.gray_std < 2.0 else _colour_ok
         shifts = (0, -1, 1)  # the peak may sit 1 px off where edges are soft
         near = [(bx + dx, by + dy) for dy in shifts for dx in shifts if bx + dx >= 0 and by + dy >= 0]
         clean = crop is None and score < FINE_THRESHOLD  # a weak shape score: the icon must sit on a plain page
@@ -598,7 +657,7 @@ class AssetMatcher:
         if tpl.mask is not None:  # the shape over the local background, plus the texture
             score, (lx, ly) = _on_background(win, tpl)
             if tpl.std >= 2.0:
-                _, s2, _, loc2 = cv2.minMaxLoc(_ncc(win, tpl.gray, tpl.mask))
+                _, s2, _, loc2 = cv2.minMaxLoc(_ncc(win, tpl.gray, tpl.mask, textured=True))
                 if s2 > score:
                     score, (lx, ly) = s2, loc2
         elif tpl.std < 2.0:

@@ -65,8 +65,13 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     events = remap_events(events, kept)
     timings.events = round(time.perf_counter() - t, 3)
 
-    pool = ThreadPoolExecutor(max_workers=1) if (o.ocr and jobs) else None
-    futures = {j.index: pool.submit(j.run) for j in jobs} if pool else {}
+    background = ThreadPoolExecutor(max_workers=1)  # OCR and PNG encoding release the GIL: they overlap the asset search
+    futures = {j.index: background.submit(j.run) for j in jobs} if o.ocr else {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kf_dir = out_dir / "keyframes"
+    kf_dir.mkdir(exist_ok=True)
+    paths = [kf_dir / f"keyframe_{i:03d}.png" for i in range(len(kept_runs))]
+    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path, r in zip(paths, kept_runs)])
 
     t = time.perf_counter()
     assets = []
@@ -76,21 +81,16 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     timings.assets = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
-    if pool is not None:
-        typed = {i: f.result() for i, f in futures.items()}
-        pool.shutdown()
-        events = [e.model_copy(update={"typed_text": typed.get(e.index, e.typed_text)}) for e in events]
+    typed = {i: f.result() for i, f in futures.items()}
+    events = [e.model_copy(update={"typed_text": typed.get(e.index, e.typed_text)}) for e in events]
     timings.ocr = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    kf_dir = out_dir / "keyframes"
-    kf_dir.mkdir(exist_ok=True)
+    written.result()
+    background.shutdown()
     keyframes = []
     last = len(kept_runs) - 1
-    for i, r in enumerate(kept_runs):
-        path = kf_dir / f"keyframe_{i:03d}.png"
-        cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    for i, (path, r) in enumerate(zip(paths, kept_runs)):
         reason = "first" if i == 0 else "last" if i == last else "state"
         keyframes.append(Keyframe(index=i, time=round(r.end, 3), start=round(r.start, 3), end=round(r.end, 3), frame_no=r.frame_no, path=str(path), reason=reason))
     pointer = [PointerObservation(time=round(s.time, 3), x=round(s.pointer.x, 1), y=round(s.pointer.y, 1), shape=s.pointer.shape,
