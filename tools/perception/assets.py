@@ -43,6 +43,7 @@ MIN_CROP_DISPLAY = 64  # px: the smallest displayed crop band searched (small cr
 MIN_ICON = 7  # px: the smallest icon matched from proposals
 MAX_ICON = 96
 ICON_THRESHOLD = 0.5  # shape score an icon blob needs before its pixels are checked
+NEIGHBOUR_GAIN = 0.15  # the most a 1 px change of an icon's display size is expected to add to its shape score
 ICON_VERIFIED = 4  # display sizes of one blob whose pixels are checked, best shape score first
 PLAIN_PAGE_SPREAD = 12.0  # BGR spread of the page right around an icon accepted on a weak shape score
 MIN_ICON_PIXELS = 20  # drawn pixels a transparent icon needs as evidence
@@ -552,6 +553,8 @@ class AssetMatcher:
         for d in range(lo, hi + 1, 2):  # every other size, then the neighbours of the best
             score(d)
         for d in sorted((d for d in scores if scores[d] is not None), key=lambda d: -scores[d][0])[:2]:  # type: ignore[index]
+            if scores[d][0] < ICON_THRESHOLD - NEIGHBOUR_GAIN:  # type: ignore[index]
+                break  # a 1 px size change cannot lift a score this low to the threshold
             score(d - 1)
             score(d + 1)
         scored = sorted((r for r in scores.values() if r is not None), key=lambda r: -r[0])

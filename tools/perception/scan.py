@@ -130,10 +130,11 @@ def _blobs(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
     crop = mask[oy:min(H, by + bh + 2), ox:min(W, bx + bw + 2)]
     grown = cv2.dilate(crop, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    raws = np.bincount(labels[crop > 0], minlength=n)  # pixels of the mask itself in each blob
     out = []
     for i in range(1, n):
         x, y, w, h, _ = (int(v) for v in stats[i])
-        raw = int(np.count_nonzero(crop[y:y + h, x:x + w] & (labels[y:y + h, x:x + w] == i)))
+        raw = int(raws[i])
         x, y = x + ox, y + oy
         if raw < MIN_BLOB_PIXELS:
             continue
