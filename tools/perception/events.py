@@ -26,7 +26,15 @@ class StatePair:
 
 
 def state_diff(scan: Scan, a: StableRun, b: StableRun) -> list[ChangeRegion]:
-    """Changed regions between two stable frames, pointer silhouettes masked out."""
+    """Changed regions between two stable frames, pointer silhouettes masked out
+    (remembered per pair of runs: events and asset matching ask for the same pairs)."""
+    key = (a.first, a.last, b.first, b.last)
+    if key not in scan.diffs:
+        scan.diffs[key] = _state_diff(scan, a, b)
+    return scan.diffs[key]
+
+
+def _state_diff(scan: Scan, a: StableRun, b: StableRun) -> list[ChangeRegion]:
     diff = change_mask(a.small, b.small)
     if not diff.any():
         return []

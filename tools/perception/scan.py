@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -68,6 +69,7 @@ class Scan:
     scale: float  # downscaled / full-res
     samples: list[Sample]
     runs: list[StableRun]
+    diffs: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
@@ -174,13 +176,15 @@ class _Analyzer:
         self.pointer_max = max(48, int(0.07 * max(width, height)))
         self.ring_max = max(80, int(0.1 * max(width, height)))
         self.first_seen: PointerHit | None = None  # the pointer where it rested before moving first
+        self._grays: dict[int, np.ndarray] = {}  # sample index: full-resolution gray (the last two made)
 
-    def analyse(self, sample: Sample, gray: np.ndarray, prev_gray: np.ndarray, small: np.ndarray, prev_small: np.ndarray) -> None:
+    def analyse(self, sample: Sample, frame: np.ndarray, prev_frame: np.ndarray, small: np.ndarray, prev_small: np.ndarray) -> None:
         diff = change_mask(small, prev_small)
         prev_pointer = self.pointer
         if not diff.any():
             sample.pointer = self.pointer
             return
+        gray, prev_gray = self._gray(sample.index, frame), self._gray(sample.index - 1, prev_frame)
         blobs = _blobs(diff)
         if prev_pointer is not None:  # the pointer moves continuously: look near where it was first
             blobs.sort(key=lambda b: abs(b[0] / self.scale - prev_pointer.x) + abs(b[1] / self.scale - prev_pointer.y))
@@ -213,6 +217,13 @@ class _Analyzer:
                     sample.ring = (box[0] + box[2] / 2, box[1] + box[3] / 2)
             sample.changes.append(box)
             sample.changed_pixels += b[4]
+
+    def _gray(self, index: int, frame: np.ndarray) -> np.ndarray:
+        """The full-resolution gray copy of sample `index` (made only when a frame changed)."""
+        if index not in self._grays:
+            self._grays = {i: g for i, g in self._grays.items() if i >= index - 1}
+            self._grays[index] = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        return self._grays[index]
 
     def _around_pointer(self, box: tuple[int, int, int, int]) -> bool:
         """The box fits in a square of side `ring_max` centred on the pointer hotspot."""
@@ -248,7 +259,7 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
     analyzer = _Analyzer(W, H, scale)
     samples: list[Sample] = []
     runs: list[StableRun] = []
-    prev_gray = prev_small = None
+    prev_frame = prev_small = None
     run: StableRun | None = None
     frame_no = -1
     try:
@@ -263,13 +274,12 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                 break
             if frame.shape[1] != W or frame.shape[0] != H:
                 H, W = frame.shape[:2]
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
             s = Sample(index=len(samples), frame_no=frame_no, time=frame_no / fps)
-            if prev_gray is not None:
-                analyzer.analyse(s, gray, prev_gray, small, prev_small)
+            if prev_frame is not None:
+                analyzer.analyse(s, frame, prev_frame, small, prev_small)
             samples.append(s)
-            if prev_gray is None or s.still:
+            if prev_frame is None or s.still:
                 if run is None:
                     run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
                 else:
@@ -280,7 +290,7 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                     if len(runs) == 1 and on_first_state is not None:
                         on_first_state(run.image)
                 run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
-            prev_gray, prev_small = gray, small
+            prev_frame, prev_small = frame, small
     finally:
         cap.release()
     if not samples:
