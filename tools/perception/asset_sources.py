@@ -17,9 +17,12 @@ from .types import AssetMatch, PBox
 Rect = tuple[int, int, int, int]  # x, y, w, h in full-resolution px
 MOSTLY_CHANGED = 0.9  # share of an area that differs above which it no longer shows what it showed
 REVEAL_MARGIN = 96  # px of a scrolled page next to the part scrolled into view that are searched again
+REVISITS = 3  # earlier keyframes (the most alike) compared with each keyframe besides the previous one
 BORDER = 2  # px: a carried sighting this close to a new region may extend into it
 FOCUS_CELL = 4  # px: the grain of a `Focus`
-SEARCH_PAD = 24  # px added around a region to search (a picture's edge may equal the page it replaced)
+SEARCH_PAD = 24  # px added around a region to search (a picture's edge may equal the page it replaced) ...
+PAD_SHARE = 0.25  # ... up to this share of the region's smaller side ...
+MIN_SEARCH_PAD = 8  # ... and at least this (a small change is text or an icon, not the middle of a picture)
 SEARCH_OVERHEAD = 30000  # px: one more search costs about as much as searching this much more area
 
 
@@ -56,10 +59,9 @@ def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[Rect] | N
         shift = scroll_shift(levels[k - 1], levels[k])
         if shift is not None:
             sources.append(Source(k - 1, shift, _changed(levels[k - 1][1], levels[k][1], shift), _beside_revealed(shift, W, H)))
-        for j in range(k - 2, -1, -1):  # states shown again
-            coarse = cv2.absdiff(levels[j][8], levels[k][8])
-            if float((coarse > DIFF_THRESHOLD).mean()) <= MOSTLY_CHANGED:
-                sources.append(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))))
+        differ = {j: float((cv2.absdiff(levels[j][8], levels[k][8]) > DIFF_THRESHOLD).mean()) for j in range(k - 1)}
+        for j in sorted((j for j in differ if differ[j] <= MOSTLY_CHANGED), key=lambda j: (differ[j], -j))[:REVISITS]:  # states shown again
+            sources.append(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))))
         bases.append(Basis(tuple(sources), _novel(sources, W, H) if sources else whole))
     return bases
 
@@ -96,10 +98,12 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
 
 
 def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[Rect]:
-    """Regions to search: the boxes padded by SEARCH_PAD, then the pair whose union costs
-    least over two separate searches merged, while merging saves work."""
-    r = np.array([(max(0, x - SEARCH_PAD), max(0, y - SEARCH_PAD), min(W, x + w + SEARCH_PAD), min(H, y + h + SEARCH_PAD))
-                  for x, y, w, h in boxes], np.int64).reshape(-1, 4)
+    """Regions to search: the boxes padded (by a quarter of their smaller side, 8 to 24 px),
+    then the pair whose union costs least over two separate searches merged, while
+    merging saves work."""
+    pads = [int(np.clip(min(w, h) * PAD_SHARE, MIN_SEARCH_PAD, SEARCH_PAD)) for _, _, w, h in boxes]
+    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h), p in zip(boxes, pads)],
+                 np.int64).reshape(-1, 4)
     while len(r) > 1:
         x0, y0 = np.minimum.outer(r[:, 0], r[:, 0]), np.minimum.outer(r[:, 1], r[:, 1])
         x1, y1 = np.maximum.outer(r[:, 2], r[:, 2]), np.maximum.outer(r[:, 3], r[:, 3])

@@ -24,6 +24,7 @@ _HAND = np.array(
 SHAPES: dict[str, np.ndarray] = {"arrow": _ARROW, "hand": _HAND}
 SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
+INK_DARK, INK_LIGHT = 70, 185  # gray levels a region must reach both of to hold a black-and-white cursor (codec-softened)
 LEARN_HITS = 8  # matches after which the cursor's size counts as known
 
 
@@ -112,6 +113,9 @@ class PointerTracker:
         x0, y0 = max(0, x - margin), max(0, y - margin)
         x1, y1 = min(W, x + w + margin), min(H, y + h + margin)
         roi = gray[y0:y1, x0:x1]
+        darkest, lightest, _, _ = cv2.minMaxLoc(roi)
+        if darkest > INK_DARK or lightest < INK_LIGHT:
+            return None  # every cursor in the bank is drawn in black and white
         best: tuple[float, CursorTemplate, tuple[int, int]] | None = None
         for t in self._ordered():
             th, tw = t.image.shape
