@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 
 import cv2
@@ -9,8 +10,8 @@ import numpy as np
 
 from iwr.tools.perception.asset_tiles import merge_tiles
 from iwr.tools.perception.asset_worker import AssetWorker
-from iwr.tools.perception.asset_sources import plan_bases
-from iwr.tools.perception.assets import match_assets, pyramid
+from iwr.tools.perception.asset_sources import Focus, plan_bases
+from iwr.tools.perception.assets import AssetSearch, match_assets, pyramid
 from iwr.tools.perception.types import AssetMatch, PBox
 
 
@@ -295,3 +296,31 @@ def test_after_a_scroll_only_what_scrolled_into_view_and_a_margin_beside_it_is_s
     assert 260 - 96 - 4 <= top <= 260 - 96 + 4  # the revealed band (from y 260) and the margin beside it
     (report,) = match_assets([tmp_path / "thumb.png"], [first, scrolled], [None, [(0, 0, 640, 460)]])
     assert (1, (100, 220, 64, 48)) in [(m.keyframe, m.box.as_tuple()) for m in report.matches]
+
+
+def test_a_child_killed_after_its_first_answer_leaves_the_rest_of_the_search_to_this_process(tmp_path: Path) -> None:
+    pic = _picture(240, 160, 5)
+    cv2.imwrite(str(tmp_path / "photo.png"), pic)
+    _star(tmp_path / "star.png", (30, 160, 245))
+    page = _busy_page(400, 640, 2)
+    page[200:360, 360:600] = pic
+    _paste(page, cv2.imread(str(tmp_path / "star.png"), cv2.IMREAD_UNCHANGED), 100, 60, 16)
+    later = page.copy()
+    later[40:120, 40:200] = 250  # a panel closes over the star
+    files, frames, changed = sorted(tmp_path.glob("*.png")), [page, later], [None, [(40, 40, 160, 80)]]
+    search = AssetSearch(files, workers=2)
+    search.first_state(page)  # the child searches the first state
+    child = search.worker._proc  # type: ignore[union-attr]
+    assert child is not None
+    select.select([child.stdout], [], [], 120)  # its answer is in the pipe
+    child.kill()
+    child.wait()
+    reports = search.finish(frames, changed)
+    alone = match_assets(files, frames, changed, workers=1)
+    assert [r.model_dump() for r in reports] == [r.model_dump() for r in alone]
+    assert {r.asset for r in reports if r.found} == {"photo.png", "star.png"}
+
+
+def test_focus_tells_which_boxes_overlap_what_is_new() -> None:
+    focus = Focus([(100, 100, 50, 20), (400, 300, 10, 10)], 640, 480)
+    assert focus.hits([(90, 90, 20, 20), (160, 100, 30, 30), (405, 295, 2, 8), (0, 0, 640, 480), (300, 300, 50, 50)]) == [True, False, True, True, False]
