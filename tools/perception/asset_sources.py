@@ -75,7 +75,8 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
     sticky header or a panel now over part of a picture)."""
     H, W = frames[k].shape[:2]
     out: list[AssetMatch] = []
-    again: list[Rect] = []
+    partly: list[Rect] = []  # changed in part since their source: looked at again, unless another source shows them unchanged
+    border: list[Rect] = []  # carried, next to a new region: they may extend into it
     for src in basis.sources:
         for m in chain.get(src.keyframe, []):
             box = _moved(m.box, src.shift, W, H)
@@ -85,16 +86,16 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
                 continue  # carried from another source already
             hit = [c for c in src.changed if touches(box, c)]
             if hit and sum(_overlap(box, c) for c in hit) < MOSTLY_CHANGED * box.area:
-                again.append(box.as_tuple())  # partly covered or uncovered since: look again
+                partly.append(box.as_tuple())
                 continue
             if hit and not (src.keyframe == k - 1 and src.shift == (0, 0) and only_tinted(frames[k - 1], frames[k], box)):
                 continue
             out.append(m.model_copy(update={"keyframe": k, "box": box}))
             grown = PBox(x=box.x - BORDER, y=box.y - BORDER, width=box.width + 2 * BORDER, height=box.height + 2 * BORDER)
             if any(touches(grown, r) for r in basis.novel):
-                again.append(box.as_tuple())
-    unexplained = [r for r in again if not any(o.box.iou(PBox(x=r[0], y=r[1], width=r[2], height=r[3])) >= 0.5 and o.box.as_tuple() != r for o in out)]
-    return out, unexplained
+                border.append(box.as_tuple())
+    shown = [PBox(x=r[0], y=r[1], width=r[2], height=r[3]) for r in partly]
+    return out, border + [r for r, b in zip(partly, shown) if not any(o.box.iou(b) >= 0.5 for o in out)]
 
 
 def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[Rect]:
@@ -195,10 +196,10 @@ class Focus:
 
     def __init__(self, boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> None:
         c = FOCUS_CELL
-        mask = np.zeros((-(-H // c), -(-W // c)), np.int32)
+        mask = np.zeros((-(-H // c), -(-W // c)), np.uint8)
         for x, y, w, h in boxes:
             mask[max(0, y // c):-(-(y + h) // c), max(0, x // c):-(-(x + w) // c)] = 1
-        self._sums = cv2.integral(mask.astype(np.uint8))
+        self._sums = cv2.integral(mask)
 
     def hits(self, boxes: list[Rect]) -> list[bool]:
         """For each (x, y, w, h): does it overlap the focus?"""

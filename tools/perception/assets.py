@@ -12,10 +12,11 @@ Large pictures are matched by central bands too (CSS object-fit / background cro
 their box grown to the part of the picture that shows; a picture behind a translucent
 layer (a gradient over a hero) is verified through a fitted tint. A nearly uniform
 picture only counts as a background tiled at its own size. Keyframes after the first
-are searched only inside their changed regions; earlier matches carry over where nothing
-changed, where only a translucent layer (a modal's backdrop) came in front, or moved by
-the page's scroll (clipped to the viewport; `asset_motion`). Tiled backgrounds are in
-`asset_tiles`. Searches run on a few threads.
+are searched only where no earlier keyframe showed the same pixels; elsewhere sightings
+carry over, also where only a translucent layer (a modal's backdrop) came in front, or
+moved by the page's scroll (clipped to the viewport; `asset_sources`, `asset_motion`).
+Tiled backgrounds are in `asset_tiles`. A child process (`asset_worker`) searches the
+first keyframe while the video is still being decoded, then shares the other searches.
 """
 
 from __future__ import annotations
@@ -786,8 +787,8 @@ class AssetSearch:
 
     The first keyframe is the page's first stable state: `first_state` hands it to the
     child process as soon as the video scan has seen it, so it is searched while the rest
-    of the video is being decoded. `finish` searches the other keyframes, the assets
-    shared out between this process and the child by the time each took on the first.
+    of the video is being decoded. `finish` searches the other keyframes: this process
+    and the child take the assets one at a time, the slowest on the first keyframe first.
     """
 
     def __init__(self, asset_paths: list[Path], workers: int = 2, worker: AssetWorker | None = None) -> None:
@@ -801,6 +802,8 @@ class AssetSearch:
                 self.assets.append(a)
                 self.reports.append(AssetReport(asset=p.name, width=a.size[0], height=a.size[1]))
         split = workers >= 2 and len(self.assets) >= 2
+        if worker is not None and not split:
+            worker.close()  # nothing to share
         self.worker = (worker or AssetWorker()) if split else None
         self._first: np.ndarray | None = None
 
@@ -856,15 +859,20 @@ class AssetSearch:
             with lock:
                 return todo.popleft() if todo else None
 
+        failed: list[BaseException] = []
+
         def feed_worker() -> None:  # one asset at a time: both processes finish at about the same time
             first_request = True
-            while (asset := next_asset()) is not None:
-                if first_request:
-                    self.worker.submit([asset], frames, bases, seed)  # type: ignore[union-attr]
-                    first_request = False
-                else:
-                    self.worker.submit([asset])  # type: ignore[union-attr]
-                results.append(self.worker.result())  # type: ignore[union-attr]
+            try:
+                while (asset := next_asset()) is not None:
+                    if first_request:
+                        self.worker.submit([asset], frames, bases, seed)  # type: ignore[union-attr]
+                        first_request = False
+                    else:
+                        self.worker.submit([asset])  # type: ignore[union-attr]
+                    results.append(self.worker.result())  # type: ignore[union-attr]
+            except BaseException as e:  # noqa: BLE001 - raised again below, not lost with the thread
+                failed.append(e)
 
         feeder = threading.Thread(target=feed_worker, daemon=True)
         feeder.start()
@@ -872,6 +880,8 @@ class AssetSearch:
         while (asset := next_asset()) is not None:
             results.append(searcher.run([asset]))
         feeder.join()
+        if failed:
+            raise failed[0]
         out: dict[int, list[AssetMatch]] = {}
         for r in results:
             for k, found in r.found.items():
