@@ -191,7 +191,8 @@ class _Analyzer:
         seen = False
         departed: list[PointerHit] = []
         candidates = [f for f in (_to_full(b, self.scale, self.W, self.H) for b in blobs) if max(f[2], f[3]) <= self.pointer_max]
-        for fx, fy, fw, fh in candidates[:POINTER_BLOBS]:
+        budget = POINTER_BLOBS if prev_pointer is not None else POINTER_BLOBS // 2  # unseen so far: each blob is searched twice
+        for fx, fy, fw, fh in candidates[:budget]:
             if seen and self.pointer is not None and self.pointer.score >= SURE_POINTER:
                 break  # one pointer per frame
             hit = self.tracker.find(gray, (fx, fy, fw, fh))
