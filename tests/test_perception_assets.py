@@ -10,7 +10,7 @@ import numpy as np
 from iwr.tools.perception.asset_tiles import merge_tiles
 from iwr.tools.perception.asset_worker import AssetWorker
 from iwr.tools.perception.asset_sources import Focus, plan_bases
-from iwr.tools.perception.assets import AssetSearch, match_assets, pyramid
+from iwr.tools.perception.assets import AssetSearch, SearchRegion, match_assets, pyramid
 from iwr.tools.perception.types import AssetMatch, PBox
 
 
@@ -332,3 +332,14 @@ def test_a_child_killed_after_its_first_answer_leaves_the_rest_of_the_search_to_
 def test_focus_tells_which_boxes_overlap_what_is_new() -> None:
     focus = Focus([(100, 100, 50, 20), (400, 300, 10, 10)], 640, 480)
     assert focus.hits([(90, 90, 20, 20), (160, 100, 30, 30), (405, 295, 2, 8), (0, 0, 640, 480), (300, 300, 50, 50)]) == [True, False, True, True, False]
+
+
+def test_region_correlation_equals_opencv_normalised_correlation() -> None:
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur((rng.random((120, 200)) * 255).astype(np.uint8), (5, 5), 0)
+    image[20:60, 30:90] = 200  # a flat patch: OpenCV scores its windows 0
+    region = SearchRegion(image)
+    for size in (7, 16, 16, 33):  # a size seen again reuses the window statistics
+        tpl = image[70:70 + size, 120:120 + size].copy()
+        expected = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED)
+        assert np.allclose(region.ncc(tpl), np.nan_to_num(expected, nan=0.0), atol=1e-4)

@@ -293,6 +293,40 @@ def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None, textured: 
     return res
 
 
+class SearchRegion:
+    """A gray search region with the mean and spread of its windows of each template size,
+    so a normalised cross-correlation (TM_CCOEFF_NORMED) costs one plain correlation."""
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        self.pixels = pixels
+        self._sums = cv2.integral2(pixels, sdepth=cv2.CV_64F)
+        self._windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _window_stats(self, th: int, tw: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per window position: the sum of its pixels, and 1 / its spread (sqrt of n times
+        the variance; 0 where the window is flat, which then scores 0 as in OpenCV)."""
+        if (th, tw) not in self._windows:
+            n = th * tw
+            s1, s2 = self._sums
+            w1 = s1[th:, tw:] - s1[:-th, tw:] - s1[th:, :-tw] + s1[:-th, :-tw]
+            w2 = s2[th:, tw:] - s2[:-th, tw:] - s2[th:, :-tw] + s2[:-th, :-tw]
+            var = w2 - w1 * w1 / n
+            inv = np.zeros(var.shape, np.float32)
+            np.divide(1.0, np.sqrt(var, where=var > 0.01 * n, out=np.zeros_like(var)), out=inv, where=var > 0.01 * n, casting="unsafe")
+            self._windows[th, tw] = (w1.astype(np.float32), inv)
+        return self._windows[th, tw]
+
+    def ncc(self, tpl: np.ndarray) -> np.ndarray:
+        """Equal to cv2.matchTemplate(pixels, tpl, TM_CCOEFF_NORMED) for a textured template."""
+        th, tw = tpl.shape
+        w1, inv = self._window_stats(th, tw)
+        t = tpl.astype(np.float32)
+        mean = float(t.mean())
+        norm = float(np.sqrt(((t - mean) ** 2).sum()))
+        corr = cv2.matchTemplate(self.pixels, tpl, cv2.TM_CCORR)
+        return cv2.multiply(cv2.scaleAdd(w1, -mean, corr), inv, scale=1.0 / max(norm, 1e-6))
+
+
 def _on_background(win: np.ndarray, tpl: _Template, pad: int = 2) -> tuple[float, tuple[int, int]]:
     """NCC of the template composited over the window's border colour, with a margin."""
     g, shape, m, s1, s2 = tpl.ink
@@ -461,6 +495,15 @@ class AssetMatcher:
     def __init__(self, frame_size: tuple[int, int]) -> None:
         self.W, self.H = frame_size
         self._cache: dict[tuple[str, float, tuple[int, int, int, int] | None], _Template] = {}
+        self._regions: dict[tuple[int, int, tuple[int, int, int, int]], SearchRegion] = {}
+
+    def _region(self, level_image: np.ndarray, level: int, rect: tuple[int, int, int, int], pixels: np.ndarray) -> SearchRegion:
+        """A search region of a pyramid level, cached: every template searched there shares
+        its window statistics."""
+        key = (id(level_image), level, rect)
+        if key not in self._regions:
+            self._regions[key] = SearchRegion(pixels)
+        return self._regions[key]
 
     def scales(self, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> list[float]:
         """Display scales searched: a geometric ladder through 1, the (cropped) picture
@@ -589,7 +632,7 @@ class AssetMatcher:
         if spread < 2.0:
             res = 1.0 - cv2.matchTemplate(small, gray_tpl, cv2.TM_SQDIFF_NORMED)
         else:
-            res = _ncc(small, gray_tpl, None)
+            res = self._region(gray_levels[level], level, rect, small).ncc(gray_tpl)
         peaks = _peaks(res, COARSE_THRESHOLD, MAX_CANDIDATES, (tpl.gray.shape[1] // 2, tpl.gray.shape[0] // 2))
         return [(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
 
