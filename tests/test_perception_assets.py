@@ -338,8 +338,9 @@ def test_region_correlation_equals_opencv_normalised_correlation() -> None:
     rng = np.random.default_rng(3)
     image = cv2.GaussianBlur((rng.random((120, 200)) * 255).astype(np.uint8), (5, 5), 0)
     image[20:60, 30:90] = 200  # a flat patch: OpenCV scores its windows 0
-    region = SearchRegion(image)
+    region, small = SearchRegion(image, [1 << 30]), SearchRegion(image, [0])  # the second has no memory for statistics
     for size in (7, 16, 16, 33):  # a size seen again reuses the window statistics
         tpl = image[70:70 + size, 120:120 + size].copy()
         expected = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED)
         assert np.allclose(region.ncc(tpl), np.nan_to_num(expected, nan=0.0), atol=1e-4)
+        assert np.allclose(small.ncc(tpl), np.nan_to_num(expected, nan=-1.0), atol=1e-6)

@@ -66,6 +66,7 @@ MAX_CHOSEN = 64  # places refined per asset, crop variant and search rectangle
 MAX_MISSES = 6  # candidates in a row that fail verification before an asset's search stops
 TINT_BANDS = 4  # horizontal bands fitted separately (gradient layers)
 MIN_TINT_AREA = 6000  # px: pictures smaller than this are not verified through a tint
+REGION_STATS_BYTES = 96 << 20  # memory for the window statistics of search regions, per process
 SAME_PLACE_AREA_RATIO = 4.0  # boxes of two assets this close in area compete for one place
 SAME_PLACE_OVERLAP = 0.6  # share of the smaller box covered by the larger one
 
@@ -295,17 +296,27 @@ def _ncc(image: np.ndarray, tpl: np.ndarray, mask: np.ndarray | None, textured: 
 
 class SearchRegion:
     """A gray search region with the mean and spread of its windows of each template size,
-    so a normalised cross-correlation (TM_CCOEFF_NORMED) costs one plain correlation."""
+    so a normalised cross-correlation (TM_CCOEFF_NORMED) costs one plain correlation.
+    The statistics kept by all regions sharing `budget` ([bytes left]) stay within it;
+    past it, OpenCV normalises each correlation itself (slower, same scores)."""
 
-    def __init__(self, pixels: np.ndarray) -> None:
+    def __init__(self, pixels: np.ndarray, budget: list[int]) -> None:
         self.pixels = pixels
-        self._sums = cv2.integral2(pixels, sdepth=cv2.CV_64F)
+        self._budget = budget
+        self._sums: tuple[np.ndarray, np.ndarray] | None = None
         self._windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def _window_stats(self, th: int, tw: int) -> tuple[np.ndarray, np.ndarray]:
+    def _window_stats(self, th: int, tw: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Per window position: the sum of its pixels, and 1 / its spread (sqrt of n times
         the variance; 0 where the window is flat, which then scores 0 as in OpenCV)."""
         if (th, tw) not in self._windows:
+            positions = (self.pixels.shape[0] - th + 1) * (self.pixels.shape[1] - tw + 1)
+            if self._budget[0] < 8 * positions + (0 if self._sums else 16 * self.pixels.size):
+                return None
+            if self._sums is None:
+                self._sums = cv2.integral2(self.pixels, sdepth=cv2.CV_64F)
+                self._budget[0] -= 16 * self.pixels.size
+            self._budget[0] -= 8 * positions
             n = th * tw
             s1, s2 = self._sums
             w1 = s1[th:, tw:] - s1[:-th, tw:] - s1[th:, :-tw] + s1[:-th, :-tw]
@@ -319,7 +330,10 @@ class SearchRegion:
     def ncc(self, tpl: np.ndarray) -> np.ndarray:
         """Equal to cv2.matchTemplate(pixels, tpl, TM_CCOEFF_NORMED) for a textured template."""
         th, tw = tpl.shape
-        w1, inv = self._window_stats(th, tw)
+        stats = self._window_stats(th, tw)
+        if stats is None:
+            return _ncc(self.pixels, tpl, None)
+        w1, inv = stats
         t = tpl.astype(np.float32)
         mean = float(t.mean())
         norm = float(np.sqrt(((t - mean) ** 2).sum()))
@@ -496,13 +510,14 @@ class AssetMatcher:
         self.W, self.H = frame_size
         self._cache: dict[tuple[str, float, tuple[int, int, int, int] | None], _Template] = {}
         self._regions: dict[tuple[int, int, tuple[int, int, int, int]], SearchRegion] = {}
+        self._stats_budget = [REGION_STATS_BYTES]
 
     def _region(self, level_image: np.ndarray, level: int, rect: tuple[int, int, int, int], pixels: np.ndarray) -> SearchRegion:
         """A search region of a pyramid level, cached: every template searched there shares
         its window statistics."""
         key = (id(level_image), level, rect)
         if key not in self._regions:
-            self._regions[key] = SearchRegion(pixels)
+            self._regions[key] = SearchRegion(pixels, self._stats_budget)
         return self._regions[key]
 
     def scales(self, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> list[float]:
