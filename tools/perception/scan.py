@@ -78,7 +78,9 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
         raise PerceptionError(f"video not found: {path}")
     if path.stat().st_size == 0:
         raise PerceptionError(f"video is empty: {path}")
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])  # one decoding thread: the other core searches assets
+    if not cap.isOpened():  # a backend that does not take the setting
+        cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise PerceptionError(f"cannot decode video: {path}")
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
