@@ -53,7 +53,13 @@ async def inspect(report: Path, shot: Path) -> dict:
         await page.click("#leaderboard th:nth-child(9)")  # Final, ascending
         asc = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
         await page.click("summary")
-        await page.wait_for_function("Array.from(document.querySelectorAll('details[open] img')).every(i => i.complete && i.naturalWidth > 0)")
+        # polled from here: wait_for_function would eval the predicate in the page, which the report's CSP forbids
+        for _ in range(400):
+            if await page.evaluate("Array.from(document.querySelectorAll('details[open] img')).every(i => i.complete && i.naturalWidth > 0)"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the images of the opened details never loaded")
         widths = await page.eval_on_selector_all("details[open] .pair img", "els => els.map(e => e.naturalWidth)")
         await page.locator("svg.chart").screenshot(path=str(shot))
         escaped = await page.evaluate("document.body.innerHTML.includes('<b>done</b>')")
