@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from .pointer import PointerHit, PointerTracker, is_ring
-from .types import PerceptionError, VideoInfo
+from .types import ChangeRegion, PerceptionError, VideoInfo
 
 DIFF_THRESHOLD = 22  # gray levels: above H.264 noise, below any visible UI change
 WORK_WIDTH = 640  # width of the downscaled copy used for change detection
@@ -69,7 +69,7 @@ class Scan:
     scale: float  # downscaled / full-res
     samples: list[Sample]
     runs: list[StableRun]
-    diffs: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
+    diffs: dict[tuple[int, int, int, int], list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
