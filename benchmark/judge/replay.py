@@ -35,7 +35,7 @@ from .types import Grounding, Trajectory
 
 log = structlog.get_logger()
 T = TypeVar("T")
-JUDGE_WORK_TIMEOUT_MIN = 10.0  # s: grounding and screenshots are the judge's work, not the page's action
+JUDGE_WORK_TIMEOUT_MIN = 10.0  # s: grounding, screenshots and reading the page are the judge's work, not the page's action
 
 
 class StepTrace(BaseModel):
@@ -222,7 +222,9 @@ class _Runner:
             await asyncio.sleep(c.quiet_max / 1000)
 
     async def text(self) -> str:
-        return await self.bounded(self.page.evaluate(load_js("page_state.js"), {"op": "text"}), "text")
+        """The page's text: the judge's own reading, bounded like its other work (a 10,000-row
+        page on a busy machine takes seconds; a hung one is still caught by the liveness check)."""
+        return await self.bounded(self.page.evaluate(load_js("page_state.js"), {"op": "text"}), "text", self.judge_work_timeout)
 
     async def screenshot(self) -> bytes:
         """A PNG of the viewport; bounded by the action timeout, but never below
@@ -233,7 +235,7 @@ class _Runner:
         return await self.bounded(shot, "screenshot", limit + 1)
 
     async def state_op(self, args: dict[str, Any]) -> Any:
-        return await self.bounded(self.page.evaluate(load_js("page_state.js"), args), "page state")
+        return await self.bounded(self.page.evaluate(load_js("page_state.js"), args), "page state", self.judge_work_timeout)
 
     async def perform(self, action: Action, g: Grounding, resolution: Resolution) -> tuple[bool, str | None]:
         """Do the action at the grounded target; (performed, reason when not)."""
