@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -85,6 +85,7 @@ class LoadedAsset:
     trim: tuple[int, int, int, int] = (0, 0, 0, 0)
     alpha: np.ndarray | None = None  # 0..1 opacity (trimmed like bgr) when the file has transparency
     untrimmed: tuple[np.ndarray, np.ndarray] | None = None  # whole file (BGR, 0..1 opacity) when margins were trimmed
+    reduced_copies: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict, repr=False, compare=False)
 
     def full_box(self, x: float, y: float, scale: float) -> PBox:
         """Box of the whole (untrimmed) file for a trimmed match at (x, y) and scale."""
@@ -102,7 +103,7 @@ class LoadedAsset:
         large picture to a small template starts from the nearest reduced copy."""
         if factor <= 1:
             return self.bgr, self.alpha
-        cache = self.__dict__.setdefault("_reduced", {})
+        cache = self.reduced_copies
         if factor not in cache:
             bgr, alpha = self.reduced(factor // 2)
             size = (max(1, bgr.shape[1] // 2), max(1, bgr.shape[0] // 2))
@@ -886,8 +887,8 @@ class AssetSearch:
             self.worker.close()
 
     def _collect(self, frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> None:
-        bases = plan_bases([pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames], changed)
-        found = self._search(frames, bases)
+        levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+        found = self._search(frames, plan_bases(levels, changed), levels)
         low_texture = {a.name for a in self.assets if a.low_texture}
         by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in self.assets}
         for k in range(len(frames)):
@@ -900,11 +901,11 @@ class AssetSearch:
             if r.readable:
                 r.matches = by_name.get(r.asset, [])
 
-    def _search(self, frames: list[np.ndarray], bases: list[Basis]) -> dict[int, list[AssetMatch]]:
+    def _search(self, frames: list[np.ndarray], bases: list[Basis], levels: list[dict[int, np.ndarray]]) -> dict[int, list[AssetMatch]]:
         """`search_assets` over all keyframes, shared with the child when there is one
         (the result does not depend on the split)."""
         if self.worker is None:
-            return search_assets(self.assets, frames, bases).found
+            return Searcher(frames, bases, levels=levels).run(self.assets).found
         if self._first is None:  # the scan did not report its first state
             self.first_state(frames[0])
         first = self.worker.result()
@@ -934,7 +935,7 @@ class AssetSearch:
 
         feeder = threading.Thread(target=feed_worker, daemon=True)
         feeder.start()
-        searcher = Searcher(frames, bases, seed)
+        searcher = Searcher(frames, bases, seed, levels=levels)
         while (asset := next_asset()) is not None:
             results.append(searcher.run([asset]))
         feeder.join()
@@ -976,11 +977,12 @@ class Searcher:
     sightings of all assets in keyframe 0, already searched.
     """
 
-    def __init__(self, frames: list[np.ndarray], bases: list[Basis], seed: dict[int, list[AssetMatch]] | None = None) -> None:
+    def __init__(self, frames: list[np.ndarray], bases: list[Basis], seed: dict[int, list[AssetMatch]] | None = None,
+                 levels: list[dict[int, np.ndarray]] | None = None) -> None:
         self.frames, self.bases, self.seed = frames, bases, seed
         self.H, self.W = frames[0].shape[:2] if frames else (0, 0)
         self.matcher = AssetMatcher((self.W, self.H))
-        self.levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
+        self.levels = levels if levels is not None else [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
         self._proposals: dict[tuple[int, tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = {}
         self._regions: dict[int, tuple[list[tuple[int, int, int, int]], Focus]] = {}  # per keyframe, shared by the assets
 
