@@ -26,6 +26,26 @@ MINI_TWIN_ID = "mini-shop-twin"
 TWIN_ACTIONS = 3  # the twin repeats the first actions only (enough to compare, cheaper)
 
 
+NAMESPACES = ("iwr", "iwr.agents", "iwr.tools", "iwr.graphs", "iwr.benchmark", "iwr.prompts")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test another checkout: with two clones, `iwr` can load from one and
+    `iwr.tools` from the other (the editable install's mapping wins over the working folder)."""
+    import importlib
+
+    foreign = []
+    for name in NAMESPACES:
+        origin = Path(importlib.import_module(name).__file__ or "").resolve()
+        if REPO not in origin.parents:
+            foreign.append(f"{name} -> {origin.parent}")
+    if foreign:
+        raise pytest.UsageError(
+            f"the package under test is not this checkout ({REPO}): " + "; ".join(foreign)
+            + f". Install this checkout first: pip install -e {REPO}"
+        )
+
+
 @pytest.fixture(scope="module")
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     """One event loop per test module, for modules that share a browser across tests."""
