@@ -169,3 +169,103 @@ def test_llm_asserter_api_error_is_undecided(shots: tuple[Path, Path]) -> None:
     with FakeOpenAIServer({"assert": [{"fault": "bad_request"}]}) as srv:
         v = _llm_check(srv, shots)
     assert v.passed is None and "model error" in (v.error or "")
+
+
+# --- issue 19, class 2: values that trade places / reordering --------------------------
+
+SWAP = "From now reads 'Berlin (BER)' and To reads 'Lisbon (LIS)'"
+SWAP_BEFORE = "Flight search\nFrom\nLisbon (LIS)\nTo\nBerlin (BER)\nSwap\nSearch"
+SWAP_AFTER = "Flight search\nFrom\nBerlin (BER)\nTo\nLisbon (LIS)\nSwap\nSearch"
+
+
+def _swap(cand_before: str, cand_after: str, source: str = "dom") -> object:
+    return _check(AssertionContext(assertion=SWAP, step=2, reference_text_before=SWAP_BEFORE, reference_text_after=SWAP_AFTER,
+                                   reference_text_source=source, candidate_text_before=cand_before, candidate_text_after=cand_after))
+
+
+def test_values_that_trade_places_must_trade_places_in_the_candidate() -> None:
+    assert _swap(SWAP_BEFORE, SWAP_AFTER).passed is True
+    stuck = _swap(SWAP_BEFORE, SWAP_BEFORE)  # the swap handler is missing: both names still there
+    assert stuck.passed is False and "order" in stuck.evidence["reason"], stuck.evidence
+    assert stuck.evidence["order"]["reference_after"] == ["berlin (ber)", "lisbon (lis)"]
+    # another layout (To field first) that swaps too passes: the order changed as in the reference
+    other = "To\nBerlin (BER)\nFrom\nLisbon (LIS)"
+    assert _swap(other, "To\nLisbon (LIS)\nFrom\nBerlin (BER)").passed is True
+    # OCR'd reference text (official tasks): the order must change as well
+    assert _swap(SWAP_BEFORE, SWAP_BEFORE, source="ocr").passed is False
+
+
+def test_a_wrong_sort_order_fails() -> None:
+    ctx = dict(assertion="The fares are listed cheapest first: $89, $120, $240", step=3, reference_text_source="dom",
+               reference_text_before="Fares\nRome $240\nOslo $89\nNice $120", reference_text_after="Fares\nOslo $89\nNice $120\nRome $240")
+    right = _check(AssertionContext(candidate_text_before="Fares\nRome $240\nOslo $89\nNice $120",
+                                    candidate_text_after="Fares\nOslo $89\nNice $120\nRome $240", **ctx))
+    assert right.passed is True, right.evidence
+    wrong = _check(AssertionContext(candidate_text_before="Fares\nRome $240\nOslo $89\nNice $120",
+                                    candidate_text_after="Fares\nRome $240\nNice $120\nOslo $89", **ctx))
+    assert wrong.passed is False and "order" in wrong.evidence["reason"], wrong.evidence
+
+
+# --- issue 19, class 3: the reference changes most of the screen, the candidate almost nothing --
+
+
+def _screen(path: Path, dialog: bool, dot: bool = False, backdrop: str = "#777777") -> Path:
+    im = Image.new("RGB", (320, 180), "white")
+    d = ImageDraw.Draw(im)
+    d.rectangle([20, 20, 120, 50], fill="#3366cc")  # the page behind: 'Team plan' card
+    if dialog:
+        d.rectangle([0, 0, 319, 179], fill=backdrop)
+        d.rectangle([80, 40, 240, 140], fill="white")
+    if dot:
+        d.rectangle([150, 120, 156, 124], fill="black")  # a hover/focus style: a few pixels
+    im.save(path)
+    return path
+
+
+def test_a_dialog_that_must_close_and_stays_open_fails(tmp_path: Path) -> None:
+    from iwr.tools.image_metrics import changed_fraction
+
+    ref_b, ref_a = _screen(tmp_path / "rb.png", True), _screen(tmp_path / "ra.png", False)
+    text = "Team plan\n$48.00 / month\nUpgrade"
+    base = dict(assertion="The dialog closes; the 'Team plan' card still shows '$48.00 / month'", step=2,
+                reference_before=ref_b, reference_after=ref_a, reference_text_source="dom",
+                reference_text_before=text + "\nConfirm upgrade\nClose", reference_text_after=text)
+
+    def judge(cand_after: Path) -> object:
+        return _check(AssertionContext(candidate_before=ref_b, candidate_after=cand_after,
+                                       candidate_changed_fraction=changed_fraction(ref_b, cand_after),
+                                       candidate_text_before=text + "\nConfirm upgrade\nClose",
+                                       candidate_text_after=text + "\nConfirm upgrade\nClose", **base))
+
+    stuck = judge(_screen(tmp_path / "stuck.png", True, dot=True))
+    assert stuck.passed is False, stuck.evidence
+    assert "screen" in stuck.evidence["reason"] and stuck.evidence["reference_changed_fraction"] > 0.5
+    assert judge(ref_a).passed is True  # the reference page itself
+    # a restyle (another backdrop colour) still closes the dialog: the change is as large
+    restyled_before = _screen(tmp_path / "rsb.png", True, backdrop="#334455")
+    v = _check(AssertionContext(candidate_before=restyled_before, candidate_after=ref_a,
+                                candidate_changed_fraction=changed_fraction(restyled_before, ref_a),
+                                candidate_text_before=text, candidate_text_after=text, **base))
+    assert v.passed is True, v.evidence
+
+
+# --- issue 19, class 4: the same number in several places -------------------------------
+
+MERGE = "The two 2 tiles merge into a 4; the score and the best score show 4"
+MERGE_BEFORE = "Score\n0\nBest\n0\n2\n2"
+
+
+def _merge(cand_after: str, source: str = "dom") -> object:
+    return _check(AssertionContext(assertion=MERGE, step=1, reference_text_source=source, reference_text_before=MERGE_BEFORE,
+                                   reference_text_after="Score\n4\nBest\n4\n4", candidate_text_before=MERGE_BEFORE,
+                                   candidate_text_after=cand_after))
+
+
+def test_a_token_that_appears_in_several_places_must_appear_as_often() -> None:
+    assert _merge("Score\n4\nBest\n4\n4").passed is True
+    lost = _merge("Score\n0\nBest\n0\n4")  # the score no longer adds merged tiles
+    assert lost.passed is False and "4" in lost.evidence["reason"], lost.evidence
+    four = next(t for t in lost.evidence["tokens"] if t["token"] == "4")
+    assert (four["ref_before"], four["ref_after"], four["cand_before"], four["cand_after"]) == (0, 3, 0, 1)
+    # OCR'd reference text can lose a token: there the candidate only needs the token to appear
+    assert _merge("Score\n0\nBest\n0\n4", source="ocr").passed is True

@@ -3,15 +3,18 @@
 `OfflineAsserter` compares the candidate's before/after states with the reference
 checkpoints' before/after states:
 
-1. Change: when the reference visibly changed at this step but the candidate's screenshot
-   did not change at all, the assertion fails.
-2. Text: the tokens the assertion names (quoted strings, numbers, words of 3+ letters
-   that are not stop words) are counted in the reference's before/after text (OCR of the
-   checkpoints) and in the candidate's before/after text. A token whose count the
-   reference changed must change the same way in the candidate (appear; disappear only
-   when the assertion states a removal or change, since OCR can lose a token); a
-   token the reference shows unchanged after the step must be present in the candidate's
-   after state. Tokens absent from both reference states are not evidence.
+1. Change (`assertion_change`): when the reference visibly changed at this step but the
+   candidate's screenshot did not change at all, the assertion fails; likewise when the
+   reference changed most of the screen (a dialog closing) and the candidate almost nothing,
+   and not where the reference did.
+2. Text (`assertion_tokens`): the tokens the assertion names (quoted strings, numbers,
+   words of 3+ letters that are not stop words) are counted in the reference's before/after
+   text and in the candidate's before/after text. A token whose count the reference changed
+   must change the same way in the candidate (appear; disappear only when the assertion
+   states a removal or change, since OCR can lose a token); against the DOM's reference
+   text by at least as much as the reference's count changed. A token the reference shows
+   unchanged after the step must be present in the candidate's after state. Tokens absent
+   from both reference states are not evidence.
    Reference text = the visible DOM text recorded at each checkpoint with the judge's own
    extractor when the task has it (symmetric with the candidate's; evidence
    `reference_text_source: dom`), else OCR of the checkpoint images (`ocr`, official tasks).
@@ -22,8 +25,11 @@ checkpoints' before/after states:
    B in its after state as the reference shows; A need not disappear. When the assertion
    says things stay ('stays 16', 'nothing changes') and the recorded DOM text kept a token's
    count, the candidate must keep that token's count too.
-3. Decision: every quoted/number check must hold and at least half of the word checks;
-   no usable check and no decisive change evidence -> undecided (`passed=None`).
+3. Order (`assertion_order`): when the reference reordered the named values it kept (a
+   swap, a sort), the candidate must reorder them as well.
+4. Decision: every quoted/number check and the order check must hold and at least half of
+   the word checks; no usable check and no decisive change evidence -> undecided
+   (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
 multimodal model that answers JSON {"answer": "Yes"|"No", "reasoning": ...}; an API error
@@ -35,45 +41,22 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections import Counter
-from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
+from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure
+from .assertion_context import AssertionContext
+from .assertion_order import OrderCheck, order_check
+from .assertion_tokens import (
+    STOP_WORDS, NamedToken, TokenCheck, count_phrase, dom_covers_screen, from_to_values, named_tokens, normalise,
+    token_checks, tokens,
+)
 from .types import AssertionVerdict
 
-REFERENCE_CHANGED = 0.002  # fraction of pixels: the reference visibly changed
-CANDIDATE_STILL = 0.00005  # fraction of pixels: the candidate did not change at all
-DOM_COVERAGE_FOR_OCR = 0.5  # DOM text length / OCR text length needed to trust OCR tokens
-
-STOP_WORDS = frozenset(
-    """the and are was were has have had for from with into onto that this these those then than
-    shows show shown showing displays display displayed reads read now still its it's is be been
-    being will should page there their which what when where who whom whose appears appear
-    visible becomes become changes change changed updates updated updated to of in on at by an
-    as or not no yes all any each every more less new other same one two""".split()
-)
-
-
-class AssertionContext(BaseModel):
-    """Everything an asserter may look at for one step."""
-
-    assertion: str
-    step: int
-    description: str = ""
-    candidate_before: Path | None = None
-    candidate_after: Path | None = None
-    candidate_text_before: str = ""  # DOM text
-    candidate_text_after: str = ""
-    candidate_ocr_before: str = ""
-    candidate_ocr_after: str = ""
-    candidate_changed_fraction: float | None = None
-    reference_before: Path | None = None
-    reference_after: Path | None = None
-    reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
-    reference_text_after: str = ""
-    reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
+__all__ = [
+    "CANDIDATE_STILL", "REFERENCE_CHANGED", "STOP_WORDS", "AssertionContext", "Asserter", "ChangeEvidence",
+    "LLMAsserter", "NamedToken", "OfflineAsserter", "OrderCheck", "TokenCheck", "count_phrase", "decide",
+    "from_to_values", "named_tokens", "normalise", "order_check", "parse_yes_no", "token_checks", "tokens",
+]
 
 
 class Asserter(Protocol):
@@ -85,199 +68,19 @@ class Asserter(Protocol):
     async def check(self, ctx: AssertionContext) -> AssertionVerdict: ...
 
 
-_TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*")
-_QUOTED_RE = re.compile(r"[\"“‘]([^\"”’]+)[\"”’]|(?<![a-z])'([^']+)'(?![a-z])", re.IGNORECASE)
-_REMOVAL_RE = re.compile(r"\b(remov\w*|delet\w*|disappear\w*|no longer|gone|clear\w*|hidden|hides?|clos\w*|empty|emptie\w*|vanish\w*|cancel\w*|replac\w*|instead|changes? from|from \S+ to)\b", re.IGNORECASE)
-_KEEP_RE = re.compile(r"\b(stays?|still|unchanged|remains?|keeps?|nothing (?:else )?changes|no change|does not change|doesn't change|same)\b", re.IGNORECASE)
-_NUMBER_RE = re.compile(r"\d+(?:[.,:]\d+)*")
-
-
-def normalise(text: str) -> str:
-    """Lower-cased text with runs of whitespace collapsed."""
-    return re.sub(r"\s+", " ", (text or "").lower()).strip()
-
-
-def tokens(text: str) -> list[str]:
-    """Word and number tokens of a text (lower-cased; thousands separators kept as written)."""
-    return _TOKEN_RE.findall(normalise(text))
-
-
-def _count_phrase(text: str, phrase: str) -> int:
-    """Occurrences of a phrase as whole tokens (spacing-insensitive)."""
-    words = tokens(phrase)
-    if not words:
-        return 0
-    toks = tokens(text)
-    n = len(words)
-    return sum(1 for i in range(len(toks) - n + 1) if toks[i : i + n] == words)
-
-
-class NamedToken(BaseModel):
-    """A token an assertion names, and its kind: quoted, number or word."""
-
-    text: str
-    kind: str
-
-
-def named_tokens(assertion: str) -> list[NamedToken]:
-    """Quoted strings, numbers and content words of an assertion (deduplicated, in order)."""
-    out: list[NamedToken] = []
-    seen: set[str] = set()
-
-    def add(text: str, kind: str) -> None:
-        key = normalise(text)
-        if key and key not in seen and tokens(key):
-            seen.add(key)
-            out.append(NamedToken(text=key, kind=kind))
-
-    quoted_spans: list[tuple[int, int]] = []
-    for m in _QUOTED_RE.finditer(assertion):
-        add(m.group(1) or m.group(2), "quoted")
-        quoted_spans.append(m.span())
-    rest = "".join(" " if any(a <= i < b for a, b in quoted_spans) else ch for i, ch in enumerate(assertion))
-    for m in _NUMBER_RE.finditer(rest):
-        add(m.group(0), "number")
-    for word in tokens(_NUMBER_RE.sub(" ", rest)):
-        if len(word) >= 3 and word not in STOP_WORDS:
-            add(word, "word")
-    return out
-
-
-class TokenCheck(BaseModel):
-    """Counts of one named token in the four states and the expectation derived from them."""
-
-    token: str
-    kind: str
-    ref_before: int
-    ref_after: int
-    cand_before: int
-    cand_after: int
-    expect: str  # appear | disappear | present | keep | before (the old value of 'from A to B')
-    ok: bool
-    source: str = "dom"  # where the candidate's counts come from: dom | ocr
-
-
-def _expectation(ref_before: int, ref_after: int) -> str | None:
-    if ref_after > ref_before:
-        return "appear"
-    if ref_after < ref_before:
-        return "disappear"
-    return "present" if ref_after > 0 else None
-
-
-def _holds(expect: str, before: int, after: int) -> bool:
-    if expect == "before":
-        return before > 0
-    if expect == "keep":
-        return after == before > 0
-    if expect == "appear":
-        return after > before
-    if expect == "disappear":
-        return after < before
-    return after > 0
-
-
-_VALUE = r"(?:[\"“‘']([^\"”’']+)[\"”’']|(\S+?))"
-_FROM_TO_RE = re.compile(rf"\bfrom\s+{_VALUE}\s+to\s+{_VALUE}(?=[\s.,;:!?)]|$)", re.IGNORECASE)
-
-
-def from_to_values(assertion: str) -> tuple[set[str], set[str]]:
-    """Normalised old values (A) and new values (B) of every 'from A to B' in an assertion."""
-    olds: set[str] = set()
-    news: set[str] = set()
-    for m in _FROM_TO_RE.finditer(assertion):
-        a, b = normalise(m.group(1) or m.group(2)), normalise(m.group(3) or m.group(4))
-        if a and b and a != b:
-            olds.add(a.strip(".,;:!?"))
-            news.add(b.strip(".,;:!?"))
-    return olds, news
-
-
-def _expect_for(tok: str, rb: int, ra: int, olds: set[str], news: set[str]) -> str | None:
-    """The expectation for one token: 'from A to B' says A before and B after; otherwise
-    whatever the reference's counts changed."""
-    if tok in olds and tok not in news:
-        return "before" if rb > 0 else None  # the old value need not be gone (other copies)
-    if tok in news and tok not in olds:
-        return "appear" if ra > rb else ("present" if ra > 0 else None)
-    return _expectation(rb, ra)
-
-
-def _keep_expected(ctx: AssertionContext, rb: int, ra: int) -> bool:
-    """The assertion says things stay as they were and the recorded DOM text (exact, not
-    OCR) kept this token's count: the candidate must keep its count too."""
-    return ctx.reference_text_source == "dom" and rb == ra > 0 and bool(_KEEP_RE.search(ctx.assertion))
-
-
-def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
-    """One check per named token the reference's text gives an expectation for."""
-    ocr_trusted = _dom_covers_screen(ctx)
-    olds, news = from_to_values(ctx.assertion)
-    checks: list[TokenCheck] = []
-    for tok in named_tokens(ctx.assertion):
-        rb = _count_phrase(ctx.reference_text_before, tok.text)
-        ra = _count_phrase(ctx.reference_text_after, tok.text)
-        expect = _expect_for(tok.text, rb, ra, olds, news)
-        if expect == "present" and _keep_expected(ctx, rb, ra):
-            expect = "keep"
-        if expect is None or (expect == "disappear" and not _REMOVAL_RE.search(ctx.assertion)):
-            # a token can vanish from the reference's OCR for reasons the assertion does not
-            # claim (misread, moved to a large heading): only removals it states are checked
-            continue
-        cb = _count_phrase(ctx.candidate_text_before, tok.text)
-        ca = _count_phrase(ctx.candidate_text_after, tok.text)
-        ok = _holds(expect, cb, ca)
-        source = "dom"
-        if not ok and ocr_trusted:
-            ob = _count_phrase(ctx.candidate_ocr_before, tok.text)
-            oa = _count_phrase(ctx.candidate_ocr_after, tok.text)
-            if _holds(expect, ob, oa):
-                ok, source, cb, ca = True, "ocr", ob, oa
-        checks.append(TokenCheck(token=tok.text, kind=tok.kind, ref_before=rb, ref_after=ra,
-                                 cand_before=cb, cand_after=ca, expect=expect, ok=ok, source=source))
-    return checks
-
-
-def _dom_covers_screen(ctx: AssertionContext) -> bool:
-    """True when the page's DOM text accounts for most of the text OCR sees on screen (and
-    the reference's text is OCR too: DOM reference text is compared with DOM text only)."""
-    if ctx.reference_text_source != "ocr":
-        return False
-    ocr_len = len(normalise(ctx.candidate_ocr_after))
-    if ocr_len == 0:
-        return False
-    return len(normalise(ctx.candidate_text_after)) >= DOM_COVERAGE_FOR_OCR * ocr_len
-
-
-def _reference_changed(ctx: AssertionContext) -> float | None:
-    if ctx.reference_before is None or ctx.reference_after is None:
-        return None
-    if not (Path(ctx.reference_before).is_file() and Path(ctx.reference_after).is_file()):
-        return None
-    from ...tools.image_metrics import changed_fraction
-
-    return changed_fraction(ctx.reference_before, ctx.reference_after)
-
-
-def _change_overlap(ctx: AssertionContext) -> float | None:
-    paths = (ctx.reference_before, ctx.reference_after, ctx.candidate_before, ctx.candidate_after)
-    if any(p is None or not Path(p).is_file() for p in paths):
-        return None
-    from ...tools.image_metrics import change_overlap
-
-    return change_overlap(*paths)  # type: ignore[arg-type]
-
-
-def decide(checks: list[TokenCheck], reference_changed: float | None, candidate_changed: float | None) -> tuple[bool | None, str]:
+def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck | None = None,
+           replay_fraction: float | None = None) -> tuple[bool | None, str]:
     """The offline pass/fail rule (see the module docstring) and a one-line reason."""
-    if reference_changed is not None and candidate_changed is not None:
-        if reference_changed >= REFERENCE_CHANGED and candidate_changed <= CANDIDATE_STILL:
-            return False, "the reference changed at this step but the candidate page did not change"
+    against = change_failure(change, replay_fraction)
+    if against:
+        return False, against
     strong = [c for c in checks if c.kind in ("quoted", "number")]
     words = [c for c in checks if c.kind == "word"]
     failed_strong = [c.token for c in strong if not c.ok]
     if failed_strong:
         return False, f"named text not as in the reference: {', '.join(failed_strong)}"
+    if order is not None and not order.ok:
+        return False, f"{order.reason}: {', '.join(order.reference_after)}"
     if words:
         good = sum(1 for c in words if c.ok)
         if good * 2 < len(words):
@@ -296,16 +99,19 @@ class OfflineAsserter:
 
     async def check(self, ctx: AssertionContext) -> AssertionVerdict:
         checks = token_checks(ctx)
-        ref_changed, overlap = await asyncio.to_thread(lambda: (_reference_changed(ctx), _change_overlap(ctx)))
-        passed, reason = decide(checks, ref_changed, ctx.candidate_changed_fraction)
+        order = order_check(ctx, checks)
+        change = await asyncio.to_thread(measure, ctx)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
             "tokens": [c.model_dump() for c in checks],
-            "reference_changed_fraction": ref_changed,
+            "order": order.model_dump() if order is not None else None,
+            "reference_changed_fraction": change.reference,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
-            "change_overlap": overlap,
-            "ocr_trusted": _dom_covers_screen(ctx),
+            "candidate_screen_changed_fraction": change.candidate,
+            "change_overlap": change.overlap,
+            "ocr_trusted": dom_covers_screen(ctx),
         }
         return AssertionVerdict(method="offline", passed=passed, evidence=evidence)
 

@@ -1,0 +1,198 @@
+"""The tokens an assertion names and how their counts must change (the offline text rule).
+
+A token is a quoted string, a number or a content word (3+ letters, not a stop word) of the
+assertion. Each is counted as whole tokens in the four texts (reference before/after,
+candidate before/after); the reference's counts give the expectation (`TokenCheck.expect`)
+and, where the reference text is the DOM's, the size of the change (`TokenCheck.need`): a
+token the reference shows three more times after the step must show three more times in
+the candidate too (a number that should appear in a tile, the score and the best score is
+not matched by the tile alone). OCR'd reference text keeps the lenient rule (appear / some
+decrease): OCR drops and misreads tokens, so its counts are not exact.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from .assertion_context import AssertionContext
+
+DOM_COVERAGE_FOR_OCR = 0.5  # DOM text length / OCR text length needed to trust OCR tokens
+
+STOP_WORDS = frozenset(
+    """the and are was were has have had for from with into onto that this these those then than
+    shows show shown showing displays display displayed reads read now still its it's is be been
+    being will should page there their which what when where who whom whose appears appear
+    visible becomes become changes change changed updates updated updated to of in on at by an
+    as or not no yes all any each every more less new other same one two""".split()
+)
+
+_TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*")
+_QUOTED_RE = re.compile(r"[\"“‘]([^\"”’]+)[\"”’]|(?<![a-z])'([^']+)'(?![a-z])", re.IGNORECASE)
+_REMOVAL_RE = re.compile(r"\b(remov\w*|delet\w*|disappear\w*|no longer|gone|clear\w*|hidden|hides?|clos\w*|empty|emptie\w*|vanish\w*|cancel\w*|replac\w*|instead|changes? from|from \S+ to)\b", re.IGNORECASE)
+_KEEP_RE = re.compile(r"\b(stays?|still|unchanged|remains?|keeps?|nothing (?:else )?changes|no change|does not change|doesn't change|same)\b", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"\d+(?:[.,:]\d+)*")
+_VALUE = r"(?:[\"“‘']([^\"”’']+)[\"”’']|(\S+?))"
+_FROM_TO_RE = re.compile(rf"\bfrom\s+{_VALUE}\s+to\s+{_VALUE}(?=[\s.,;:!?)]|$)", re.IGNORECASE)
+
+
+def normalise(text: str) -> str:
+    """Lower-cased text with runs of whitespace collapsed."""
+    return re.sub(r"\s+", " ", (text or "").lower()).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Word and number tokens of a text (lower-cased; thousands separators kept as written)."""
+    return _TOKEN_RE.findall(normalise(text))
+
+
+def phrase_spans(toks: list[str], phrase: str) -> list[tuple[int, int]]:
+    """(start, end) token indices of every whole-token occurrence of `phrase` in `toks`."""
+    words = tokens(phrase)
+    n = len(words)
+    if not n:
+        return []
+    return [(i, i + n) for i in range(len(toks) - n + 1) if toks[i : i + n] == words]
+
+
+def count_phrase(text: str, phrase: str) -> int:
+    """Occurrences of a phrase as whole tokens (spacing-insensitive)."""
+    return len(phrase_spans(tokens(text), phrase))
+
+
+class NamedToken(BaseModel):
+    """A token an assertion names, and its kind: quoted, number or word."""
+
+    text: str
+    kind: str
+
+
+def named_tokens(assertion: str) -> list[NamedToken]:
+    """Quoted strings, numbers and content words of an assertion (deduplicated, in order)."""
+    out: list[NamedToken] = []
+    seen: set[str] = set()
+
+    def add(text: str, kind: str) -> None:
+        key = normalise(text)
+        if key and key not in seen and tokens(key):
+            seen.add(key)
+            out.append(NamedToken(text=key, kind=kind))
+
+    quoted_spans: list[tuple[int, int]] = []
+    for m in _QUOTED_RE.finditer(assertion):
+        add(m.group(1) or m.group(2), "quoted")
+        quoted_spans.append(m.span())
+    rest = "".join(" " if any(a <= i < b for a, b in quoted_spans) else ch for i, ch in enumerate(assertion))
+    for m in _NUMBER_RE.finditer(rest):
+        add(m.group(0), "number")
+    for word in tokens(_NUMBER_RE.sub(" ", rest)):
+        if len(word) >= 3 and word not in STOP_WORDS:
+            add(word, "word")
+    return out
+
+
+def from_to_values(assertion: str) -> tuple[set[str], set[str]]:
+    """Normalised old values (A) and new values (B) of every 'from A to B' in an assertion."""
+    olds: set[str] = set()
+    news: set[str] = set()
+    for m in _FROM_TO_RE.finditer(assertion):
+        a, b = normalise(m.group(1) or m.group(2)), normalise(m.group(3) or m.group(4))
+        if a and b and a != b:
+            olds.add(a.strip(".,;:!?"))
+            news.add(b.strip(".,;:!?"))
+    return olds, news
+
+
+class TokenCheck(BaseModel):
+    """Counts of one named token in the four states and the expectation derived from them."""
+
+    token: str
+    kind: str
+    ref_before: int
+    ref_after: int
+    cand_before: int
+    cand_after: int
+    expect: str  # appear | disappear | present | keep | before (the old value of 'from A to B')
+    ok: bool
+    need: int = 1  # appear/disappear: the least change of count (the reference's, for DOM text)
+    source: str = "dom"  # where the candidate's counts come from: dom | ocr
+
+
+def _expectation(ref_before: int, ref_after: int) -> str | None:
+    if ref_after > ref_before:
+        return "appear"
+    if ref_after < ref_before:
+        return "disappear"
+    return "present" if ref_after > 0 else None
+
+
+def holds(expect: str, before: int, after: int, need: int = 1) -> bool:
+    """Whether the candidate's counts (before, after) meet an expectation."""
+    if expect == "before":
+        return before > 0
+    if expect == "keep":
+        return after == before > 0
+    if expect == "appear":
+        return after - before >= need
+    if expect == "disappear":
+        return before - after >= need
+    return after > 0
+
+
+def _expect_for(tok: str, rb: int, ra: int, olds: set[str], news: set[str]) -> str | None:
+    """The expectation for one token: 'from A to B' says A before and B after; otherwise
+    whatever the reference's counts changed."""
+    if tok in olds and tok not in news:
+        return "before" if rb > 0 else None  # the old value need not be gone (other copies)
+    if tok in news and tok not in olds:
+        return "appear" if ra > rb else ("present" if ra > 0 else None)
+    return _expectation(rb, ra)
+
+
+def _keep_expected(ctx: AssertionContext, rb: int, ra: int) -> bool:
+    """The assertion says things stay as they were and the recorded DOM text (exact, not
+    OCR) kept this token's count: the candidate must keep its count too."""
+    return ctx.exact_reference_text and rb == ra > 0 and bool(_KEEP_RE.search(ctx.assertion))
+
+
+def dom_covers_screen(ctx: AssertionContext) -> bool:
+    """True when the page's DOM text accounts for most of the text OCR sees on screen (and
+    the reference's text is OCR too: DOM reference text is compared with DOM text only)."""
+    if ctx.reference_text_source != "ocr":
+        return False
+    ocr_len = len(normalise(ctx.candidate_ocr_after))
+    if ocr_len == 0:
+        return False
+    return len(normalise(ctx.candidate_text_after)) >= DOM_COVERAGE_FOR_OCR * ocr_len
+
+
+def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
+    """One check per named token the reference's text gives an expectation for."""
+    ocr_trusted = dom_covers_screen(ctx)
+    olds, news = from_to_values(ctx.assertion)
+    checks: list[TokenCheck] = []
+    for tok in named_tokens(ctx.assertion):
+        rb = count_phrase(ctx.reference_text_before, tok.text)
+        ra = count_phrase(ctx.reference_text_after, tok.text)
+        expect = _expect_for(tok.text, rb, ra, olds, news)
+        if expect == "present" and _keep_expected(ctx, rb, ra):
+            expect = "keep"
+        if expect is None or (expect == "disappear" and not _REMOVAL_RE.search(ctx.assertion)):
+            # a token can vanish from the reference's OCR for reasons the assertion does not
+            # claim (misread, moved to a large heading): only removals it states are checked
+            continue
+        # exact (DOM) reference counts: the candidate must change a count at least as much
+        need = abs(ra - rb) if ctx.exact_reference_text and expect in ("appear", "disappear") else 1
+        cb = count_phrase(ctx.candidate_text_before, tok.text)
+        ca = count_phrase(ctx.candidate_text_after, tok.text)
+        ok = holds(expect, cb, ca, need)
+        source = "dom"
+        if not ok and ocr_trusted:
+            ob = count_phrase(ctx.candidate_ocr_before, tok.text)
+            oa = count_phrase(ctx.candidate_ocr_after, tok.text)
+            if holds(expect, ob, oa):
+                ok, source, cb, ca = True, "ocr", ob, oa
+        checks.append(TokenCheck(token=tok.text, kind=tok.kind, ref_before=rb, ref_after=ra, cand_before=cb,
+                                 cand_after=ca, expect=expect, ok=ok, need=need, source=source))
+    return checks
