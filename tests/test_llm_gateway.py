@@ -131,7 +131,8 @@ def test_rate_limit_honours_retry_after_then_succeeds() -> None:
     retries = [e for e in logs if e["event"] == "llm.retry"]
     assert len(retries) == 1
     assert retries[0]["purpose"] == "analyse" and retries[0]["attempt"] == 1
-    assert retries[0]["wait"] == pytest.approx(1.0) and "RateLimit" in retries[0]["error"]
+    assert retries[0]["wait"] == pytest.approx(1.0) and retries[0]["kind"] == "rate_limit"
+    assert retries[0]["error"].startswith("rate_limit: ") and "rate limited" in retries[0]["error"]
 
 
 def test_server_error_retried_then_succeeds() -> None:

@@ -12,11 +12,19 @@ a mapping:
 - `{"fault": "rate_limit", "retry_after": 1}`      429 with a Retry-After header;
 - `{"fault": "server"}`                            500;
 - `{"fault": "bad_request"}`                       400;
+- `{"fault": "auth"}`                              401 (a rejected key);
+- `{"fault": "not_found"}`                         404 (an unknown model);
+- `{"fault": "context_window"}`                    400 with OpenAI's `context_length_exceeded`;
 - `{"fault": "delay", "seconds": 5, "text": ...}`  answer after a delay (use > timeout);
 - `{"fault": "empty_choices"}`                     200 with `choices: []`;
 - `{"fault": "empty_content"}`                     200 with an empty message;
 - `{"fault": "no_code"}`                           prose without any code block;
 - `{"fault": "truncated_code"}`                    an html block cut off mid-document.
+
+Like a real provider, the server can check the key and the model before the script is
+consulted: `api_key="sk-..."` answers 401 to any other bearer token, `models=["fake-model"]`
+answers 404 to any other model name (requests refused this way are not recorded). `GET
+/v1/models` lists the models.
 
 Every request body (parsed JSON) is recorded in `requests`, with its purpose in `purposes`.
 When the script is used up the server answers 500 with a message saying so.
@@ -41,7 +49,11 @@ class FakeOpenAIServer:
 
     model = "openai/fake-model"
 
-    def __init__(self, script: dict[str, list[Entry]] | list[Entry] | None = None, *, usage: tuple[int, int] = (100, 50)):
+    def __init__(self, script: dict[str, list[Entry]] | list[Entry] | None = None, *, usage: tuple[int, int] = (100, 50),
+                 api_key: str | None = None, models: list[str] | None = None):
+        self.api_key = api_key
+        self.models = models
+        self.refused = 0  # requests answered 401/404 by the key or model check
         self._script: dict[str, list[Entry]] = {"default": list(script)} if isinstance(script, list) else {k: list(v) for k, v in (script or {}).items()}
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -108,6 +120,13 @@ class FakeOpenAIServer:
             return 500, {}, _error("internal error", "server_error")
         if fault == "bad_request":
             return 400, {}, _error("bad request", "invalid_request_error")
+        if fault == "auth":
+            return 401, {}, _error("Incorrect API key provided.", "invalid_api_key")
+        if fault == "not_found":
+            return 404, {}, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.", "model_not_found")
+        if fault == "context_window":
+            return 400, {}, _error("This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+                                   "context_length_exceeded")
         if fault == "delay":
             self._stop.wait(float(entry.get("seconds", 10)))
             return 200, {}, self._completion(body, str(entry.get("text", "late")), usage)
@@ -124,6 +143,14 @@ class FakeOpenAIServer:
         if fault is not None:
             return 500, {}, _error(f"fake server: unknown fault {fault!r}", "server_error")
         return 200, {}, self._completion(body, str(entry.get("text", "")), usage, entry.get("finish_reason", "stop"))
+
+    def refusal(self, authorization: str | None, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """(status, json) when the key or the model is refused, as a provider would, else None."""
+        if self.api_key is not None and authorization != f"Bearer {self.api_key}":
+            return 401, _error("Incorrect API key provided.", "invalid_api_key")
+        if self.models is not None and body.get("model") not in self.models:
+            return 404, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.", "model_not_found")
+        return None
 
     def _completion(self, body: dict[str, Any], text: str, usage: tuple[int, ...] | None = None, finish_reason: str = "stop") -> dict[str, Any]:
         prompt, completion = (usage or self.usage)[:2]
@@ -161,6 +188,13 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.rstrip("/").endswith("/models"):
+                names = server.models or [server.model.split("/", 1)[1]]
+                self._send(200, {}, {"object": "list", "data": [{"id": n, "object": "model"} for n in names]})
+            else:
+                self._send(404, {}, _error(f"no route {self.path}", "not_found"))
+
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -171,6 +205,12 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except json.JSONDecodeError:
                 self._send(400, {}, _error("invalid JSON body", "invalid_request_error"))
+                return
+            refused = server.refusal(self.headers.get("Authorization"), body)
+            if refused is not None:
+                with server._lock:
+                    server.refused += 1
+                self._send(refused[0], {}, refused[1])
                 return
             purpose = self.headers.get("X-IWR-Purpose")
             server._record(body, purpose)

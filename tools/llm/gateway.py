@@ -26,6 +26,7 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .cache import ResponseCache
+from .errors import classify_litellm_error
 from .images import EncodedImage, apply_image_budget, encode_image
 from .scripted import ScriptedProvider
 from .transcript import Transcript
@@ -104,92 +105,6 @@ def _prepare(messages: list[Message], max_images: int, max_side: int | None) -> 
         logged.append({"role": m.role, "content": lg})
         keyed.append({"role": m.role, "content": k})
     return _Prepared(wire, logged, keyed, dropped)
-
-
-def _header(exc: BaseException, name: str) -> str | None:
-    for holder in (getattr(exc, "response", None), exc):
-        headers = getattr(holder, "headers", None)
-        if headers:
-            try:
-                value = headers.get(name) or headers.get(name.lower())
-            except Exception:  # noqa: BLE001 - odd header containers
-                value = None
-            if value:
-                return str(value)
-    hidden = getattr(exc, "litellm_response_headers", None)
-    if hidden:
-        value = hidden.get(name) or hidden.get(name.lower())
-        if value:
-            return str(value)
-    return None
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """Seconds from `retry-after-ms` or `Retry-After` (numeric) headers, if any."""
-    ms = _header(exc, "retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = _header(exc, "retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return None
-    return None
-
-
-def _caused_by_connection_failure(exc: BaseException) -> bool:
-    import httpx
-    import openai
-
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, httpx.ConnectError) or (
-            isinstance(cur, openai.APIConnectionError) and not isinstance(cur, openai.APITimeoutError)
-        ):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return "connection error" in str(exc).lower()
-
-
-def classify_litellm_error(exc: BaseException) -> ProviderFault:
-    """Map a LiteLLM/OpenAI exception to a ProviderFault kind."""
-    import litellm
-
-    kinds: list[tuple[type[BaseException], str]] = [
-        (litellm.RateLimitError, "rate_limit"),
-        (litellm.Timeout, "timeout"),
-        (litellm.ContextWindowExceededError, "bad_request"),
-        (litellm.BadRequestError, "bad_request"),
-        (litellm.UnprocessableEntityError, "bad_request"),
-        (litellm.NotFoundError, "bad_request"),
-        (litellm.AuthenticationError, "auth"),
-        (litellm.PermissionDeniedError, "auth"),
-        (litellm.InternalServerError, "server"),
-        (litellm.ServiceUnavailableError, "server"),
-        (litellm.BadGatewayError, "server"),
-        (litellm.APIConnectionError, "connection"),
-    ]
-    kind = "api"
-    for cls, name in kinds:
-        if isinstance(exc, cls):
-            kind = name
-            break
-    else:
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int) and status >= 500:
-            kind = "server"
-        elif status == 429:
-            kind = "rate_limit"
-    if kind == "server" and _caused_by_connection_failure(exc):
-        kind = "connection"  # LiteLLM reports a refused connection as InternalServerError
-    message = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
-    return ProviderFault(kind, message, retry_after=retry_after_seconds(exc))
 
 
 def _cached_response(raw: str, purpose: str) -> LLMResponse | None:
@@ -404,6 +319,8 @@ class LLMGateway:
             answer, attempts = await self._call_with_retries(s, purpose, prepared, params)
         except ModelError as e:
             self._account(purpose, None, failed=True)
+            log.warning("llm.failed", purpose=purpose, model=s.model, kind=e.kind, attempts=e.attempts,
+                        retried=e.attempts > 1, error=str(e))
             self._write(record | {"cached": False, "attempts": e.attempts, "duration_s": round(time.monotonic() - started, 3), "error": {"kind": e.kind, "message": str(e)}})
             raise
         usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens, cost_usd=self._cost(s, answer))
@@ -435,7 +352,8 @@ class LLMGateway:
                 attempt=state.attempt_number,
                 max_attempts=s.max_retries + 1,
                 wait=round(state.next_action.sleep if state.next_action else 0.0, 3),
-                error=str(exc),
+                kind=getattr(exc, "kind", None),
+                error=f"{getattr(exc, 'kind', 'error')}: {exc}",
             )
 
         attempts = 0
@@ -470,6 +388,8 @@ class LLMGateway:
         return answer
 
     async def _call_litellm(self, s: LLMSettings, purpose: str, prepared: _Prepared, params: dict[str, Any]) -> _Answer:
+        from .preflight import missing_credentials
+
         litellm = load_litellm()
         kwargs: dict[str, Any] = {
             "model": s.model,
@@ -490,7 +410,7 @@ class LLMGateway:
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
-            raise classify_litellm_error(exc) from exc
+            raise classify_litellm_error(exc, lambda: bool(missing_credentials(s.model, s.api_key, s.api_base))) from exc
         choices = getattr(resp, "choices", None) or []
         if not choices:
             raise ModelError("the model returned no choices", kind="empty", purpose=purpose)

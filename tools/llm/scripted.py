@@ -15,7 +15,7 @@ the purpose's list is used up (or absent) the `default` list is used::
 An entry is a string (the answer text) or a mapping with `text` (and optional
 `prompt_tokens`, `completion_tokens`, `finish_reason`), or `{error: KIND}` where KIND is
 `rate_limit`, `server`, `timeout`, `connection` (retried by the gateway), `bad_request`,
-`auth` (not retried) or `empty` (an empty answer). When nothing is left, the call fails
+`auth`, `not_found`, `context_window` (not retried) or `empty` (an empty answer). When nothing is left, the call fails
 with `ModelError(kind="script_exhausted")`.
 """
 
@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from .types import ModelError, ProviderFault
 
-_FAULTS = {"rate_limit", "server", "timeout", "connection", "bad_request", "auth", "api"}
+_FAULTS = {"rate_limit", "server", "timeout", "connection", "bad_request", "auth", "not_found", "context_window", "api"}
 
 
 class ScriptedAnswer(BaseModel):

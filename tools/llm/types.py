@@ -13,14 +13,18 @@ ErrorKind = Literal[
     "timeout",  # request exceeded settings.timeout (retried)
     "connection",  # could not reach the endpoint (retried)
     "server",  # 5xx (retried)
-    "bad_request",  # 4xx the provider rejected (not retried), incl. context window
-    "auth",  # bad or missing API key (not retried)
+    "bad_request",  # a request the provider (or LiteLLM) refused as malformed (not retried)
+    "context_window",  # the request exceeds the model's context window (not retried)
+    "not_found",  # the provider does not know the model (404, not retried)
+    "auth",  # missing, bad or refused credentials (not retried)
     "empty",  # no choices or empty content
     "unparseable",  # the text has no usable code/JSON (raised by parsing helpers)
     "script_exhausted",  # the scripted provider has no answer left for a purpose
 ]
 
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "timeout", "connection", "server"})
+# Errors the same request meets again: never retried; the run's fuse counts them.
+NON_HEALING_KINDS: frozenset[str] = frozenset({"auth", "not_found", "bad_request", "context_window"})
 
 
 class TextPart(BaseModel):
