@@ -1,0 +1,197 @@
+"""The offline asserter end to end on small pages made for issue 19's classes 2-4.
+
+Three tiny apps are recorded with the real recorder (one `record_demos` call), then the real
+judge (one per module, offline, no visual scores) judges each reference page (IFS 1) and
+defective copies that must fail exactly at their step:
+
+- class 2, values that trade places: a swap button without its click handler; a sort in
+  the wrong direction (every named value is still on the page);
+- class 3, a dialog that must close and stays open: the reference's step changes most of
+  the screen, the candidate's only a hover style; a restyle of the same app still passes;
+- class 4, the same number in several places: a merge whose score no longer adds the tile
+  ('4' appears once instead of three times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iwr.benchmark.dataset import load_tasks
+from iwr.benchmark.judge.judge import Judge, JudgeConfig
+from iwr.benchmark.judge.types import JudgeResult, Status
+from iwr.benchmark.task import Task
+
+REPO = Path(__file__).resolve().parent.parent
+OCR_CACHE = REPO / ".cache-test" / "ocr"
+
+STYLE = """body { font: 16px sans-serif; margin: 20px; background: #fff; }
+button { padding: 6px 12px; background: #eee; border: 1px solid #999; }
+button:hover { background: #cde; }"""
+
+FARES = STYLE + """
+</style></head><body>
+<h1>Flight search</h1>
+<label>From <input id="from" value="Lisbon (LIS)"></label>
+<label>To <input id="to" value="Berlin (BER)"></label>
+<button id="swap">Swap</button>
+<h2>Fares</h2>
+<button id="sort">Sort by price</button>
+<ul id="fares"><li>Rome $240</li><li>Oslo $89</li><li>Nice $120</li></ul>
+<script>
+const price = (li) => Number(li.textContent.split('$')[1]);
+function swap() { const f = document.getElementById('from'), t = document.getElementById('to'); [f.value, t.value] = [t.value, f.value]; }
+document.getElementById('swap').addEventListener('click', swap);
+document.getElementById('sort').addEventListener('click', () => {
+  const ul = document.getElementById('fares');
+  [...ul.children].sort((a, b) => price(a) - price(b)).forEach((li) => ul.appendChild(li));
+});
+</script></body></html>"""
+
+PLAN = STYLE + """
+#modal { position: fixed; inset: 0; background: rgba(20, 20, 40, 0.7); display: flex; align-items: center; justify-content: center; }
+#modal[hidden] { display: none; }
+.box { background: #fff; padding: 24px; width: 320px; }
+</style></head><body>
+<div class="card"><h2>Team plan</h2><p>$48.00 / month</p><button id="upgrade">Upgrade</button></div>
+<div id="modal" hidden><div class="box"><h2>Confirm upgrade</h2><p>You will be charged monthly.</p>
+<button id="close">Close</button></div></div>
+<script>
+const modal = document.getElementById('modal');
+document.getElementById('upgrade').addEventListener('click', () => { modal.hidden = false; });
+document.getElementById('close').addEventListener('click', () => { modal.hidden = true; });
+</script></body></html>"""
+
+MERGE = STYLE + """
+.tile { display: inline-block; width: 60px; height: 60px; line-height: 60px; text-align: center; background: #eee4da; margin: 4px; font-size: 24px; }
+</style></head><body>
+<div>Score <span id="score">0</span> Best <span id="best">0</span></div>
+<div id="board"><div class="tile">2</div></div>
+<button id="spawn">New tile</button> <button id="merge">Merge</button>
+<script>
+let score = 0, best = 0;
+const board = document.getElementById('board');
+function render() { document.getElementById('score').textContent = score; document.getElementById('best').textContent = best; }
+document.getElementById('spawn').addEventListener('click', () => { board.insertAdjacentHTML('beforeend', '<div class="tile">2</div>'); });
+document.getElementById('merge').addEventListener('click', () => {
+  const v = [...board.children].reduce((s, t) => s + Number(t.textContent), 0);
+  board.innerHTML = '<div class="tile">' + v + '</div>';
+  score += v; best = Math.max(best, score); render();
+});
+</script></body></html>"""
+
+
+def _demo(task_id: str, actions: list[dict]) -> dict:
+    return {"id": task_id, "title": task_id, "resolution": "640x480", "entry": "index.html", "actions": actions}
+
+
+def _click(target: str, description: str, assertion: str) -> dict:
+    return {"type": "Click", "target": target, "description": description, "logical_assertion": assertion}
+
+
+@dataclass(frozen=True)
+class App:
+    """A small app, its demo and its defects: (name, find, replace, breaks_at_step or None, a word of
+    the failing step's reason)."""
+
+    task_id: str
+    html: str
+    actions: list[dict]
+    defects: list[tuple[str, str, str, int | None, str]]
+
+
+APPS = [
+    App("swap-fares", FARES, [
+        _click("#swap", "Click the Swap button next to the From and To fields",
+               "From now reads 'Berlin (BER)' and To reads 'Lisbon (LIS)'"),
+        _click("#sort", "Click the 'Sort by price' button above the fares",
+               "The fares are listed cheapest first: Oslo $89, Nice $120, Rome $240"),
+    ], [
+        ("no-swap-handler", "document.getElementById('swap').addEventListener('click', swap);", "", 1, "order"),
+        ("sort-descending", "price(a) - price(b)", "price(b) - price(a)", 2, "order"),
+    ]),
+    App("plan-dialog", PLAN, [
+        _click("#upgrade", "Click the Upgrade button on the Team plan card", "A dialog titled 'Confirm upgrade' opens"),
+        _click("#close", "Click the Close button of the dialog",
+               "The dialog closes; the 'Team plan' card still shows '$48.00 / month'"),
+    ], [
+        ("no-close-handler", "document.getElementById('close').addEventListener('click', () => { modal.hidden = true; });", "", 2, "screen"),
+        ("restyled", "rgba(20, 20, 40, 0.7)", "rgba(90, 20, 20, 0.5)", None, ""),
+    ]),
+    App("merge-score", MERGE, [
+        _click("#spawn", "Click the 'New tile' button", "A second tile showing 2 appears on the board"),
+        _click("#merge", "Click the Merge button", "The two 2 tiles merge into one 4 tile; the score and the best score show 4"),
+    ], [
+        ("score-ignores-merge", "score += v;", "score += 0;", 2, "4"),
+    ]),
+]
+
+
+def _write_app(folder: Path, html: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text("<!DOCTYPE html><html><head><style>" + html, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Task]:
+    """The three apps recorded once (one recorder run)."""
+    from iwr.benchmark.recorder import record_demos
+
+    base = tmp_path_factory.mktemp("assert_apps")
+    demos = []
+    for app in APPS:
+        folder = _write_app(base / "apps" / app.task_id, app.html)
+        (folder / "demo.yaml").write_text(yaml.safe_dump(_demo(app.task_id, app.actions), sort_keys=False))
+        demos.append(folder / "demo.yaml")
+    record_demos(demos, base / "dataset")
+    return {t.key: t for t in load_tasks(base / "dataset" / "data.jsonl")}
+
+
+@pytest.fixture(scope="module")
+def judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
+    j = Judge(JudgeConfig(ocr_cache_dir=OCR_CACHE, visual=False, probes=False, action_timeout=10.0))
+    loop.run_until_complete(j.__aenter__())
+    yield j
+    loop.run_until_complete(j.__aexit__(None, None, None))
+
+
+def _explain(r: JudgeResult) -> str:
+    bad = [s for s in r.steps if not s.passed]
+    if not bad:
+        return "all passed"
+    s = bad[0]
+    return f"step {s.index} failed: {s.error} {s.assertion.evidence if s.assertion else ''}"
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.task_id)
+def test_reference_passes_and_defects_fail_at_their_step(loop: asyncio.AbstractEventLoop, judge: Judge,
+                                                         recorded: dict[str, Task], app: App, tmp_path: Path) -> None:
+    task = recorded[app.task_id]
+    pages = [("reference", _write_app(tmp_path / "reference", app.html))]
+    for name, find, replace, _, _ in app.defects:
+        assert app.html.count(find) == 1, name
+        pages.append((name, _write_app(tmp_path / name, app.html.replace(find, replace))))
+
+    async def run() -> list[JudgeResult]:
+        return list(await asyncio.gather(*(judge.judge_task(task, page, tmp_path / "out" / name) for name, page in pages)))
+
+    results = dict(zip([n for n, _ in pages], loop.run_until_complete(run())))
+    for r in results.values():
+        assert r.status == Status.OK, r.error
+    assert results["reference"].scores.ifs == 1.0, _explain(results["reference"])
+    for name, _, _, breaks_at, reason in app.defects:
+        r = results[name]
+        if breaks_at is None:
+            assert r.scores.ifs == 1.0, (name, _explain(r))
+        else:
+            assert r.success_steps == breaks_at - 1, (name, _explain(r))
+            step = r.steps[breaks_at - 1]
+            assert step.performed and step.assertion is not None and step.assertion.passed is False, (name, _explain(r))
+            assert reason in step.assertion.evidence["reason"], (name, step.assertion.evidence)
