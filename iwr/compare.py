@@ -3,7 +3,8 @@
 A source is a run folder or summary file, optionally with a selector after `#`:
 `runs/r1#agent=iterative,model=gpt-4o,iteration=0`. Both `iwr run` summaries (a list of rows
 with `iteration`) and `iwr eval` summaries (`{"tasks": [...]}`) are read. Only tasks present
-(with status ok) in both sources are paired; the rest are listed as unpaired.
+(with status ok) in both sources are paired; the rest are listed as unpaired, and each side says
+how many of its tasks were scored and why the others failed (infra failures apart).
 """
 
 from __future__ import annotations
@@ -26,7 +27,22 @@ class ResultSet(BaseModel):
     label: str
     scores: dict[str, dict[str, float]]  # task_id -> metric -> value
     protocol: str | None = None
-    failed: list[str] = Field(default_factory=list)  # task ids with a non-ok status
+    failed: list[str] = Field(default_factory=list)  # task ids with a non-ok status (model failures and infra)
+    failed_kinds: dict[str, str] = Field(default_factory=dict)  # task id -> why (auth, no_page, missing, ...)
+    infra: list[str] = Field(default_factory=list)  # task ids of infra failures (never scored)
+
+    def line(self) -> str:
+        """'N of M tasks scored; k failed: auth (t1); 1 infra failure, not scored: t2'."""
+        model_failed = [t for t in self.failed if t not in self.infra]
+        parts = [f"{len(self.scores)} of {len(self.scores) + len(self.failed)} tasks scored"]
+        if model_failed:
+            kinds: dict[str, list[str]] = {}
+            for t in model_failed:
+                kinds.setdefault(self.failed_kinds.get(t, "failed"), []).append(t)
+            parts.append(f"{len(model_failed)} failed: " + ", ".join(f"{k} ({', '.join(ts)})" for k, ts in kinds.items()))
+        if self.infra:
+            parts.append(f"{len(self.infra)} infra failure(s), not scored: {', '.join(self.infra)}")
+        return "; ".join(parts)
 
 
 class MetricDelta(BaseModel):
@@ -51,6 +67,8 @@ class Comparison(BaseModel):
     flipped_to_pass: list[str]  # IFS < 1 in A, = 1 in B
     flipped_to_fail: list[str]
     unpaired: list[str]
+    a_tasks: str = ""  # how many tasks each side scored and why the others failed
+    b_tasks: str = ""
 
 
 def _parse_source(spec: str) -> tuple[Path, dict[str, str]]:
@@ -96,8 +114,12 @@ def load_result_set(spec: str) -> ResultSet:
     result = ResultSet(label=spec, scores={}, protocol=protocol)
     for row in chosen:
         task = str(row["task_id"])
-        if row.get("status", "ok") != "ok":
+        status = row.get("status", "ok")
+        if status != "ok":
             result.failed.append(task)
+            result.failed_kinds[task] = str(row.get("error_kind") or status)
+            if status == "infra_error":
+                result.infra.append(task)
             continue
         result.scores[task] = {m: float(row[m]) for m in METRICS if isinstance(row.get(m), (int, float))}
     if not result.scores and not result.failed:
@@ -133,7 +155,7 @@ def compare(a: ResultSet, b: ResultSet, samples: int = 5000, seed: int = 0) -> C
                                   delta=float((vb - va).mean()), ci_low=low, ci_high=high, p_le_zero=p))
     passes = {t: (a.scores[t].get("ifs") == 1.0, b.scores[t].get("ifs") == 1.0) for t in paired}
     return Comparison(
-        a=a.label, b=b.label, deltas=deltas, unpaired=unpaired,
+        a=a.label, b=b.label, deltas=deltas, unpaired=unpaired, a_tasks=a.line(), b_tasks=b.line(),
         flipped_to_pass=[t for t, (pa, pb) in passes.items() if pb and not pa],
         flipped_to_fail=[t for t, (pa, pb) in passes.items() if pa and not pb],
     )

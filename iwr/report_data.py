@@ -16,17 +16,22 @@ from pydantic import BaseModel, Field
 from .benchmark.judge.types import JudgeResult
 from .errors import IwrError
 from .store import STORE_NAME, ResultRow, RunInfo, RunStore
+from .tally import FailureGroup, group_failures, tally_config
 
 
 class LeaderboardRow(BaseModel):
-    """Mean scores of one agent x model over its tasks (final pages)."""
+    """Mean scores of one agent x model over its tasks (final pages); see `iwr.tally` for how
+    failures count (model failures as 0, infra failures left out, no mean when nothing was scored)."""
 
     run_id: str
     agent: str
     model: str
     protocol: str | None
     tasks: int
-    failed: int
+    failed: int  # model failures (no page, or the model could not be used): 0 in the means
+    scored: int = 0
+    failed_kinds: dict[str, int] = Field(default_factory=dict)
+    infra: int = 0  # infra failures: not scored, not in the means
     ifs: float | None
     vfs: float | None
     final: float | None
@@ -65,6 +70,7 @@ class ReportData(BaseModel):
     runs_dir: Path
     runs: list[RunInfo]
     leaderboard: list[LeaderboardRow]
+    failures: list[FailureGroup] = Field(default_factory=list)  # failed final pages by kind (model failures, then infra)
     categories: dict[str, dict[str, dict[str, float]]]  # axis -> label -> "agent|model" -> mean final
     curves: dict[str, list[CurvePoint]]  # "agent|model" -> points
     tasks: list[TaskView]
@@ -82,13 +88,14 @@ def _leaderboard(rows: list[ResultRow], protocols: dict[str, str | None]) -> lis
             groups[(r.run_id, r.agent, r.model)].append(r)
     board = []
     for (run_id, agent, model), rs in groups.items():
-        ok = [r for r in rs if r.status == "ok"]
+        t = tally_config(agent, model, rs)
         costs = [r.cost_usd for r in rs]
         known = [c for c in costs if c is not None]
         board.append(LeaderboardRow(
-            run_id=run_id, agent=agent, model=model, protocol=protocols.get(run_id), tasks=len(rs), failed=len(rs) - len(ok),
-            ifs=_mean([r.ifs for r in rs]), vfs=_mean([r.vfs for r in rs]), final=_mean([r.final for r in rs]),
-            probe_ifs=_mean([r.probe_ifs for r in rs]),
+            run_id=run_id, agent=agent, model=model, protocol=protocols.get(run_id), tasks=len(rs), failed=t.failed_count,
+            scored=t.scored, failed_kinds=t.failed, infra=len(t.infra),
+            ifs=t.ifs, vfs=t.vfs, final=t.final,
+            probe_ifs=_mean([r.probe_ifs for r in rs if r.status == "ok"]),
             cost_usd=sum(known) if len(known) == len(costs) else None, cost_known_tasks=len(known),
             tokens=sum((r.prompt_tokens or 0) + (r.completion_tokens or 0) for r in rs),
             wall_s=sum(r.wall_s or 0.0 for r in rs),
@@ -130,10 +137,10 @@ def _task_classifications(runs: list[RunInfo]) -> dict[str, dict[str, str]]:
 def _categories(rows: list[ResultRow], classes: dict[str, dict[str, str]]) -> dict[str, dict[str, dict[str, float]]]:
     acc: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for r in rows:
-        if r.iteration != "final" or r.task_id not in classes or r.final is None:
-            continue
+        if r.iteration != "final" or r.task_id not in classes or r.status == "infra_error":
+            continue  # as in the leaderboard: model failures count 0, infra failures are left out
         for axis, label in classes[r.task_id].items():
-            acc[axis][label][f"{r.agent}|{r.model}"].append(r.final)
+            acc[axis][label][f"{r.agent}|{r.model}"].append(r.final or 0.0)
     return {axis: {label: {k: statistics.fmean(v) for k, v in cfg.items()} for label, cfg in sorted(labels.items())} for axis, labels in acc.items()}
 
 
@@ -184,6 +191,7 @@ def gather(runs_dir: Path, run_id: str | None = None) -> ReportData:
     protocols: dict[str, str | None] = {r.run_id: (r.protocol or {}).get("name") for r in runs}
     return ReportData(
         runs_dir=runs_dir, runs=runs, leaderboard=_leaderboard(rows, protocols),
+        failures=group_failures(r for r in rows if r.iteration == "final"),
         categories=_categories(rows, _task_classifications(runs)), curves=_curves(rows),
         tasks=[_task_view(runs_dir, r) for r in rows if r.iteration == "final"],
     )

@@ -74,19 +74,37 @@ def _rel(path: Path | None, out_dir: Path) -> str | None:
 
 def _leaderboard(data: ReportData) -> str:
     head = "".join(f'<th class="{"l" if i < 4 else ""}">{h}</th>' for i, h in enumerate(
-        ["run", "agent", "model", "protocol", "tasks", "failed", "IFS", "VFS", "Final", "probe IFS", "cost $", "tokens", "time s"]))
+        ["run", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "IFS", "VFS", "Final", "probe IFS", "cost $", "tokens", "time s"]))
     body = []
     for b in data.leaderboard:
         cost = "unknown" if b.cost_usd is None else f"{b.cost_usd:.4f}"
         body.append(
             f'<tr><td class="l" data-v="{_e(b.run_id)}">{_e(b.run_id)}</td><td class="l" data-v="{_e(b.agent)}">{_e(b.agent)}</td>'
             f'<td class="l" data-v="{_e(b.model)}">{_e(b.model)}</td><td class="l" data-v="{_e(b.protocol)}">{_e(b.protocol or "?")}</td>'
-            f'<td data-v="{b.tasks}">{b.tasks}</td><td data-v="{b.failed}">{b.failed}</td>'
+            f'<td data-v="{b.tasks}">{b.tasks}</td><td data-v="{b.scored}">{b.scored}</td>'
+            f'<td data-v="{b.failed}" class="{"bad" if b.failed else ""}">{b.failed}{_kinds(b.failed_kinds)}</td>'
+            f'<td data-v="{b.infra}" class="{"bad" if b.infra else ""}">{b.infra}</td>'
             f"{_cell(b.ifs)}{_cell(b.vfs)}{_cell(b.final)}{_cell(b.probe_ifs)}"
             f'<td data-v="{b.cost_usd if b.cost_usd is not None else -1}">{cost}</td><td data-v="{b.tokens}">{b.tokens}</td>'
             f'<td data-v="{b.wall_s:.3f}">{b.wall_s:.1f}</td></tr>'
         )
     return f'<table class="sortable" id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _kinds(kinds: dict[str, int]) -> str:
+    return "" if not kinds else " (" + ", ".join(f"{_e(k)}" + (f" x{n}" if n > 1 else "") for k, n in kinds.items()) + ")"
+
+
+def _failures(data: ReportData) -> str:
+    """Failed final pages by kind, each kind once with its first message; infra failures apart."""
+    if not data.failures:
+        return '<p class="muted">Every task was scored.</p>'
+    items = []
+    for g in data.failures:
+        label = "infra failure, not scored" if g.status == "infra_error" else "failed, counted as 0"
+        cells = ", ".join(g.cells[:10]) + (", ..." if len(g.cells) > 10 else "")
+        items.append(f'<li><b class="bad">{_e(g.kind)}</b> x{g.count} ({_e(label)}): {_e(cells)}<pre>{_e(g.message or "")}</pre></li>')
+    return f'<ul id="failures">{"".join(items)}</ul>'
 
 
 def _categories(data: ReportData) -> str:
@@ -142,8 +160,10 @@ def _resolve(base: Path | None, value: str | None) -> Path | None:
 def _task(view: TaskView, out_dir: Path, index: int) -> str:
     r = view.row
     status_class = "ok" if r.status == "ok" else "bad"
+    status = r.status if r.status == "ok" else ("infra failure" if r.status == "infra_error" else "failed") + (f": {r.error_kind}" if r.error_kind else "")
+    scores = f" · IFS {_pct(r.ifs)} · VFS {_pct(r.vfs)} · Final {_pct(r.final)}" if r.status == "ok" else " · no score"
     parts = [f'<details id="task-{index}"><summary>{_e(view.task_id)} · {_e(view.agent)} / {_e(view.model)} · '
-             f'<span class="{status_class}">{_e(r.status)}</span> · IFS {_pct(r.ifs)} · VFS {_pct(r.vfs)} · Final {_pct(r.final)}</summary>']
+             f'<span class="{status_class}">{_e(status)}</span>{scores}</summary>']
     if r.error:
         parts.append(f"<pre>{_e(r.error)}</pre>")
     if view.keyframes:
@@ -183,7 +203,9 @@ def render_html(data: ReportData, out_file: Path) -> None:
     body = (
         f"<h1>iwr report</h1><p class='muted'>runs: {runs}</p>"
         f"<h2>Leaderboard</h2><p class='muted'>Click a column to sort. Scores in %, macro-averaged over tasks; "
-        f"never compare rows of different protocols.</p>{_leaderboard(data)}"
+        f"never compare rows of different protocols. A failed task (no page, or a model that could not be used) counts as 0 "
+        f"in the means, the official convention; infra failures are not scored and left out; with nothing scored there is no mean.</p>"
+        f"{_leaderboard(data)}<h2>Failures</h2>{_failures(data)}"
         f"<h2>By category (Final %)</h2>{_categories(data)}"
         f"<h2>Score by iteration</h2>{curve_svg(data.curves)}"
         f"<h2>Tasks</h2>" + "".join(_task(v, out_dir, i) for i, v in enumerate(data.tasks))

@@ -7,12 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .tally import ConfigTally, FailureGroup
+
 StatusName = Literal["ok", "model_error", "infra_error"]
 ExecutorName = Literal["local", "ray"]
 
 # Options that steer how a run executes, not what it computes: they may change on --resume.
 EXECUTION_OPTIONS = frozenset({
     "resume", "jobs", "run_id", "out", "api_key", "max_tokens", "max_cost_usd", "model_concurrency", "executor", "ray_address",
+    "skip_preflight", "fuse",
 })
 
 
@@ -46,6 +49,8 @@ class RunOptions(BaseModel):
     llm_timeout: float | None = None
     llm_max_retries: int | None = None
     llm_retry_max_wait: float | None = None
+    skip_preflight: bool = False  # start cells without checking models, credentials and --api-base first
+    fuse: int = Field(default=3, ge=0)  # stop starting cells after N in a row fail alike and cannot heal; 0 = off
 
 
 class SummaryRow(BaseModel):
@@ -61,6 +66,7 @@ class SummaryRow(BaseModel):
     final: float | None = None
     status: StatusName = "ok"
     error: str | None = None
+    error_kind: str | None = None  # why a failed row failed: auth, not_found, no_page, unparseable, infra, ...
     probe_ifs: float | None = None
     self_test: float | None = None
 
@@ -74,6 +80,7 @@ class TaskOutcome(BaseModel):
     seed: int = 0
     status: StatusName
     error: str | None = None
+    error_kind: str | None = None  # the ModelError kind of a model_error, "infra" for an infra_error
     stop_reason: str | None = None
     best_iteration: int | None = None
     rows: list[SummaryRow] = Field(default_factory=list)
@@ -106,3 +113,7 @@ class RunSummary(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None  # None when some call's cost is unknown
+    stopped_by_fuse: str | None = None  # why the fuse stopped starting cells; None = it did not
+    tallies: list[ConfigTally] = Field(default_factory=list)  # per agent x model: scored, failed by kind, infra, means
+    failure_groups: list[FailureGroup] = Field(default_factory=list)  # failed cells by kind, each reported once
+    exit_status: int = 0  # 0 every cell that ran was scored, 1 some failed or the fuse blew

@@ -33,6 +33,7 @@ from .benchmark.task import Task
 from .errors import IwrError
 from .run_types import RunOptions, RunSummary, StatusName, SummaryRow, TaskOutcome
 from .budget import Budget
+from .fuse import Fuse, RunGate
 from .grid import NO_MODEL, GridCell, plan_grid
 from .staging import stage_inputs
 
@@ -72,6 +73,8 @@ class Progress(Protocol):
 
     def stopped(self, reason: str) -> None: ...
 
+    def notice(self, text: str) -> None: ...
+
 
 class _Quiet:
     def planned(self, total: int) -> None: ...
@@ -83,6 +86,8 @@ class _Quiet:
     def finished(self, key: str, outcome: TaskOutcome) -> None: ...
 
     def stopped(self, reason: str) -> None: ...
+
+    def notice(self, text: str) -> None: ...
 
 
 class TaskLog:
@@ -132,15 +137,18 @@ def rebased_result(result: JudgeResult, out_dir: Path, task_dir: Path) -> JudgeR
 
 
 def _row(cell: GridCell, iteration: int | Literal["final"], result: JudgeResult | None,
-         status: StatusName | None = None, error: str | None = None, self_test: float | None = None) -> SummaryRow:
+         status: StatusName | None = None, error: str | None = None, self_test: float | None = None,
+         error_kind: str | None = None) -> SummaryRow:
     ident = {"task_id": cell.task_id, "agent": cell.agent, "model": cell.model, "seed": cell.seed}
     if result is None:
         return SummaryRow(**ident, iteration=iteration, status=status or "infra_error", error=error or "no judge result",
-                          self_test=self_test)
+                          error_kind=error_kind or "infra", self_test=self_test)
+    status = status or result.status.value
+    kind = None if status == "ok" else error_kind or ("infra" if status == "infra_error" else "judge_model")
     return SummaryRow(
         **ident, iteration=iteration,
         ifs=result.scores.ifs, vfs=result.scores.vfs, final=result.scores.final,
-        status=status or result.status.value, error=error or result.error,
+        status=status, error=error or result.error, error_kind=kind,
         probe_ifs=result.probe_ifs, self_test=self_test,
     )
 
@@ -256,8 +264,11 @@ class Runner:
         from .store import RunStore, git_commit
 
         cells = self.prepare()
+        if not self.opts.skip_preflight:
+            self.check_models()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         budget = Budget(max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd)
+        gate = RunGate(budget, Fuse(self.opts.fuse))
         outcomes: dict[GridCell, TaskOutcome] = {}
         with RunStore(self.opts.out) as store:
             executor = make_executor(self)
@@ -272,10 +283,10 @@ class Runner:
                 self.progress.planned(len(cells))
                 protocol_known = executor.protocol is not None
 
-                def record(cell: GridCell, outcome: TaskOutcome) -> None:
+                def record(cell: GridCell, outcome: TaskOutcome, fresh: bool = True) -> None:
                     nonlocal protocol_known
                     outcomes[cell] = outcome
-                    budget.add(outcome)
+                    gate.add(outcome) if fresh else budget.add(outcome)  # cells of an earlier run do not feed the fuse
                     if outcome.protocol and not protocol_known:  # the Ray driver learns it from the workers
                         store.set_protocol(self.run_id, outcome.protocol)
                         protocol_known = True
@@ -288,15 +299,33 @@ class Runner:
                     if done is None:
                         todo.append(cell)
                     else:
-                        record(cell, done)
-                not_started = await run_cells(todo, executor, self, budget, record)
+                        record(cell, done, fresh=False)
+                not_started = await run_cells(todo, executor, self, gate, record)  # type: ignore[arg-type]
         if not_started:
-            self.progress.stopped(budget.exhausted_reason or "budget spent")
-        return self._summary(cells, outcomes, budget, not_started)
+            self.progress.stopped(gate.exhausted_reason or "budget spent")
+        return self._summary(cells, outcomes, gate, not_started)
 
-    def _summary(self, cells: list[GridCell], outcomes: dict[GridCell, TaskOutcome], budget: Budget,
+    def check_models(self) -> None:
+        """Preflight every model the run will call; raise IwrError naming each problem (nothing is written)."""
+        from .tools.llm.preflight import ModelUse, preflight
+
+        model_specs = [s for s in self.specs.values() if s.needs_model]
+        if not model_specs:
+            return
+        role = "agent" + (" and critic" if any(s.critic for s in model_specs) else "")
+        report = preflight([ModelUse(m, role, self.opts.api_base, self.opts.api_key) for m in self.opts.models])
+        for warning in report.warnings:
+            self.progress.notice(f"warning: {warning}")
+        if report.problems:
+            raise PreflightFailed([str(p) for p in report.problems])
+
+    def _summary(self, cells: list[GridCell], outcomes: dict[GridCell, TaskOutcome], gate: RunGate,
                  not_started: list[GridCell]) -> RunSummary:
+        from .tally import exit_status, group_failures, tally
+
+        budget, fuse = gate.budget, gate.fuse
         done = [outcomes[c] for c in cells if c in outcomes]
+        finals = [row for o in done for row in o.rows if row.iteration == "final"]
         summary = RunSummary(
             run_id=self.run_id,
             model=", ".join(self.opts.models) or NO_MODEL,
@@ -310,7 +339,10 @@ class Runner:
             finished_at=datetime.now(timezone.utc).isoformat(),
             cells=len(cells),
             completed=len(done),
-            stopped_by_budget=(budget.exhausted_reason or "budget spent") if not_started else None,
+            stopped_by_budget=(budget.exhausted_reason or "budget spent") if not_started and not fuse.reason else None,
+            stopped_by_fuse=fuse.reason if not_started else None,
+            tallies=tally(finals), failure_groups=group_failures(finals),
+            exit_status=exit_status(finals, fuse.reason if not_started else None),
             not_started=[c.label for c in not_started],
             prompt_tokens=sum(o.prompt_tokens for o in done),
             completion_tokens=sum(o.completion_tokens for o in done),
@@ -325,9 +357,14 @@ class Runner:
         if not path.is_file():
             return None
         try:
-            return TaskOutcome.model_validate_json(path.read_text())
+            outcome = TaskOutcome.model_validate_json(path.read_text())
         except ValueError:  # a torn file cannot happen (atomic write), but never trust it blindly
             return None
+        from .tools.llm.errors import PROVIDER_KINDS
+
+        if outcome.status == "model_error" and outcome.error_kind in PROVIDER_KINDS:
+            return None  # the model could not be used (key, name, endpoint, provider): run the cell again
+        return outcome
 
     # ------------------------------------------------------------ one cell (local or Ray worker)
 
@@ -355,7 +392,7 @@ class Runner:
             outcome.best_iteration = state.best_iteration
             outcome.rows = await self._rows(cell, state, task, task_dir, judge)
         except Exception as e:  # noqa: BLE001 - every failure becomes a reported status
-            outcome.status, outcome.error = _classify(e)
+            outcome.status, outcome.error, outcome.error_kind = _classify(e)
             tlog.write("error", status=outcome.status, error=outcome.error, trace=traceback.format_exc(limit=8))
             log.warning("task failed", task=task.key, agent=spec.run_name, status=outcome.status, error=outcome.error)
             outcome.rows = self._rows_after_failure(cell, task_dir, outcome)
@@ -434,7 +471,7 @@ class Runner:
             if page.iteration == state.best_iteration:
                 best = result
         if best is None:
-            rows.append(_row(key, "final", None, status="model_error", error="no page was produced"))
+            rows.append(_row(key, "final", None, status="model_error", error="no page was produced", error_kind="no_page"))
             return rows
         shutil.copyfile(task_dir / f"judge_iter_{state.best_iteration}.json", task_dir / "judge_final.json")
         rows.append(_row(key, "final", best))
@@ -445,7 +482,7 @@ class Runner:
         rows = []
         for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
             rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), JudgeResult.load(path)))
-        rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error))
+        rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error, error_kind=outcome.error_kind))
         return rows
 
 
@@ -462,21 +499,30 @@ def failed_outcome(runner: Runner, cell: GridCell, error: str) -> TaskOutcome:
     """An infra_error outcome for a cell that produced none (its worker was lost); no result.json
     is written, so `--resume` runs the cell again."""
     outcome = TaskOutcome(task_id=cell.task_id, agent=cell.agent, model=cell.model, seed=cell.seed, status="infra_error",
-                          error=error, folder=str(cell.folder(runner.run_dir).relative_to(runner.run_dir)))
-    outcome.rows = [_row(cell, "final", None, status="infra_error", error=error)]
+                          error=error, error_kind="infra", folder=str(cell.folder(runner.run_dir).relative_to(runner.run_dir)))
+    outcome.rows = [_row(cell, "final", None, status="infra_error", error=error, error_kind="infra")]
     return outcome
 
 
-def _classify(e: BaseException) -> tuple[StatusName, str]:
-    """model_error for failed or unusable model calls, infra_error for everything else."""
-    try:
-        from .tools.llm import ModelError
-    except ImportError:  # pragma: no cover
-        ModelError = ()  # type: ignore[assignment,misc]
+def _classify(e: BaseException) -> tuple[StatusName, str, str]:
+    """(status, error, kind): model_error with the ModelError's kind for failed or unusable model
+    calls, infra_error for everything else."""
+    from .tools.llm import ModelError
+
     if isinstance(e, ModelError):
-        kind, text = getattr(e, "kind", "api"), str(e)
-        return "model_error", text if text.startswith(kind) else f"{kind}: {text}"
-    return "infra_error", f"{type(e).__name__}: {e}"
+        kind, text = e.kind, str(e)
+        return "model_error", text if text.startswith(kind) else f"{kind}: {text}", kind
+    return "infra_error", f"{type(e).__name__}: {e}", "infra"
+
+
+class PreflightFailed(IwrError):
+    """The models of a run cannot be used as configured; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"preflight found {len(problems)} problem(s); nothing was run or written "
+                         f"(--skip-preflight starts anyway):\n{lines}")
 
 
 def _versions() -> dict[str, str]:
@@ -498,7 +544,7 @@ def _store_rows(store: Any, run_id: str, outcome: TaskOutcome, run_dir_name: str
         final = row.iteration == "final"
         store.record(ResultRow(
             run_id=run_id, task_id=row.task_id, agent=row.agent, model=row.model, seed=row.seed, iteration=str(row.iteration),
-            status=row.status, error=row.error, ifs=row.ifs, vfs=row.vfs, final=row.final, probe_ifs=row.probe_ifs,
+            status=row.status, error=row.error, error_kind=row.error_kind, ifs=row.ifs, vfs=row.vfs, final=row.final, probe_ifs=row.probe_ifs,
             prompt_tokens=outcome.prompt_tokens if final else None,
             completion_tokens=outcome.completion_tokens if final else None,
             cost_usd=outcome.cost_usd if final else None,

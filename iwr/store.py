@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS results (
     iteration TEXT NOT NULL,
     status TEXT NOT NULL,
     error TEXT,
+    error_kind TEXT,
     ifs REAL, vfs REAL, final REAL, lfs REAL, hfs REAL,
     probe_ifs REAL, step_pass_rate REAL, vfs_all REAL,
     prompt_tokens INTEGER, completion_tokens INTEGER, cost_usd REAL,
@@ -61,6 +62,7 @@ class ResultRow(BaseModel):
     iteration: str  # "0", "1", ... or "final"
     status: str  # ok | model_error | infra_error
     error: str | None = None
+    error_kind: str | None = None  # why a failed row failed (auth, not_found, no_page, infra, ...)
     ifs: float | None = None
     vfs: float | None = None
     final: float | None = None
@@ -113,8 +115,11 @@ class RunStore:
         self._db.execute(_RESULTS_TABLE)
 
     def _migrate(self) -> None:
-        """Bring a results table from before seeds (no `seed` column) to the current schema, seed 0."""
+        """Bring a results table from before seeds (no `seed` column) to the current schema, seed 0;
+        add the `error_kind` column to a table from before it (NULL: older rows keep the kind in `error`)."""
         columns = [r[1] for r in self._db.execute("PRAGMA table_info(results)")]
+        if columns and "error_kind" not in columns:
+            self._db.execute("ALTER TABLE results ADD COLUMN error_kind TEXT")
         if not columns or "seed" in columns:
             return
         kept = ", ".join(columns)

@@ -41,6 +41,10 @@ def register(app: typer.Typer) -> None:
                 table.add_row(d.metric, str(d.n), f"{100 * d.mean_a:.2f}", f"{100 * d.mean_b:.2f}", f"{100 * d.delta:+.2f}",
                               f"[{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]", f"{d.p_le_zero:.3f}")
             console.print(table)
+            console.print(f"A: {r.a_tasks}", markup=False, highlight=False)
+            console.print(f"B: {r.b_tasks}", markup=False, highlight=False)
+            if not r.deltas:
+                console.print("no task was scored on both sides: nothing to compare", style="red")
             console.print(f"flipped to full pass: {', '.join(r.flipped_to_pass) or '-'}")
             console.print(f"flipped to failure:   {', '.join(r.flipped_to_fail) or '-'}")
             if r.unpaired:

@@ -16,7 +16,7 @@ def _table_text(rows: list[dict], fmt: str) -> str:
 
     if fmt == "json":
         return json.dumps(rows, indent=2)
-    cols = ["run_id", "agent", "model", "protocol", "tasks", "failed", "ifs", "vfs", "final", "probe_ifs", "cost_usd", "tokens", "wall_s"]
+    cols = ["run_id", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "ifs", "vfs", "final", "probe_ifs", "cost_usd", "tokens", "wall_s"]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")

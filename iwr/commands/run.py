@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 if TYPE_CHECKING:
-    from iwr.run_types import RunSummary, TaskOutcome
+    from iwr.run_types import RunSummary, SummaryRow, TaskOutcome
 
 
 class RichProgress:
@@ -63,22 +63,39 @@ class RichProgress:
             self.cost_unknown = True
         self.cost += outcome.cost_usd or 0.0
         final = next((r for r in outcome.rows if r.iteration == "final"), None)
-        score = f"final {final.final:.3f}" if final and final.final is not None else outcome.status
-        self._bar.console.print(f"{key}: {score}" + (f" ({outcome.error})" if outcome.error else ""))
+        if final is not None and final.status == "ok" and final.final is not None:
+            text = f"{key}: final {final.final:.3f}"
+        else:
+            text = f"{key}: {_status(final) if final is not None else outcome.status}"
+        error = outcome.error or (final.error if final is not None else None)
+        self._bar.console.print(text + (f" ({error})" if error else ""), markup=False, highlight=False)
         self._bar.advance(self._overall)
         self._refresh()
 
     def stopped(self, reason: str) -> None:
-        self._bar.console.print(f"[yellow]budget stop[/yellow]: {reason}; no new cells started (continue with --resume and a higher cap)")
+        self._bar.console.print(f"[yellow]stop[/yellow]: {reason}; no new cells started (continue with --resume)")
+
+    def notice(self, text: str) -> None:
+        self._bar.console.print(text, style="yellow", markup=False, highlight=False)
 
 
 def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
+def _status(r: "SummaryRow") -> str:
+    if r.status == "ok":
+        return "ok"
+    return ("infra failure" if r.status == "infra_error" else "failed") + (f": {r.error_kind}" if r.error_kind else "")
+
+
 def print_summary(summary: "RunSummary") -> None:
+    """The table (a failed cell shows no scores), one honest line per agent x model, failures by kind."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from iwr.tools.llm.errors import KIND_HELP
 
     console = Console()
     table = Table(title=f"run {summary.run_id} ({summary.model})")
@@ -88,20 +105,24 @@ def print_summary(summary: "RunSummary") -> None:
         table.add_column(col)
     for r in summary.rows:
         ident = [r.task_id, r.agent] + ([r.model] if many_models else []) + ([str(r.seed)] if many_seeds else [])
-        table.add_row(*ident, str(r.iteration), _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), _fmt(r.probe_ifs), r.status)
+        scores = [_fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), _fmt(r.probe_ifs)] if r.status == "ok" else ["-"] * 4
+        table.add_row(*ident, str(r.iteration), *scores, _status(r))
     console.print(table)
-    finals = [r for r in summary.rows if r.iteration == "final"]
-    by_config: dict[str, list] = {}
-    for r in finals:
-        by_config.setdefault(r.agent + (f" {r.model}" if many_models else ""), []).append(r)
-    for config, rows in by_config.items():
-        mean = lambda xs: sum(x or 0.0 for x in xs) / len(xs)  # noqa: E731  (failures count 0, as in the paper)
-        console.print(f"{config}: mean IFS {mean([r.ifs for r in rows]):.3f}  VFS {mean([r.vfs for r in rows]):.3f}  "
-                      f"Final {mean([r.final for r in rows]):.3f}  over {len(rows)} " + ("task x seed cells" if many_seeds else "tasks"))
-    for f in summary.failures:
-        console.print(f"[red]failed[/red] {f.task_id} {f.agent}: {f.status}: {f.error}")
+    unit = "task x seed cells" if many_seeds else "tasks"
+    for t in summary.tallies:
+        console.print(escape(f"{t.agent}{' ' + t.model if many_models else ''}: {t.line(unit)}"), highlight=False)
+    for g in summary.failure_groups:
+        label = "infra failure (not scored)" if g.status == "infra_error" else "failed"
+        help_text = KIND_HELP.get(g.kind)
+        message = (g.message or "").removeprefix(g.kind).lstrip(": ")
+        console.print(f"[red]{label}[/red]: {escape(g.kind)} x{g.count} ({escape(', '.join(g.cells[:5]))}"
+                      f"{', ...' if len(g.cells) > 5 else ''}): {escape(message)}" + (f"\n  {escape(help_text)}" if help_text else ""),
+                      highlight=False)
     cost = "unknown" if summary.cost_usd is None else f"${summary.cost_usd:.4f}"
     console.print(f"{summary.completed}/{summary.cells} cells done; {summary.prompt_tokens + summary.completion_tokens} tokens, cost {cost}")
+    if summary.stopped_by_fuse:
+        console.print(f"[red]stopped by the fuse[/red]: {escape(summary.stopped_by_fuse)}; {len(summary.not_started)} cell(s) "
+                      "not started: fix the cause and rerun with --resume (cells the provider refused run again)")
     if summary.stopped_by_budget:
         console.print(f"[yellow]stopped by the budget[/yellow]: {summary.stopped_by_budget}; {len(summary.not_started)} cell(s) "
                       "not started: rerun with --resume and a higher --max-cost/--max-tokens")
@@ -138,8 +159,22 @@ def register(app: typer.Typer) -> None:
         llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per model call."),
         llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries per model call."),
         llm_retry_max_wait: Optional[float] = typer.Option(None, "--llm-retry-max-wait", help="Longest wait between retries."),
+        skip_preflight: bool = typer.Option(False, "--skip-preflight",
+                                            help="Start without checking models, credentials and --api-base first."),
+        fuse: int = typer.Option(3, "--fuse", min=0, help="Stop starting cells once N in a row fail with the same error that "
+                                 "cannot heal (auth, unknown model, malformed request, context window); 0 = never."),
     ) -> None:
-        """Reconstruct tasks with agents; judge every iteration; write RUNS/<run_id>/."""
+        """Reconstruct tasks with agents; judge every iteration; write RUNS/<run_id>/.
+
+        Before any cell starts, every model the run will call is checked: the provider is known, the
+        credentials LiteLLM needs are set, an --api-base answers (--skip-preflight skips this).
+        Errors that cannot heal (missing or rejected key, unknown model, malformed request, context
+        window exceeded) are not retried.
+
+        Exit status: 0 when every cell that ran ended with a score (a budget stop included);
+        1 when some cells failed or the fuse stopped the run (the run folder, summary.json and the
+        report are still written); 2 for usage and preflight errors (nothing is written).
+        """
         from iwr.errors import IwrError
 
         try:
@@ -173,6 +208,7 @@ def register(app: typer.Typer) -> None:
                 max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
                 oracle_feedback=oracle_feedback, critic=critic, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
                 llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
+                skip_preflight=skip_preflight, fuse=fuse,
             )
             progress = RichProgress(total=len(agents))  # the runner sets the real total once the grid is planned
             with progress:
@@ -188,3 +224,5 @@ def register(app: typer.Typer) -> None:
         report = out / summary.run_id / "report.html"
         render_html(gather(out, summary.run_id), report)
         typer.echo(f"report: {report}")
+        if summary.exit_status:
+            raise typer.Exit(summary.exit_status)
