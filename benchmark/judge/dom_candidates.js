@@ -2,7 +2,8 @@
 // spatial anchors) for the DOM grounder. One function, evaluated with `args`:
 //   {maxNodes, maxMillis, maxTexts}. Returns {vw, vh, candidates, texts, truncated}.
 // Candidate fields: i (DOM order), tag, role, type, text, aria, label, placeholder, title, alt,
-// value, name, ctx (nearest container text), ctx2 (larger container), box [x,y,w,h],
+// value, name, ctx (nearest container text), ctx2 (larger container), card (own container of
+// identical controls, when there are such), box [x,y,w,h],
 // pt [x,y] (a point where the element is hit), reason, icon, img, checked, disabled, editable.
 (args) => {
   const t0 = performance.now();
@@ -144,6 +145,31 @@
     if (!pt) continue;
     push(el, r, pt, reason, role);
   }
+  // identical controls (same tag, role, type and name: the 'Add to cart' of every product
+  // card) get `card`: the text of their own container, the largest ancestor that holds the
+  // control and none of its identical siblings
+  function ownContainers(cands, nodes, maxSiblings) {
+    const same = new Map();
+    cands.forEach((c, k) => {
+      const key = [c.tag, c.role, c.type, c.text, c.aria, c.alt].join('\u0001');
+      let g = same.get(key);
+      if (!g) { g = []; same.set(key, g); }
+      g.push(k);
+    });
+    const up = (k, fn) => {
+      for (let n = nodes[k].parentElement, d = 0; n && n !== document.body && d < 16; n = n.parentElement, d++) if (fn(n) === false) break;
+    };
+    for (const g of same.values()) {
+      if (g.length < 2 || g.length > maxSiblings) continue;
+      const count = new Map();
+      for (const k of g) up(k, (n) => { count.set(n, (count.get(n) || 0) + 1); });
+      for (const k of g) {
+        let card = null;
+        up(k, (n) => { if (count.get(n) > 1) return false; card = n; });
+        if (card) cands[k].card = cut(textOf(card), 300);
+      }
+    }
+  }
   function push(el, r, pt, reason, role) {
     const tag = el.tagName;
     const own = cut(clean(el.innerText || ''), 200);
@@ -166,6 +192,7 @@
       editable: !!el.isContentEditable, haspopup: !!el.getAttribute('aria-haspopup'),
     });
   }
+  ownContainers(candidates, els, args.maxSiblings || 400);
   window[Symbol.for('iwr.candidates')] = els;  // for revealing an off-screen choice
   // one JSON string: much cheaper to ship than a large object graph
   return JSON.stringify({ vw, vh, candidates, texts, truncated, millis: performance.now() - t0 });

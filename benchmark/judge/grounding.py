@@ -28,6 +28,13 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz
 
 from ..task import Action, ActionType, Box, Point
+from .description import (  # noqa: F401 - re-exported: the grounder's public parsing names
+    ABSOLUTE_SPATIAL, GRID_MEMBER_KIND, KIND_WORDS, ORDINALS, STOPWORDS, VERBS, GridPosition, ParsedDescription,
+    parse_description, strip_quotes,
+)
+from .description import norm as _norm
+from .description import tokens as _tokens
+from .grid import GridCell, at_position, grid_cells
 from .types import Grounding
 
 JS_DIR = Path(__file__).parent
@@ -69,122 +76,21 @@ class Grounder(Protocol):
 
 
 # ---------------------------------------------------------------------------------------
-# Description parsing
-
-_QUOTE_RE = re.compile(
-    r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|(?:(?<=^)|(?<=[\s(\[:,/]))'([^']+?)'(?=$|[\s.,;:!?)\]/])"
-)
-# letters and digits split apart ("I4" -> "i", "4"; "7d" -> "7", "d") so grid labels match
-_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)?|[0-9]+(?:[.,][0-9]+)*|[^\sa-z0-9]", re.I)
-
-KIND_WORDS: dict[str, str] = {
-    "button": "button", "buttons": "button", "btn": "button",
-    "link": "link", "links": "link", "hyperlink": "link",
-    "field": "field", "input": "field", "textbox": "field", "textarea": "field", "textfield": "field",
-    "box": "field", "bar": "field", "searchbox": "field",
-    "tab": "tab", "tabs": "tab",
-    "checkbox": "checkbox", "checkboxes": "checkbox", "tickbox": "checkbox",
-    "radio": "radio",
-    "toggle": "switch", "switch": "switch",
-    "icon": "icon", "glyph": "icon",
-    "image": "image", "picture": "image", "photo": "image", "thumbnail": "image", "img": "image", "logo": "image",
-    "card": "card", "tile": "card",
-    "menu": "menu", "menuitem": "menu",
-    "dropdown": "select", "drop-down": "select", "select": "select", "combobox": "select", "selector": "select",
-    "option": "option",
-    "slider": "slider",
-}
-ORDINALS: dict[str, int] = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
-}
-ABSOLUTE_SPATIAL = {"top", "upper", "bottom", "lower", "left", "right", "leftmost", "rightmost", "topmost",
-                    "bottommost", "middle", "center", "centre", "corner", "header", "footer"}
-_RELATIONS: list[tuple[str, str]] = [
-    (r"to the left of|left of", "left_of"), (r"to the right of|right of", "right_of"),
-    (r"below|under|underneath|beneath", "below"), (r"above|over", "above"),
-    (r"next to|beside|besides|near|adjacent to|by", "near"),
-]
-_REL_RE = re.compile(r"\b(" + "|".join(p for p, _ in _RELATIONS) + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
-STOPWORDS = set(
-    "a an the this that these those to of in on at for with from into onto by via and or then it its is are be "
-    "which who where when while page screen area section part element item one ones currently shown displayed "
-    "visible labeled labelled named called titled says saying reading text word words that's there here "
-    "user you your his her their our my please".split()
-)
-VERBS = set("click clicks clicking tap taps press presses hit type types typing enter enters input fill select "
-            "choose pick toggle check uncheck scroll scrolls open close hover focus double right-click".split())
-
-
-def _norm(s: str) -> str:
-    s = s.lower().replace("’", "'").replace("−", "-").replace("×", "x")
-    return re.sub(r"\s+", " ", s).strip(" .,:;!?")
-
-
-def _tokens(s: str) -> list[str]:
-    """Lower-case word and symbol tokens; possessive 's dropped, look-alike symbols unified."""
-    return list(_tokens_cached(s))
-
-
-@lru_cache(maxsize=16384)
-def _tokens_cached(s: str) -> tuple[str, ...]:
-    s = s.lower().replace("’", "'").replace("−", "-").replace("–", "-").replace("×", "x")
-    return tuple(t[:-2] if t.endswith("'s") else t for t in _WORD_RE.findall(s))
-
-
-@dataclass
-class ParsedDescription:
-    quotes: list[str]
-    words: list[str]  # content words outside quotes
-    kinds: set[str]
-    ordinal: int | None
-    absolute: set[str]
-    relations: list[tuple[str, str]]  # (relation, anchor phrase)
-
-
-def parse_description(description: str, exclude_quote: str | None = None) -> ParsedDescription:
-    """Split a description into quoted strings, content words and spatial/kind/ordinal cues."""
-    quotes: list[str] = []
-    for m in _QUOTE_RE.finditer(description):
-        q = next(g for g in m.groups() if g is not None).strip()
-        if q and (exclude_quote is None or q != exclude_quote):
-            quotes.append(q)
-    rest = _QUOTE_RE.sub(" ", description)
-    relations: list[tuple[str, str]] = []
-    for m in _REL_RE.finditer(rest):
-        rel = next(name for pat, name in _RELATIONS if re.fullmatch(pat, m.group(1).lower()))
-        anchor = m.group(2).strip()
-        if rel == "near" and m.group(1).lower() == "by" and len(anchor.split()) > 4:
-            continue
-        if anchor:
-            relations.append((rel, anchor))
-    toks = _tokens(rest)
-    if toks and toks[0] in VERBS:
-        toks = toks[1:]
-    kinds = {KIND_WORDS[t] for t in toks if t in KIND_WORDS}
-    if "check" in toks and "box" in toks:
-        kinds.add("checkbox")
-    ordinal = next((ORDINALS[t] for t in toks if t in ORDINALS), None)
-    absolute = {t for t in toks if t in ABSOLUTE_SPATIAL}
-    # relation anchors stay content words: they usually also name the target's container
-    words = [
-        t for t in toks
-        if t not in STOPWORDS and t not in KIND_WORDS and t not in ORDINALS and t not in ABSOLUTE_SPATIAL
-        and t not in VERBS and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?", t) or t in "+-<>*/=%#@&$€£")
-        and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
-    ]
-    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations)
-
-
-# ---------------------------------------------------------------------------------------
 # Candidate scoring
 
 TEXT_FIELDS = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
 FIELD_TYPES = {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time", "datetime-local", "month", "week"}
 
 
-def candidate_kinds(c: dict[str, Any]) -> set[str]:
-    """The element kinds a candidate counts as (button, link, field, checkbox, ...)."""
+def _has_words(c: dict[str, Any]) -> bool:
+    """True when the candidate's own text or name holds a word (not only symbols or digits)."""
+    return any(t.isalpha() and len(t) >= 2 for f in TEXT_FIELDS if c[f] for t in _tokens(c[f]))
+
+
+def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]:
+    """The element kinds a candidate counts as (button, link, field, checkbox, ...); a member
+    of a grid of similar elements with no words of its own is the grid's unit (a card, tile,
+    cell, square), whatever its tag."""
     tag, role, typ = c["tag"], c["role"], c["type"]
     k: set[str] = set()
     if tag == "button" or role == "button" or tag == "summary" or (tag == "input" and typ in {"button", "submit", "reset", "image"}):
@@ -218,6 +124,8 @@ def candidate_kinds(c: dict[str, Any]) -> set[str]:
         k.add("card")
     if tag == "label":
         k.add("label")
+    if cell is not None and not _has_words(c):
+        k.add(GRID_MEMBER_KIND)
     return k
 
 
@@ -306,6 +214,10 @@ class GroundingWeights:
     field_for_type: float = 1.0
     disabled_penalty: float = 0.5
     look: float = 1.0  # similarity of the candidate's region to the recorded target's (one signal of many)
+    grid: float = 1.5  # at the described row/column of a grid, for a candidate with no text to match
+    # the same for a candidate with text: enough to decide between identical controls (more than the
+    # ambiguity margin), less than the words of a named product (a reconstruction may lay a grid out anew)
+    grid_text: float = 0.3
 
 
 def _box_gap(a: list[float], b: list[float]) -> float:
@@ -372,14 +284,15 @@ def score_candidates(
     anchors = [(rel, box) for rel, box in anchors if box is not None]
     has_text_terms = bool(quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
-    desc_norm = " " + " ".join(_tokens(_QUOTE_RE.sub(" ", action.description))) + " "
+    desc_norm = " " + " ".join(_tokens(strip_quotes(action.description))) + " "
     scored: list[Scored] = []
     nested = _nested_counts(snapshot["candidates"])
-    for c, inner in zip(snapshot["candidates"], nested):
+    cells = grid_cells(snapshot["candidates"])
+    for c, inner, cell in zip(snapshot["candidates"], nested, cells):
         # a container's text belongs to the controls inside it: it counts as context only
         fields = NAME_FIELDS if inner else TEXT_FIELDS
         own = [_norm(c[f]) for f in fields if c[f]]
-        ctx, ctx2 = _norm(c["ctx"]), _norm(c["ctx2"])
+        ctx, ctx2, card = _norm(c["ctx"]), _norm(c["ctx2"]), _norm(c.get("card", ""))
         if inner:
             ctx = _norm(c["text"] + " " + c["ctx"])
         parts: dict[str, float] = {}
@@ -388,16 +301,18 @@ def score_candidates(
             qs = []
             for q in quotes:
                 own_s = max((_phrase_score(q, f) for f in own), default=0.0)
-                ctx_s = 0.4 if q in ctx else (0.3 if q in ctx2 else 0.0)
+                ctx_s = 0.45 if q in card else 0.4 if q in ctx else (0.3 if q in ctx2 else 0.0)
                 qs.append(max(own_s, ctx_s))
             parts["quote"] = sum(qs) / len(qs)
         if desc.words:
             own_toks = set(_tokens(" ".join(own)))
-            ctx_toks, ctx2_toks = set(_tokens(ctx)), set(_tokens(ctx2))
+            ctx_toks, ctx2_toks, card_toks = set(_tokens(ctx)), set(_tokens(ctx2)), set(_tokens(card))
             per = []
             for word in desc.words:
                 if _word_in(word, own_toks):
                     per.append(1.0)
+                elif _word_in(word, card_toks):
+                    per.append(0.9)  # the control's own card: more its own than a shared container
                 elif _word_in(word, ctx_toks):
                     per.append(0.8)
                 elif _word_in(word, ctx2_toks):
@@ -416,7 +331,7 @@ def score_candidates(
         else:
             text_ev = parts.get("quote", parts.get("words", 0.0))
         text_ev = max(text_ev, named)
-        kinds = candidate_kinds(c)
+        kinds = candidate_kinds(c, cell)
         if desc.kinds:
             if kinds & desc.kinds:
                 parts["kind"] = 1.0
@@ -456,6 +371,9 @@ def score_candidates(
             parts["relation"] = sum(rs) / len(rs)
         if look:
             parts["look"] = look.get(c["i"], 0.0)
+        if desc.grid is not None:
+            parts["grid"] = 1.0 if at_position(cell, desc.grid) else 0.0
+        w_grid = w.grid_text if (_has_words(c) or card) else w.grid
         total = (
             w.quote * parts.get("quote", 0.0)
             + w.words * parts.get("words", 0.0)
@@ -466,6 +384,7 @@ def score_candidates(
             + w.absolute * parts.get("absolute", 0.0)
             + w.relation * parts.get("relation", 0.0)
             + w.look * parts.get("look", 0.0)
+            + w_grid * parts.get("grid", 0.0)
             - (w.disabled_penalty if c.get("disabled") else 0.0)
             - (w.offscreen_penalty if c.get("off") else 0.0)
         )
@@ -738,7 +657,10 @@ class DomGrounder:
         has_terms = bool(desc.quotes or desc.words)
         evidence_ok = best.text >= self.min_text_evidence
         kind_and_hint = best.parts.get("kind", 0.0) >= 0.6 and best.parts.get("hint", 0.0) >= 0.5
-        found = evidence_ok or kind_and_hint or (not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
+        # a textless target at the described place of a grid: its position is its evidence
+        positional = (best.parts.get("grid", 0.0) >= 1.0 and not desc.quotes
+                      and (not desc.kinds or best.parts.get("kind", 0.0) >= 0.6))
+        found = evidence_ok or kind_and_hint or positional or (not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
         if action.type == ActionType.TYPE and not found and "field" in candidate_kinds(best.cand) and not desc.quotes:
             found = True  # "Type 'x'" with no field words: the best field
         ambiguous = (not by_ordinal) and runner is not None and best.total - runner < self.ambiguity_margin

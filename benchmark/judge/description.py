@@ -1,0 +1,196 @@
+"""Parsing of action descriptions for the DOM grounder: quoted strings, content words, element
+kinds, the ordinal of the target, its grid position (row, column, corner), absolute spatial
+words and relations to anchors.
+
+Ordinals bind to their noun: in "the second row" the ordinal is a row of a grid, in "the
+second 'Add to cart' button" it is the target's rank among equals, and in "the third cell
+of the second row" the target's rank fills the missing coordinate (column 3 of row 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_QUOTE_RE = re.compile(
+    r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|(?:(?<=^)|(?<=[\s(\[:,/]))'([^']+?)'(?=$|[\s.,;:!?)\]/])"
+)
+# letters and digits split apart ("I4" -> "i", "4"; "7d" -> "7", "d") so grid labels match
+_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)?|[0-9]+(?:[.,][0-9]+)*|[^\sa-z0-9]", re.I)
+
+GRID_MEMBER_KIND = "card"  # the repeated unit of a grid: card, tile, cell, square, swatch, seat
+KIND_WORDS: dict[str, str] = {
+    "button": "button", "buttons": "button", "btn": "button",
+    "link": "link", "links": "link", "hyperlink": "link",
+    "field": "field", "input": "field", "textbox": "field", "textarea": "field", "textfield": "field",
+    "box": "field", "bar": "field", "searchbox": "field",
+    "tab": "tab", "tabs": "tab",
+    "checkbox": "checkbox", "checkboxes": "checkbox", "tickbox": "checkbox",
+    "radio": "radio",
+    "toggle": "switch", "switch": "switch",
+    "icon": "icon", "glyph": "icon",
+    "image": "image", "picture": "image", "photo": "image", "thumbnail": "image", "img": "image", "logo": "image",
+    "card": GRID_MEMBER_KIND, "cards": GRID_MEMBER_KIND, "tile": GRID_MEMBER_KIND, "tiles": GRID_MEMBER_KIND,
+    "cell": GRID_MEMBER_KIND, "cells": GRID_MEMBER_KIND, "square": GRID_MEMBER_KIND, "squares": GRID_MEMBER_KIND,
+    "swatch": GRID_MEMBER_KIND, "swatches": GRID_MEMBER_KIND, "seat": GRID_MEMBER_KIND, "seats": GRID_MEMBER_KIND,
+    "menu": "menu", "menuitem": "menu",
+    "dropdown": "select", "drop-down": "select", "select": "select", "combobox": "select", "selector": "select",
+    "option": "option",
+    "slider": "slider",
+}
+ORDINALS: dict[str, int] = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1,
+}
+NUMBER_WORDS: dict[str, int] = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                                "eight": 8, "nine": 9, "ten": 10}
+ABSOLUTE_SPATIAL = {"top", "upper", "bottom", "lower", "left", "right", "leftmost", "rightmost", "topmost",
+                    "bottommost", "middle", "center", "centre", "corner", "header", "footer"}
+GRID_WORDS = {"row", "rows", "column", "columns", "grid", "board"}  # a corner of these is a grid position
+_RELATIONS: list[tuple[str, str]] = [
+    (r"to the left of|left of", "left_of"), (r"to the right of|right of", "right_of"),
+    (r"below|under|underneath|beneath", "below"), (r"above|over", "above"),
+    (r"next to|beside|besides|near|adjacent to|by", "near"),
+]
+_REL_RE = re.compile(r"\b(" + "|".join(p for p, _ in _RELATIONS) + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
+STOPWORDS = set(
+    "a an the this that these those to of in on at for with from into onto by via and or then it its is are be "
+    "which who where when while page screen area section part element item one ones currently shown displayed "
+    "visible labeled labelled named called titled says saying reading text word words that's there here "
+    "user you your his her their our my please".split()
+)
+VERBS = set("click clicks clicking tap taps press presses hit type types typing enter enters input fill select "
+            "choose pick toggle check uncheck scroll scrolls open close hover focus double right-click".split())
+
+_ORD = r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+(?:st|nd|rd|th))"
+_NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+_AXIS = r"(rows?|columns?|cols?)"
+_ORD_AXIS_RE = re.compile(rf"\b{_ORD}[\s-]+{_AXIS}\b", re.I)  # "second row", "last column"
+_AXIS_NUM_RE = re.compile(rf"\b{_AXIS}\s*(?:#|no\.?\s*|number\s+)?{_NUM}\b", re.I)  # "row 2", "column three"
+_EDGE_ROW_RE = re.compile(r"\b(top|upper|bottom|lower)(?:most)?[\s-]+row\b", re.I)
+_EDGE_COL_RE = re.compile(r"\b(left|right)(?:most|-most|-hand)?[\s-]+column\b", re.I)
+_CORNER_RE = re.compile(r"\b(top|upper|bottom|lower)[\s-]*(left|right)\b", re.I)
+_ITEM_ORD_RE = re.compile(rf"\b{_ORD}\b", re.I)
+
+
+def norm(s: str) -> str:
+    s = s.lower().replace("’", "'").replace("−", "-").replace("×", "x")
+    return re.sub(r"\s+", " ", s).strip(" .,:;!?")
+
+
+def tokens(s: str) -> list[str]:
+    """Lower-case word and symbol tokens; possessive 's dropped, look-alike symbols unified."""
+    return list(_tokens_cached(s))
+
+
+@lru_cache(maxsize=16384)
+def _tokens_cached(s: str) -> tuple[str, ...]:
+    s = s.lower().replace("’", "'").replace("−", "-").replace("–", "-").replace("×", "x")
+    return tuple(t[:-2] if t.endswith("'s") else t for t in _WORD_RE.findall(s))
+
+
+def strip_quotes(description: str) -> str:
+    """The description with its quoted strings blanked out."""
+    return _QUOTE_RE.sub(" ", description)
+
+
+@dataclass(frozen=True)
+class GridPosition:
+    """A place in a grid of similar elements: 1-based row and column, -1 = the last; None =
+    not given. `corner` when it came from corner words ('top-left')."""
+
+    row: int | None = None
+    col: int | None = None
+    corner: bool = False
+
+
+@dataclass
+class ParsedDescription:
+    quotes: list[str]
+    words: list[str]  # content words outside quotes
+    kinds: set[str]
+    ordinal: int | None  # the target's rank among equals (reading order), -1 = the last
+    absolute: set[str]
+    relations: list[tuple[str, str]]  # (relation, anchor phrase)
+    grid: GridPosition | None = None
+
+
+def _ordinal_value(word: str) -> int:
+    w = word.lower()
+    return ORDINALS[w] if w in ORDINALS else int(re.match(r"\d+", w).group())  # type: ignore[union-attr]
+
+
+def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPosition | None, int | None, str]:
+    """The grid position, the target's own ordinal and the text left for content words."""
+    row: int | None = None
+    col: int | None = None
+
+    def put(axis: str, value: int) -> None:
+        nonlocal row, col
+        if axis.lower().startswith("row"):
+            row = value if row is None else row
+        else:
+            col = value if col is None else col
+
+    def consume(pattern: re.Pattern[str], fn: object) -> None:
+        nonlocal text
+        for m in pattern.finditer(text):
+            fn(m)  # type: ignore[operator]
+        text = pattern.sub(" ", text)
+
+    consume(_ORD_AXIS_RE, lambda m: put(m.group(2), _ordinal_value(m.group(1))))
+    consume(_AXIS_NUM_RE, lambda m: put(m.group(1), NUMBER_WORDS.get(m.group(2).lower()) or int(m.group(2))))
+    consume(_EDGE_ROW_RE, lambda m: put("row", 1 if m.group(1).lower() in {"top", "upper"} else -1))
+    consume(_EDGE_COL_RE, lambda m: put("col", 1 if m.group(1).lower() == "left" else -1))
+    corner = False
+    grid_context = row is not None or col is not None or bool(GRID_WORDS & set(toks)) or GRID_MEMBER_KIND in kinds
+    m = _CORNER_RE.search(text)
+    if m and grid_context and row is None and col is None:
+        row = 1 if m.group(1).lower() in {"top", "upper"} else -1
+        col = 1 if m.group(2).lower() == "left" else -1
+        corner = True
+    om = _ITEM_ORD_RE.search(text)
+    ordinal = _ordinal_value(om.group(1)) if om else None
+    if ordinal is not None and (row is None) != (col is None):
+        # "the third cell of the second row": the rank within the row is the column
+        row, col, ordinal = (row, ordinal, None) if col is None else (ordinal, col, None)
+    grid = GridPosition(row, col, corner) if row is not None or col is not None else None
+    return grid, ordinal, _ITEM_ORD_RE.sub(" ", text)
+
+
+def parse_description(description: str, exclude_quote: str | None = None) -> ParsedDescription:
+    """Split a description into quoted strings, content words and spatial/kind/ordinal/grid cues."""
+    quotes: list[str] = []
+    for m in _QUOTE_RE.finditer(description):
+        q = next(g for g in m.groups() if g is not None).strip()
+        if q and (exclude_quote is None or q != exclude_quote):
+            quotes.append(q)
+    rest = strip_quotes(description)
+    relations: list[tuple[str, str]] = []
+    for m in _REL_RE.finditer(rest):
+        rel = next(name for pat, name in _RELATIONS if re.fullmatch(pat, m.group(1).lower()))
+        anchor = m.group(2).strip()
+        if rel == "near" and m.group(1).lower() == "by" and len(anchor.split()) > 4:
+            continue
+        if anchor:
+            relations.append((rel, anchor))
+    toks = tokens(rest)
+    if toks and toks[0] in VERBS:
+        toks = toks[1:]
+    kinds = {KIND_WORDS[t] for t in toks if t in KIND_WORDS}
+    if "check" in toks and "box" in toks:
+        kinds.add("checkbox")
+    grid, ordinal, left = _parse_grid(rest, kinds, toks)
+    absolute = {t for t in toks if t in ABSOLUTE_SPATIAL}
+    word_toks = tokens(left)
+    if word_toks and word_toks[0] in VERBS:
+        word_toks = word_toks[1:]
+    # relation anchors stay content words: they usually also name the target's container
+    words = [
+        t for t in word_toks
+        if t not in STOPWORDS and t not in KIND_WORDS and t not in ORDINALS and t not in ABSOLUTE_SPATIAL
+        and t not in VERBS and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
+        and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
+    ]
+    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid)
