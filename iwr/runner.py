@@ -166,6 +166,7 @@ class Runner:
         self.jsonl: Path | None = None
         self.cells: list[GridCell] = []
         self._limits: Any = None
+        self._checked = False  # the preflight passed
 
     # ------------------------------------------------------------ setup
 
@@ -264,7 +265,7 @@ class Runner:
         from .store import RunStore, git_commit
 
         cells = self.prepare()
-        if not self.opts.skip_preflight:
+        if not self.opts.skip_preflight and not self._checked:
             self.check_models()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         budget = Budget(max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd)
@@ -309,7 +310,9 @@ class Runner:
         """Preflight every model the run will call; raise IwrError naming each problem (nothing is written)."""
         from .tools.llm.preflight import ModelUse, preflight
 
-        model_specs = [s for s in self.specs.values() if s.needs_model]
+        specs = list(self.specs.values()) or self._specs()  # the agents alone tell which models are called
+        model_specs = [s for s in specs if s.needs_model]
+        self._checked = not model_specs
         if not model_specs:
             return
         role = "agent" + (" and critic" if any(s.critic for s in model_specs) else "")
@@ -318,6 +321,7 @@ class Runner:
             self.progress.notice(f"warning: {warning}")
         if report.problems:
             raise PreflightFailed([str(p) for p in report.problems])
+        self._checked = True
 
     def _summary(self, cells: list[GridCell], outcomes: dict[GridCell, TaskOutcome], gate: RunGate,
                  not_started: list[GridCell]) -> RunSummary:

@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
         asserter: str = typer.Option("offline", "--asserter", help="offline or llm."),
         judge_model: str | None = typer.Option(None, "--judge-model", help="LiteLLM model for llm grounding/assertions and the MLLM rubric."),
         api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint for the judge model."),
+        api_key: str | None = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key of the judge model (else provider env vars)."),
+        skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Judge without checking the judge model, its credentials and --api-base first."),
         model: str | None = typer.Option(None, "--model", help="Official layout: PAGES/<id>/<model>/index.html."),
         mllm: bool | None = typer.Option(None, "--mllm/--no-mllm", help="MLLM visual rubric (default: on when --judge-model is given)."),
         visual: bool = typer.Option(True, "--visual/--no-visual", help="Visual scores (OCR, image similarity)."),
@@ -46,18 +48,28 @@ def register(app: typer.Typer) -> None:
         dino_weights: Path | None = typer.Option(None, "--dino-weights", help="Local DINOv2 weights folder (optional)."),
         jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Pages judged in parallel (one browser each)."),
     ) -> None:
-        """Judge candidate pages by replaying each task's actions (offline protocol by default)."""
+        """Judge candidate pages by replaying each task's actions (offline protocol by default).
+
+        With a judge model, it is checked before any page is judged (provider, credentials, --api-base;
+        --skip-preflight skips this). Exit status: 0 when every task was judged (a missing page is
+        judged 0, the official convention); 1 when the judge model or the browser failed on some
+        tasks (summary.json is still written); 2 for usage and preflight errors (nothing written).
+        """
         try:
-            _run(tasks, pages, out, task_ids, grounder, asserter, judge_model, api_base, model, mllm, visual,
-                 probes, dino_weights, jobs)
+            status = _run(tasks, pages, out, task_ids, grounder, asserter, judge_model, api_base, model, mllm, visual,
+                          probes, dino_weights, jobs, api_key=api_key, skip_preflight=skip_preflight)
         except IwrError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
+        if status:
+            raise typer.Exit(status)
 
 
 def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, asserter: str,
          judge_model: str | None, api_base: str | None, model: str | None, mllm: bool | None, visual: bool,
-         probes: bool, dino_weights: Path | None, jobs: int) -> None:
+         probes: bool, dino_weights: Path | None, jobs: int, *, api_key: str | None = None,
+         skip_preflight: bool = False) -> int:
+    """Judge and write summary.json; the exit status (see `iwr eval --help`)."""
     import asyncio
     import json
 
@@ -84,12 +96,37 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
         all_tasks = [t for t in all_tasks if t.key in set(task_ids)]
     if not all_tasks:
         raise IwrError("no tasks to judge")
+    if judge_model and (grounder == "llm" or asserter == "llm" or use_mllm) and not skip_preflight:
+        _preflight_judge(judge_model, api_base, api_key)
     config = JudgeConfig(grounder=grounder, asserter=asserter, judge_model=judge_model, api_base=api_base,  # type: ignore[arg-type]
-                         mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
+                         api_key=api_key, mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs))
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     _print_table(summary, out)
+    return 1 if summary["macro"]["model_errors"] or summary["macro"]["infra_errors"] else 0
+
+
+def _preflight_judge(judge_model: str, api_base: str | None, api_key: str | None) -> None:
+    """Raise IwrError naming every problem of the judge model (nothing is judged or written)."""
+    from ..tools.llm.preflight import ModelUse, preflight
+
+    report = preflight([ModelUse(judge_model, "judge", api_base, api_key)])
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if report.problems:
+        lines = "\n".join(f"  - {p}" for p in report.problems)
+        raise IwrError(f"preflight found {len(report.problems)} problem(s); nothing was judged or written "
+                       f"(--skip-preflight starts anyway):\n{lines}")
+
+
+def judge_failure_kinds(error: str | None) -> list[str]:
+    """The model error kinds named in a judge result's error ('... auth [assert]: ...' -> ['auth'])."""
+    import re
+
+    from ..tools.llm.errors import KIND_HELP
+
+    return list(dict.fromkeys(k for k in re.findall(r"\b([a-z_]+) \[\w+\]:", error or "") if k in KIND_HELP))
 
 
 async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int) -> dict[str, Any]:
@@ -157,4 +194,20 @@ def _print_table(summary: dict[str, Any], out: Path) -> None:
     table.add_row("macro", _fmt(m.get("ifs")), _fmt(m.get("vfs")), _fmt(m.get("final")), "",
                   _fmt(m.get("probe_ifs")), _fmt(m.get("generalization_gap")), f"{m['scored']}/{m['tasks']} scored")
     Console().print(table)
+    Console().print(_tasks_line(summary), markup=False, highlight=False)
     Console().print(f"wrote {out / 'summary.json'}")
+
+
+def _tasks_line(summary: dict[str, Any]) -> str:
+    """'3 of 4 tasks judged; 1 missing page counted as 0 (official convention); judge model failed on 1: auth'."""
+    m, rows = summary["macro"], summary["tasks"]
+    parts = [f"{len(rows) - len(m['model_errors']) - len(m['infra_errors'])} of {len(rows)} tasks judged"]
+    if m["missing"]:
+        parts.append(f"{len(m['missing'])} missing page(s) counted as 0 (official convention): {', '.join(map(str, m['missing']))}")
+    if m["model_errors"]:
+        kinds = sorted({k for r in rows if r["status"] == "model_error" for k in judge_failure_kinds(r.get("error"))})
+        parts.append(f"the judge model failed on {len(m['model_errors'])} ({', '.join(kinds) or 'see errors'}): "
+                     f"their scores are incomplete: {', '.join(map(str, m['model_errors']))}")
+    if m["infra_errors"]:
+        parts.append(f"{len(m['infra_errors'])} infra failure(s), not scored: {', '.join(map(str, m['infra_errors']))}")
+    return "; ".join(parts)

@@ -175,12 +175,14 @@ def register(app: typer.Typer) -> None:
         1 when some cells failed or the fuse stopped the run (the run folder, summary.json and the
         report are still written); 2 for usage and preflight errors (nothing is written).
         """
+        import asyncio
+
         from iwr.errors import IwrError
 
         try:
             from iwr.agents import OFFLINE_DEFAULT_AGENTS
             from iwr.grid import parse_seeds
-            from iwr.runner import RunOptions, api_key_present, run
+            from iwr.runner import Runner, RunOptions, api_key_present
             from iwr.tools.llm.gateway import ProviderLimits
 
             agents = list(agent or [])
@@ -211,8 +213,11 @@ def register(app: typer.Typer) -> None:
                 skip_preflight=skip_preflight, fuse=fuse,
             )
             progress = RichProgress(total=len(agents))  # the runner sets the real total once the grid is planned
+            runner = Runner(opts, progress)
+            if not opts.skip_preflight:
+                runner.check_models()  # before the progress bar: problems are the only output
             with progress:
-                summary = run(opts, progress)
+                summary = asyncio.run(runner.run())
         except IwrError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
