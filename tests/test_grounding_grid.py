@@ -60,11 +60,22 @@ def shop_html(order: list[int]) -> str:
             "</style></head><body><h1>Hats and more</h1><div class='grid'>" + cards + "</div></body></html>")
 
 
+# a sortable table under a heading that shares a word with one of its column headers
+TABLE = """<!DOCTYPE html><html><head><style>
+body { font: 15px sans-serif; padding: 16px; } th { cursor: pointer; padding: 6px 14px; text-align: left; }
+</style></head><body><section><h2>Product performance <small>(5 rows)</small></h2>
+<table><thead><tr><th>Product</th><th>Category</th><th>Region</th><th>Units</th><th>Revenue</th></tr></thead>
+<tbody><tr><td>Desk lamp</td><td>Home</td><td>West</td><td>12</td><td>$480</td></tr>
+<tr><td>Notebook</td><td>Office</td><td>East</td><td>40</td><td>$200</td></tr></tbody></table></section>
+</body></html>"""
+
+
 @pytest.fixture(scope="module")
 def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The memory board, the shop, and the shop with Sun Cap moved to the first row."""
     root = tmp_path_factory.mktemp("grid_pages")
-    sources = {"memory": MEMORY, "shop": shop_html(list(range(9))), "moved": shop_html([5, 1, 2, 3, 4, 0, 6, 7, 8])}
+    sources = {"memory": MEMORY, "shop": shop_html(list(range(9))), "moved": shop_html([5, 1, 2, 3, 4, 0, 6, 7, 8]),
+               "table": TABLE}
     handle = BrowserHandle(memory_limit_mb=0)
     sandbox = Sandbox(handle)
     loop.run_until_complete(handle.start())
@@ -144,6 +155,16 @@ def test_the_named_product_outweighs_a_row_that_moved(loop: asyncio.AbstractEven
     page = pages["moved"]
     g = ground(loop, page, SUN_CAP)
     assert g.found and g.box is not None and g.box.contains(centre(loop, page, ".card[data-i='5'] .add")), g
+
+
+def test_words_naming_the_container_do_not_pick_a_control_by_that_name(
+        loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    """'of the Product performance table' names where the target is, not the 'Product' header."""
+    page = pages["table"]
+    g = ground(loop, page, "Click the 'Units' column header of the Product performance table")
+    assert g.found and not g.ambiguous and g.element and "Units" in g.element, g
+    g2 = ground(loop, page, "Click the Product column header")
+    assert g2.found and g2.element and "Product" in g2.element, g2
 
 
 def test_ordinals_bind_to_their_noun() -> None:

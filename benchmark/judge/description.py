@@ -10,7 +10,7 @@ of the second row" the target's rank fills the missing coordinate (column 3 of r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _QUOTE_RE = re.compile(
@@ -72,6 +72,8 @@ _EDGE_ROW_RE = re.compile(r"\b(top|upper|bottom|lower)(?:most)?[\s-]+row\b", re.
 _EDGE_COL_RE = re.compile(r"\b(left|right)(?:most|-most|-hand)?[\s-]+column\b", re.I)
 _CORNER_RE = re.compile(r"\b(top|upper|bottom|lower)[\s-]*(left|right)\b", re.I)
 _ITEM_ORD_RE = re.compile(rf"\b{_ORD}\b", re.I)
+# "... of the Product performance table": a phrase that says where the target is
+_CONTAINER_RE = re.compile(r"\b(?:of|in|on|inside|within|for|from)\s+(?:the\s+|a\s+|an\s+)?([^,;.()]+)", re.I)
 
 
 def norm(s: str) -> str:
@@ -114,6 +116,7 @@ class ParsedDescription:
     absolute: set[str]
     relations: list[tuple[str, str]]  # (relation, anchor phrase)
     grid: GridPosition | None = None
+    context_words: set[str] = field(default_factory=set)  # words that name the target's container
 
 
 def _ordinal_value(word: str) -> int:
@@ -193,4 +196,17 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
         and t not in VERBS and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
         and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
     ]
-    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid)
+    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, _context_words(left, words))
+
+
+def _context_words(text: str, words: list[str]) -> set[str]:
+    """Content words of the phrases that place the target in a container ('of the Product
+    performance table', 'on the Sun Cap card'); not a phrase right after the leading verb
+    ('Click on Settings')."""
+    out: set[str] = set()
+    lead = re.match(r"\s*[a-z-]+\s+", text, re.I)
+    for m in _CONTAINER_RE.finditer(text):
+        if lead and m.start() <= lead.end() and lead.group().strip().lower() in VERBS:
+            continue
+        out.update(t for t in tokens(m.group(1)) if t in words)
+    return out

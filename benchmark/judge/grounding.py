@@ -310,7 +310,8 @@ def score_candidates(
             per = []
             for word in desc.words:
                 if _word_in(word, own_toks):
-                    per.append(1.0)
+                    # a word of the container's phrase is no more the target's own name than context
+                    per.append(0.8 if word in desc.context_words else 1.0)
                 elif _word_in(word, card_toks):
                     per.append(0.9)  # the control's own card: more its own than a shared container
                 elif _word_in(word, ctx_toks):
@@ -321,7 +322,8 @@ def score_candidates(
                     per.append(0.0)
             recall = sum(per) / len(per)
             own_content = [t for t in own_toks if t not in STOPWORDS]
-            precision = (sum(1 for t in own_content if any(_word_in(t, {x}) for x in desc.words)) / len(own_content)) if own_content else 0.0
+            target_words = [x for x in desc.words if x not in desc.context_words]
+            precision = (sum(1 for t in own_content if any(_word_in(t, {x}) for x in target_words)) / len(own_content)) if own_content else 0.0
             parts["words"] = 0.75 * recall + 0.25 * precision
         named = _name_in_description(own, desc_norm)
         if named:
