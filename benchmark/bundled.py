@@ -38,6 +38,7 @@ RECORDER_SOURCES = (
     _BENCHMARK_DIR / "dataset.py",
     _BENCHMARK_DIR / "task.py",
     _BENCHMARK_DIR / "ground_truth.py",
+    _BENCHMARK_DIR / "page_clock.py",  # the page's clock while recorded
     _BENCHMARK_DIR / "judge" / "page_state.js",  # the visible-text probe stored per checkpoint
     _TOOLS_DIR / "video.py",
     _TOOLS_DIR / "pointer.py",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from .page_clock import PageClockPolicy, PageTimes
 from .task import Action, Box, Point
 
 GROUND_TRUTH_VERSION = 1
@@ -24,6 +25,9 @@ class StepTruth(BaseModel):
     pointer: Point | None = None  # pointer position at the action
     span: tuple[float, float]  # video seconds: pointer starts moving .. page settled
     scroll_delta: Point | None = None  # Scroll: pixels actually scrolled (x, y)
+    # page seconds (see page_clock): when the action's input reached the page, when state k was captured
+    input_at: float | None = None
+    checkpoint_at: float | None = None
 
 
 class AssetPlacement(BaseModel):
@@ -41,6 +45,18 @@ class Probe(BaseModel):
     steps: list[StepTruth] = Field(default_factory=list)
     # visible text of checkpoint k (the judge's page-state extractor); empty when not recorded
     checkpoint_texts: dict[int, str] = Field(default_factory=dict)
+    state0_at: float | None = None  # page seconds when state 0 was captured
+
+    def page_times(self) -> PageTimes | None:
+        return page_times(self.state0_at, self.steps)
+
+
+def page_times(state0_at: float | None, steps: list[StepTruth]) -> PageTimes | None:
+    """The recorded page times of a trajectory, or None when they were not recorded."""
+    if state0_at is None or any(s.input_at is None for s in steps):
+        return None
+    ordered = sorted(steps, key=lambda s: s.index)
+    return PageTimes(state0=state0_at, inputs=[s.input_at for s in ordered], checkpoints=[s.checkpoint_at for s in ordered])
 
 
 class GroundTruth(BaseModel):
@@ -56,6 +72,13 @@ class GroundTruth(BaseModel):
     probes: list[Probe] = Field(default_factory=list)
     # visible text of checkpoint k (the judge's page-state extractor); empty when not recorded
     checkpoint_texts: dict[int, str] = Field(default_factory=dict)
+    # the page's clock while recorded (None: recorded before the page-time policy); page time
+    # of video second v is v + state0_at
+    page_clock: PageClockPolicy | None = None
+    state0_at: float | None = None
+
+    def page_times(self) -> PageTimes | None:
+        return page_times(self.state0_at, self.steps)
 
     @classmethod
     def load(cls, path: Path) -> "GroundTruth":

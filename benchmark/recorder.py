@@ -2,9 +2,12 @@
 
 The app is served on 127.0.0.1 and driven in headless Chromium by the demo's selectors.
 The video is composed offline: every distinct page state (before/after each action, each
-typed character, transition samples, scroll increments) is a screenshot, and constant-fps
-frames hold those states while a drawn pointer glides between targets. The video time of
-every action is therefore exact (ground-truth spans), and the recording is deterministic.
+typed character, every change during a hold, scroll increments) is a screenshot, and
+constant-fps frames hold those states while a drawn pointer glides between targets. The
+video time of every action is therefore exact (ground-truth spans), and the recording is
+deterministic. The page lives in page time (`page_clock`): it starts at a fixed date and
+lives exactly the video's time (timers, frames and animations move with the film); the
+page time of every input and checkpoint is recorded for the judge.
 
 Output per task (`DIR/data/<id>/`): video.mp4, checkpoints/step_<k>.png (no pointer, page
 settled), checkpoints/probes/<name>/step_<k>.png, assets/asset_NNN.<ext> (original bytes,
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import math
 import mimetypes
 import shutil
 import tempfile
@@ -39,11 +43,12 @@ from ..tools.video import Mp4Writer, VideoError
 from .dataset import task_data_dir, upsert_tasks
 from .demo import DemoAction, DemoProbe, DemoSpec, load_demo
 from .ground_truth import AssetPlacement, GroundTruth, Probe, StepTruth
+from .page_clock import SETTLE_MIN_MS, Activity, PageClock, PageClockPolicy, apply_init_steps
 from .task import ActionType, Box, Point, Task
 
 log = structlog.get_logger()
 
-RECORDER_VERSION = "iwr-recorder/1"
+RECORDER_VERSION = "iwr-recorder/2"  # 2: page time follows video time (page_clock)
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".bmp", ".avif"}
 
 
@@ -57,8 +62,8 @@ class RecordOptions:
 
     fps: float = 15.0
     action_timeout: float = 5.0  # wait for a target to exist and be visible
-    settle_timeout: float = 3.0  # wait for the page to stop changing after an action
-    settle_min: float = 0.25  # always wait this long after an action (timers, transitions)
+    settle_timeout: float = 3.0  # page (and video) time the page may take to stop changing
+    settle_min: float = SETTLE_MIN_MS / 1000  # page time always given after an action
     intro: float = 1.0  # initial state shown before the first action
     outro: float = 1.0  # extra time after the last action
     # Settled state shown after each action. IWR-Bench videos run about 35 s for 8.9
@@ -69,21 +74,7 @@ class RecordOptions:
     transition_samples: int = 3  # screenshots taken while an action's effect unfolds
     scroll_increments: int = 8
     parallel_pages: int = 3  # the demo and its probes run in separate pages, this many at once
-    freeze_time_ms: int | None = 1_767_268_800_000  # Date.now() in the page (2026-01-01 12:00 UTC); None = real
-    random_seed: int | None = 20260101  # seeds Math.random; None = browser default
-
-
-# Seeded Math.random (mulberry32), installed before any page script runs.
-_SEED_RANDOM_JS = """(seed) => {
-  let s = seed >>> 0;
-  Math.random = function () {
-    s = (s + 0x6D2B79F5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}"""
+    clock: PageClockPolicy = PageClockPolicy()  # start date, Math.random seed, time zone
 
 # Every image an element uses: <img>, <input type=image>, <video poster>, SVG <image>,
 # CSS background/list-style/border images (also on ::before/::after) and link icons.
@@ -145,25 +136,10 @@ _SCROLL_JS = """(el, [dx, dy]) => {
   return [t.scrollLeft - x0, t.scrollTop - y0];
 }"""
 
-# Installed before page scripts: remembers when the DOM last changed.
-_MUTATION_CLOCK_JS = """(() => {
-  window.__iwrLastMutation = 0;
-  new MutationObserver(() => { window.__iwrLastMutation = performance.now(); })
-    .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-})();"""
-_QUIET_MS = 150
-_RUNNING_FINITE_ANIMATIONS = (
-    "document.getAnimations().filter(a => a.playState === 'running'"
-    " && isFinite(a.effect?.getComputedTiming?.().endTime ?? Infinity)).length"
-)
-_QUIET_STATE_JS = f"""() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => resolve({{
-  quiet: performance.now() - (window.__iwrLastMutation || 0),
-  animations: {_RUNNING_FINITE_ANIMATIONS},
-  drawn: !!document.querySelector('canvas, video, iframe'),
-}}))))"""
 _CURSOR_AT_JS = """([x, y]) => { const el = document.elementFromPoint(x, y); return el ? getComputedStyle(el).cursor : 'auto'; }"""
-_NEXT_FRAME_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-_RUNNING_ANIMATIONS_JS = f"() => {_RUNNING_FINITE_ANIMATIONS}"
+# two real rendering frames (the page's own requestAnimationFrame follows the paused clock)
+_NEXT_FRAME_JS = """() => new Promise(r => { const raf = (window.__iwrReal || {}).raf || requestAnimationFrame;
+  raf(() => raf(() => r(true))); })"""
 
 
 @dataclass
@@ -182,6 +158,7 @@ class _Trajectory:
     steps: list[StepTruth] = field(default_factory=list)
     image_uses: list[list[_ImageUse]] = field(default_factory=list)  # per checkpoint
     network_images: list[str] = field(default_factory=list)  # in order of first response
+    state0_at: float = 0.0  # page seconds when state 0 was captured
 
 
 @dataclass(frozen=True)
@@ -215,16 +192,34 @@ def _short(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-class _Driver:
-    """Performs demo actions on one page, filming them (or not, for probes)."""
+class _TimeFilm(NullFilm):
+    """A film that draws nothing but keeps the demo's frame clock (probes live the same page
+    time as the demo)."""
 
-    def __init__(self, page: Any, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str) -> None:
+    def __init__(self, fps: float, start: tuple[float, float]) -> None:
+        super().__init__(start)
+        self.fps = float(fps)
+
+
+class _Driver:
+    """Performs demo actions on one page, filming them (or not, for probes).
+
+    Page time follows the film: before the film emits the frame at video time v, the page's
+    clock is moved to `origin + v` (`origin`: page seconds of state 0), and a frame whose page
+    changed is filmed anew.
+    """
+
+    def __init__(self, page: Any, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str, clock: PageClock) -> None:
         self.page, self.spec, self.film, self.opt, self.label = page, spec, film, options, label
+        self.clock = clock
+        self.origin = 0.0  # page seconds at video time 0 (set when state 0 is captured)
         self.width, self.height = spec.resolution.width, spec.resolution.height
         self.inflight = 0
         self.network_images: list[str] = []
         self.scrolled: Point | None = None  # set by a Scroll action
+        self.input_at: float | None = None  # page seconds of the current action's input
         self.filming = not isinstance(film, NullFilm)
+        self._seen = -1  # DOM mutation count when the film last took the page's picture
         page.on("request", self._on_request)
         page.on("requestfinished", self._on_done)
         page.on("requestfailed", self._on_done)
@@ -247,26 +242,64 @@ class _Driver:
     async def shot(self, settled: bool = False) -> bytes:
         return await self.page.screenshot(type="png", animations="disabled" if settled else "allow", caret="hide")
 
-    async def settle(self) -> bytes:
-        """Wait until the page is quiet, then return a PNG of it (animations frozen).
-
-        Quiet: no request in flight, no finite animation running and no DOM mutation for
-        `_QUIET_MS`. Pages that draw without DOM changes (canvas, video) must also give
-        two identical screenshots in a row.
-        """
-        await self.page.wait_for_timeout(self.opt.settle_min * 1000)
+    async def _network_idle(self) -> None:
+        """Wait (real time, page clock paused) until no request is in flight."""
         deadline = time.monotonic() + self.opt.settle_timeout
-        pixel_check = False
-        while time.monotonic() < deadline:
-            if not self.inflight:
-                state = await self.page.evaluate(_QUIET_STATE_JS)
-                pixel_check = bool(state["drawn"])
-                if state["quiet"] >= _QUIET_MS and not state["animations"]:
-                    break
-            await self.page.wait_for_timeout(40)
+        while self.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def _frame(self, act: Activity | None = None) -> None:
+        """Emit one frame at the page's current time, filming the page anew when it changed."""
+        if self.filming:
+            act = act or await self.clock.activity()
+            if act.mutations != self._seen or act.animations or act.drawn:
+                await self.film_state()
+        self.film.hold(1 / self.film.fps)
+
+    async def sync(self) -> Activity:
+        """Move the page's clock to the film's time (after a glide)."""
+        return await self.clock.advance_to(self.origin + self.film.time)
+
+    async def hold(self, seconds: float) -> None:
+        """Hold for `seconds` of video, the page living them frame by frame (filmed); frames
+        before the page's next timer or animation frame are held at once."""
+        n = max(1, round(seconds * self.film.fps))
+        if not self.filming:  # nothing to film: one jump (timers still fire in order)
+            self.film.hold(n / self.film.fps)
+            await self.sync()
+            return
+        end = self.film.frames + n
+        while self.film.frames < end:
+            act = await self.sync()
+            await self._frame(act)
+            left = end - self.film.frames
+            if left > 0 and act.wait != 0 and not (act.animations or act.drawn):
+                # the page stays as it is until its next timer fires (or for good): hold it
+                skip = left if act.wait is None else min(left, math.ceil(act.wait * self.film.fps / 1000 - 1e-9) - 1)
+                if skip > 0:
+                    self.film.hold(skip / self.film.fps)
+        await self.sync()
+
+    async def settle(self, film: bool = True) -> bytes:
+        """Let the page live, filmed (unless not `film`: the page's first state), until it
+        is quiet in page time (see `PageClock.settle`), then return a PNG of it.
+
+        Requests in flight are awaited in real time. Pages that draw without DOM changes
+        (canvas, video) must also give two identical screenshots a frame apart.
+        """
+        await self._network_idle()
+
+        async def frame(act: Activity) -> None:
+            await self._network_idle()
+            if film:
+                await self._frame(act)
+
+        act = await self.clock.settle(self.opt.settle_timeout, min_seconds=self.opt.settle_min, on_frame=frame)
         previous = await self.shot(settled=True)
-        while pixel_check and time.monotonic() < deadline:
-            await self.page.wait_for_timeout(120)
+        for _ in range(round(self.opt.settle_timeout * self.film.fps) if act.drawn else 0):
+            if film:
+                await self._frame(act)
+            act = await (self.sync() if film else self.clock.advance(round(self.clock.frame_ms)))
             current = await self.shot(settled=True)
             if current == previous:
                 break
@@ -276,20 +309,13 @@ class _Driver:
     async def film_state(self) -> None:
         """Make the page as it is now the film's current state (no-op when not filming)."""
         if self.filming:
+            self._seen = (await self.clock.activity()).mutations
             jpeg = await self.page.screenshot(type="jpeg", quality=92, caret="hide")
             self.film.show(_decode_image(jpeg))
 
     async def sample_transition(self) -> None:
-        """Film a few frames of the effect unfolding (animations running)."""
-        if not self.filming:
-            return
-        for _ in range(self.opt.transition_samples):
-            await self.page.evaluate(_NEXT_FRAME_JS)
-            running = await self.page.evaluate(_RUNNING_ANIMATIONS_JS)
-            await self.film_state()
-            self.film.hold(1 / self.film.fps)
-            if not running:
-                break
+        """Film a few frames of the effect unfolding (the page lives them)."""
+        await self.hold(self.opt.transition_samples / self.film.fps)
 
     async def scan_images(self) -> list[_ImageUse]:
         raw = await self.page.evaluate(_SCAN_IMAGES_JS)
@@ -329,11 +355,13 @@ class _Driver:
         if await self.page.evaluate("() => [scrollX, scrollY]") != before_scroll:
             await self.film_state()
         self.film.move_to(point.x, point.y)
+        await self.sync()
         await self.page.mouse.move(point.x, point.y)
         cursor = await self.page.evaluate(_CURSOR_AT_JS, [point.x, point.y])
         self.film.shape = PointerShape.HAND if cursor == "pointer" else PointerShape.ARROW
         await self.film_state()
-        self.film.hold(self.opt.hover_pause)
+        await self.hold(self.opt.hover_pause)
+        self.input_at = self.clock.now
         try:
             await loc.click(timeout=self.opt.action_timeout * 1000)
         except Exception as e:  # noqa: BLE001
@@ -350,12 +378,14 @@ class _Driver:
             loc = await self._locate(k, act)
             box, point = await self._target_point(k, act, loc)
             self.film.move_to(point.x, point.y)
+            await self.sync()
             await self.page.mouse.move(point.x, point.y)
             handle = await loc.element_handle()
         else:
             handle = await self.page.evaluate_handle("() => document.scrollingElement || document.documentElement")
         moved, done = [0.0, 0.0], 0
         n = max(1, self.opt.scroll_increments)
+        self.input_at = self.clock.now
         for i in range(1, n + 1):
             target = round(total * (1 - (1 - i / n) ** 2))  # ease-out
             delta = (target - done) * sign
@@ -365,7 +395,7 @@ class _Driver:
             moved[1] += dy
             await self.page.evaluate(_NEXT_FRAME_JS)
             await self.film_state()
-            self.film.hold(1 / self.film.fps)
+            await self.hold(1 / self.film.fps)
         if abs(moved[1] if vertical else moved[0]) <= 5:
             raise self._fail(k, act, f"nothing scrolled {act.direction} (page or container at its end, or not scrollable)")
         self.scrolled = Point(x=moved[0], y=moved[1])
@@ -377,6 +407,7 @@ class _Driver:
         box: Box | None = None
         point: Point | None = None
         self.scrolled = None
+        self.input_at = None
         try:
             if act.type in (ActionType.CLICK, ActionType.TYPE):
                 loc = await self._locate(k, act)
@@ -386,7 +417,7 @@ class _Driver:
                     for ch in act.text or "":
                         await self.page.keyboard.type(ch)
                         await self.film_state()
-                        self.film.hold(self.opt.char_seconds)
+                        await self.hold(self.opt.char_seconds)
             elif act.type is ActionType.PRESS:
                 if act.target:
                     loc = await self._locate(k, act)
@@ -394,7 +425,8 @@ class _Driver:
                     box = Box(**bb) if bb else None
                     await loc.focus()
                 point = Point(x=self.film.x, y=self.film.y)
-                self.film.hold(self.opt.hover_pause)
+                await self.hold(self.opt.hover_pause)
+                self.input_at = self.clock.now
                 try:
                     await self.page.keyboard.press(act.key or "")
                 except Exception as e:  # noqa: BLE001
@@ -406,23 +438,24 @@ class _Driver:
             raise
         except Exception as e:  # noqa: BLE001 - any browser error becomes a one-line error
             raise self._fail(k, act, _short(e)) from None
-        return StepTruth(index=k, selector=act.target, target_box=box, pointer=point, span=(start, start), scroll_delta=self.scrolled)
+        return StepTruth(index=k, selector=act.target, target_box=box, pointer=point, span=(start, start),
+                         scroll_delta=self.scrolled, input_at=self.input_at)
 
 
 async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite, options: RecordOptions = RecordOptions()) -> tuple[Any, Any]:
     """A fresh context and page as the recorder uses them (the judge may reuse this).
 
-    Viewport at the demo's resolution, device scale 1, en-US, UTC, light scheme; only the
-    local server is reachable; `Date` frozen and `Math.random` seeded per `options`; a
-    DOM-mutation clock installed for settling. Returns (context, page); close the context.
+    Viewport at the demo's resolution, device scale 1, light scheme; only the local server
+    is reachable; the page clock of `options.clock` installed (paused at its start date,
+    seeded `Math.random`, its time zone and locale): start a `PageClock` on the page before
+    loading it. Returns (context, page); close the context.
     """
     context = await browser.new_context(
         viewport={"width": spec.resolution.width, "height": spec.resolution.height},
         device_scale_factor=1,
-        locale="en-US",
-        timezone_id="UTC",
         color_scheme="light",
         service_workers="block",
+        **options.clock.context_options(),
     )
 
     async def guard(route: Any) -> None:
@@ -433,19 +466,14 @@ async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite, opt
             await route.abort()
 
     await context.route("**/*", guard)
-    await context.add_init_script(script=_MUTATION_CLOCK_JS)
-    if options.random_seed is not None:
-        await context.add_init_script(script=f"({_SEED_RANDOM_JS})({int(options.random_seed)});")
-    if options.freeze_time_ms is not None:
-        from datetime import datetime, timezone
-
-        await context.clock.set_fixed_time(datetime.fromtimestamp(options.freeze_time_ms / 1000, tz=timezone.utc))
+    await apply_init_steps(context, options.clock.init_steps())
     page = await context.new_page()
     return context, page
 
 
 async def _open_app(driver: _Driver, site: ServedSite) -> bytes:
     url = site.url(urllib.parse.quote(driver.spec.entry))
+    await driver.clock.start()
     try:
         response = await driver.page.goto(url, wait_until="load", timeout=30_000)
     except Exception as e:  # noqa: BLE001
@@ -453,7 +481,9 @@ async def _open_app(driver: _Driver, site: ServedSite) -> bytes:
     if response is not None and not response.ok:
         raise RecordError(f"{driver.label}: opening {driver.spec.entry} gave HTTP {response.status}")
     await driver.page.evaluate("() => document.fonts.ready.then(() => true)")
-    return await driver.settle()
+    shot = await driver.settle(film=False)
+    driver.origin = driver.clock.now  # video time 0 is state 0
+    return shot
 
 
 _PAGE_STATE_JS = Path(__file__).parent / "judge" / "page_state.js"
@@ -469,24 +499,28 @@ async def _run_trajectory(driver: _Driver, site: ServedSite, actions: list[DemoA
     out = _Trajectory()
     film = driver.film
     first = await _open_app(driver, site)
+    out.state0_at = driver.clock.now
     out.checkpoints.append(first)
     out.texts.append(await _visible_text(driver))
     out.image_uses.append(await driver.scan_images())
     if driver.filming:
         film.show(_decode_image(first))
-    film.hold(driver.opt.intro)
+    await driver.hold(driver.opt.intro)
     for k, act in enumerate(actions, start=1):
         step = await driver.perform(k, act)
+        settle_from = film.time
         settled = await driver.settle()
-        if driver.filming:
-            film.show(_decode_image(settled))
-        film.hold(driver.opt.after_action)
-        step.span = (step.span[0], film.time)
-        out.steps.append(step)
+        step.checkpoint_at = driver.clock.now
         out.checkpoints.append(settled)
         out.texts.append(await _visible_text(driver))
         out.image_uses.append(await driver.scan_images())
-    film.hold(driver.opt.outro)
+        if driver.filming:
+            film.show(_decode_image(settled))
+        # the settled state is held so that settling and holding last `after_action` together
+        await driver.hold(max(1 / film.fps, driver.opt.after_action - (film.time - settle_from)))
+        step.span = (step.span[0], film.time)
+        out.steps.append(step)
+    await driver.hold(driver.opt.outro)
     out.network_images = list(driver.network_images)
     return out
 
@@ -584,7 +618,8 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                     writer = Mp4Writer(task_dir / "video.mp4", res.width, res.height, options.fps)
                     try:
                         film = PointerFilm(writer.write, options.fps, start_pointer)
-                        traj = await _run_trajectory(_Driver(page, spec, film, options, label), site, spec.actions)
+                        driver = _Driver(page, spec, film, options, label, PageClock(page, 1000 / options.fps))
+                        traj = await _run_trajectory(driver, site, spec.actions)
                     except BaseException:
                         writer.abort()
                         raise
@@ -595,7 +630,8 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                 async with limit:
                     pcontext, ppage = await new_recording_page(browser, spec, site, options)
                     try:
-                        pdriver = _Driver(ppage, spec, NullFilm(start_pointer), options, f"{label} probe {probe.name!r}")
+                        pdriver = _Driver(ppage, spec, _TimeFilm(options.fps, start_pointer), options, f"{label} probe {probe.name!r}",
+                                          PageClock(ppage, 1000 / options.fps))
                         return await _run_trajectory(pdriver, site, probe.actions)
                     finally:
                         await pcontext.close()
@@ -644,9 +680,12 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                 actions=[a.to_action() for a in p.actions],
                 steps=run.steps,
                 checkpoint_texts=dict(enumerate(run.texts)),
+                state0_at=run.state0_at,
             )
             for p, (_, run) in zip(spec.probes, probe_runs)
         ],
+        page_clock=options.clock,
+        state0_at=demo.state0_at,
     )
     gt.save(task_dir / "ground_truth.json")
     metadata = {
@@ -656,6 +695,8 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
         "video": {"fps": fps, "frames": round(duration * fps), "duration": round(duration, 3)},
         "actions": len(spec.actions),
         "recorder": RECORDER_VERSION,
+        # what the page experienced: its start date and seed; page time followed video time
+        "page_clock": options.clock.model_dump(mode="json"),
     }
     (task_dir / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
     return RecordedTask(task=task, ground_truth=gt, dir=task_dir, assets=len(names), seconds=time.monotonic() - started)

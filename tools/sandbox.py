@@ -39,7 +39,7 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -451,11 +451,18 @@ class Sandbox:
         """Serve a page until the sandbox exits."""
         return self._stack.enter_context(serve_site(page_dir, assets_dir, entry))
 
-    def open(self, site: SandboxSite, width: int, height: int, init_scripts: Sequence[str] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
+    def open(self, site: SandboxSite, width: int, height: int, init_scripts: Sequence["InitStep"] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
         return open_sandboxed_page(
             self.handle, site, width, height, init_scripts=init_scripts,
             load_timeout=self.load_timeout, close_timeout=self.close_timeout,
         )
+
+
+# an init script, or a set-up step awaited with the context (e.g. installing a clock), in order
+InitStep = str | Callable[[Any], Awaitable[None]]
+
+
+_CONTEXT_OPTIONS = {"timezone_id", "locale", "color_scheme"}  # what callers may set
 
 
 def _browser_of(handle: BrowserHandle | Any) -> Any:
@@ -469,13 +476,17 @@ async def open_sandboxed_page(
     width: int,
     height: int,
     *,
-    init_scripts: Sequence[str] = (),
+    init_scripts: Sequence[InitStep] = (),
     load_timeout: float = 20.0,
     close_timeout: float = 5.0,
+    context_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[SandboxPage]:
     """A fresh context + page for `site` with every sandbox rule in place (not yet loaded).
 
     `handle` is a `BrowserHandle` (recoverable) or a plain Playwright browser.
+    `init_scripts` run after the sandbox's own, in order: scripts are added as init
+    scripts, callables are awaited with the context. `context_options` go to
+    `new_context` (e.g. time zone, locale); they cannot loosen the sandbox's own options.
     """
     browser = _browser_of(handle)
     context = await asyncio.wait_for(
@@ -487,6 +498,7 @@ async def open_sandboxed_page(
             permissions=[],
             java_script_enabled=True,
             bypass_csp=False,
+            **{k: v for k, v in (context_options or {}).items() if k in _CONTEXT_OPTIONS},
         ),
         30.0,
     )
@@ -494,8 +506,11 @@ async def open_sandboxed_page(
     try:
         context.set_default_timeout(load_timeout * 1000)
         await context.add_init_script(SANDBOX_INIT_SCRIPT)
-        for script in init_scripts:
-            await context.add_init_script(script)
+        for step in init_scripts:
+            if isinstance(step, str):
+                await context.add_init_script(step)
+            else:
+                await step(context)
         origin = site.origin
         blocked: list[str] = []
 

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..ground_truth import GroundTruth
+from ..page_clock import PageClockPolicy
 from ..task import Action, Box, Point, Resolution, Task
 from .assertions import AssertionContext, Asserter, LLMAsserter, OfflineAsserter
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
@@ -208,6 +209,7 @@ class Judge:
                 self.handle, site, trajectory, resolution, out_dir, self.grounder,
                 continue_after_failure=cfg.continue_after_failure, action_timeout=cfg.action_timeout,
                 on_screenshot=on_screenshot, load_timeout=cfg.load_timeout,
+                clock=trajectory.page_clock or PageClockPolicy(),  # the reference's page time, else the default
             )
         replay_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -255,6 +257,7 @@ class Judge:
             scores=scores,
             blocked_requests=len(trace.blocked_urls),
             blocked_urls=list(trace.blocked_urls)[:100],
+            page_clock=trace.page_clock,
             timings={
                 **{f"replay_{k}": v for k, v in trace.timings.items()},
                 "replay": replay_seconds,
@@ -357,7 +360,7 @@ class Judge:
                                   save=False, visual=visual)
         if (self.config.probes if probes is None else probes) and truth is not None and truth.probes and result.status != Status.INFRA_ERROR:
             for probe in truth.probes:
-                traj = probe_trajectory(task, probe)
+                traj = probe_trajectory(task, probe, truth)
                 sub = await self.judge(page_dir, traj, task.resolution, task.paths.assets,
                                        out_dir / "probes" / safe_name(probe.name), task.key, save=False,
                                        visual=visual if self.config.probe_visual else False)
@@ -454,10 +457,12 @@ def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
         pointer_hints=_pointer_hints(task.actions, truth.steps) if truth is not None else [],
         checkpoint_texts=dict(truth.checkpoint_texts) if truth is not None else {},
         target_boxes=_target_boxes(task.actions, truth.steps) if truth is not None else [],
+        page_clock=truth.page_clock if truth is not None else None,
+        page_times=truth.page_times() if truth is not None else None,
     )
 
 
-def probe_trajectory(task: Task, probe: Any) -> Trajectory:
+def probe_trajectory(task: Task, probe: Any, truth: GroundTruth | None = None) -> Trajectory:
     """A held-out probe with its checkpoints `checkpoints/probes/<name>/step_k.png`."""
     folder = task.paths.checkpoints / "probes" / probe.name
     n = len(probe.actions)
@@ -469,6 +474,8 @@ def probe_trajectory(task: Task, probe: Any) -> Trajectory:
         pointer_hints=_pointer_hints(probe.actions, probe.steps),
         checkpoint_texts=dict(getattr(probe, "checkpoint_texts", {}) or {}),
         target_boxes=_target_boxes(probe.actions, probe.steps),
+        page_clock=truth.page_clock if truth is not None else None,
+        page_times=probe.page_times() if hasattr(probe, "page_times") else None,  # probe: its own times
     )
 
 

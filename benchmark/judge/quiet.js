@@ -2,12 +2,14 @@
 // Defines a non-writable `window.__iwrQuiet` holding: the time of the last DOM mutation,
 // pending short timers (setTimeout <= 1 s) and in-flight fetch/XHR, plus helpers
 // settle(), visibleText(), snapScroll(), scrollMoved() used by the replay engine.
+// It keeps the real timers it found: under a page clock (installed after it) its own waits
+// stay real, its timer tracking no longer sees the page's (the page-time tracker does).
 (() => {
   if (window.__iwrQuiet) return;
   const st = { lastMutation: performance.now(), timers: new Set(), inflight: 0, scrollSnap: null };
   const sT = window.setTimeout.bind(window), cT = window.clearTimeout.bind(window);
   const raf = window.requestAnimationFrame.bind(window);
-  const now = () => performance.now();
+  const pnow = performance.now.bind(performance), now = () => pnow();  // real time, also under a page clock
   try {
     new MutationObserver(() => { st.lastMutation = now(); })
       .observe(document, { subtree: true, childList: true, attributes: true, characterData: true });

@@ -12,6 +12,13 @@ Settling: an init script (`quiet.js`) tracks DOM mutations, pending short timers
 in-flight requests; after an action the engine waits until the DOM has been quiet for
 `quiet_min` with nothing pending (or quiet for `quiet_max` regardless), capped at `cap`,
 finishing finite CSS/Web animations on the way (the screenshot would fast-forward them too).
+
+Page time (`clock`, see `benchmark.page_clock`): the candidate starts at the policy's date
+with its seeded `Math.random`, on a paused clock. Before action k its clock is moved to the
+reference's recorded input time (else one action every `DEFAULT_PACE` s), after the action
+to the reference's checkpoint time, and then on, frame by frame, while it is still busy
+(DOM changing, short timers pending, finite animations running), at most until the next
+input. What it was given is recorded in `ReplayTrace.page_clock`.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite, open_sandboxed_page
+from ..page_clock import DEFAULT_PACE, SETTLE_MIN_MS, AppliedClock, PageClock, PageClockPolicy, PageTimes
 from ..task import Action, ActionType, Point, Resolution
 from .grounding import Grounder, LookCue, load_js, scroll_direction
 from .types import Grounding, Trajectory
@@ -36,6 +44,7 @@ from .types import Grounding, Trajectory
 log = structlog.get_logger()
 T = TypeVar("T")
 JUDGE_WORK_TIMEOUT_MIN = 10.0  # s: grounding, screenshots and reading the page are the judge's work, not the page's action
+PAGE_FRAME_MS = 1000 / 15  # page-time step while waiting for a busy page (the recorder's default frame)
 
 
 class StepTrace(BaseModel):
@@ -65,6 +74,7 @@ class ReplayTrace(BaseModel):
     downloads: int = 0
     crashed: bool = False  # renderer hung/crashed and was killed
     error: str | None = None  # infra problem (page failed to load etc.)
+    page_clock: AppliedClock | None = None  # the page time the candidate was given
     timings: dict[str, float] = Field(default_factory=dict)  # load, steps (wall of all steps), total
 
     @property
@@ -177,14 +187,87 @@ def _decode_and_remember(shot: bytes, path: Path | None) -> np.ndarray | None:
     return img
 
 
+class _Timeline:
+    """The candidate's page time: when it gets each input and each screenshot."""
+
+    def __init__(self, page: Any, policy: PageClockPolicy, times: PageTimes | None, actions: int) -> None:
+        self.clock = PageClock(page, PAGE_FRAME_MS)
+        self.times = times if times is not None and len(times.inputs) == actions else None
+        self.actions = actions
+        self.record = AppliedClock(policy=policy, source="recorded" if self.times else "default pace",
+                                   pace=None if self.times else DEFAULT_PACE,
+                                   applied=PageTimes(inputs=[None] * actions, checkpoints=[None] * actions))
+
+    def input_at(self, k: int) -> float:
+        """When action k reaches the page: the recorded time, else `DEFAULT_PACE` after the
+        previous input (state 0 for the first)."""
+        if self.times is not None:
+            return self.times.input_at(k) or 0.0
+        prev = self.record.applied.input_at(k - 1) if k > 1 else self.record.applied.state0
+        return (prev or 0.0) + DEFAULT_PACE
+
+    def capture(self, k: int) -> tuple[float | None, float]:
+        """(time to move to, latest time) for capturing state k (0 = the loaded page)."""
+        if self.times is not None:
+            target = self.times.state0 if k == 0 else self.times.checkpoint_at(k)
+            limit = self.times.input_at(k + 1) if k < self.actions else None
+            return target, limit if limit is not None else (target or self.clock.now) + DEFAULT_PACE
+        start = self.clock.now if k == 0 else self.record.applied.input_at(k) or self.clock.now
+        return None, start + DEFAULT_PACE
+
+
 class _Runner:
     """Bounded page operations for one replay."""
 
-    def __init__(self, sp: SandboxPage, action_timeout: float, settle: SettleConfig) -> None:
+    def __init__(self, sp: SandboxPage, action_timeout: float, settle: SettleConfig, timeline: _Timeline | None = None) -> None:
         self.sp = sp
         self.page = sp.page
         self.timeout = action_timeout
         self.settle_cfg = settle
+        self.timeline = timeline
+
+    async def page_time(self, aw: Awaitable[Any]) -> None:
+        """A page-clock operation, bounded; a page that broke the clock or its tracker just
+        stops living page time (like a page that broke the settle tracker)."""
+        try:
+            await self.bounded(aw, "page clock", self.judge_work_timeout)
+        except (PageHung, PageCrashed, StepTimeout):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the page's own doing, not the judge's
+            log.warning("replay.page_clock_failed", error=str(exc).splitlines()[0][:200] if str(exc) else repr(exc))
+
+    async def before_input(self, k: int) -> None:
+        """Move the page's clock to action k's input time (no-op on a real clock)."""
+        tl = self.timeline
+        if tl is None:
+            return
+        if tl.clock.now < tl.input_at(k):
+            await self.page_time(tl.clock.advance_to(tl.input_at(k)))
+            await self.settle()
+
+    def mark_input(self, k: int) -> None:
+        if self.timeline is not None:
+            self.timeline.record.applied.inputs[k - 1] = self.timeline.clock.now
+
+    async def settle_state(self, k: int) -> None:
+        """Let the page settle after action k (0: after loading), in page time when the page
+        has a clock: to the reference's capture time, then on while busy (see `_Timeline`)."""
+        await self.settle()
+        tl = self.timeline
+        if tl is None:
+            return
+        target, limit = tl.capture(k)
+        clock = tl.clock
+        if target is not None:
+            await self.page_time(clock.advance_to(target))
+            await self.settle()
+        min_seconds = 0.0 if target is not None else SETTLE_MIN_MS / 1000
+        await self.page_time(clock.settle(max(0.0, limit - clock.now), min_seconds=min_seconds))
+        await self.settle()
+        if k == 0:
+            tl.record.applied.state0 = clock.now
+        else:
+            tl.record.applied.checkpoints[k - 1] = clock.now
 
     async def bounded(self, aw: Awaitable[T], what: str, timeout: float | None = None) -> T:
         """Await with a timeout; classify a timeout as hung (no answer) or a plain timeout."""
@@ -324,8 +407,12 @@ async def replay_page(
     on_screenshot: Callable[[int, Path], None] | None = None,
     load_timeout: float = 20.0,
     settle: SettleConfig | None = None,
+    clock: PageClockPolicy | None = None,
 ) -> ReplayTrace:
-    """Replay `trajectory` on `site` in a fresh sandboxed context (see module docstring)."""
+    """Replay `trajectory` on `site` in a fresh sandboxed context (see module docstring).
+
+    `clock`: the page-time policy to give the candidate (with `trajectory.page_times` when
+    recorded); None = the browser's real clock."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     trace = ReplayTrace()
@@ -340,12 +427,19 @@ async def replay_page(
                 log.warning("replay.on_screenshot_failed", step=step, error=repr(exc))
 
     sp_ref: SandboxPage | None = None
+    quiet = load_js("quiet.js")
     async with open_sandboxed_page(
         browser, site, resolution.width, resolution.height,
-        init_scripts=[load_js("quiet.js")], load_timeout=load_timeout, close_timeout=5.0,
+        init_scripts=clock.init_steps(before_clock=[quiet]) if clock is not None else [quiet],
+        load_timeout=load_timeout, close_timeout=5.0,
+        context_options=clock.context_options() if clock is not None else None,
     ) as sp:
         sp_ref = sp
-        await _drive(_Runner(sp, action_timeout, settle), trace, grounder, trajectory, resolution, out_dir, emit,
+        timeline = _Timeline(sp.page, clock, trajectory.page_times, len(trajectory.actions)) if clock is not None else None
+        if timeline is not None:
+            trace.page_clock = timeline.record
+            await asyncio.wait_for(timeline.clock.start(), action_timeout)
+        await _drive(_Runner(sp, action_timeout, settle, timeline), trace, grounder, trajectory, resolution, out_dir, emit,
                      continue_after_failure)
     return _finish(trace, sp_ref, t_start)
 
@@ -367,7 +461,7 @@ async def _drive(
             if "Timeout" not in type(exc).__name__ and not isinstance(exc, asyncio.TimeoutError):
                 trace.error = f"page failed to load: {str(exc).splitlines()[0][:200]}"
                 return
-        await run.settle()
+        await run.settle_state(0)
         trace.timings["load"] = time.perf_counter() - t0
         shot = await run.screenshot()
         trace.state0_text = await run.text()
@@ -432,6 +526,7 @@ async def _replay_step(
     phase = "ground"
     try:
         t = time.perf_counter()
+        await run.before_input(k)
         reference = trajectory.checkpoint(k - 1)
         target = trajectory.target_box(k)
         look = LookCue(reference=reference, box=target, current=last_shot) if reference and target else None
@@ -448,13 +543,14 @@ async def _replay_step(
             return step, last_shot, last_text, False, None
         phase = "act"
         t = time.perf_counter()
+        run.mark_input(k)
         performed, reason = await run.perform(action, grounding, resolution)
         timings["act"] = time.perf_counter() - t
         if not performed:
             step.error, step.error_kind = reason, "not_performed"
         phase = "settle"
         t = time.perf_counter()
-        await run.settle()
+        await run.settle_state(k)
         timings["settle"] = time.perf_counter() - t
         phase = "screenshot"
         t = time.perf_counter()

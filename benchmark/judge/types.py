@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..page_clock import AppliedClock, PageClockPolicy, PageTimes
 from ..task import Action, Box, Point, Resolution
 
 RESULT_VERSION = 1
@@ -31,6 +32,9 @@ class Trajectory(BaseModel):
     pointer_hints: list[Point | None] = Field(default_factory=list)
     checkpoint_texts: dict[int, str] = Field(default_factory=dict)
     target_boxes: list[Box | None] = Field(default_factory=list)  # [k-1]: recorded target of action k
+    # the page clock the reference lived in and its recorded page times (None: not recorded)
+    page_clock: PageClockPolicy | None = None
+    page_times: PageTimes | None = None
 
     def target_box(self, step: int) -> Box | None:
         i = step - 1
@@ -153,6 +157,7 @@ class JudgeResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     probes: list["JudgeResult"] = Field(default_factory=list)
     probe_ifs: float | None = None
+    page_clock: AppliedClock | None = None  # the page time the candidate was given
 
     def save(self, path: Path) -> None:
         path.write_text(self.model_dump_json(indent=2))
