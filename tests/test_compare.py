@@ -72,3 +72,22 @@ def test_cli_prints_table_and_errors_cleanly(two_runs: tuple[Path, Path], tmp_pa
     missing = runner.invoke(app, ["compare", str(a), str(tmp_path / "nope")])
     assert missing.exit_code == 2
     assert "no summary.json" in missing.output
+
+
+def test_each_side_says_what_was_scored_and_why_the_rest_failed(tmp_path: Path) -> None:
+    a = write_run(tmp_path / "a", rows("single-shot", {"t1": 0.2, "t2": 0.5}, {"t1": 0.0, "t2": 0.5}))
+    b_rows = rows("iterative", {"t1": 0.4}, {"t1": 1.0}) + [
+        {"task_id": "t2", "agent": "iterative", "model": "m", "iteration": "final", "status": "model_error", "error_kind": "auth",
+         "error": "auth [draft]: Incorrect API key provided."},
+        {"task_id": "t3", "agent": "iterative", "model": "m", "iteration": "final", "status": "infra_error", "error_kind": "infra"},
+    ]
+    b = write_run(tmp_path / "b", b_rows)
+    result = compare(load_result_set(str(a)), load_result_set(str(b)))
+    assert result.a_tasks == "2 of 2 tasks scored"
+    assert result.b_tasks == "1 of 3 tasks scored; 1 failed: auth (t2); 1 infra failure(s), not scored: t3"
+    assert result.unpaired == ["t2", "t3"] and [d.n for d in result.deltas if d.metric == "final"] == [1]
+    out = CliRunner().invoke(app, ["compare", str(a), str(b)]).output
+    assert "B: 1 of 3 tasks scored; 1 failed: auth (t2)" in out
+    nothing = write_run(tmp_path / "c", [{**b_rows[1], "task_id": "t1"}])
+    out = CliRunner().invoke(app, ["compare", str(a), str(nothing)]).output
+    assert "B: 0 of 1 tasks scored; 1 failed: auth (t1)" in out and "nothing to compare" in out

@@ -50,7 +50,7 @@ async def inspect(report: Path, shot: Path) -> dict:
         await page.goto(report.as_uri())
         await page.wait_for_load_state("load")
         first_agents = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
-        await page.click("#leaderboard th:nth-child(9)")  # Final, ascending
+        await page.click("#leaderboard th:nth-child(11)")  # Final, ascending
         asc = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
         await page.click("summary")
         # polled from here: wait_for_function would eval the predicate in the page, which the report's CSP forbids
@@ -103,3 +103,28 @@ def test_table_formats(tmp_path: Path, fmt: str) -> None:
 def test_report_on_a_folder_without_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "runs.sqlite" in result.output
+
+
+def test_failures_count_as_zero_with_their_kind_and_infra_apart(tmp_path: Path) -> None:
+    from iwr.report_data import gather
+    from iwr.report_html import render_html
+
+    runs = tmp_path / "runs"
+    with RunStore(runs) as store:
+        store.start_run("r", {"tasks": "none"}, {"iwr": "0.1"}, protocol={"name": "offline"})
+        common = {"run_id": "r", "agent": "single-shot", "model": "openai/gpt-4o", "iteration": "final"}
+        store.record(ResultRow(**common, task_id="t1", status="ok", ifs=0.8, vfs=0.5, final=0.6))
+        store.record(ResultRow(**common, task_id="t2", status="model_error", error="auth [draft]: Incorrect API key provided.", error_kind="auth"))
+        store.record(ResultRow(**common, task_id="t3", status="infra_error", error="judge could not start", error_kind="infra"))
+        store.record(ResultRow(**{**common, "agent": "iterative"}, task_id="t1", status="model_error", error="auth: old row without a kind column"))
+    data = gather(runs)
+    board = {b.agent: b for b in data.leaderboard}
+    single = board["single-shot"]
+    assert (single.tasks, single.scored, single.failed, single.infra, single.failed_kinds) == (3, 1, 1, 1, {"auth": 1})
+    assert single.final == pytest.approx(0.3) and single.ifs == pytest.approx(0.4)  # (0.6 + 0) / 2: infra left out
+    assert board["iterative"].final is None and board["iterative"].failed_kinds == {"auth": 1}  # nothing scored: no mean
+    assert [(g.kind, g.count, g.status) for g in data.failures] == [("auth", 2, "model_error"), ("infra", 1, "infra_error")]
+    render_html(data, tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    assert "failed: auth" in html and "infra failure: infra" in html and "Incorrect API key provided." in html
+    assert "counts as 0" in html

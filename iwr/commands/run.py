@@ -68,7 +68,7 @@ class RichProgress:
         else:
             text = f"{key}: {_status(final) if final is not None else outcome.status}"
         error = outcome.error or (final.error if final is not None else None)
-        self._bar.console.print(text + (f" ({error})" if error else ""), markup=False, highlight=False)
+        self._bar.console.print(text + (f" ({error})" if error else ""), markup=False, highlight=False, soft_wrap=True)
         self._bar.advance(self._overall)
         self._refresh()
 
@@ -110,19 +110,19 @@ def print_summary(summary: "RunSummary") -> None:
     console.print(table)
     unit = "task x seed cells" if many_seeds else "tasks"
     for t in summary.tallies:
-        console.print(escape(f"{t.agent}{' ' + t.model if many_models else ''}: {t.line(unit)}"), highlight=False)
+        console.print(escape(f"{t.agent}{' ' + t.model if many_models else ''}: {t.line(unit)}"), highlight=False, soft_wrap=True)
     for g in summary.failure_groups:
         label = "infra failure (not scored)" if g.status == "infra_error" else "failed"
         help_text = KIND_HELP.get(g.kind)
         message = (g.message or "").removeprefix(g.kind).lstrip(": ")
         console.print(f"[red]{label}[/red]: {escape(g.kind)} x{g.count} ({escape(', '.join(g.cells[:5]))}"
                       f"{', ...' if len(g.cells) > 5 else ''}): {escape(message)}" + (f"\n  {escape(help_text)}" if help_text else ""),
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     cost = "unknown" if summary.cost_usd is None else f"${summary.cost_usd:.4f}"
     console.print(f"{summary.completed}/{summary.cells} cells done; {summary.prompt_tokens + summary.completion_tokens} tokens, cost {cost}")
     if summary.stopped_by_fuse:
         console.print(f"[red]stopped by the fuse[/red]: {escape(summary.stopped_by_fuse)}; {len(summary.not_started)} cell(s) "
-                      "not started: fix the cause and rerun with --resume (cells the provider refused run again)")
+                      "not started: fix the cause and rerun with --resume (cells the provider refused run again)", soft_wrap=True)
     if summary.stopped_by_budget:
         console.print(f"[yellow]stopped by the budget[/yellow]: {summary.stopped_by_budget}; {len(summary.not_started)} cell(s) "
                       "not started: rerun with --resume and a higher --max-cost/--max-tokens")
