@@ -15,6 +15,7 @@ defective copies that must fail exactly at their step:
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ APPS = [
     ]),
     App("plan-dialog", PLAN, [
         _click("#upgrade", "Click the Upgrade button on the Team plan card", "A dialog titled 'Confirm upgrade' opens"),
-        _click("#close", "Click the Close button of the dialog",
+        _click("#close", "Click the 'Close' button in the 'Confirm upgrade' dialog",
                "The dialog closes; the 'Team plan' card still shows '$48.00 / month'"),
     ], [
         ("no-close-handler", "document.getElementById('close').addEventListener('click', () => { modal.hidden = true; });", "", 2, "screen"),
@@ -195,3 +196,37 @@ def test_reference_passes_and_defects_fail_at_their_step(loop: asyncio.AbstractE
             step = r.steps[breaks_at - 1]
             assert step.performed and step.assertion is not None and step.assertion.passed is False, (name, _explain(r))
             assert reason in step.assertion.evidence["reason"], (name, step.assertion.evidence)
+
+
+def _official(task: Task, root: Path) -> Task:
+    """The task as IWR-Bench ships it: no ground_truth.json (the reference text is then OCR)."""
+    dest = root / "data" / task.key
+    shutil.copytree(task.paths.dir, dest, ignore=shutil.ignore_patterns("ground_truth.json"))
+    return task.model_copy(update={"root": root, "data_dir": root / "data"})
+
+
+@pytest.mark.timeout(600)
+def test_order_and_screen_change_also_without_ground_truth(loop: asyncio.AbstractEventLoop, judge: Judge,
+                                                           recorded: dict[str, Task], tmp_path: Path) -> None:
+    """Official-layout tasks (checkpoint OCR as reference text): the swap and the dialog still fail."""
+    jobs, names = [], []
+    for app in APPS[:2]:
+        task = _official(recorded[app.task_id], tmp_path / "official")
+        assert not task.paths.ground_truth.is_file()
+        name, find, replace, breaks_at, _ = app.defects[0]
+        for label, html in (("reference", app.html), (name, app.html.replace(find, replace))):
+            page = _write_app(tmp_path / app.task_id / label, html)
+            jobs.append(judge.judge_task(task, page, tmp_path / "out" / app.task_id / label))
+            names.append((app.task_id, label, None if label == "reference" else breaks_at))
+
+    async def run() -> list[JudgeResult]:
+        return list(await asyncio.gather(*jobs))
+
+    for (task_id, label, breaks_at), r in zip(names, loop.run_until_complete(run())):
+        assert r.status == Status.OK, r.error
+        sources = {s.assertion.evidence.get("reference_text_source") for s in r.steps if s.assertion is not None}
+        assert sources == {"ocr"}, (task_id, label, sources)
+        if breaks_at is None:
+            assert r.scores.ifs == 1.0, (task_id, _explain(r))
+        else:
+            assert r.success_steps == breaks_at - 1, (task_id, label, _explain(r))
