@@ -1,0 +1,107 @@
+"""DOM probes: the ground truth of where a variant of an app first behaves differently.
+
+`probe_app` replays a demo (or a probe) by its selectors in real headless Chromium on the
+app served from 127.0.0.1, exactly as the recorder drives it (same page setup, clock and
+random seed, same action code, and the recorder's settle after each action: human pace),
+living the same page time between actions (the recorder's intro and after-action holds),
+and reads the viewport's visible text with the judge's own extractor before any action
+and after each one. `first_difference(original, variant)` is the first state whose visible
+text differs (0 = the initial state; None = never: the variant is equivalent for this
+trajectory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ...tools.local_server import serve_directory
+from ..demo import DemoAction, DemoSpec
+from ..page_clock import PageClock
+from ..recorder import RecordError, RecordOptions, _Driver, _open_app, _TimeFilm, _visible_text, new_recording_page
+
+# A variant's target may be gone for good: waiting the recorder's full 5 s for each such
+# step only slows the probe (the original's targets were all there within the settle).
+PROBE_OPTIONS = replace(RecordOptions(), action_timeout=2.0)
+
+
+@dataclass
+class DomTrace:
+    """What one replay saw: state k is before any action (k = 0) or after action k."""
+
+    texts: list[str] = field(default_factory=list)  # visible DOM text per state
+    shots: list[str] = field(default_factory=list)  # sha256 of the settled screenshot per state
+    performed: list[bool] = field(default_factory=list)  # per action: could it be performed
+    failures: list[str | None] = field(default_factory=list)  # per action: why not
+    load_errors: list[str] = field(default_factory=list)  # script errors while the page loaded
+    errors: list[str] = field(default_factory=list)  # script errors during the actions
+
+    @property
+    def syntax_error(self) -> bool:
+        """True when a script of the page could not even be parsed."""
+        return any(e.startswith("SyntaxError") for e in self.load_errors)
+
+
+def first_difference(original: DomTrace, variant: DomTrace) -> int | None:
+    """The first state whose visible text differs, or whose action could be performed in
+    one replay and not in the other; None when the two replays agree throughout."""
+    for k in range(max(len(original.texts), len(variant.texts))):
+        if k >= len(original.texts) or k >= len(variant.texts) or original.texts[k] != variant.texts[k]:
+            return k
+        if k >= 1 and original.performed[k - 1] != variant.performed[k - 1]:
+            return k
+    return None
+
+
+def first_pixel_difference(original: DomTrace, variant: DomTrace) -> int | None:
+    """The first state whose settled screenshot differs (None: pixel-identical throughout)."""
+    for k, (a, b) in enumerate(zip(original.shots, variant.shots)):
+        if a != b:
+            return k
+    return None if len(original.shots) == len(variant.shots) else min(len(original.shots), len(variant.shots))
+
+
+async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
+                    actions: list[DemoAction] | None = None, options: RecordOptions = PROBE_OPTIONS,
+                    label: str = "") -> DomTrace:
+    """Replay `actions` (default: the demo's) on `app_dir` (default: the demo's folder).
+
+    An action that cannot be performed (target gone, click refused, nothing scrolled) is
+    recorded as not performed and the replay goes on. Raises RecordError only when the
+    entry page cannot be opened.
+    """
+    actions = spec.actions if actions is None else actions
+    label = label or spec.id
+    trace = DomTrace()
+    errors: list[str] = []
+    with serve_directory(Path(app_dir or spec.app_dir)) as site:
+        context, page = await new_recording_page(browser, spec, site, options)
+        try:
+            page.on("pageerror", lambda exc: errors.append(f"{getattr(exc, 'name', '') or 'Error'}: {exc}"))
+            film = _TimeFilm(options.fps, (0.0, 0.0))  # keeps the demo's page time, draws nothing
+            driver = _Driver(page, spec, film, options, label, PageClock(page, 1000 / options.fps))
+            shot = await _open_app(driver, site)
+            trace.load_errors = list(errors)
+            trace.texts.append(await _visible_text(driver))
+            trace.shots.append(hashlib.sha256(shot).hexdigest())
+            await driver.hold(options.intro)
+            for k, act in enumerate(actions, start=1):
+                try:
+                    await driver.perform(k, act)
+                    trace.performed.append(True)
+                    trace.failures.append(None)
+                except RecordError as e:
+                    trace.performed.append(False)
+                    trace.failures.append(str(e))
+                settle_from = film.time
+                shot = await driver.settle()
+                trace.texts.append(await _visible_text(driver))
+                trace.shots.append(hashlib.sha256(shot).hexdigest())
+                # as the recorder: settling and holding the state last `after_action` together
+                await driver.hold(max(1 / film.fps, options.after_action - (film.time - settle_from)))
+            trace.errors = errors[len(trace.load_errors):]
+        finally:
+            await context.close()
+    return trace
