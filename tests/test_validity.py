@@ -18,7 +18,7 @@ from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.demo import load_demo
 from iwr.benchmark.judge.judge import Judge
 from iwr.benchmark.validity import (
-    Mutant, MutantError, Outcome, ValidityApp, all_mutants, apply_mutant, classify, first_difference, load_defects,
+    MutantError, Outcome, ValidityApp, all_mutants, apply_mutant, first_difference, first_pixel_difference,
     measure_app, probe_app, select_mutants, unapply_mutant, validity_judge_config,
 )
 from iwr.benchmark.validity.js_tokens import inline_scripts, significant, tokenize
@@ -177,6 +177,8 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
     for (name, (_, step)), trace in zip(variants.items(), traces):
         assert first_difference(original, trace) == step, name
     assert traces[4].syntax_error and not traces[0].syntax_error
+    assert first_pixel_difference(original, traces[2]) is None  # equivalent: the same pixels too
+    assert first_pixel_difference(original, traces[3]) == 0
 
 
 # ---------------------------------------------------------------- end to end

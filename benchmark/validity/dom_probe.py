@@ -55,12 +55,17 @@ def first_difference(original: DomTrace, variant: DomTrace) -> int | None:
     return None
 
 
-def first_pixel_difference(original: DomTrace, variant: DomTrace) -> int | None:
-    """The first state whose settled screenshot differs (None: pixel-identical throughout)."""
-    for k, (a, b) in enumerate(zip(original.shots, variant.shots)):
-        if a != b:
+def first_pixel_difference(original: DomTrace, variant: DomTrace, again: DomTrace | None = None) -> int | None:
+    """The first state whose settled screenshot differs (None: pixel-identical throughout).
+    With `again` (a second replay of the original), states where the original's own two
+    screenshots differ (a caret, a hover, a transition caught mid-way) are not compared."""
+    n = min(len(original.shots), len(variant.shots))
+    for k in range(n):
+        if again is not None and (k >= len(again.shots) or again.shots[k] != original.shots[k]):
+            continue
+        if original.shots[k] != variant.shots[k]:
             return k
-    return None if len(original.shots) == len(variant.shots) else min(len(original.shots), len(variant.shots))
+    return None if len(original.shots) == len(variant.shots) else n
 
 
 async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,

@@ -88,7 +88,7 @@ class PageReport:
     description: str
     truth: int | None = None  # first differing state (DOM probe); None = equivalent
     declared: int | None = None  # a planted defect's declared breaking step
-    looks_different: bool = False  # the settled screenshots differ somewhere
+    looks_different: bool = False  # a settled screenshot differs where the original's two replays agree
     load_error: str = ""  # first script error raised while the page loaded
     syntax_error: bool = False
     judged: dict[str, Judged] = field(default_factory=dict)
@@ -116,12 +116,12 @@ async def gather_limited(jobs: Sequence[Awaitable[T]], limit: int) -> list[T]:
     return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
-def _variant_report(v: Variant, original: DomTrace, trace: DomTrace) -> PageReport:
+def _variant_report(v: Variant, original: DomTrace, again: DomTrace, trace: DomTrace) -> PageReport:
     return PageReport(
         name=v.name, kind=v.kind, label=v.label, description=v.description,
         truth=first_difference(original, trace),
         declared=v.defect.breaks_at_step if v.defect is not None else None,
-        looks_different=first_pixel_difference(original, trace) is not None,
+        looks_different=first_pixel_difference(original, trace, again) is not None,
         load_error=trace.load_errors[0] if trace.load_errors else "",
         syntax_error=trace.syntax_error,
     )
@@ -149,7 +149,7 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
         + [probe_app(browser, app.spec, v.dir, label=f"{app.name} {v.name}") for v in variants], PROBE_PAGES)
     original, again = traces[0], traces[1]
     reports = [PageReport(name="reference", kind="reference", label="reference", description=str(app.dir))]
-    reports += [_variant_report(v, original, t) for v, t in zip(variants, traces[2:])]
+    reports += [_variant_report(v, original, again, t) for v, t in zip(variants, traces[2:])]
     reports += [PageReport(name=p.name, kind=p.kind, label=p.kind, description=str(p.dir)) for p in extra_pages]
     dirs = [app.dir] + [v.dir for v in variants] + [p.dir for p in extra_pages]
     with_vfs = [visual] + [visual and v.visual_only for v in variants] + [False] * len(extra_pages)
