@@ -14,29 +14,36 @@ DEFAULT_FUSE = 3  # three cells failing alike is a pattern, not bad luck; small 
 
 
 class Fuse:
-    """Counts consecutive cells failing with the same (model, non-healing kind); `limit` 0 = off."""
+    """Counts consecutive failures with the same (model, non-healing kind); `limit` 0 = off.
 
-    def __init__(self, limit: int = DEFAULT_FUSE) -> None:
+    `unit` names what failed in the reason ("cells" for `iwr run`, "tasks" for `iwr eval`).
+    """
+
+    def __init__(self, limit: int = DEFAULT_FUSE, unit: str = "cells") -> None:
         self.limit = limit
+        self.unit = unit
         self._key: tuple[str, str] | None = None
         self._count = 0
         self._message = ""
         self.reason: str | None = None  # set when the fuse blew
 
-    def add(self, outcome: TaskOutcome) -> None:
+    def observe(self, kind: str | None, model: str, message: str | None = None) -> None:
+        """One finished cell or task: `kind` is its model error kind (None when it did not fail that way)."""
         from .tools.llm.types import NON_HEALING_KINDS
 
-        kind = outcome.error_kind
-        if outcome.status != "model_error" or kind not in NON_HEALING_KINDS:
+        if kind not in NON_HEALING_KINDS:
             self._key, self._count = None, 0
             return
-        key = (outcome.model, kind)
+        assert kind is not None
+        key = (model, kind)
         if key != self._key:
-            self._key, self._count, self._message = key, 0, outcome.error or kind
+            self._key, self._count, self._message = key, 0, message or kind
         self._count += 1
         if self.limit and self._count >= self.limit and self.reason is None:
-            self.reason = (f"{kind} failed {self._count} cells in a row with {outcome.model} ({self._message}); "
-                           "no new cell was started")
+            self.reason = f"{kind} failed {self._count} {self.unit} in a row with {model} ({self._message}); no new {self.unit[:-1]} was started"
+
+    def add(self, outcome: TaskOutcome) -> None:
+        self.observe(outcome.error_kind if outcome.status == "model_error" else None, outcome.model, outcome.error)
 
 
 class RunGate:

@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint for the judge model."),
         api_key: str | None = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key of the judge model (else provider env vars)."),
         skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Judge without checking the judge model, its credentials and --api-base first."),
+        fuse: int = typer.Option(3, "--fuse", min=0, help="Stop judging once the judge model fails N tasks in a row with the same error "
+                                 "that cannot heal (auth, unknown model, malformed request, context window); 0 = never."),
         model: str | None = typer.Option(None, "--model", help="Official layout: PAGES/<id>/<model>/index.html."),
         mllm: bool | None = typer.Option(None, "--mllm/--no-mllm", help="MLLM visual rubric (default: on when --judge-model is given)."),
         visual: bool = typer.Option(True, "--visual/--no-visual", help="Visual scores (OCR, image similarity)."),
@@ -57,7 +59,7 @@ def register(app: typer.Typer) -> None:
         """
         try:
             status = _run(tasks, pages, out, task_ids, grounder, asserter, judge_model, api_base, model, mllm, visual,
-                          probes, dino_weights, jobs, api_key=api_key, skip_preflight=skip_preflight)
+                          probes, dino_weights, jobs, api_key=api_key, skip_preflight=skip_preflight, fuse=fuse)
         except IwrError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
 def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, asserter: str,
          judge_model: str | None, api_base: str | None, model: str | None, mllm: bool | None, visual: bool,
          probes: bool, dino_weights: Path | None, jobs: int, *, api_key: str | None = None,
-         skip_preflight: bool = False) -> int:
+         skip_preflight: bool = False, fuse: int = 3) -> int:
     """Judge and write summary.json; the exit status (see `iwr eval --help`)."""
     import asyncio
     import json
@@ -101,10 +103,11 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
     config = JudgeConfig(grounder=grounder, asserter=asserter, judge_model=judge_model, api_base=api_base,  # type: ignore[arg-type]
                          api_key=api_key, mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
     out.mkdir(parents=True, exist_ok=True)
-    summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs))
+    summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs, fuse))
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     _print_table(summary, out)
-    return 1 if summary["macro"]["model_errors"] or summary["macro"]["infra_errors"] else 0
+    failed = summary["macro"]["model_errors"] or summary["macro"]["infra_errors"] or summary["stopped_by_fuse"]
+    return 1 if failed else 0
 
 
 def _preflight_judge(judge_model: str, api_base: str | None, api_key: str | None) -> None:
@@ -129,8 +132,12 @@ def judge_failure_kinds(error: str | None) -> list[str]:
     return list(dict.fromkeys(k for k in re.findall(r"\b([a-z_]+) \[\w+\]:", error or "") if k in KIND_HELP))
 
 
-async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int) -> dict[str, Any]:
+async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int,
+                     fuse_limit: int = 3) -> dict[str, Any]:
     import asyncio
+
+    from ..fuse import Fuse
+    from ..tools.llm.errors import kind_heals
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -142,6 +149,7 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
     for t in tasks:
         queue.put_nowait(t)
     protocol = None
+    fuse = Fuse(fuse_limit, unit="tasks")
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, transient=False) as progress:
@@ -151,7 +159,7 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
             nonlocal protocol
             async with Judge(config) as judge:
                 protocol = judge.protocol
-                while not queue.empty():
+                while not queue.empty() and fuse.reason is None:
                     task = queue.get_nowait()
                     progress.update(bar, description=f"task {task.key}")
                     try:
@@ -165,11 +173,16 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
                     else:
                         result = await judge.judge_task(task, page_dir, out / task.key)
                         rows[task.key] = summary_row(result)
+                        stuck = [k for k in judge_failure_kinds(result.error) if not kind_heals(k)] if result.status.value == "model_error" else []
+                        fuse.observe(stuck[0] if stuck else None, config.judge_model or "", result.error)
                     progress.advance(bar)
 
         await asyncio.gather(*(worker() for _ in range(min(jobs, len(tasks)))))
     assert protocol is not None
-    return build_summary([rows[t.key] for t in tasks], protocol)
+    summary = build_summary([rows[t.key] for t in tasks if t.key in rows], protocol)
+    summary["not_judged"] = [t.key for t in tasks if t.key not in rows]  # left by the fuse: neither scored nor in the means
+    summary["stopped_by_fuse"] = fuse.reason
+    return summary
 
 
 def _fmt(v: Any) -> str:
@@ -201,7 +214,8 @@ def _print_table(summary: dict[str, Any], out: Path) -> None:
 def _tasks_line(summary: dict[str, Any]) -> str:
     """'3 of 4 tasks judged; 1 missing page counted as 0 (official convention); judge model failed on 1: auth'."""
     m, rows = summary["macro"], summary["tasks"]
-    parts = [f"{len(rows) - len(m['model_errors']) - len(m['infra_errors'])} of {len(rows)} tasks judged"]
+    total = len(rows) + len(summary.get("not_judged", []))
+    parts = [f"{len(rows) - len(m['model_errors']) - len(m['infra_errors'])} of {total} tasks judged"]
     if m["missing"]:
         parts.append(f"{len(m['missing'])} missing page(s) counted as 0 (official convention): {', '.join(map(str, m['missing']))}")
     if m["model_errors"]:
@@ -210,4 +224,6 @@ def _tasks_line(summary: dict[str, Any]) -> str:
                      f"their scores are incomplete: {', '.join(map(str, m['model_errors']))}")
     if m["infra_errors"]:
         parts.append(f"{len(m['infra_errors'])} infra failure(s), not scored: {', '.join(map(str, m['infra_errors']))}")
+    if summary.get("stopped_by_fuse"):
+        parts.append(f"stopped by the fuse: {summary['stopped_by_fuse']}; not judged: {', '.join(map(str, summary['not_judged']))}")
     return "; ".join(parts)
