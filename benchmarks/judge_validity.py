@@ -75,13 +75,14 @@ async def baseline_pages(task: Task, dest: Path) -> list[ExtraPage]:
     return pages
 
 
-async def run(apps: list[ValidityApp], mutants: int, seed: int, work: Path) -> list[AppReport]:
+async def run(apps: list[ValidityApp], mutants: int, seed: int, work: Path, protocols: tuple[str, ...] = PROTOCOLS) -> list[AppReport]:
     reports = []
     async with Judge(validity_judge_config()) as judge, launch_browser() as browser:
         for app in apps:
             started = time.perf_counter()
             extra = await baseline_pages(app.task, work / app.name / "baselines")
-            report = await measure_app(app, judge, browser, work / app.name, mutants=mutants, seed=seed, extra_pages=extra)
+            report = await measure_app(app, judge, browser, work / app.name, mutants=mutants, seed=seed, extra_pages=extra,
+                                       protocols=protocols)  # type: ignore[arg-type]
             reports.append(report)
             (work / app.name / "report.json").write_text(json.dumps(asdict(report), indent=1, default=str))
             print(f"{app.name}: {len(report.pages)} pages, probes {report.probe_seconds:.0f} s, "
@@ -186,10 +187,12 @@ def main() -> None:
     ap.add_argument("--apps", default="", help="comma-separated app names (default: all)")
     ap.add_argument("--json", action="store_true", help="print the full reports as JSON instead of tables")
     ap.add_argument("--work", type=Path, default=None, help="keep pages and judgements here (default: a temp dir)")
-    ap.add_argument("--report", type=Path, default=None, help="only print the tables of the reports saved in this work dir")
+    ap.add_argument("--protocols", default="gt,official", help="gt, official or both (default both)")
+    ap.add_argument("--report", type=Path, action="append", default=None,
+                    help="only print the tables of the reports saved in this --work dir (repeatable)")
     args = ap.parse_args()
     if args.report is not None:
-        print_tables([load_report(p) for p in sorted(args.report.glob("*/report.json"))], Console(width=200))
+        print_tables([load_report(p) for d in args.report for p in sorted(d.glob("*/report.json"))], Console(width=200))
         return
     names = {n.strip() for n in args.apps.split(",") if n.strip()} or None
     apps = bundled_validity_apps(names) + (corpus_validity_apps(names) if args.corpus else [])
@@ -197,12 +200,13 @@ def main() -> None:
         raise SystemExit("no app to measure")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="iwr-validity-") as tmp:
-        reports = asyncio.run(run(apps, args.mutants, args.seed, args.work or Path(tmp)))
+        protocols = tuple(p for p in PROTOCOLS if p in args.protocols.split(","))
+        reports = asyncio.run(run(apps, args.mutants, args.seed, args.work or Path(tmp), protocols))
     if args.json:
         print(json.dumps([asdict(r) for r in reports], indent=1, default=str))
     else:
         print_tables(reports, Console(width=200))
-        print(f"total {time.perf_counter() - started:.0f} s, {sum(len(r.pages) for r in reports)} pages x 2 protocols")
+        print(f"total {time.perf_counter() - started:.0f} s, {sum(len(r.pages) for r in reports)} pages x {len(protocols)} protocols")
 
 
 if __name__ == "__main__":
