@@ -6,7 +6,9 @@
 // identical controls, when there are such), box [x,y,w,h],
 // pt [x,y] (a point where the element is hit), reason, icon, img, checked, disabled, editable.
 (args) => {
-  const t0 = performance.now();
+  // real time, also when the page lives on a paused page clock (page_clock.REAL_TIME_JS)
+  const clockNow = (window.__iwrReal && window.__iwrReal.now) || performance.now.bind(performance);
+  const t0 = clockNow();
   const maxNodes = args.maxNodes || 40000, maxMillis = args.maxMillis || 400, maxTexts = args.maxTexts || 1500;
   const vw = window.innerWidth, vh = window.innerHeight;
   const TAGS = new Set(['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY', 'LABEL', 'OPTION']);
@@ -92,7 +94,7 @@
   const pointerOf = new Map();
   while (stack.length) {
     const el = stack.pop();
-    if (++count > maxNodes || (count % 500 === 0 && performance.now() - t0 > maxMillis)) { truncated = true; break; }
+    if (++count > maxNodes || (count % 500 === 0 && clockNow() - t0 > maxMillis)) { truncated = true; break; }
     const tag = el.tagName;
     if (!tag || SKIP.has(tag)) continue;
     const kids = el.children;
@@ -195,5 +197,5 @@
   ownContainers(candidates, els, args.maxSiblings || 400);
   window[Symbol.for('iwr.candidates')] = els;  // for revealing an off-screen choice
   // one JSON string: much cheaper to ship than a large object graph
-  return JSON.stringify({ vw, vh, candidates, texts, truncated, millis: performance.now() - t0 });
+  return JSON.stringify({ vw, vh, candidates, texts, truncated, millis: clockNow() - t0 });
 }

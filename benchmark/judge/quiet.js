@@ -66,7 +66,7 @@
       for (;;) {
         await frame();
         frames++;
-        anims += finishAnimations();
+        if (o.finish !== false) anims += finishAnimations();  // off when animations follow a page clock
         const t = now(), quiet = t - st.lastMutation;
         const busy = st.timers.size > 0 || st.inflight > 0;
         if (frames >= 2 && !busy && quiet >= o.quietMin) return { ms: t - t0, anims, reason: 'quiet' };

@@ -241,9 +241,8 @@ class _Runner:
         tl = self.timeline
         if tl is None:
             return
-        if tl.clock.now < tl.input_at(k):
+        if tl.clock.now < tl.input_at(k):  # as in the recording, the input comes at its time, busy or not
             await self.page_time(tl.clock.advance_to(tl.input_at(k)))
-            await self.settle()
 
     def mark_input(self, k: int) -> None:
         if self.timeline is not None:
@@ -251,16 +250,16 @@ class _Runner:
 
     async def settle_state(self, k: int) -> None:
         """Let the page settle after action k (0: after loading), in page time when the page
-        has a clock: to the reference's capture time, then on while busy (see `_Timeline`)."""
-        await self.settle()
+        has a clock: to the reference's capture time, then on while busy (see `_Timeline`);
+        animations then run on page time, and only those still running at the end are finished."""
         tl = self.timeline
+        await self.settle(finish=tl is None)
         if tl is None:
             return
         target, limit = tl.capture(k)
         clock = tl.clock
         if target is not None:
             await self.page_time(clock.advance_to(target))
-            await self.settle()
         min_seconds = 0.0 if target is not None else SETTLE_MIN_MS / 1000
         await self.page_time(clock.settle(max(0.0, limit - clock.now), min_seconds=min_seconds))
         await self.settle()
@@ -290,13 +289,13 @@ class _Runner:
         """Bound of the judge's own work on the page (grounding, screenshots)."""
         return max(self.timeout, JUDGE_WORK_TIMEOUT_MIN)
 
-    async def settle(self) -> None:
+    async def settle(self, finish: bool = True) -> None:
+        """Wait (real time) until the page is quiet; `finish` finite animations on the way."""
         c = self.settle_cfg
         js = "(o) => window.__iwrQuiet && window.__iwrQuiet.settle ? window.__iwrQuiet.settle(o) : null"
+        opts = {"quietMin": c.quiet_min, "quietMax": c.quiet_max, "busyMax": c.busy_max, "cap": c.cap, "finish": finish}
         try:
-            done = await self.bounded(
-                self.page.evaluate(js, {"quietMin": c.quiet_min, "quietMax": c.quiet_max, "busyMax": c.busy_max, "cap": c.cap}), "settle", c.cap / 1000 + self.timeout
-            )
+            done = await self.bounded(self.page.evaluate(js, opts), "settle", c.cap / 1000 + self.timeout)
         except (PageHung, PageCrashed):
             raise
         except Exception:  # noqa: BLE001 - a page that broke the tracker: fixed wait instead
