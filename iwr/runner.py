@@ -287,7 +287,10 @@ class Runner:
                 def record(cell: GridCell, outcome: TaskOutcome, fresh: bool = True) -> None:
                     nonlocal protocol_known
                     outcomes[cell] = outcome
-                    gate.add(outcome) if fresh else budget.add(outcome)  # cells of an earlier run do not feed the fuse
+                    if fresh:
+                        gate.add(outcome)
+                    else:  # cells finished by an earlier run count against the budget, not towards the fuse
+                        budget.add(outcome)
                     if outcome.protocol and not protocol_known:  # the Ray driver learns it from the workers
                         store.set_protocol(self.run_id, outcome.protocol)
                         protocol_known = True
