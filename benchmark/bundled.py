@@ -85,9 +85,9 @@ def _app_files(app_dir: Path) -> Iterator[Path]:
             yield path
 
 
-def _sources_digest() -> bytes:
+def _sources_digest(extra: tuple[Path, ...] = ()) -> bytes:
     h = hashlib.sha256()
-    for path in RECORDER_SOURCES:
+    for path in RECORDER_SOURCES + extra:
         h.update(f"src:{path.name}\0".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
     return h.digest()
@@ -102,10 +102,10 @@ def app_fingerprint(app: BundledApp, sources: bytes | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-def fingerprint(apps: list[BundledApp] | None = None) -> str:
+def fingerprint(apps: list[BundledApp] | None = None, sources: bytes | None = None) -> str:
     """Hash of every app's fingerprint (and name): names the combined cache folder."""
     apps = bundled_apps() if apps is None else apps
-    sources = _sources_digest()
+    sources = _sources_digest() if sources is None else sources
     h = hashlib.sha256()
     for app in apps:
         h.update(f"{app.name}={app_fingerprint(app, sources)}\n".encode())
@@ -176,21 +176,23 @@ def _record_apps(
         return list(zip(apps, pool.map(one, apps)))
 
 
-def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir: Path = APPS_DIR) -> Path:
+def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir: Path = APPS_DIR,
+                        cache_name: str = "bundled", extra_sources: tuple[Path, ...] = ()) -> Path:
     """The bundled tasks' data.jsonl, recording first what this tree never recorded.
 
     Each app is cached on its own (a change re-records only that app); the combined
-    folder `bundled/<fingerprint>/` links their files. Apps whose demo fails are left
+    folder `<cache_name>/<fingerprint>/` links their files. Apps whose demo fails are left
     out (logged, and listed in `failed.txt` beside the jsonl); it is an error only when
-    none records.
+    none records. `extra_sources` are more files whose change re-records (the corpus
+    fetcher and table, for the third-party apps).
     """
     from .dataset import load_tasks, write_tasks
 
     apps = bundled_apps(apps_dir)
     if not apps:
         raise IwrError(f"no bundled apps found in {apps_dir}")
-    root = cache_dir() / "bundled"
-    folder = root / fingerprint(apps)
+    root = cache_dir() / cache_name
+    folder = root / fingerprint(apps, _sources_digest(extra_sources))
     jsonl = folder / "data.jsonl"
     if (folder / _COMPLETE).is_file():
         return jsonl
@@ -200,7 +202,7 @@ def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir:
         if folder.exists():
             shutil.rmtree(folder)
         report = progress or (lambda line: log.info(line))
-        sources = _sources_digest()
+        sources = _sources_digest(extra_sources)
         tasks, failed = [], []
         staging = Path(tempfile.mkdtemp(prefix=".combine-", dir=root))
         try:
@@ -237,8 +239,14 @@ def _prune(root: Path, apps: list[BundledApp], sources: bytes, keep: Path, keep_
 
 
 def reference_page_dir(task_id: str | int) -> Path:
-    """The folder of the bundled app that is the reference page of `task_id`."""
+    """The folder of the bundled app, or of the fetched third-party corpus app, that is
+    the reference page of `task_id`."""
     for app in bundled_apps():
         if app.task_id == str(task_id):
             return app.dir
-    raise IwrError(f"no bundled app has task id {task_id!r}")
+    from .corpus import corpus_reference_dir
+
+    found = corpus_reference_dir(str(task_id))
+    if found is not None:
+        return found
+    raise IwrError(f"no bundled or corpus app has task id {task_id!r}")

@@ -99,7 +99,11 @@ class DemoSpec(BaseModel):
     source_website: str | None = None
     actions: list[DemoAction] = Field(min_length=1)
     probes: list[DemoProbe] = Field(default_factory=list)
+    # The id of a third-party corpus app (benchmark/corpus): the app is that package's
+    # fetched site folder, not the demo's folder.
+    corpus: str | None = None
     path: Path | None = Field(default=None, exclude=True)
+    app_root: Path | None = Field(default=None, exclude=True)  # overrides the demo's folder
 
     @field_validator("id", mode="before")
     @classmethod
@@ -130,7 +134,9 @@ class DemoSpec(BaseModel):
 
     @property
     def app_dir(self) -> Path:
-        """The folder served while recording (the demo file's folder)."""
+        """The folder served while recording (the demo file's folder, or `app_root`)."""
+        if self.app_root is not None:
+            return self.app_root
         return self.path.parent if self.path else Path.cwd()
 
     @property
@@ -152,8 +158,13 @@ def _validation_error(path: Path, e: ValidationError) -> DemoError:
     return DemoError(f"{path}: {loc or 'demo'}: {msg}")
 
 
-def load_demo(path: Path | str) -> DemoSpec:
-    """Read and check a demo.yaml (syntax, fields, entry file present)."""
+def load_demo(path: Path | str, app_dir: Path | None = None) -> DemoSpec:
+    """Read and check a demo.yaml (syntax, fields, entry file present).
+
+    The app served is `app_dir` when given, else the corpus app the demo names (fetched
+    into the cache; CorpusUnavailable when the registry cannot be reached), else the
+    demo's own folder.
+    """
     path = Path(path)
     if not path.is_file():
         raise DemoError(f"{path}: no such demo file")
@@ -170,6 +181,11 @@ def load_demo(path: Path | str) -> DemoSpec:
     except ValidationError as e:
         raise _validation_error(path, e) from None
     spec.path = path.resolve()
+    if app_dir is None and spec.corpus:
+        from .corpus.fetch import fetch_app
+
+        app_dir = fetch_app(spec.corpus)
+    spec.app_root = Path(app_dir).resolve() if app_dir is not None else None
     entry = spec.entry_path.resolve()
     if spec.app_dir.resolve() not in entry.parents:
         raise DemoError(f"{path}: entry {spec.entry!r} is outside the demo's folder")
