@@ -193,6 +193,11 @@ def test_values_that_trade_places_must_trade_places_in_the_candidate() -> None:
     assert _swap(other, "To\nLisbon (LIS)\nFrom\nBerlin (BER)").passed is True
     # OCR'd reference text (official tasks): the order must change as well
     assert _swap(SWAP_BEFORE, SWAP_BEFORE, source="ocr").passed is False
+    # a scroll only changes which copies are in view: no order evidence there
+    scrolled = _check(AssertionContext(assertion=SWAP, step=2, action_type="Scroll", reference_text_before=SWAP_BEFORE,
+                                       reference_text_after=SWAP_AFTER, reference_text_source="dom",
+                                       candidate_text_before=SWAP_BEFORE, candidate_text_after=SWAP_BEFORE))
+    assert scrolled.passed is True and scrolled.evidence["order"] is None
 
 
 def test_a_wrong_sort_order_fails() -> None:
@@ -269,3 +274,19 @@ def test_a_token_that_appears_in_several_places_must_appear_as_often() -> None:
     assert (four["ref_before"], four["ref_after"], four["cand_before"], four["cand_after"]) == (0, 3, 0, 1)
     # OCR'd reference text can lose a token: there the candidate only needs the token to appear
     assert _merge("Score\n0\nBest\n0\n4", source="ocr").passed is True
+
+
+def test_counts_after_a_scroll_follow_the_layout_not_the_behaviour() -> None:
+    """A scroll brings a headline into view in a card and in a side list; a restyled page
+    (larger titles) shows only one of them in the viewport: the headline still appeared."""
+    ctx = dict(assertion="The headlines, such as 'Ocean sensors map a current', are visible", step=1,
+               reference_text_source="dom", reference_text_before="Daily news",
+               reference_text_after="Latest stories\nOcean sensors map a current\nMost read\nOcean sensors map a current",
+               candidate_text_before="Daily news", candidate_text_after="Latest stories\nOcean sensors map a current")
+    assert _check(AssertionContext(action_type="Scroll", **ctx)).passed is True
+    assert _check(AssertionContext(action_type="Click", **ctx)).passed is False
+    # a layout that already showed one copy before the scroll: still visible after it
+    ctx["candidate_text_before"] = "Daily news\nOcean sensors map a current"
+    assert _check(AssertionContext(action_type="Scroll", **ctx)).passed is True
+    ctx["candidate_text_after"] = "Latest stories"
+    assert _check(AssertionContext(action_type="Scroll", **ctx)).passed is False

@@ -13,6 +13,7 @@ class AssertionContext(BaseModel):
     assertion: str
     step: int
     description: str = ""
+    action_type: str = ""  # Click | Type | Press | Scroll (the step's action)
     candidate_before: Path | None = None
     candidate_after: Path | None = None
     candidate_text_before: str = ""  # DOM text (the judge's extractor: reading order, field values)
@@ -30,3 +31,10 @@ class AssertionContext(BaseModel):
     def exact_reference_text(self) -> bool:
         """True when the reference text is the DOM's (exact counts and order), not OCR's."""
         return self.reference_text_source == "dom"
+
+    @property
+    def exact_counts(self) -> bool:
+        """True when a named token's change of count must match the reference's: its text is
+        the DOM's and the step is not a scroll (what a scroll brings into the viewport, and
+        how often, follows the page's layout as much as its behaviour)."""
+        return self.exact_reference_text and self.action_type != "Scroll"

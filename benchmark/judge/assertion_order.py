@@ -9,7 +9,8 @@ The order is compared on the tokens the reference kept (same non-zero count befo
 after) and the candidate shows as often as the reference in both states (so the sequences
 are comparable). When the reference's sequence changed at the step, the candidate's must
 change too; and when the reference text is the DOM's and the candidate started in the
-reference's order, it must end in the reference's order (a sort in the wrong direction).
+reference's order, it must end in the reference's order (a sort in the wrong direction). Scroll steps are left out: a scroll
+reorders nothing, it only changes which copies of the values are in the viewport.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def _comparable(c: TokenCheck) -> bool:
 def order_check(ctx: AssertionContext, checks: list[TokenCheck]) -> OrderCheck | None:
     """The order rule (module docstring); None when it has no evidence (fewer than two
     comparable tokens, or the reference did not reorder them)."""
+    if ctx.action_type == "Scroll":
+        return None  # a scroll moves the viewport; which copies it shows follows the layout
     names = [c.token for c in checks if _comparable(c) and c.source == "dom"]
     if len(names) < MIN_ORDERED:
         return None

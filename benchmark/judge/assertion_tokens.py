@@ -7,7 +7,9 @@ and, where the reference text is the DOM's, the size of the change (`TokenCheck.
 token the reference shows three more times after the step must show three more times in
 the candidate too (a number that should appear in a tile, the score and the best score is
 not matched by the tile alone). OCR'd reference text keeps the lenient rule (appear / some
-decrease): OCR drops and misreads tokens, so its counts are not exact.
+decrease): OCR drops and misreads tokens, so its counts are not exact. On a scroll step what
+the viewport shows, and how many copies, follows the page's layout: a token the reference
+scrolled into view must be present after the step (another layout may have shown it before).
 """
 
 from __future__ import annotations
@@ -178,12 +180,14 @@ def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
         expect = _expect_for(tok.text, rb, ra, olds, news)
         if expect == "present" and _keep_expected(ctx, rb, ra):
             expect = "keep"
+        if expect == "appear" and ctx.action_type == "Scroll":
+            expect = "present"  # scrolled into view; another layout may have shown it already
         if expect is None or (expect == "disappear" and not _REMOVAL_RE.search(ctx.assertion)):
             # a token can vanish from the reference's OCR for reasons the assertion does not
             # claim (misread, moved to a large heading): only removals it states are checked
             continue
         # exact (DOM) reference counts: the candidate must change a count at least as much
-        need = abs(ra - rb) if ctx.exact_reference_text and expect in ("appear", "disappear") else 1
+        need = abs(ra - rb) if ctx.exact_counts and expect in ("appear", "disappear") else 1
         cb = count_phrase(ctx.candidate_text_before, tok.text)
         ca = count_phrase(ctx.candidate_text_after, tok.text)
         ok = holds(expect, cb, ca, need)

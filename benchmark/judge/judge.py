@@ -285,6 +285,7 @@ class Judge:
                     assertion=action.logical_assertion,
                     step=st.index,
                     description=action.description,
+                    action_type=action.type.value,
                     candidate_before=prev_shot,
                     candidate_after=st.screenshot,
                     candidate_text_before=st.text_before,
