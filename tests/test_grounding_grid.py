@@ -165,6 +165,10 @@ def test_words_naming_the_container_do_not_pick_a_control_by_that_name(
     assert g.found and not g.ambiguous and g.element and "Units" in g.element, g
     g2 = ground(loop, page, "Click the Product column header")
     assert g2.found and g2.element and "Product" in g2.element, g2
+    # sorted: the header reads 'Units ▼'; 'Product' is named only inside the container's phrase
+    loop.run_until_complete(page.evaluate("document.querySelectorAll('th')[3].textContent = 'Units ▼'"))
+    g3 = ground(loop, page, "Click the 'Units' column header of the Product performance table again")
+    assert g3.found and not g3.ambiguous and g3.element and "Units" in g3.element, g3
 
 
 def test_ordinals_bind_to_their_noun() -> None:

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from ..task import Action, ActionType, Point
 from .description import (
-    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, VERBS, ParsedDescription, parse_description, strip_quotes,
+    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, VERBS, ParsedDescription, parse_description,
 )
 from .description import norm as _norm
 from .description import tokens as _tokens
@@ -229,7 +229,8 @@ def score_candidates(
     anchors = [(rel, box) for rel, box in anchors if box is not None]
     has_text_terms = bool(quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
-    desc_norm = " " + " ".join(_tokens(strip_quotes(action.description))) + " "
+    # ... and outside the phrases that name the target's container ('of the Product table')
+    desc_norm = " " + " ".join(_tokens(desc.name_text)) + " "
     scored: list[Scored] = []
     nested = _nested_counts(snapshot["candidates"])
     cells = grid_cells(snapshot["candidates"])

@@ -117,6 +117,7 @@ class ParsedDescription:
     relations: list[tuple[str, str]]  # (relation, anchor phrase)
     grid: GridPosition | None = None
     context_words: set[str] = field(default_factory=set)  # words that name the target's container
+    name_text: str = ""  # the unquoted text outside those phrases: where the target's own name may appear
 
 
 def _ordinal_value(word: str) -> int:
@@ -196,17 +197,20 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
         and t not in VERBS and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
         and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
     ]
-    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, _context_words(left, words))
+    context, name_text = _context_phrases(rest, words)
+    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context, name_text)
 
 
-def _context_words(text: str, words: list[str]) -> set[str]:
-    """Content words of the phrases that place the target in a container ('of the Product
-    performance table', 'on the Sun Cap card'); not a phrase right after the leading verb
-    ('Click on Settings')."""
+def _context_phrases(text: str, words: list[str]) -> tuple[set[str], str]:
+    """The content words of the phrases that place the target in a container ('of the Product
+    performance table', 'on the Sun Cap card'; not a phrase right after the leading verb:
+    'Click on Settings'), and the text without those phrases."""
     out: set[str] = set()
     lead = re.match(r"\s*[a-z-]+\s+", text, re.I)
+    rest = text
     for m in _CONTAINER_RE.finditer(text):
         if lead and m.start() <= lead.end() and lead.group().strip().lower() in VERBS:
             continue
         out.update(t for t in tokens(m.group(1)) if t in words)
-    return out
+        rest = rest[:m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
+    return out, rest
