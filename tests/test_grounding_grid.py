@@ -37,6 +37,8 @@ for (let i = 0; i < 16; i++) {
 }
 </script></body></html>"""
 
+MEMORY_DESC = "Click the face-down card in row 1, column 1 (top-left) of the game board"
+
 # a shop: 3 x 3 product cards; each card's buttons sit in their own row below the text
 PRODUCTS = [
     ("Wool Cap", "grey wool cap", "$24.00"), ("Sun Visor", "white visor", "$18.00"), ("Rain Jacket", "yellow jacket", "$89.00"),
@@ -108,7 +110,7 @@ def centre(loop: asyncio.AbstractEventLoop, page: Any, selector: str) -> Point:
 @pytest.mark.parametrize(
     ("desc", "index"),
     [
-        ("Click the face-down card in row 1, column 1 (top-left) of the game board", 0),
+        (MEMORY_DESC, 0),
         ("Click the card in row 2, column 3", 6),
         ("Click the face-down card in the bottom-right corner of the board", 15),
         ("Click the tile in the top-right corner", 3),
@@ -126,6 +128,15 @@ def test_textless_cards_by_row_column_corner_and_ordinal(
     target = centre(loop, page, f"#board button[data-i='{index}']")
     assert g.found and g.box is not None and g.box.contains(target), (desc, g)
     assert not g.ambiguous, (desc, g)
+
+
+def test_a_recorded_pointer_agrees_with_the_position(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    """The issue's case with its hint: the card under the recorded pointer is found, not refused."""
+    page = pages["memory"]
+    target = centre(loop, page, "#board button[data-i='0']")
+    action = Action(type="Click", parameters={"description": MEMORY_DESC})
+    g = loop.run_until_complete(DomGrounder().ground(page, action, 1, Point(x=target.x + 4, y=target.y - 6), None))
+    assert g.found and not g.ambiguous and g.box is not None and g.box.contains(target), g
 
 
 def test_a_textful_control_still_wins_by_its_name(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
