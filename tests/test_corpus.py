@@ -112,6 +112,31 @@ def test_external_resources_are_rewritten_links_are_not() -> None:
     assert len(done) == 3
 
 
+def test_layout_puts_the_entry_at_the_root_with_its_relative_links_working(tmp_path: Path) -> None:
+    from iwr.benchmark.corpus import CorpusApp
+    from iwr.benchmark.corpus.fetch import _lay_out
+
+    pkg = tmp_path / "pkg"
+    (pkg / "demo" / "css").mkdir(parents=True)
+    (pkg / "build").mkdir()
+    (pkg / "index.html").write_text("<p>package readme page</p>")
+    (pkg / "build" / "app.js").write_text("window.app = 1;")
+    (pkg / "demo" / "css" / "main.css").write_text("body{}")
+    (pkg / "demo" / "index.html").write_text(
+        '<link rel="stylesheet" href="css/main.css"><link href="https://fonts.example/css" rel="stylesheet">'
+        '<script src="../build/app.js"></script>')
+    app = CorpusApp(id="fake", package=PackageRef(name="fake", version="1.0.0", integrity="sha512-" + "A" * 86 + "=="),
+                    licence="MIT", author="Someone", framework="vanilla JS", entry="demo/index.html")
+    site = tmp_path / "site"
+    site.mkdir()
+    _lay_out(app, pkg, site)
+    html = (site / "index.html").read_text()
+    assert "css/main.css" in html and (site / "css" / "main.css").is_file()  # the entry's own folder at the root
+    assert "../build/app.js" in html and (site / "build" / "app.js").is_file()  # '..' above the root stays at the root
+    assert 'href="data:,"' in html and "fonts.example" not in html
+    assert yaml.safe_load((site / "rewrites.json").read_text())["rewritten"] == [{"url": "https://fonts.example/css", "now": "data:,"}]
+
+
 # ---------------------------------------------------------------- the registry
 
 
