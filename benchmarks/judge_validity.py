@@ -106,13 +106,15 @@ def _caught(pages: list[PageReport], proto: str) -> str:
 
 def _ifs(pages: list[PageReport], proto: str) -> str:
     vals = [p.judged[proto].ifs for p in pages if proto in p.judged]
+    if len(vals) > 2:
+        return f"{sum(v == 1 for v in vals)}/{len(vals)} at 1, {min(vals):.2f}-{max(vals):.2f}"
     return "-" if not vals else " ".join(f"{v:.2f}" for v in vals)
 
 
 def summary_rows(name: str, pages: list[PageReport], proto: str) -> list[str]:
     ref = [p for p in pages if p.kind == "reference"]
-    functional = [p for p in pages if p.kind == "defect" and p.truth is not None]
-    visual = [p for p in pages if p.kind == "defect" and p.truth is None]
+    functional = [p for p in pages if p.kind == "defect" and p.label != "visual_only"]
+    visual = [p for p in pages if p.kind == "defect" and p.label == "visual_only"]
     live = [p for p in pages if p.kind == "mutant" and p.truth is not None]
     equivalent = [p for p in pages if p.kind == "mutant" and p.truth is None]
     probe = [p.judged[proto].probe_ifs for p in ref if proto in p.judged and p.judged[proto].probe_ifs is not None]
@@ -121,7 +123,7 @@ def summary_rows(name: str, pages: list[PageReport], proto: str) -> list[str]:
         j, r = p.judged.get(proto), ref[0].judged.get(proto) if ref else None
         if j is not None and r is not None:
             lower = j.vfs is not None and r.vfs is not None and j.vfs < r.vfs - 1e-3
-            vis.append(f"{j.ifs:.2f}{'<' if lower else '!'}")
+            vis.append(f"{j.ifs:.2f}{'<' if lower else '!'}{'' if p.truth is None else f' (text differs at {p.truth})'}")
     secs = [j.seconds for p in pages if (j := p.judged.get(proto)) is not None]
     return [
         name, SHORT[proto], _ifs(ref, proto), " ".join(f"{v:.2f}" for v in probe) or "-",
@@ -139,7 +141,8 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
                 "visual-only IFS (< = VFS lower)", "blank", "slideshow", "s/page"):
         table.add_column(col)
     every = [p for r in reports for p in r.pages]
-    for proto in PROTOCOLS:
+    protocols = [proto for proto in PROTOCOLS if any(proto in p.judged for p in every)]
+    for proto in protocols:
         for r in reports:
             table.add_row(*summary_rows(r.name + ("" if r.deterministic else " (!nondet)"), r.pages, proto))
         table.add_row(*summary_rows("ALL", every, proto), end_section=True)
@@ -148,7 +151,7 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
     ops = Table(title="Mechanical mutants by operator: at step/early/late/missed | equivalent kept/total | syntax errors")
     for col in ("operator", "proto", "caught", "equiv kept", "load/syntax errors"):
         ops.add_column(col)
-    for proto in PROTOCOLS:
+    for proto in protocols:
         for op in sorted({p.label for p in every if p.kind == "mutant"}):
             ms = [p for p in every if p.kind == "mutant" and p.label == op]
             live = [p for p in ms if p.truth is not None]
@@ -157,15 +160,21 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
                         f"{sum(bool(p.load_error) for p in ms)}/{sum(p.syntax_error for p in ms)}")
     console.print(ops)
 
-    wrong = Table(title="Variants not judged at their step")
+    for r in reports:
+        for p in r.pages:
+            if p.kind == "defect" and p.label != "visual_only" and p.truth != p.declared:
+                console.print(f"note: {r.name} {p.name} is declared to break at step {p.declared}, its DOM first differs at {p.truth}")
+    wrong = Table(title="Variants not judged at their step (and visual-only defects that failed)")
     for col in ("app", "proto", "variant", "truth", "judged", "outcome", "judge's reason"):
         wrong.add_column(col, overflow="fold")
     for r in reports:
         for p in r.pages:
             for proto, j in p.judged.items():
-                if j.outcome not in (None, Outcome.AT_STEP, Outcome.KEPT):
+                misjudged = j.outcome not in (None, Outcome.AT_STEP, Outcome.KEPT)
+                visual_failed = p.label == "visual_only" and j.step is not None
+                if misjudged or visual_failed:
                     wrong.add_row(r.name, SHORT[proto], f"{p.name}: {p.description}", str(p.truth), str(j.step),
-                                  str(j.outcome), j.reason[:300])
+                                  "visual-only failed" if visual_failed else str(j.outcome), j.reason[:300])
     console.print(wrong)
 
 
