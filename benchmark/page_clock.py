@@ -22,11 +22,19 @@ Page time is in seconds since the page was opened (`Date.now()` = start + page t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..tools.sandbox import InitStep, apply_init_steps
+
+__all__ = [
+    "DEFAULT_PACE", "DEFAULT_SEED", "DEFAULT_START", "QUIET_MS", "SETTLE_MIN_MS", "Activity", "AppliedClock",
+    "InitStep", "PageClock", "PageClockPolicy", "PageTimes", "apply_init_steps",
+]
 
 DEFAULT_START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 DEFAULT_SEED = 20260101
@@ -132,9 +140,6 @@ SEED_RANDOM_JS = """(seed) => {
 _ACTIVITY_JS = "() => window.__iwrPageTime ? window.__iwrPageTime.activity() : null"
 _ADVANCE_JS = "(ms) => window.__iwrPageTime ? window.__iwrPageTime.advance(ms) : null"
 
-InitStep = str | Callable[[Any], Awaitable[None]]  # an init script, or a step run on the context
-
-
 class PageClockPolicy(BaseModel):
     """What a page experiences while recorded and while judged."""
 
@@ -162,15 +167,6 @@ class PageClockPolicy(BaseModel):
         if self.random_seed is not None:
             steps.append(f"({SEED_RANDOM_JS})({int(self.random_seed)});")
         return steps
-
-
-async def apply_init_steps(context: Any, steps: Sequence[InitStep]) -> None:
-    """Add init scripts and run set-up steps on a browser context, in order."""
-    for step in steps:
-        if isinstance(step, str):
-            await context.add_init_script(script=step)
-        else:
-            await step(context)
 
 
 class PageTimes(BaseModel):
@@ -217,7 +213,7 @@ class Activity:
                    wait=None if isinstance(wait, (int, float)) and wait < 0 else float(wait or 0))
 
 
-FrameHook = Callable[[Activity], Awaitable[None]]  # called with the activity before each frame
+FrameHook = Callable[[Activity, int], Awaitable[None]]  # (activity, frames about to pass) before each advance
 
 
 class PageClock:
@@ -262,7 +258,9 @@ class PageClock:
         """Advance frame by frame until the page is quiet in page time: no DOM mutation for
         `QUIET_MS`, no pending short timer, no running finite animation, and at least
         `min_seconds` from now; at most `max_seconds`. `on_frame` sees the page before each
-        frame's advance (the recorder films it there)."""
+        advance with the number of frames it spans (the recorder films them there): a page
+        that cannot change before its next timer is moved there, or to where it counts as
+        settled, in one step."""
         start = self.now_ms
         act = await self.activity()
         last_change, seen = self.now_ms, act.mutations
@@ -272,14 +270,16 @@ class PageClock:
             quiet = self.now_ms - last_change >= QUIET_MS and not act.pending and not act.finite
             if (quiet and elapsed >= min_seconds * 1000) or elapsed >= max_seconds * 1000:
                 return act
+            n = 1
+            if act.wait != 0 and not (act.pending or act.animations or act.drawn):
+                until = min(max(last_change + QUIET_MS, start + min_seconds * 1000), start + max_seconds * 1000)
+                if act.wait is not None:
+                    until = min(until, self.now_ms + act.wait)
+                n = max(1, math.ceil((until - start) / self.frame_ms - 1e-9) - frames)
             if on_frame is not None:
-                await on_frame(act)
-            frames += 1
+                await on_frame(act, n)
+            frames += n
             act = await self.advance(round(start + frames * self.frame_ms) - self.now_ms)
             if act.mutations != seen:
                 last_change, seen = self.now_ms, act.mutations
 
-
-def default_pace_times(state0: float, actions: int, pace: float = DEFAULT_PACE) -> PageTimes:
-    """Input times when nothing was recorded: one action every `pace` seconds after state 0."""
-    return PageTimes(state0=state0, inputs=[state0 + k * pace for k in range(1, actions + 1)], checkpoints=[None] * actions)

@@ -289,10 +289,12 @@ class _Driver:
         """
         await self._network_idle()
 
-        async def frame(act: Activity) -> None:
+        async def frame(act: Activity, frames: int) -> None:
             await self._network_idle()
             if film:
                 await self._frame(act)
+                if frames > 1:  # the page cannot change before then
+                    self.film.hold((frames - 1) / self.film.fps)
 
         act = await self.clock.settle(self.opt.settle_timeout, min_seconds=self.opt.settle_min, on_frame=frame)
         previous = await self.shot(settled=True)

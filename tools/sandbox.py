@@ -462,6 +462,15 @@ class Sandbox:
 InitStep = str | Callable[[Any], Awaitable[None]]
 
 
+async def apply_init_steps(context: Any, steps: Sequence[InitStep]) -> None:
+    """Add init scripts and run set-up steps on a browser context, in order."""
+    for step in steps:
+        if isinstance(step, str):
+            await context.add_init_script(script=step)
+        else:
+            await step(context)
+
+
 _CONTEXT_OPTIONS = {"timezone_id", "locale", "color_scheme"}  # what callers may set
 
 
@@ -506,11 +515,7 @@ async def open_sandboxed_page(
     try:
         context.set_default_timeout(load_timeout * 1000)
         await context.add_init_script(SANDBOX_INIT_SCRIPT)
-        for step in init_scripts:
-            if isinstance(step, str):
-                await context.add_init_script(step)
-            else:
-                await step(context)
+        await apply_init_steps(context, init_scripts)
         origin = site.origin
         blocked: list[str] = []
 
