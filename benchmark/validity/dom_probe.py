@@ -74,8 +74,8 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
     """Replay `actions` (default: the demo's) on `app_dir` (default: the demo's folder).
 
     An action that cannot be performed (target gone, click refused, nothing scrolled) is
-    recorded as not performed and the replay goes on. Raises RecordError only when the
-    entry page cannot be opened.
+    recorded as not performed and the replay goes on. A page that does not load gives a
+    trace with no state and the reason in `load_errors`.
     """
     actions = spec.actions if actions is None else actions
     label = label or spec.id
@@ -87,7 +87,11 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
             page.on("pageerror", lambda exc: errors.append(f"{getattr(exc, 'name', '') or 'Error'}: {exc}"))
             film = _TimeFilm(options.fps, (0.0, 0.0))  # keeps the demo's page time, draws nothing
             driver = _Driver(page, spec, film, options, label, PageClock(page, 1000 / options.fps))
-            shot = await _open_app(driver, site)
+            try:
+                shot = await _open_app(driver, site)
+            except RecordError as e:  # the page never loaded (a script that loops forever)
+                trace.load_errors = [*errors, f"not loaded: {e}"]
+                return trace
             trace.load_errors = list(errors)
             trace.texts.append(await _visible_text(driver))
             trace.shots.append(hashlib.sha256(shot).hexdigest())
