@@ -290,3 +290,16 @@ def test_counts_after_a_scroll_follow_the_layout_not_the_behaviour() -> None:
     assert _check(AssertionContext(action_type="Scroll", **ctx)).passed is True
     ctx["candidate_text_after"] = "Latest stories"
     assert _check(AssertionContext(action_type="Scroll", **ctx)).passed is False
+
+
+def test_order_against_ocr_reference_text_is_read_in_the_candidates_ocr() -> None:
+    """Tiles placed absolutely keep their document order while they move on screen: against
+    OCR'd reference text, the candidate's screen order (its OCR) decides once the judge has it."""
+    ctx = dict(assertion="The 'Alpha' tile and the 'Beta' tile trade places", step=3, reference_text_source="ocr",
+               reference_text_before="Alpha Beta", reference_text_after="Beta Alpha",
+               candidate_text_before="Alpha\nBeta", candidate_text_after="Alpha\nBeta")
+    assert _check(AssertionContext(**ctx)).passed is False  # DOM order only: the judge then reads the screenshots
+    moved = _check(AssertionContext(candidate_ocr_before="Alpha Beta", candidate_ocr_after="Beta Alpha", **ctx))
+    assert moved.passed is True, moved.evidence
+    stuck = _check(AssertionContext(candidate_ocr_before="Alpha Beta", candidate_ocr_after="Alpha Beta", **ctx))
+    assert stuck.passed is False and "order" in stuck.evidence["reason"]

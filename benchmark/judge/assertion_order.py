@@ -9,7 +9,10 @@ The order is compared on the tokens the reference kept (same non-zero count befo
 after) and the candidate shows as often as the reference in both states (so the sequences
 are comparable). When the reference's sequence changed at the step, the candidate's must
 change too; and when the reference text is the DOM's and the candidate started in the
-reference's order, it must end in the reference's order (a sort in the wrong direction). Scroll steps are left out: a scroll
+reference's order, it must end in the reference's order (a sort in the wrong direction).
+Against OCR'd reference text (screen order) the candidate's order is read in its OCR when the judge has it: the judge reads the
+candidate's screenshots when a first check fails, so a DOM whose document order differs
+from the screen's gets a symmetric second look. Scroll steps are left out: a scroll
 reorders nothing, it only changes which copies of the values are in the viewport.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from .assertion_context import AssertionContext
-from .assertion_tokens import TokenCheck, phrase_spans, tokens
+from .assertion_tokens import TokenCheck, count_phrase, phrase_spans, tokens
 
 MIN_ORDERED = 2  # an order needs two distinct values
 
@@ -49,9 +52,13 @@ def reading_order(text: str, names: list[str]) -> list[str]:
     return out
 
 
-def _comparable(c: TokenCheck) -> bool:
-    """Kept by the reference and shown as often by the candidate in both states."""
-    return c.ref_before == c.ref_after > 0 and (c.cand_before, c.cand_after) == (c.ref_before, c.ref_after)
+def _candidate_texts(ctx: AssertionContext) -> tuple[str, str]:
+    """The candidate's texts to read the order in: its OCR against OCR'd reference text when
+    the judge has read the screenshots (both then read in screen order, whereas the DOM's
+    document order can differ from it, e.g. absolutely placed tiles), else its DOM text."""
+    if ctx.reference_text_source == "ocr" and ctx.candidate_ocr_after.strip():
+        return ctx.candidate_ocr_before, ctx.candidate_ocr_after
+    return ctx.candidate_text_before, ctx.candidate_text_after
 
 
 def order_check(ctx: AssertionContext, checks: list[TokenCheck]) -> OrderCheck | None:
@@ -59,13 +66,16 @@ def order_check(ctx: AssertionContext, checks: list[TokenCheck]) -> OrderCheck |
     comparable tokens, or the reference did not reorder them)."""
     if ctx.action_type == "Scroll":
         return None  # a scroll moves the viewport; which copies it shows follows the layout
-    names = [c.token for c in checks if _comparable(c) and c.source == "dom"]
+    cand_before, cand_after = _candidate_texts(ctx)
+    # kept by the reference and shown as often by the candidate in both states
+    names = [c.token for c in checks if c.ref_before == c.ref_after > 0
+             and count_phrase(cand_before, c.token) == c.ref_before and count_phrase(cand_after, c.token) == c.ref_after]
     if len(names) < MIN_ORDERED:
         return None
     rb, ra = reading_order(ctx.reference_text_before, names), reading_order(ctx.reference_text_after, names)
     if rb == ra or len(set(rb)) < MIN_ORDERED:
         return None
-    cb, ca = reading_order(ctx.candidate_text_before, names), reading_order(ctx.candidate_text_after, names)
+    cb, ca = reading_order(cand_before, names), reading_order(cand_after, names)
     if cb == ca:
         ok, reason = False, "the reference reordered the named values at this step; the candidate kept their order"
     elif ctx.exact_reference_text and cb == rb and ca != ra:
