@@ -27,6 +27,7 @@ body { font: 16px sans-serif; margin: 0; padding: 20px; }
 <div class="bar"><h1>Memory</h1><span>Moves: <b id="moves">0</b></span><button id="restart">Restart</button></div>
 <div id="board"></div>
 <p id="last">none</p>
+<div role="dialog" id="confirm"><h2>Confirm upgrade</h2><button id="open">Open</button><button id="close">Close</button></div>
 <script>
 const board = document.getElementById('board');
 for (let i = 0; i < 16; i++) {
@@ -195,3 +196,14 @@ def test_ordinals_bind_to_their_noun() -> None:
     assert parse_description("Click the button at the top right").grid is None  # a page position, not a grid's
     explicit = parse_description("Click the face-down card in row 1, column 1 (top-left) of the game board")
     assert (explicit.grid.row, explicit.grid.col) == (1, 1)
+
+
+def test_a_control_named_by_a_verb_is_named_by_the_description(
+        loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    """Only the description's leading verb is an instruction: 'Close' and 'Open' later are names."""
+    page = pages["memory"]
+    g = ground(loop, page, "Click the Close button of the dialog")
+    assert g.found and not g.ambiguous and g.box is not None and g.box.contains(centre(loop, page, "#close")), g
+    g2 = ground(loop, page, "Now click Open in the Confirm upgrade dialog")
+    assert g2.found and g2.box is not None and g2.box.contains(centre(loop, page, "#open")), g2
+    assert "click" not in parse_description("Now click the Open button").words

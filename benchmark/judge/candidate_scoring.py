@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from ..task import Action, ActionType, Point
 from .description import (
-    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, VERBS, ParsedDescription, parse_description,
+    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, ParsedDescription, parse_description, without_instruction,
 )
 from .description import norm as _norm
 from .description import tokens as _tokens
@@ -129,7 +129,7 @@ def _name_in_description(own: list[str], desc_norm: str) -> float:
         toks = _tokens(f)
         if not toks or len(toks) > 8:
             continue
-        if len(toks) == 1 and (toks[0] in STOPWORDS or toks[0] in VERBS or (toks[0].isalnum() and len(toks[0]) < 2)):
+        if len(toks) == 1 and (toks[0] in STOPWORDS or (toks[0].isalnum() and len(toks[0]) < 2)):
             continue
         if " " + " ".join(toks) + " " in desc_norm:
             return 1.0
@@ -230,7 +230,7 @@ def score_candidates(
     has_text_terms = bool(quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
     # ... and outside the phrases that name the target's container ('of the Product table')
-    desc_norm = " " + " ".join(_tokens(desc.name_text)) + " "
+    desc_norm = " " + " ".join(without_instruction(_tokens(desc.name_text))) + " "
     scored: list[Scored] = []
     nested = _nested_counts(snapshot["candidates"])
     cells = grid_cells(snapshot["candidates"])

@@ -179,26 +179,35 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
             continue
         if anchor:
             relations.append((rel, anchor))
-    toks = tokens(rest)
-    if toks and toks[0] in VERBS:
-        toks = toks[1:]
+    toks = without_instruction(tokens(rest))
     kinds = {KIND_WORDS[t] for t in toks if t in KIND_WORDS}
     if "check" in toks and "box" in toks:
         kinds.add("checkbox")
     grid, ordinal, left = _parse_grid(rest, kinds, toks)
     absolute = {t for t in toks if t in ABSOLUTE_SPATIAL}
-    word_toks = tokens(left)
-    if word_toks and word_toks[0] in VERBS:
-        word_toks = word_toks[1:]
+    word_toks = without_instruction(tokens(left))
     # relation anchors stay content words: they usually also name the target's container
     words = [
         t for t in word_toks
         if t not in STOPWORDS and t not in KIND_WORDS and t not in ORDINALS and t not in ABSOLUTE_SPATIAL
-        and t not in VERBS and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
+        and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
         and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
     ]
     context, name_text = _context_phrases(rest, words)
     return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context, name_text)
+
+
+LEAD_FILLERS = frozenset({"now", "next", "then", "please", "just", "and"})
+
+
+def without_instruction(toks: list[str]) -> list[str]:
+    """The tokens after the leading instruction ('Click', 'Now double click', 'Then tap'): only
+    that verb tells what to do; a verb later in the description names something ('the Close
+    button', 'Open')."""
+    i = 0
+    while i < len(toks) and (toks[i] in LEAD_FILLERS or toks[i] in VERBS):
+        i += 1
+    return toks[i:] if any(t in VERBS for t in toks[:i]) else toks
 
 
 def _context_phrases(text: str, words: list[str]) -> tuple[set[str], str]:
