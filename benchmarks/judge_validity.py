@@ -170,8 +170,9 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
     for r in reports:
         for p in r.pages:
             for proto, j in p.judged.items():
-                misjudged = j.outcome not in (None, Outcome.AT_STEP, Outcome.KEPT)
-                visual_failed = p.label == "visual_only" and j.step is not None
+                visual_only = p.label == "visual_only"  # must keep IFS 1 even where its text shifts
+                misjudged = not visual_only and j.outcome not in (None, Outcome.AT_STEP, Outcome.KEPT)
+                visual_failed = visual_only and j.step is not None
                 if misjudged or visual_failed:
                     wrong.add_row(r.name, SHORT[proto], f"{p.name}: {p.description}", str(p.truth), str(j.step),
                                   "visual-only failed" if visual_failed else str(j.outcome), j.reason[:300])
