@@ -113,7 +113,8 @@ def fingerprint(apps: list[BundledApp] | None = None, sources: bytes | None = No
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created), across processes, while the block runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -196,7 +197,7 @@ def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir:
     jsonl = folder / "data.jsonl"
     if (folder / _COMPLETE).is_file():
         return jsonl
-    with _file_lock(root / ".lock"):
+    with file_lock(root / ".lock"):
         if (folder / _COMPLETE).is_file():  # another process finished meanwhile
             return jsonl
         if folder.exists():

@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import re
@@ -31,12 +30,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from ...errors import IwrError
-from ..bundled import cache_dir
+from ..bundled import cache_dir, file_lock
 from .catalog import CorpusApp, CorpusError, PackageRef, corpus_app
 
 NPM_TIMEOUT_S = 300  # a slow registry answer still finishes; a dead one fails well before
@@ -53,17 +50,6 @@ class CorpusUnavailable(IwrError):
 def corpus_cache() -> Path:
     """`$IWR_CACHE_DIR/corpus` (default `~/.cache/iwr/corpus`)."""
     return cache_dir() / "corpus"
-
-
-@contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def integrity_of(data: bytes) -> str:
@@ -117,7 +103,7 @@ def package_dir(ref: PackageRef) -> Path:
     root = corpus_cache() / "packages" / _safe_name(ref.spec)
     if (root / _COMPLETE).is_file():
         return root
-    with _lock(corpus_cache() / ".lock-packages"):
+    with file_lock(corpus_cache() / ".lock-packages"):
         if (root / _COMPLETE).is_file():
             return root
         tarball = package_tarball(ref)
@@ -216,7 +202,7 @@ def fetch_app(app_id: str) -> Path:
     if (site / _COMPLETE).is_file():
         return site
     source = package_dir(app.package)
-    with _lock(corpus_cache() / ".lock-sites"):
+    with file_lock(corpus_cache() / ".lock-sites"):
         if (site / _COMPLETE).is_file():
             return site
         site.parent.mkdir(parents=True, exist_ok=True)
