@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what iwr needs on a fresh Debian machine: Chromium and fonts (apt), then the package.
+# Install what iwr needs on a fresh Debian machine: Chromium, fonts and npm (apt), then the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -8,6 +8,11 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 if ! [ -x /usr/lib/chromium/chromium ] || ! [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+# npm fetches the pinned third-party validation corpus (benchmark/corpus) on first use
+if ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 # IWR_EXTRAS picks the optional parts (default: the tests and the Ray executor).
 python3 -m pip install -q --disable-pip-version-check -e ".[${IWR_EXTRAS:-test,ray}]"
