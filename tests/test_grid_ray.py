@@ -2,7 +2,7 @@
 scores as the local executor; the driver alone writes the store; Ray is imported lazily.
 
 The grid is 2 offline agents (blank, screenshot-slideshow) x the short mini task; the full
-2-agent x all-bundled-tasks comparison is `python benchmarks/grid_speed.py --check`.
+2-agent x all-bundled-tasks comparison is `python measurements/grid_speed.py --check`.
 """
 
 from __future__ import annotations

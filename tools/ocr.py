@@ -167,7 +167,7 @@ class OcrPool:
     """OCR images in background threads; `submit` returns a future, shared per image content.
 
     One worker is the default: onnxruntime already uses both cores inside one call, and a
-    second concurrent call mostly competes for them (see benchmarks/judge_speed.py).
+    second concurrent call mostly competes for them (see measurements/judge_speed.py).
     """
 
     def __init__(self, cache: OcrCache | None = None, workers: int = 1) -> None:

@@ -23,7 +23,7 @@ __all__ = [
 
 def validity_apps() -> list["ValidityApp"]:
     """Every corpus app with a demo as a `ValidityApp` (recorded task, planted defects),
-    for `benchmarks/judge_validity.py --corpus`."""
+    for `measurements/judge_validity.py --corpus`."""
     from ..validity import ValidityApp, load_defects
 
     tasks = corpus_tasks()

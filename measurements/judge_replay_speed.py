@@ -1,6 +1,6 @@
 """Replay speed of the judge vs a bare Playwright replay by selector, on the bundled tasks.
 
-    python benchmarks/judge_replay_speed.py [--apps shop-cart,calc-pad] [--no-hints] [--repeat 2]
+    python measurements/judge_replay_speed.py [--apps shop-cart,calc-pad] [--no-hints] [--repeat 2]
 
 For each bundled task: the judge's replay (`replay_page` with the DOM grounder, in the
 sandbox: grounding, acting, settling, screenshot + visible text per step) and a bare replay

@@ -5,7 +5,7 @@ covers onnxruntime's threads, so it is less sensitive to other load than wall ti
 accuracy as recall of the checkpoint's visible DOM words (recorded by the recorder) among
 the OCR'd words. The judge's choice is `tools.ocr.OCR_PARAMS`.
 
-    python benchmarks/judge_ocr_config.py [--tasks bundled|DATA.jsonl] [--per-task 2]
+    python measurements/judge_ocr_config.py [--tasks bundled|DATA.jsonl] [--per-task 2]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Grid throughput: tasks per minute on the local and the Ray executor, and the runner's
 per-task overhead over the judge alone.
 
-    python benchmarks/grid_speed.py [--tasks bundled|DATA.jsonl] [--task ID ...] [--agent NAME ...]
+    python measurements/grid_speed.py [--tasks bundled|DATA.jsonl] [--task ID ...] [--agent NAME ...]
                                     [-j 2] [--ray-cpus 2] [--probes] [--skip-ray] [--check]
 
 Phases, each with a fresh OCR cache (so no phase is served by another's OCR work):

@@ -1,6 +1,6 @@
 """The judge's validity on the bundled apps (and the third-party corpus), offline protocol.
 
-    python benchmarks/judge_validity.py [--corpus] [--mutants N] [--seed S] [--apps a,b] [--json]
+    python measurements/judge_validity.py [--corpus] [--mutants N] [--seed S] [--apps a,b] [--json]
 
 Per app, every figure twice: `gt` judges the recorded task with ground_truth.json, `off`
 an official-layout copy of it without that file (what IWR-Bench ships). Pages judged:

@@ -5,7 +5,7 @@ than real time on 2 cores) and the stages of the fastest run. On a shared machin
 tenants slow single runs down, so each recording is run `--repeat` times and the fastest
 run counts (the spread is printed too). The first run in a process also loads the OCR
 model when a recording has typing; `--repeat 1` shows that cost. Usage:
-    python benchmarks/perception_speed.py [--bundled] [--repeat 3] [--tail 12]
+    python measurements/perception_speed.py [--bundled] [--repeat 3] [--tail 12]
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Runs `iwr run` (the same runner and judge as any agent) for the offline baseline
 `reference` oracle, then prints one table per agent (IFS, probe IFS, gap = IFS - probe IFS,
 VFS, Final per task, and the mean) and the wall time.
 
-    python benchmarks/baseline_gap.py                       # all baselines + reference
-    python benchmarks/baseline_gap.py --agent trajectory-replay --agent blank --task task-board
-    python benchmarks/baseline_gap.py --summary RUNS/<run_id>/summary.json   # only print
+    python measurements/baseline_gap.py                       # all baselines + reference
+    python measurements/baseline_gap.py --agent trajectory-replay --agent blank --task task-board
+    python measurements/baseline_gap.py --summary RUNS/<run_id>/summary.json   # only print
 
 `reference` is an ORACLE (the bundled app itself), shown as the upper bound.
 """

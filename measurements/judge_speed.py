@@ -8,7 +8,7 @@ image-metric time, the whole judgement's wall time against its candidate OCR alo
 steps), OCR seconds per image, and the reference's text self-similarity against its own
 checkpoints (target >= 0.95). Also compares OCR pools of 1 and 2 threads.
 
-    python benchmarks/judge_speed.py [--tasks bundled|DATA.jsonl] [--task ID ...] [--limit N] [--workers-check]
+    python measurements/judge_speed.py [--tasks bundled|DATA.jsonl] [--task ID ...] [--limit N] [--workers-check]
 
 Reference checkpoints are OCR'd into a fresh cache first (as the judge does once per
 task); the candidate screenshots are then OCR'd during the judgement, overlapped with the
