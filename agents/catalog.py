@@ -24,6 +24,7 @@ from .perception import ToolPerceiver
 if TYPE_CHECKING:
     from iwr.tools.llm import LLMGateway
 
+InputsMode = Literal["images", "text"]
 CoderMode = Literal["single_shot", "perceive", "blank", "slideshow", "static_layout", "trajectory_replay", "reference"]
 
 DEFAULT_ITERS = 3
@@ -43,6 +44,7 @@ class AgentSpec(BaseModel):
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     oracle_feedback: bool = False
     critic: bool = False  # a visual review by the model before each repair
+    inputs: InputsMode = "images"  # "text": the video described as text (text-only models, or an ablation)
     label: str = ""  # name plus any switches changed from the defaults
 
     @property
@@ -124,6 +126,7 @@ def resolve_agent(
     reasoning_effort: Literal["low", "medium", "high"] | None = None,
     oracle_feedback: bool = False,
     critic: bool | None = None,
+    inputs: InputsMode | None = None,
 ) -> AgentSpec:
     """The named agent with switches applied; the label names every changed switch."""
     if name not in AGENTS:
@@ -149,6 +152,11 @@ def resolve_agent(
             raise IwrError(f"--critic needs the repair loop (agent iterative with --max-iters >= 1), not {name}")
         spec.critic = critic
         tags.append("critic" if critic else "no-critic")
+    if inputs == "text" and spec.needs_model:
+        if spec.critic:
+            raise IwrError("the critic compares screenshots: it needs a model that takes images (not --inputs text)")
+        spec.inputs = "text"
+        tags.append("text")
     if oracle_feedback:
         if not spec.max_iters:
             raise IwrError("oracle feedback needs the self-test loop (agent iterative with --max-iters >= 1)")
@@ -185,8 +193,9 @@ def build_context(
             raise IwrError(f"agent {spec.name} needs a model (--model)")
         from .roles import LLMAnalyst, LLMCoder, LLMCritic
 
-        coder: Coder = LLMCoder(gateway, single_shot=spec.coder == "single_shot")
-        analyst = LLMAnalyst(gateway) if spec.analyst else None
+        text = spec.inputs == "text"
+        coder: Coder = LLMCoder(gateway, single_shot=spec.coder == "single_shot", text_inputs=text)
+        analyst = LLMAnalyst(gateway, text_inputs=text) if spec.analyst else None
         critic = LLMCritic(gateway) if spec.critic else None
     else:
         coder = baseline_coder(spec.coder)

@@ -22,13 +22,31 @@ from iwr.graphs import (
     Usage,
 )
 from iwr.prompts import render
-from iwr.tools.llm import ImagePart, LLMGateway, LLMResponse, Message, ModelError, TextPart, apply_edits, extract_json, require_code
+from iwr.tools.llm import (
+    ImagePart,
+    LLMGateway,
+    LLMResponse,
+    Message,
+    ModelError,
+    TextPart,
+    apply_edits,
+    extract_code,
+    extract_json,
+    require_code,
+)
 
-from .frames import PAPER_FPS, PAPER_MAX_FRAMES, save_frames
+from .frames import PAPER_FPS, PAPER_MAX_FRAMES, distinct_frames, save_frames
+from .page_check import missing_id_notes
+from .video_text import sightings_by_state, states_text
 
 MAX_KEYFRAMES = 24
 MAX_REPAIR_KEYFRAMES = 6
+MAX_CONTINUATIONS = 2  # a page cut off by the token limit is continued at most this often
 NONE_TEXT = "(none)"
+CONTINUE_PROMPT = (
+    "Your answer was cut off by the length limit. Continue exactly where it stopped: no repetition, "
+    "no explanation, no new code fence; finish the file."
+)
 
 
 # ---------------------------------------------------------------- prompt pieces
@@ -114,6 +132,41 @@ def user_message(text: str, sheets: list[Path], frames: list[Path]) -> list[Mess
     return [Message(role="user", content=parts)]
 
 
+async def compose(prompt: str, sheets: list[Path], frames: list[Path], listing: str, inputs: TaskInputs,
+                  text_inputs: bool, sightings: list[list[AssetSighting]] | None = None) -> list[Message]:
+    """The user message: the prompt with its images, or (text inputs) with the images described as text."""
+    if not text_inputs:
+        return user_message(prompt, sheets, frames)
+    titles = [line.removeprefix("- ") for line in listing.splitlines()] if listing != NONE_TEXT else []
+    titles += [f"image {i + 1}" for i in range(len(titles), len(frames))]
+    text = await states_text(frames, titles, inputs.resolution, sightings)
+    return [Message(role="user", content=prompt + ("\n\n" + text if text else ""))]
+
+
+def join_continuation(head: str, tail: str) -> str:
+    """A cut-off answer joined with its continuation (a new opening fence and a repeated overlap dropped)."""
+    lines = tail.lstrip("\n").split("\n", 1)
+    if lines[0].strip().startswith("```") and len(lines) > 1:
+        tail = lines[1]
+    for size in range(min(len(head), len(tail), 400), 19, -1):
+        if head.endswith(tail[:size]):
+            return head + tail[size:]
+    return head + tail
+
+
+async def complete_code(gateway: LLMGateway, messages: list[Message], purpose: str) -> tuple[str, Usage, LLMResponse]:
+    """Ask for a page; an answer cut off by the length limit is continued (bounded), then parsed."""
+    response = await gateway.complete(messages, purpose=purpose)
+    text, usage = response.text, usage_of(response)
+    for _ in range(MAX_CONTINUATIONS):
+        if response.finish_reason != "length" or extract_code(text) is not None:
+            break
+        more = [*messages, Message(role="assistant", content=text), Message(role="user", content=CONTINUE_PROMPT)]
+        response = await gateway.complete(more, purpose=purpose)
+        text, usage = join_continuation(text, response.text), usage + usage_of(response)
+    return require_code(text, purpose=purpose), usage, response
+
+
 def _num(v: Any) -> float | None:
     try:
         return float(v)
@@ -156,8 +209,9 @@ def plan_step(item: dict[str, Any]) -> tuple[Action, int | None] | None:
 class LLMAnalyst:
     """Turns the recording (keyframes or frames + perception output) into a test plan."""
 
-    def __init__(self, gateway: LLMGateway) -> None:
+    def __init__(self, gateway: LLMGateway, *, text_inputs: bool = False) -> None:
         self.gateway = gateway
+        self.text_inputs = text_inputs
 
     async def analyse(
         self, inputs: TaskInputs, perception: PerceptionSummary | None, asset_map: list[AssetSighting]
@@ -165,6 +219,7 @@ class LLMAnalyst:
         listing, frames = keyframe_lines(perception)
         if not frames:  # no perception: the paper's 1 fps frames
             frames = save_frames(inputs.video, inputs.video.parent.parent / "frames", fps=PAPER_FPS, max_frames=PAPER_MAX_FRAMES)
+            frames = distinct_frames(frames) if self.text_inputs else frames
             listing = frame_lines(frames)
         unseen = perception.unseen_assets if perception is not None else []
         prompt = render(
@@ -176,7 +231,10 @@ class LLMAnalyst:
             events=events_text(perception),
             asset_map=asset_map_text(asset_map, unseen),
         )
-        response = await self.gateway.complete(user_message(prompt, [], frames), purpose="analyse")
+        kf = [k.index for k in perception.keyframes[:MAX_KEYFRAMES]] if perception is not None else []
+        seen = sightings_by_state(kf, asset_map) if kf else None
+        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, seen)
+        response = await self.gateway.complete(messages, purpose="analyse")
         data = extract_json(response.text, purpose="analyse")
         if not isinstance(data, list):
             raise ModelError("the test plan is not a JSON list", kind="unparseable", purpose="analyse")
@@ -194,9 +252,10 @@ class LLMAnalyst:
 class LLMCoder:
     """Writes the page (draft) and fixes it (repair: edit blocks, or a whole new page)."""
 
-    def __init__(self, gateway: LLMGateway, *, single_shot: bool = False) -> None:
+    def __init__(self, gateway: LLMGateway, *, single_shot: bool = False, text_inputs: bool = False) -> None:
         self.gateway = gateway
         self.single_shot = single_shot
+        self.text_inputs = text_inputs
 
     async def draft(
         self,
@@ -207,8 +266,11 @@ class LLMCoder:
         out_dir: Path,
     ) -> CodeResult:
         size = {"width": inputs.resolution.width, "height": inputs.resolution.height}
+        seen: list[list[AssetSighting]] | None = None
         if self.single_shot or perception is None:
             frames = save_frames(inputs.video, out_dir.parent / "frames", fps=PAPER_FPS, max_frames=PAPER_MAX_FRAMES)
+            if self.text_inputs:  # only frames that differ: each one is OCR'd and described
+                frames = distinct_frames(frames)
             listing = frame_lines(frames)
             if self.single_shot:
                 prompt = render("draft_single_shot", frames=listing, assets=assets_text(inputs), **size)
@@ -217,6 +279,7 @@ class LLMCoder:
                                 events=NONE_TEXT, plan=plan_text(plan), **size)
         else:
             listing, frames = keyframe_lines(perception)
+            seen = sightings_by_state([k.index for k in perception.keyframes[:MAX_KEYFRAMES]], asset_map)
             prompt = render(
                 "draft",
                 keyframes=listing,
@@ -226,8 +289,9 @@ class LLMCoder:
                 plan=plan_text(plan),
                 **size,
             )
-        response = await self.gateway.complete(user_message(prompt, inputs.contact_sheets, frames), purpose="draft")
-        return CodeResult(html=require_code(response.text, purpose="draft"), usage=usage_of(response))
+        messages = await compose(prompt, inputs.contact_sheets, frames, listing, inputs, self.text_inputs, seen)
+        html, usage, _ = await complete_code(self.gateway, messages, "draft")
+        return CodeResult(html=html, usage=usage)
 
     async def repair(
         self,
@@ -245,6 +309,9 @@ class LLMCoder:
             + (f"; see keyframe {f.keyframe}" if f.keyframe is not None else "")
             for f in verdict.failures
         ) or NONE_TEXT
+        notes = missing_id_notes(html)
+        if notes:
+            failures += "\n" + "\n".join(f"- the page itself: {n}" for n in notes)
         if verdict.critique:
             failures += "\n" + "\n".join(f"- look (a reviewer compared the page with the recording): {n}" for n in verdict.critique)
         frames: list[Path] = []
@@ -255,11 +322,16 @@ class LLMCoder:
         template = "repair" if style == "search_replace" else "repair_whole"
         prompt = render(template, width=inputs.resolution.width, height=inputs.resolution.height,
                         failures=failures, keyframes=listing, html=html)
-        response = await self.gateway.complete(user_message(prompt, [], frames), purpose="repair")
-        usage = usage_of(response)
+        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs)
         if style == "whole":
-            return CodeResult(html=require_code(response.text, purpose="repair"), usage=usage)
+            page, usage, _ = await complete_code(self.gateway, messages, "repair")
+            return CodeResult(html=page, usage=usage)
+        response = await self.gateway.complete(messages, purpose="repair")
+        usage = usage_of(response)
         edits = apply_edits(html, response.text)
+        whole = extract_code(response.text) if edits.applied == 0 else None
+        if whole is not None and len(whole) > len(html) // 3:  # the edit format ignored: a whole new page
+            return CodeResult(html=whole, usage=usage, edits_failed=len(edits.failed))
         if edits.applied == 0:
             raise ModelError(
                 f"no edit block applied ({len(edits.failed)} did not match)" if edits.failed else "the answer has no edit blocks",

@@ -45,19 +45,28 @@ def _raw_document(text: str) -> str | None:
     return text[start.start() : ends[-1].end()]
 
 
+def _before_stray_fence(text: str) -> str | None:
+    """The HTML before a closing fence whose opening fence is missing (`<div>...</div>\n```)."""
+    m = _FENCE_CLOSE.search(text)
+    if m is None or "```" in text[: m.start()]:
+        return None
+    head = text[: m.start()]
+    start = head.find("<")
+    return head[start:].strip() if start >= 0 and _looks_like_html(head) else None
+
+
 def extract_code(text: str) -> str | None:
     """The HTML of the answer: a ```html block (or an unlabelled block holding a document), else a
-    raw `<!DOCTYPE html>...</html>` document. None when there is none or it is truncated."""
+    raw `<!DOCTYPE html>...</html>` document (also when a fence around it is missing or never
+    closes), else the HTML before a stray closing fence. None when there is none or it is truncated."""
     blocks = _fenced_blocks(text)
     for lang, body in blocks:
-        if lang in ("html", "htm", "xhtml"):
-            return body.strip() if body is not None and body.strip() else None
+        if lang in ("html", "htm", "xhtml") and body is not None and body.strip():
+            return body.strip()
     for lang, body in blocks:
         if lang == "" and body is not None and _looks_like_html(body):
             return body.strip()
-    if any(body is None for _, body in blocks):
-        return None  # an unclosed fence: the answer was cut off
-    return _raw_document(text)
+    return _raw_document(text) or _before_stray_fence(text)
 
 
 def require_code(text: str, purpose: str = "") -> str:
@@ -72,12 +81,21 @@ def require_code(text: str, purpose: str = "") -> str:
     raise ModelError(reason, kind="unparseable", purpose=purpose)
 
 
-def extract_json(text: str, purpose: str = "") -> Any:
-    """The JSON value of the answer: the whole text, a ```json block, or the first balanced
-    object/array in it. Raises ModelError(kind="unparseable") when none parses."""
-    stripped = text.strip()
+_COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_TRAILING_COMMA = re.compile(r'"(?:\\.|[^"\\])*"|,(\s*[\]}])', re.DOTALL)
+
+
+def relax_json(text: str) -> str:
+    """`text` without // and /* */ comments and trailing commas (strings left untouched)."""
+    no_comments = _COMMENT_OR_STRING.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", text)
+    return _TRAILING_COMMA.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(0), no_comments)
+
+
+def _find_json(text: str) -> tuple[bool, Any, bool]:
+    """(found, value, saw a truncated block) for the whole text, a fenced block, or the first
+    balanced object/array."""
     try:
-        return json.loads(stripped)
+        return True, json.loads(text.strip()), False
     except json.JSONDecodeError:
         pass
     truncated = False
@@ -85,9 +103,9 @@ def extract_json(text: str, purpose: str = "") -> Any:
         if body is None:
             truncated = True
             continue
-        if lang in ("json", "", "jsonc", "javascript", "js"):
+        if lang in ("json", "", "jsonc", "json5", "javascript", "js"):
             try:
-                return json.loads(body)
+                return True, json.loads(body), False
             except json.JSONDecodeError:
                 pass
     decoder = json.JSONDecoder()
@@ -95,8 +113,22 @@ def extract_json(text: str, purpose: str = "") -> Any:
         if ch in "[{":
             try:
                 value, _ = decoder.raw_decode(text, i)
-                return value
+                return True, value, False
             except json.JSONDecodeError:
                 continue
+    return False, None, truncated
+
+
+def extract_json(text: str, purpose: str = "") -> Any:
+    """The JSON value of the answer: the whole text, a ```json block, or the first balanced
+    object/array in it; failing that the same with comments and trailing commas removed (what
+    small models write). Raises ModelError(kind="unparseable") when none parses."""
+    found, value, truncated = _find_json(text)
+    if not found:
+        relaxed = relax_json(text)
+        if relaxed != text:
+            found, value, _ = _find_json(relaxed)
+    if found:
+        return value
     reason = "the JSON block is truncated" if truncated else "no JSON value found in the answer"
     raise ModelError(reason, kind="unparseable", purpose=purpose)

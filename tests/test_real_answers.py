@@ -1,0 +1,205 @@
+"""What real (small, local) models answer, and how the roles cope: one test per kind seen.
+
+The model is faked only at the provider boundary (the scripted provider); parsing, edits, the
+page check, the continuation of cut-off pages and the judge are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from iwr.agents.page_check import missing_id_notes, missing_ids
+from iwr.agents.roles import LLMAnalyst, LLMCoder, join_continuation
+from iwr.benchmark.task import Action, ActionParameters, Point, Resolution, TaskInputs
+from iwr.graphs import EventSummary, FailedStep, KeyframeRef, PerceptionSummary, SelfTestVerdict
+from iwr.tools.llm import LLMGateway, LLMSettings, ModelError, extract_code, extract_json
+
+RES = Resolution(width=400, height=240)
+PAGE = "<!DOCTYPE html>\n<html><body>\n<button id=\"add\">Add</button>\n<div id=\"out\">0</div>\n</body></html>"
+
+
+def _gateway(tmp: Path, script: dict) -> LLMGateway:
+    path = tmp / "script.json"
+    path.write_text(json.dumps(script))
+    return LLMGateway(LLMSettings(model=f"scripted/{path}", cache=False), transcript_path=tmp / "transcript.jsonl")
+
+
+def _requests(tmp: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp / "transcript.jsonl").read_text().splitlines()]
+
+
+def _inputs(tmp: Path) -> TaskInputs:
+    (tmp / "stage" / "assets").mkdir(parents=True, exist_ok=True)
+    return TaskInputs(task_id="t", resolution=RES, video=tmp / "stage" / "video.mp4", assets=[], contact_sheets=[])
+
+
+def _frame(path: Path, total: str) -> Path:
+    img = Image.new("RGB", (RES.width, RES.height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    d.rectangle([40, 100, 160, 140], fill=(220, 220, 220), outline=(0, 0, 0))
+    d.text((60, 40), f"Total {total}", fill=(0, 0, 0), font_size=28)
+    d.text((70, 110), "Add", fill=(0, 0, 0), font_size=20)
+    img.save(path)
+    return path
+
+
+@pytest.fixture
+def perception(tmp_path: Path) -> PerceptionSummary:
+    frames = [_frame(tmp_path / f"kf{i}.png", str(i)) for i in range(2)]
+    return PerceptionSummary(
+        duration=2.0,
+        keyframes=[KeyframeRef(index=i, time=float(i), path=p) for i, p in enumerate(frames)],
+        events=[EventSummary(index=0, kind="click", start=0.5, end=0.9, point=Point(x=100, y=120), click=True,
+                             before_keyframe=0, after_keyframe=1)],
+    )
+
+
+def _draft(tmp: Path, perception: PerceptionSummary, answers: list) -> str:
+    gw = _gateway(tmp, {"draft": answers})
+    return asyncio.run(LLMCoder(gw).draft(_inputs(tmp), perception, [], [], tmp / "iter_0")).html
+
+
+# ---------------------------------------------------------------- code fences and prose
+
+
+def test_missing_opening_fence_still_gives_the_page(tmp_path: Path, perception: PerceptionSummary) -> None:
+    assert _draft(tmp_path, perception, [PAGE + "\n```\n"]) == PAGE
+    assert extract_code("<style>b{}</style>\n<div id=\"x\">1</div>\n```") == "<style>b{}</style>\n<div id=\"x\">1</div>"
+    assert extract_code("```html\n" + PAGE) == PAGE  # the closing fence missing, the document whole
+
+
+def test_prose_around_the_code_is_dropped(tmp_path: Path, perception: PerceptionSummary) -> None:
+    answer = "Sure! Here is the page you asked for:\n\n```html\n" + PAGE + "\n```\n\nThe button adds one to the total."
+    assert _draft(tmp_path, perception, [answer]) == PAGE
+    assert extract_code("Here it is: " + PAGE + " Hope it helps.") == PAGE
+
+
+# ---------------------------------------------------------------- cut-off pages
+
+
+def test_page_cut_off_by_the_length_limit_is_continued(tmp_path: Path, perception: PerceptionSummary) -> None:
+    head, tail = PAGE[:40], PAGE[40:]
+    answers = [{"text": "```html\n" + head, "finish_reason": "length"}, {"text": "```html\n" + PAGE[15:40] + tail + "\n```"}]
+    assert _draft(tmp_path, perception, answers) == PAGE  # the repeated overlap is dropped once
+    calls = _requests(tmp_path)
+    assert len(calls) == 2 and calls[1]["messages"][-2]["role"] == "assistant"
+    assert "cut off" in json.dumps(calls[1]["messages"][-1])
+
+
+def test_continuation_is_bounded(tmp_path: Path, perception: PerceptionSummary) -> None:
+    cut = {"text": "```html\n<!DOCTYPE html><html><body><div>", "finish_reason": "length"}
+    with pytest.raises(ModelError) as info:
+        _draft(tmp_path, perception, [cut, cut, cut, cut])
+    assert info.value.kind == "unparseable" and len(_requests(tmp_path)) == 3  # the answer + 2 continuations
+
+
+def test_join_continuation_without_overlap() -> None:
+    assert join_continuation("<div>ab", "c</div>") == "<div>abc</div>"
+
+
+# ---------------------------------------------------------------- edits
+
+
+def _verdict() -> SelfTestVerdict:
+    return SelfTestVerdict(iteration=0, score=0.0, ifs=0.0, failures=[FailedStep(index=1, description="Click Add")])
+
+
+def test_edit_whose_search_text_is_not_in_the_page(tmp_path: Path, perception: PerceptionSummary) -> None:
+    good = "<<<<<<< SEARCH\n<div id=\"out\">0</div>\n=======\n<div id=\"out\">1</div>\n>>>>>>> REPLACE\n"
+    bad = "<<<<<<< SEARCH\n<span class=\"total\">0</span>\n=======\n<span>1</span>\n>>>>>>> REPLACE\n"
+    whole = "I rewrote it:\n```html\n" + PAGE.replace("Add", "Plus") + "\n```"
+    gw = _gateway(tmp_path, {"repair": [bad + good, bad, whole]})
+    coder, inputs = LLMCoder(gw), _inputs(tmp_path)
+    fixed = asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
+    assert fixed.edits_applied == 1 and fixed.edits_failed == 1 and '<div id="out">1</div>' in fixed.html
+    with pytest.raises(ModelError, match="1 did not match"):  # nothing applied: the loop keeps the best page
+        asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
+    rewritten = asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
+    assert "Plus" in rewritten.html and rewritten.edits_applied == 0  # a whole page instead of edits is used
+
+
+# ---------------------------------------------------------------- scripts and missing ids
+
+BROKEN = """<!DOCTYPE html><html><body>
+<button id="add" style="font-size:24px">Add five</button><div id="total" style="font-size:32px">Total: 0</div>
+<script>let n = 0;
+document.getElementById('add').onclick = () => { n += 5; document.getElementById('display').textContent = 'Total: ' + n; };
+</script></body></html>"""
+
+
+def test_missing_ids_are_found_and_shown_to_the_repair(tmp_path: Path, perception: PerceptionSummary) -> None:
+    assert missing_ids(BROKEN) == ["display"]
+    assert missing_ids(BROKEN.replace("'display'", "'total'")) == []
+    made = "<script>const d = document.createElement('p'); d.id = 'late'; document.getElementById('late')</script>"
+    assert missing_ids(made) == []
+    edit = "<<<<<<< SEARCH\n<div id=\"total\"\n=======\n<div id=\"display\"\n>>>>>>> REPLACE\n"
+    gw = _gateway(tmp_path, {"repair": [edit]})
+    fixed = asyncio.run(LLMCoder(gw).repair(_inputs(tmp_path), BROKEN, _verdict(), perception, "search_replace"))
+    assert missing_ids(fixed.html) == []
+    prompt = json.dumps(_requests(tmp_path)[0]["messages"])
+    assert missing_id_notes(BROKEN)[0].replace('"', '\\"') in prompt
+
+
+async def _reference_states(page: Path, out: Path) -> list[Path]:
+    """Screenshots of the working page before and after the click: what a recording shows."""
+    from iwr.tools.browser import launch_browser
+    from iwr.tools.local_server import serve_directory
+
+    shots = [out / "state_0.png", out / "state_1.png"]
+    with serve_directory(page) as site:
+        async with launch_browser() as browser:
+            tab = await browser.new_page(viewport={"width": RES.width, "height": RES.height})
+            await tab.goto(site.url("index.html"))
+            await tab.screenshot(path=str(shots[0]))
+            await tab.click("#add")
+            await tab.screenshot(path=str(shots[1]))
+    return shots
+
+
+@pytest.mark.timeout(300)
+def test_self_test_fails_the_step_a_missing_id_breaks(tmp_path: Path) -> None:
+    from iwr.benchmark.judge import Judge, JudgeConfig
+    from iwr.benchmark.judge.types import Trajectory
+
+    plan = [Action(type="Click", parameters=ActionParameters(description="Click the Add five button"),
+                   logical_assertion="The display reads Total: 5")]
+    pages = {"broken": BROKEN, "fixed": BROKEN.replace("'display'", "'total'")}
+    for name, html in pages.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text(html)
+
+    async def run() -> list[float]:
+        checkpoints = await _reference_states(tmp_path / "fixed", tmp_path)
+        trajectory = Trajectory(name="self-test", actions=plan, checkpoints=checkpoints)
+        scores = []
+        async with Judge(JudgeConfig(visual=False, probes=False, action_timeout=10.0)) as judge:
+            for name in pages:
+                result = await judge.judge(tmp_path / name, trajectory, RES, None, tmp_path / f"o_{name}", "t")
+                scores.append(result.scores.ifs)
+        return scores
+
+    assert asyncio.run(run()) == [0.0, 1.0]
+
+
+# ---------------------------------------------------------------- JSON plans
+
+
+def test_json_plan_with_trailing_commas_and_comments(tmp_path: Path, perception: PerceptionSummary) -> None:
+    answer = """Here is the plan:
+```json
+[
+  // the user adds one
+  {"type": "Click", "description": "Click the Add button", "assertion": "Total 1, not 0", "keyframe": 1,},
+  /* nothing else happens */
+]
+```"""
+    gw = _gateway(tmp_path, {"analyse": [answer]})
+    plan = asyncio.run(LLMAnalyst(gw).analyse(_inputs(tmp_path), perception, []))
+    assert [a.parameters.description for a in plan.actions] == ["Click the Add button"]
+    assert plan.actions[0].logical_assertion == "Total 1, not 0" and plan.keyframes == [1]
+    assert extract_json('{"url": "http://x/y", "n": [1, 2,],}') == {"url": "http://x/y", "n": [1, 2]}

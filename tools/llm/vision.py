@@ -1,0 +1,79 @@
+"""Whether a model takes images, so text-only models get the video as text.
+
+In order: scripted models take what they are given (images); a model named in
+`IWR_TEXT_ONLY_MODELS` (comma-separated) does not; an `--api-base` that is a llama.cpp server
+says so itself (`GET /props` -> `modalities.vision`, asked once per endpoint); else LiteLLM's
+model info (`supports_vision`); a model nobody knows is assumed to take images.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+TEXT_ONLY_ENV = "IWR_TEXT_ONLY_MODELS"
+
+
+@dataclass(frozen=True)
+class ImageSupport:
+    """The answer and where it came from (for logs and the run's config)."""
+
+    images: bool
+    source: str
+
+
+def _env_text_only(model: str) -> bool:
+    names = {n.strip() for n in os.environ.get(TEXT_ONLY_ENV, "").split(",") if n.strip()}
+    return model in names or model.split("/", 1)[-1] in names
+
+
+def server_props_url(api_base: str) -> str:
+    """`http://h:p/v1` -> `http://h:p/props` (llama.cpp serves /props beside /v1)."""
+    base = api_base.rstrip("/")
+    return (base[: -len("/v1")] if base.endswith("/v1") else base) + "/props"
+
+
+@functools.lru_cache(maxsize=32)
+def probe_server_vision(api_base: str, timeout: float = 3.0) -> bool | None:
+    """`modalities.vision` of a llama.cpp server's /props; None when the endpoint does not say."""
+    try:
+        with urllib.request.urlopen(server_props_url(api_base), timeout=timeout) as resp:  # noqa: S310 - the user's endpoint
+            data = json.loads(resp.read().decode("utf-8", "replace"))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    vision = data.get("modalities", {}).get("vision") if isinstance(data, dict) and isinstance(data.get("modalities"), dict) else None
+    return vision if isinstance(vision, bool) else None
+
+
+def _litellm_vision(model: str) -> bool | None:
+    from .gateway import load_litellm
+
+    litellm = load_litellm()
+    try:
+        litellm.get_model_info(model)
+    except Exception:  # noqa: BLE001 - not in the price map
+        return None
+    try:
+        return bool(litellm.supports_vision(model=model))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def image_support(model: str, api_base: str | None = None) -> ImageSupport:
+    """Whether `model` (at `api_base`) takes images, and how that was found out."""
+    if model.startswith("scripted/"):
+        return ImageSupport(True, "scripted")
+    if _env_text_only(model):
+        return ImageSupport(False, TEXT_ONLY_ENV)
+    if api_base:
+        probed = probe_server_vision(api_base)
+        if probed is not None:
+            return ImageSupport(probed, "server /props")
+    known = _litellm_vision(model)
+    if known is not None:
+        return ImageSupport(known, "litellm model info")
+    return ImageSupport(True, "unknown (assumed)")
