@@ -18,9 +18,6 @@ from pydantic import ValidationError
 from ..errors import IwrError
 from .task import Task
 
-BUNDLED = "bundled"
-
-
 class DatasetError(IwrError):
     """A data.jsonl that cannot be read or written; the message names file, task and field."""
 
@@ -116,12 +113,9 @@ def upsert_tasks(jsonl: Path | str, tasks: Iterable[Task]) -> list[Task]:
     return current
 
 
-def resolve_tasks_path(spec: Path | str) -> Path:
-    """A tasks argument as given on the command line: a data.jsonl path or `bundled`."""
-    if str(spec) == BUNDLED:
-        from .bundled import bundled_tasks_jsonl
-
-        return bundled_tasks_jsonl()
+def tasks_file(spec: Path | str) -> Path:
+    """An existing tasks file: a data.jsonl path, or a folder holding one (`bundled` is resolved
+    by `tasks_source.resolve_tasks_path`, which may record it)."""
     path = Path(spec)
     if path.is_dir() and (path / "data.jsonl").is_file():
         path = path / "data.jsonl"

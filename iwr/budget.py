@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .run_types import TaskOutcome
+from .result_schema import TaskOutcome
 
 
 @dataclass

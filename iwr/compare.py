@@ -1,22 +1,21 @@
 """Paired comparison of result sets: per-task deltas with paired bootstrap intervals.
 
 A source is a run folder or summary file, optionally with a selector after `#`:
-`runs/r1#agent=iterative,model=gpt-4o,iteration=0`. Both `iwr run` summaries (a list of rows
-with `iteration`) and `iwr eval` summaries (`{"tasks": [...]}`) are read. Only tasks present
+`runs/r1#agent=iterative,model=gpt-4o,iteration=0`. Both `iwr run` and `iwr eval` summaries
+are read, through `iwr.result_schema` (older files upgraded). Only tasks present
 (with status ok) in both sources are paired; the rest are listed as unpaired, and each side says
 how many of its tasks were scored and why the others failed (infra failures apart).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from .errors import IwrError
+from .result_schema import EvalSummary, EvalTaskRow, RunSummary, SummaryRow, read_summary
 
 METRICS = ("final", "ifs", "vfs", "probe_ifs")
 
@@ -82,46 +81,60 @@ def _parse_source(spec: str) -> tuple[Path, dict[str, str]]:
     return Path(path_text), filters
 
 
-def _summary_rows(path: Path) -> tuple[list[dict[str, Any]], str | None]:
+class _ScoredRow(BaseModel):
+    """What compare needs of a summary row, from a run or an eval summary."""
+
+    task_id: str
+    agent: str | None = None
+    model: str | None = None
+    seed: int | None = None
+    iteration: str | None = None
+    status: str
+    error_kind: str | None = None
+    scores: dict[str, float]
+
+
+def _scored_rows(summary: RunSummary | EvalSummary) -> list[_ScoredRow]:
+    if isinstance(summary, EvalSummary):
+        return [_ScoredRow(task_id=r.task_id, status=r.status, scores=_metrics(r)) for r in summary.tasks]
+    return [_ScoredRow(task_id=r.task_id, agent=r.agent, model=r.model, seed=r.seed, iteration=str(r.iteration), status=r.status,
+                       error_kind=r.error_kind, scores=_metrics(r)) for r in summary.rows]
+
+
+def _metrics(row: SummaryRow | EvalTaskRow) -> dict[str, float]:
+    values = {m: getattr(row, m, None) for m in METRICS}
+    return {m: float(v) for m, v in values.items() if isinstance(v, (int, float))}
+
+
+def _read_source(path: Path) -> RunSummary | EvalSummary:
     file = path / "summary.json" if path.is_dir() else path
     if not file.is_file():
         raise IwrError(f"{path}: no summary.json found")
-    try:
-        data = json.loads(file.read_text())
-    except json.JSONDecodeError as exc:
-        raise IwrError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    protocol = None
-    if isinstance(data, dict):
-        proto = data.get("protocol")
-        protocol = proto.get("name") if isinstance(proto, dict) else proto
-        data = data.get("rows", data.get("tasks", []))
-    if not isinstance(data, list):
-        raise IwrError(f"{file}: expected a list of rows")
-    return data, protocol
+    return read_summary(file)
 
 
 def load_result_set(spec: str) -> ResultSet:
-    """Read a source and select its rows (default iteration: 'final' when rows have one)."""
+    """Read a source and select its rows (default iteration: 'final' for a run summary)."""
     path, filters = _parse_source(spec)
-    rows, protocol = _summary_rows(path)
-    if any("iteration" in r for r in rows):
+    summary = _read_source(path)
+    if isinstance(summary, RunSummary):
         filters.setdefault("iteration", "final")
-    chosen = [r for r in rows if all(str(r.get(k)) == v for k, v in filters.items())]
-    configs = {(r.get("agent"), r.get("model"), r.get("seed")) for r in chosen}
+    rows = _scored_rows(summary)
+    chosen = [r for r in rows if all(str(getattr(r, k)) == v for k, v in filters.items())]
+    configs = {(r.agent, r.model, r.seed) for r in chosen}
     if len(configs) > 1:
         names = ", ".join(f"agent={a},model={m}" + (f",seed={s}" if s is not None else "") for a, m, s in sorted(configs, key=str))
         raise IwrError(f"{spec}: several configurations ({names}); add a selector like '{path}#agent=...,model=...'")
+    protocol = summary.protocol.name if isinstance(summary, EvalSummary) else None
     result = ResultSet(label=spec, scores={}, protocol=protocol)
     for row in chosen:
-        task = str(row["task_id"])
-        status = row.get("status", "ok")
-        if status != "ok":
-            result.failed.append(task)
-            result.failed_kinds[task] = str(row.get("error_kind") or status)
-            if status == "infra_error":
-                result.infra.append(task)
+        if row.status != "ok":
+            result.failed.append(row.task_id)
+            result.failed_kinds[row.task_id] = row.error_kind or row.status
+            if row.status == "infra_error":
+                result.infra.append(row.task_id)
             continue
-        result.scores[task] = {m: float(row[m]) for m in METRICS if isinstance(row.get(m), (int, float))}
+        result.scores[row.task_id] = row.scores
     if not result.scores and not result.failed:
         raise IwrError(f"{spec}: no rows match")
     return result

@@ -16,7 +16,7 @@ import structlog
 
 from .errors import IwrError
 from .grid import GridCell
-from .run_types import TaskOutcome
+from .result_schema import TaskOutcome
 
 if TYPE_CHECKING:
     from .budget import Budget

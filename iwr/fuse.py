@@ -8,7 +8,7 @@ malformed request, a context window exceeded) has failed N cells in a row, no ne
 from __future__ import annotations
 
 from .budget import Budget
-from .run_types import TaskOutcome
+from .result_schema import TaskOutcome
 
 DEFAULT_FUSE = 3  # three cells failing alike is a pattern, not bad luck; small enough to waste little
 

@@ -5,7 +5,6 @@ Kept apart from rendering so `--format md|csv|json` and the HTML view share one 
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from .benchmark.judge.types import JudgeResult
 from .errors import IwrError
+from .result_schema import read_judge_result
 from .store import STORE_NAME, ResultRow, RunInfo, RunStore
 from .tally import FailureGroup, group_failures, tally_config
 
@@ -161,9 +161,9 @@ def _task_view(runs_dir: Path, r: ResultRow) -> TaskView:
     judge_file = _final_judge_file(folder)
     if judge_file is not None:
         try:
-            view.judge = JudgeResult.model_validate(json.loads(judge_file.read_text()))
+            view.judge = read_judge_result(judge_file)
             view.judge_dir = judge_file.parent
-        except (ValueError, OSError):
+        except IwrError:
             view.judge = None
     for name in ("final/index.html", "index.html"):
         if (folder / name).is_file():

@@ -31,7 +31,8 @@ import structlog
 from .benchmark.judge.types import JudgeResult
 from .benchmark.task import Task
 from .errors import IwrError
-from .run_types import RunOptions, RunSummary, StatusName, SummaryRow, TaskOutcome
+from .result_schema import RunSummary, StatusName, SummaryRow, TaskOutcome, read_judge_result, read_outcome, write_record
+from .run_types import RunOptions
 from .budget import Budget
 from .fuse import Fuse, RunGate
 from .grid import NO_MODEL, GridCell, plan_grid
@@ -108,12 +109,6 @@ def api_key_present() -> bool:
 
 def default_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _rebase(value: str | None, base: Path, task_dir: Path) -> str | None:
@@ -203,7 +198,8 @@ class Runner:
         return specs
 
     def _tasks(self) -> tuple[Path, list[Task]]:
-        from .benchmark.dataset import load_tasks, resolve_tasks_path
+        from .benchmark.dataset import load_tasks
+        from .benchmark.tasks_source import resolve_tasks_path
 
         jsonl = resolve_tasks_path(self.opts.tasks)
         tasks = load_tasks(jsonl)
@@ -355,7 +351,7 @@ class Runner:
             completion_tokens=sum(o.completion_tokens for o in done),
             cost_usd=None if any(o.cost_usd is None and o.model_calls for o in done) else sum(o.cost_usd or 0.0 for o in done),
         )
-        _atomic_write(self.run_dir / SUMMARY_FILE, summary.model_dump_json(indent=2))
+        write_record(self.run_dir / SUMMARY_FILE, summary)
         return summary
 
     def finished_outcome(self, cell: GridCell) -> TaskOutcome | None:
@@ -364,8 +360,8 @@ class Runner:
         if not path.is_file():
             return None
         try:
-            outcome = TaskOutcome.model_validate_json(path.read_text())
-        except ValueError:  # a torn file cannot happen (atomic write), but never trust it blindly
+            outcome = read_outcome(path)
+        except IwrError:  # a torn file cannot happen (atomic write), but never trust it blindly
             return None
         from .tools.llm.errors import PROVIDER_KINDS
 
@@ -410,7 +406,7 @@ class Runner:
             outcome.model_calls = total.calls
         outcome.wall_s = round(time.monotonic() - started, 3)
         tlog.write("finish", status=outcome.status, stop_reason=outcome.stop_reason, best=outcome.best_iteration)
-        _atomic_write(task_dir / RESULT_FILE, outcome.model_dump_json(indent=2))
+        write_record(task_dir / RESULT_FILE, outcome)
         return outcome
 
     async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: Any, task_dir: Path, judge: Any, gateway: Any,
@@ -463,7 +459,7 @@ class Runner:
             result = JudgeResult(task_id=task.key, status=Status.INFRA_ERROR, error=f"judge failed: {e!r}",
                                  protocol=Protocol(name="offline", grounder="?", asserter="?", visual=[]),
                                  scores=Scores(ifs=0.0))
-        rebased_result(result, out, task_dir).save(task_dir / f"judge_iter_{iteration}.json")
+        write_record(task_dir / f"judge_iter_{iteration}.json", rebased_result(result, out, task_dir))
         return result
 
     async def _rows(self, key: GridCell, state: Any, task: Task, task_dir: Path, judge: Any) -> list[SummaryRow]:
@@ -473,7 +469,7 @@ class Runner:
             path = task_dir / f"judge_iter_{page.iteration}.json"
             if not path.is_file():  # killed between page and judgement: judge it now
                 await self._judge_page(judge, task, page.path.parent, task_dir, page.iteration)
-            result = JudgeResult.load(path)
+            result = read_judge_result(path)
             rows.append(_row(key, page.iteration, result, self_test=page.self_test))
             if page.iteration == state.best_iteration:
                 best = result
@@ -488,7 +484,7 @@ class Runner:
         """Rows for whatever pages were judged before the failure, and a failed final row."""
         rows = []
         for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
-            rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), JudgeResult.load(path)))
+            rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), read_judge_result(path)))
         rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error, error_kind=outcome.error_kind))
         return rows
 

@@ -30,7 +30,8 @@ from rich.table import Table
 
 from iwr.benchmark.dataset import load_tasks, resolve_tasks_path
 from iwr.grid import GridCell
-from iwr.run_types import RunOptions, RunSummary, SummaryRow, TaskOutcome
+from iwr.result_schema import RunSummary, SummaryRow, TaskOutcome
+from iwr.run_types import RunOptions
 from iwr.runner import Runner
 
 

@@ -10,11 +10,15 @@ from typer.testing import CliRunner
 from iwr.cli import app
 from iwr.compare import compare, load_result_set, paired_bootstrap
 from iwr.errors import IwrError
+from iwr.result_schema import RunSummary, SummaryRow, write_record
 
 
 def write_run(folder: Path, rows: list[dict]) -> Path:
+    """A run folder whose summary.json (current schema) holds `rows`."""
     folder.mkdir(parents=True)
-    (folder / "summary.json").write_text(json.dumps(rows))
+    summary = RunSummary(run_id=folder.name, model="m", agents=sorted({r["agent"] for r in rows}), tasks_jsonl="data.jsonl",
+                         rows=[SummaryRow.model_validate(r) for r in rows])
+    write_record(folder / "summary.json", summary)
     return folder
 
 
@@ -56,9 +60,11 @@ def test_bootstrap_interval_is_degenerate_for_constant_deltas() -> None:
 
 
 def test_mixed_protocols_are_refused(tmp_path: Path) -> None:
-    for name, proto in (("x", "offline"), ("y", "official")):
+    for name, proto in (("x", "offline"), ("y", "official")):  # eval summaries of before the schema version
         (tmp_path / name).mkdir()
-        (tmp_path / name / "summary.json").write_text(json.dumps({"protocol": {"name": proto}, "tasks": [{"task_id": "t", "ifs": 1.0, "final": 1.0, "status": "ok"}]}))
+        protocol = {"name": proto, "grounder": "dom", "asserter": "offline", "visual": []}
+        (tmp_path / name / "summary.json").write_text(json.dumps({"protocol": protocol, "macro": {"tasks": 1, "scored": 1},
+                                                                  "tasks": [{"task_id": "t", "ifs": 1.0, "final": 1.0, "status": "ok"}]}))
     with pytest.raises(IwrError, match="protocols differ"):
         compare(load_result_set(str(tmp_path / "x")), load_result_set(str(tmp_path / "y")))
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iwr.benchmark.dataset import DatasetError, load_task, load_tasks, resolve_tasks_path, upsert_tasks, write_tasks
+from iwr.benchmark.dataset import DatasetError, load_task, load_tasks, tasks_file, upsert_tasks, write_tasks
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.task import ActionType, Resolution, Task
 from iwr.errors import IwrError
 
@@ -128,3 +129,17 @@ def test_resolve_tasks_path(tmp_path: Path) -> None:
     assert resolve_tasks_path(tmp_path) == jsonl
     with pytest.raises(DatasetError, match="'bundled'"):
         resolve_tasks_path(tmp_path / "nothing.jsonl")
+    assert tasks_file(tmp_path) == jsonl
+
+
+def test_dataset_io_never_reaches_the_recorder() -> None:
+    """dataset is the low-level I/O the recorder writes through: it imports neither the bundle
+    nor the recorder, not even inside a function (no dataset -> bundled -> recorder -> dataset cycle)."""
+    import ast
+
+    import iwr.benchmark.dataset as dataset
+
+    tree = ast.parse(Path(dataset.__file__).read_text())
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {m for m in imported if m.split(".")[-1] in ("bundled", "recorder", "tasks_source", "recording")}

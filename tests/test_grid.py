@@ -16,7 +16,7 @@ from iwr.budget import Budget
 from iwr.cli import app
 from iwr.executors import run_cells
 from iwr.grid import NO_MODEL, GridCell, parse_seeds, plan_grid
-from iwr.run_types import SummaryRow, TaskOutcome
+from iwr.result_schema import SummaryRow, TaskOutcome
 from iwr.store import RunStore
 from iwr.tools.llm import LLMGateway, LLMSettings, Message
 from iwr.tools.llm.fake_server import FakeOpenAIServer

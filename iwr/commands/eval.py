@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..errors import IwrError
 from ..naming import official_model_dir
+
+if TYPE_CHECKING:
+    from ..result_schema import EvalSummary
 
 REFERENCE = "reference"
 
@@ -73,10 +76,11 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
          skip_preflight: bool = False, fuse: int = 3) -> int:
     """Judge and write summary.json; the exit status (see `iwr eval --help`)."""
     import asyncio
-    import json
 
-    from ..benchmark.dataset import load_tasks, resolve_tasks_path
+    from ..benchmark.dataset import load_tasks
+    from ..benchmark.tasks_source import resolve_tasks_path
     from ..benchmark.judge.judge import JudgeConfig
+    from ..result_schema import write_record
 
     if grounder not in ("dom", "llm"):
         raise IwrError(f"--grounder must be dom or llm, got {grounder!r}")
@@ -104,9 +108,9 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
                          api_key=api_key, mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs, fuse))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_record(out / "summary.json", summary)
     _print_table(summary, out)
-    failed = summary["macro"]["model_errors"] or summary["macro"]["infra_errors"] or summary["stopped_by_fuse"]
+    failed = summary.macro.model_errors or summary.macro.infra_errors or summary.stopped_by_fuse
     return 1 if failed else 0
 
 
@@ -133,7 +137,7 @@ def judge_failure_kinds(error: str | None) -> list[str]:
 
 
 async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int,
-                     fuse_limit: int = 3) -> dict[str, Any]:
+                     fuse_limit: int = 3) -> EvalSummary:
     import asyncio
 
     from ..fuse import Fuse
@@ -143,6 +147,7 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..benchmark.judge.judge import Judge, build_summary, missing_row, summary_row
+    from ..result_schema import EvalSummary
 
     rows: dict[str, dict[str, Any]] = {}
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -180,50 +185,51 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
         await asyncio.gather(*(worker() for _ in range(min(jobs, len(tasks)))))
     assert protocol is not None
     summary = build_summary([rows[t.key] for t in tasks if t.key in rows], protocol)
-    summary["not_judged"] = [t.key for t in tasks if t.key not in rows]  # left by the fuse: neither scored nor in the means
-    summary["stopped_by_fuse"] = fuse.reason
-    return summary
+    return EvalSummary.model_validate({
+        **summary,
+        "not_judged": [t.key for t in tasks if t.key not in rows],  # left by the fuse: neither scored nor in the means
+        "stopped_by_fuse": fuse.reason,
+    })
 
 
 def _fmt(v: Any) -> str:
     return "-" if v is None else f"{100 * v:.1f}"
 
 
-def _print_table(summary: dict[str, Any], out: Path) -> None:
+def _print_table(summary: EvalSummary, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    proto = summary["protocol"]
-    table = Table(title=f"iwr eval ({proto['name']} protocol: grounder {proto['grounder']}, asserter {proto['asserter']}, visual {'+'.join(proto['visual']) or 'off'})")
+    proto = summary.protocol
+    table = Table(title=f"iwr eval ({proto.name} protocol: grounder {proto.grounder}, asserter {proto.asserter}, visual {'+'.join(proto.visual) or 'off'})")
     for col in ("task", "IFS", "VFS", "Final", "steps", "probe IFS", "gap", "status"):
         table.add_column(col, justify="left" if col in ("task", "status") else "right")
-    for r in summary["tasks"]:
-        status = r["status"] if r["status"] == "ok" else f"{r['status']}: {(r.get('error') or '')[:60]}"
-        table.add_row(str(r["task_id"]), _fmt(r["ifs"]), _fmt(r["vfs"]), _fmt(r["final"]),
-                      f"{r['success_steps']}/{r['total_steps']}", _fmt(r.get("probe_ifs")),
-                      _fmt(r.get("generalization_gap")), status)
-    m = summary["macro"]
+    for r in summary.tasks:
+        status = r.status if r.status == "ok" else f"{r.status}: {(r.error or '')[:60]}"
+        table.add_row(r.task_id, _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), f"{r.success_steps}/{r.total_steps}",
+                      _fmt(r.probe_ifs), _fmt(r.generalization_gap), status)
+    m = summary.macro
     table.add_section()
-    table.add_row("macro", _fmt(m.get("ifs")), _fmt(m.get("vfs")), _fmt(m.get("final")), "",
-                  _fmt(m.get("probe_ifs")), _fmt(m.get("generalization_gap")), f"{m['scored']}/{m['tasks']} scored")
+    table.add_row("macro", _fmt(m.ifs), _fmt(m.vfs), _fmt(m.final), "",
+                  _fmt(m.probe_ifs), _fmt(m.generalization_gap), f"{m.scored}/{m.tasks} scored")
     Console().print(table)
     Console().print(_tasks_line(summary), markup=False, highlight=False)
     Console().print(f"wrote {out / 'summary.json'}")
 
 
-def _tasks_line(summary: dict[str, Any]) -> str:
+def _tasks_line(summary: EvalSummary) -> str:
     """'3 of 4 tasks judged; 1 missing page counted as 0 (official convention); judge model failed on 1: auth'."""
-    m, rows = summary["macro"], summary["tasks"]
-    total = len(rows) + len(summary.get("not_judged", []))
-    parts = [f"{len(rows) - len(m['model_errors']) - len(m['infra_errors'])} of {total} tasks judged"]
-    if m["missing"]:
-        parts.append(f"{len(m['missing'])} missing page(s) counted as 0 (official convention): {', '.join(map(str, m['missing']))}")
-    if m["model_errors"]:
-        kinds = sorted({k for r in rows if r["status"] == "model_error" for k in judge_failure_kinds(r.get("error"))})
-        parts.append(f"the judge model failed on {len(m['model_errors'])} ({', '.join(kinds) or 'see errors'}): "
-                     f"their scores are incomplete: {', '.join(map(str, m['model_errors']))}")
-    if m["infra_errors"]:
-        parts.append(f"{len(m['infra_errors'])} infra failure(s), not scored: {', '.join(map(str, m['infra_errors']))}")
-    if summary.get("stopped_by_fuse"):
-        parts.append(f"stopped by the fuse: {summary['stopped_by_fuse']}; not judged: {', '.join(map(str, summary['not_judged']))}")
+    m, rows = summary.macro, summary.tasks
+    total = len(rows) + len(summary.not_judged)
+    parts = [f"{len(rows) - len(m.model_errors) - len(m.infra_errors)} of {total} tasks judged"]
+    if m.missing:
+        parts.append(f"{len(m.missing)} missing page(s) counted as 0 (official convention): {', '.join(m.missing)}")
+    if m.model_errors:
+        kinds = sorted({k for r in rows if r.status == "model_error" for k in judge_failure_kinds(r.error)})
+        parts.append(f"the judge model failed on {len(m.model_errors)} ({', '.join(kinds) or 'see errors'}): "
+                     f"their scores are incomplete: {', '.join(m.model_errors)}")
+    if m.infra_errors:
+        parts.append(f"{len(m.infra_errors)} infra failure(s), not scored: {', '.join(m.infra_errors)}")
+    if summary.stopped_by_fuse:
+        parts.append(f"stopped by the fuse: {summary.stopped_by_fuse}; not judged: {', '.join(summary.not_judged)}")
     return "; ".join(parts)

@@ -24,7 +24,8 @@ def _task_dir(target: str) -> Path:
         return path
     if "/" in target or "\\" in target or path.suffix:
         raise IwrError(f"{path}: no such task folder or video")
-    from ..benchmark.dataset import load_tasks, resolve_tasks_path
+    from ..benchmark.dataset import load_tasks
+    from ..benchmark.tasks_source import resolve_tasks_path
 
     tasks = load_tasks(resolve_tasks_path("bundled"))
     for task in tasks:
@@ -53,8 +54,9 @@ def _perceive(target: str, out: Path | None, ocr: bool, assets: bool) -> None:
 
 
 def _score(target: str, out: Path | None, as_json: bool, ocr: bool, assets: bool) -> None:
-    from ..benchmark.dataset import load_tasks, resolve_tasks_path
+    from ..benchmark.dataset import load_tasks
     from ..benchmark.perception_score import score_tasks
+    from ..benchmark.tasks_source import resolve_tasks_path
     from ..tools.perception import PerceiveOptions
 
     tasks = load_tasks(resolve_tasks_path(target))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 if TYPE_CHECKING:
-    from iwr.run_types import RunSummary, SummaryRow, TaskOutcome
+    from iwr.result_schema import RunSummary, SummaryRow, TaskOutcome
 
 
 class RichProgress:

@@ -48,7 +48,8 @@ def list_tasks(
         from rich.console import Console
         from rich.table import Table
 
-        from ..benchmark.dataset import load_tasks, resolve_tasks_path
+        from ..benchmark.dataset import load_tasks
+        from ..benchmark.tasks_source import resolve_tasks_path
 
         jsonl = resolve_tasks_path(tasks)
         rows = load_tasks(jsonl)
