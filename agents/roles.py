@@ -140,7 +140,9 @@ async def compose(prompt: str, sheets: list[Path], frames: list[Path], listing: 
     titles = [line.removeprefix("- ") for line in listing.splitlines()] if listing != NONE_TEXT else []
     titles += [f"image {i + 1}" for i in range(len(titles), len(frames))]
     text = await states_text(frames, titles, inputs.resolution, sightings)
-    return [Message(role="user", content=prompt + ("\n\n" + text if text else ""))]
+    head, sep, tail = prompt.rpartition("\n\nAnswer")  # the description before the closing instruction
+    body = f"{head}\n\n{text}{sep}{tail}" if sep and text else prompt + (f"\n\n{text}" if text else "")
+    return [Message(role="user", content=body)]
 
 
 def join_continuation(head: str, tail: str) -> str:

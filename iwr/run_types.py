@@ -32,6 +32,7 @@ class RunOptions(BaseModel):
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     oracle_feedback: bool = False
     critic: bool | None = None  # visual review before each repair (iterative agent)
+    inputs: Literal["auto", "images", "text"] = "auto"  # how agents see the video; auto: text for text-only models
     jobs: int = Field(default=1, ge=1)
     out: Path = Path("runs")
     run_id: str | None = None

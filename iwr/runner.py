@@ -187,6 +187,7 @@ class Runner:
                 reasoning_effort=self.opts.reasoning_effort,
                 oracle_feedback=self.opts.oracle_feedback,
                 critic=self.opts.critic if name == "iterative" else None,
+                inputs=self.inputs_mode(),
             )
             for name in self.opts.agents
         ]
@@ -196,6 +197,19 @@ class Runner:
         if not specs:
             raise IwrError("no agent given: pass --agent NAME (see `iwr agents`)")
         return specs
+
+    def inputs_mode(self) -> Literal["images", "text"]:
+        """--inputs; `auto` is text when a model of the run takes no images (its agents are labelled +text)."""
+        if self.opts.inputs != "auto":
+            return self.opts.inputs
+        from .tools.llm.vision import image_support
+
+        for model in self.opts.models:
+            support = image_support(model, self.opts.api_base)
+            if not support.images:
+                log.info("text-only model: agents get the video as text", model=model, source=support.source)
+                return "text"
+        return "images"
 
     def _tasks(self) -> tuple[Path, list[Task]]:
         from .benchmark.dataset import load_tasks

@@ -144,6 +144,8 @@ def register(app: typer.Typer) -> None:
         reasoning_effort: Optional[str] = typer.Option(None, "--reasoning-effort", help="low | medium | high."),
         oracle_feedback: bool = typer.Option(False, "--oracle-feedback", help="ABLATION: self-test on the ground truth."),
         critic: Optional[bool] = typer.Option(None, "--critic/--no-critic", help="Visual review by the model before each repair (iterative)."),
+        inputs: str = typer.Option("auto", "--inputs", help="images | text | auto (text when a model takes no images); "
+                                   "text agents are labelled +text."),
         jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Cells (task x agent x model x seed) in parallel."),
         model_concurrency: Optional[str] = typer.Option(None, "--model-concurrency",
                                                         help="Model requests in flight per provider, e.g. openai=4,default=8."),
@@ -196,6 +198,8 @@ def register(app: typer.Typer) -> None:
                 raise IwrError("--repair-style must be search_replace or whole")
             if reasoning_effort not in (None, "low", "medium", "high"):
                 raise IwrError("--reasoning-effort must be low, medium or high")
+            if inputs not in ("auto", "images", "text"):
+                raise IwrError("--inputs must be auto, images or text")
             if executor not in ("local", "ray"):
                 raise IwrError("--executor must be local or ray")
             try:
@@ -208,7 +212,7 @@ def register(app: typer.Typer) -> None:
                 seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost,
                 model_concurrency=limits, executor=executor, ray_address=ray_address,
                 max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
-                oracle_feedback=oracle_feedback, critic=critic, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
+                oracle_feedback=oracle_feedback, critic=critic, inputs=inputs, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
                 llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
                 skip_preflight=skip_preflight, fuse=fuse,
             )

@@ -1,0 +1,122 @@
+"""Text-only models: the gateway finds out, the agents get the video as text, the label says so."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from iwr.agents import build_context, resolve_agent
+from iwr.agents.roles import LLMCoder
+from iwr.benchmark.task import Box, Point, Resolution, TaskInputs
+from iwr.errors import IwrError
+from iwr.graphs import AssetSighting, EventSummary, KeyframeRef, PerceptionSummary
+from iwr.run_types import RunOptions
+from iwr.runner import Runner
+from iwr.tools.llm import FakeOpenAIServer, LLMGateway, LLMSettings
+from iwr.tools.llm.vision import TEXT_ONLY_ENV, image_support, probe_server_vision, server_props_url
+
+RES = Resolution(width=480, height=270)
+PAGE = "```html\n<!DOCTYPE html><html><body>ok</body></html>\n```"
+
+
+@pytest.fixture
+def llama_props() -> Iterator[str]:
+    """A stand-in for llama-server's GET /props (a text-only model), on 127.0.0.1."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"model_alias": "tiny", "modalities": {"vision": False, "audio": False}}).encode()
+            self.send_response(200 if self.path == "/props" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    probe_server_vision.cache_clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    probe_server_vision.cache_clear()
+
+
+def test_image_support_from_env_props_and_defaults(llama_props: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert server_props_url("http://h:1/v1/") == "http://h:1/props"
+    assert image_support("openai/tiny", llama_props).source == "server /props"
+    assert not image_support("openai/tiny", llama_props).images
+    monkeypatch.setenv(TEXT_ONLY_ENV, "my-model, other")
+    assert image_support("openai/my-model") == image_support("openai/my-model", None)
+    assert not image_support("openai/my-model").images
+    assert image_support("scripted/x.yaml").images
+    with FakeOpenAIServer(["ok"]) as srv:  # no /props: unknown to LiteLLM too, so assumed to take images
+        assert image_support(srv.model, srv.api_base).images
+
+
+def test_text_inputs_are_labelled_and_keep_the_critic_out() -> None:
+    assert resolve_agent("iterative", inputs="text").run_name == "iterative+text"
+    assert resolve_agent("single-shot", inputs="images").run_name == "single-shot"
+    assert resolve_agent("blank", inputs="text").run_name == "blank"  # no model, nothing to label
+    with pytest.raises(IwrError, match="critic"):
+        resolve_agent("iterative", critic=True, inputs="text")
+
+
+def test_runner_picks_text_for_a_text_only_model(llama_props: str, tmp_path: Path) -> None:
+    opts = RunOptions(agents=["single-shot", "iterative"], models=["openai/tiny"], api_base=llama_props, out=tmp_path)
+    runner = Runner(opts, None)
+    assert runner.inputs_mode() == "text"
+    assert sorted(s.run_name for s in runner._specs()) == ["iterative+text", "single-shot+text"]
+    assert Runner(opts.model_copy(update={"inputs": "images"}), None).inputs_mode() == "images"
+
+
+def _frame(path: Path, total: str, logo: bool) -> Path:
+    img = Image.new("RGB", (RES.width, RES.height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    d.text((40, 30), "Savings calculator", fill=(0, 0, 0), font_size=26)
+    d.text((40, 150), f"Total {total}", fill=(20, 20, 120), font_size=30)
+    if logo:
+        d.rectangle([380, 20, 440, 80], fill=(200, 30, 30))
+    img.save(path)
+    return path
+
+
+@pytest.mark.timeout(300)
+def test_text_coder_sends_ocr_text_and_no_images(tmp_path: Path) -> None:
+    frames = [_frame(tmp_path / "kf0.png", "120", True), _frame(tmp_path / "kf1.png", "480", True)]
+    perception = PerceptionSummary(
+        duration=2.0,
+        keyframes=[KeyframeRef(index=i, time=float(i), path=p) for i, p in enumerate(frames)],
+        events=[EventSummary(index=0, kind="click", start=0.5, end=0.9, point=Point(x=60, y=160), click=True,
+                             before_keyframe=0, after_keyframe=1)],
+    )
+    sightings = [AssetSighting(asset="logo.png", keyframe=0, box=Box(x=380, y=20, width=60, height=60))]
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"draft": [PAGE]}))
+    gw = LLMGateway(LLMSettings(model=f"scripted/{script}", cache=False), transcript_path=tmp_path / "t.jsonl")
+    inputs = TaskInputs(task_id="t", resolution=RES, video=tmp_path / "v.mp4", assets=[], contact_sheets=[])
+    asyncio.run(LLMCoder(gw, text_inputs=True).draft(inputs, perception, sightings, [], tmp_path / "iter_0"))
+    request = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    content = request["messages"][0]["content"]
+    assert isinstance(content, str), "a text-only request has no image parts"
+    assert "No images are attached" in content and "asset logo.png @ (380, 20, 60x60)" in content
+    assert "Savings calculator" in content and "1. 0.5-0.9 s: click" in content  # OCR'd text and the perceived event
+    assert content.rstrip().endswith("nothing else.")  # the closing instruction stays last
+    second = content[content.rindex("image 2:"):content.rindex("Answer with")]
+    assert "480" in second and "+ " in second and "- " in second and "Savings" not in second  # only what changed
+
+
+def test_build_context_hands_text_inputs_to_the_roles(tmp_path: Path) -> None:
+    script = tmp_path / "s.json"
+    script.write_text("{}")
+    gw = LLMGateway(LLMSettings(model=f"scripted/{script}", cache=False))
+    ctx = build_context(resolve_agent("iterative", inputs="text"), work_dir=tmp_path, gateway=gw)
+    assert ctx.coder.text_inputs and ctx.analyst is not None and ctx.analyst.text_inputs  # type: ignore[attr-defined]
