@@ -11,7 +11,7 @@ import numpy as np
 from .types import AssetMatch, PBox
 
 if TYPE_CHECKING:
-    from .assets import LoadedAsset
+    from .asset_load import LoadedAsset
 
 TILE_SPACING = 1.2  # lattice spacing / tile size up to which sightings count as one tiled background
 TILE_TOLERANCE = 6.0  # mean absolute BGR error of a cell of a faint tiled background

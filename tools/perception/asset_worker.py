@@ -16,11 +16,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import structlog
 
+from .asset_search import Searcher, SearchResult, search_assets
+
 if TYPE_CHECKING:
     import numpy as np
 
+    from .asset_load import LoadedAsset
     from .asset_sources import Basis
-    from .assets import LoadedAsset, SearchResult
     from .types import AssetMatch
 
 log = structlog.get_logger()
@@ -82,8 +84,6 @@ class AssetWorker:
                 log.warning("asset_worker.failed", error=repr(e), returncode=self._proc.returncode,
                             stderr=self._stderr.read().decode(errors="replace")[-500:])
                 self._proc = None
-        from .assets import search_assets
-
         return search_assets(*args)
 
     def close(self) -> None:
@@ -114,8 +114,6 @@ def _receive(stream: IO[bytes]) -> bytes:
 
 
 def main() -> None:
-    from .assets import Searcher  # imported before the first request arrives
-
     searcher: Searcher | None = None
     while True:
         try:
