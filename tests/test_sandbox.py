@@ -15,7 +15,7 @@ from iwr.benchmark.judge.grounding import DomGrounder
 from iwr.benchmark.judge.replay import ReplayTrace, replay_page
 from iwr.benchmark.judge.types import Trajectory
 from iwr.benchmark.task import Action, Resolution
-from iwr.tools.sandbox import BrowserHandle, BrowserPool, Sandbox, serve_site
+from iwr.tools.sandbox import BrowserHandle, BrowserPool, Sandbox, SandboxPage, SandboxSite, serve_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = FIXTURES / "hostile"
@@ -180,3 +180,30 @@ def test_browser_pool_hands_out_each_handle_once(loop: asyncio.AbstractEventLoop
                 return len(pool.handles), pool._free.qsize()
 
     assert loop.run_until_complete(run()) == (2, 0)
+
+
+def test_page_answers_are_kept_until_done_and_settled_on_close(loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
+    """Answers to the page (dismiss, close, cancel) are tasks the page holds: a finished one
+    is dropped, one still running when the page closes is awaited briefly, then cancelled."""
+    (tmp_path / "index.html").write_text("<p>x</p>")
+    seen: list[str] = []
+
+    async def answer(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        seen.append(name)
+
+    async def fails() -> None:
+        raise RuntimeError("the target closed")
+
+    async def run() -> tuple[int, int]:
+        sp = SandboxPage(site=SandboxSite(page_dir=tmp_path, base_url="http://127.0.0.1:1/"), context=None, page=None, load_timeout=1.0)
+        sp.reply(answer("quick", 0.0))
+        sp.reply(answer("stuck", 60.0))
+        sp.reply(fails())  # errors are ignored
+        await asyncio.sleep(0.05)
+        running = len(sp.replies)
+        await sp.settle_replies(timeout=0.05)
+        return running, len(sp.replies)
+
+    assert loop.run_until_complete(run()) == (1, 0)
+    assert seen == ["quick"]
