@@ -42,6 +42,7 @@ RECORDER_SOURCES = (
     _BENCHMARK_DIR / "judge" / "page_state.js",  # the visible-text probe stored per checkpoint
     _TOOLS_DIR / "video.py",
     _TOOLS_DIR / "pointer.py",
+    _TOOLS_DIR / "cursor_shapes.py",  # the pointer drawn
     _TOOLS_DIR / "contact_sheet.py",
     _TOOLS_DIR / "local_server.py",
     _TOOLS_DIR / "browser.py",

@@ -15,13 +15,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-# Cursor polygons in a 1x unit with the hotspot at the origin (arrow tip, fingertip).
-_ARROW = np.array([(0, 0), (0, 17), (4, 13), (7, 19.5), (9.5, 18.5), (6.7, 12.2), (12, 12.2)], np.float32)
-_HAND = np.array(
-    [(-1.5, 0.5), (1.5, 0.5), (2.2, 1.5), (2.2, 7.5), (4.7, 7.4), (5.2, 8.2), (7.4, 8.3), (7.9, 9.1),
-     (10.0, 9.3), (10.8, 10.4), (10.8, 15.5), (9.4, 19.5), (9.0, 22.0), (-0.8, 22.0), (-1.5, 19.8),
-     (-6.2, 14.2), (-6.5, 12.4), (-5.2, 11.6), (-2.2, 13.4), (-2.2, 1.5)], np.float32)
-SHAPES: dict[str, np.ndarray] = {"arrow": _ARROW, "hand": _HAND}
+from ..cursor_shapes import SHAPES as CURSOR_SHAPES
+
+SHAPES: dict[str, np.ndarray] = {shape.value: polygon for shape, polygon in CURSOR_SHAPES.items()}  # the shapes drawn by tools.pointer
 SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
 INK_DARK, INK_LIGHT = 70, 185  # gray levels a region must reach both of to hold a black-and-white cursor (codec-softened)
