@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -92,3 +93,27 @@ def test_pool_release_drops_queued_jobs_nobody_holds(tmp_path: Path) -> None:
         assert "kept" in kept.result(timeout=60).text.lower()
         assert first.result(timeout=60).text and pool.computed == 2
         assert "dropped" in pool.submit(a).result(timeout=60).text.lower()  # resubmitted: computed anew
+
+
+def test_an_array_reads_as_its_png_file_and_a_region_as_its_crop(tmp_path: Path) -> None:
+    img = _text_image(tmp_path / "a.png", LINES)
+    pixels = cv2.imread(str(img))
+    from_file = ocr_text(img)
+    from_array = ocr_text(pixels)
+    assert from_array.text == from_file.text and [line.box for line in from_array.lines] == [line.box for line in from_file.lines]
+    x, y, w, h = (int(v) for v in from_file.lines[1].box)
+    region = (x - 10, y - 10, w + 20, h + 20)
+    crop = ocr_text(img, region=region)
+    assert crop.text == from_file.lines[1].text
+    box = crop.lines[0].box
+    assert abs(box[0] - x) <= 3 and abs(box[1] - y) <= 3  # in the whole image's pixels
+    assert ocr_text(pixels, region=region).text == crop.text
+    assert ocr_text(pixels, region=(600, 0, 50, 50)).text == ""  # outside the image
+
+
+def test_arrays_are_cached_by_content(tmp_path: Path) -> None:
+    pixels = cv2.imread(str(_text_image(tmp_path / "a.png", ["Checkout"])))
+    cache = OcrCache(tmp_path / "cache")
+    first = ocr_text(pixels, cache)
+    again = ocr_text(pixels.copy(), OcrCache(tmp_path / "cache"))
+    assert not first.cached and again.cached and again.text == first.text

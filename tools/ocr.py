@@ -1,7 +1,9 @@
 """Offline OCR with rapidocr (shipped PP-OCRv6 small models), cached by image content.
 
-- `ocr_text(path)` runs the OCR (engine loaded once per process) and returns `OcrResult`.
-- `OcrCache` stores results in SQLite keyed by sha256(image bytes + OCR config), so an
+- `ocr_text(image, cache, region)` is the one entry: an image file or a BGR array, the
+  whole image or a region of it; it runs the OCR (engine loaded once per process) and
+  returns `OcrResult`.
+- `OcrCache` stores results in SQLite keyed by sha256(image content + OCR config), so an
   identical image is never OCR'd twice, across processes and runs.
 - `OcrPool` OCRs images in worker threads (onnxruntime releases the GIL) so candidate
   screenshots are read while the replay goes on; identical in-flight images share a job.
@@ -15,14 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
+
+from .sqlite_store import SqliteStore
 
 OCR_PARAMS: dict[str, Any] = {
     "Global.use_cls": False,
@@ -95,15 +100,24 @@ def _disable_spinning() -> None:
 
 
 def image_key(data: bytes) -> str:
-    """Cache key of an image: sha256 of its bytes and the OCR configuration."""
+    """Cache key of an image file: sha256 of its bytes and the OCR configuration."""
     h = hashlib.sha256(data)
     h.update(OCR_CONFIG_KEY.encode())
     return h.hexdigest()
 
 
-def _run_ocr(data: bytes) -> OcrResult:
+def array_key(image: np.ndarray) -> str:
+    """Cache key of a decoded image: sha256 of its shape, type and pixels and the OCR configuration."""
+    h = hashlib.sha256(f"array {image.shape} {image.dtype}".encode())
+    h.update(np.ascontiguousarray(image).tobytes())
+    h.update(OCR_CONFIG_KEY.encode())
+    return h.hexdigest()
+
+
+def _run_ocr(image: bytes | np.ndarray) -> OcrResult:
+    """OCR encoded image bytes (decoded by rapidocr) or a BGR array."""
     start = time.perf_counter()
-    out = _get_engine()(data)
+    out = _get_engine()(image)
     lines: list[OcrLine] = []
     txts = out.txts or ()
     boxes = out.boxes if out.boxes is not None else []
@@ -117,47 +131,66 @@ def _run_ocr(data: bytes) -> OcrResult:
 
 
 class OcrCache:
-    """SQLite store of OCR results keyed by `image_key` (safe across threads and processes)."""
+    """SQLite store of OCR results keyed by `image_key` or `array_key` (safe across threads and processes)."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / "ocr_cache.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS ocr (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+        self._store = SqliteStore(Path(directory) / "ocr_cache.sqlite", "ocr", "result", {"result": "TEXT NOT NULL"})
+        self.path = self._store.path
 
     def get(self, key: str) -> OcrResult | None:
-        db = self._connect()
-        try:
-            row = db.execute("SELECT result FROM ocr WHERE key = ?", (key,)).fetchone()
-        finally:
-            db.close()
+        row = self._store.get(key)
         if row is None:
             return None
-        result = OcrResult.model_validate_json(row[0])
+        result = OcrResult.model_validate_json(row)
         return result.model_copy(update={"cached": True, "seconds": 0.0})
 
     def put(self, key: str, result: OcrResult) -> None:
-        db = self._connect()
-        try:
-            with db:
-                db.execute("INSERT OR REPLACE INTO ocr (key, result) VALUES (?, ?)", (key, result.model_dump_json()))
-        finally:
-            db.close()
+        self._store.put(key, result.model_dump_json())
 
 
-def ocr_text(image_path: Path, cache: OcrCache | None = None) -> OcrResult:
-    """OCR one image file; served from `cache` when the same bytes were OCR'd before."""
-    data = Path(image_path).read_bytes()
-    key = image_key(data)
+Region = tuple[int, int, int, int]  # x, y, width, height in image pixels
+
+
+def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: Region | None = None) -> OcrResult:
+    """OCR an image file or a BGR (OpenCV order) array, whole or only `region` of it; served
+    from `cache` when the same content was OCR'd before. Line boxes are in the pixels of
+    `image` (a region's offset added back)."""
+    if region is None and not isinstance(image, np.ndarray):
+        data = Path(image).read_bytes()  # the file's bytes are the content: decoded by rapidocr
+        return _cached(image_key(data), data, cache)
+    pixels = image if isinstance(image, np.ndarray) else _decode(Path(image))
+    if region is None:
+        return _cached(array_key(pixels), pixels, cache)
+    x, y, w, h = region
+    x0, y0 = max(0, x), max(0, y)
+    crop = pixels[y0:max(y0, y + h), x0:max(x0, x + w)]
+    if crop.size == 0:
+        return OcrResult()
+    result = _cached(array_key(crop), crop, cache)
+    lines = [line.model_copy(update={"box": (line.box[0] + x0, line.box[1] + y0, line.box[2], line.box[3])}) for line in result.lines]
+    return result.model_copy(update={"lines": lines})
+
+
+def _decode(path: Path) -> np.ndarray:
+    """An image file as a BGR array (as OCR reads it)."""
+    import cv2
+
+    pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise ValueError(f"cannot read image {path}")
+    return pixels
+
+
+def _cached(key: str, image: bytes | np.ndarray, cache: OcrCache | None,
+            computed: Callable[[OcrResult], None] | None = None) -> OcrResult:
+    """The result stored under `key`, else the OCR of `image` (told to `computed`, then stored)."""
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
             return hit
-    result = _run_ocr(data)
+    result = _run_ocr(image)
+    if computed is not None:
+        computed(result)
     if cache is not None:
         cache.put(key, result)
     return result
@@ -207,17 +240,12 @@ class OcrPool:
                 self.released += 1
 
     def _work(self, key: str, data: bytes) -> OcrResult:
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
-        result = _run_ocr(data)
+        return _cached(key, data, self.cache, self._count)
+
+    def _count(self, result: OcrResult) -> None:
         with self._lock:
             self.computed += 1
             self.compute_seconds += result.seconds
-        if self.cache is not None:
-            self.cache.put(key, result)
-        return result
 
     def warm_up(self) -> Future[None]:
         """Load the engine in a worker so the first real image does not pay for it."""

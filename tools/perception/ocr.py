@@ -1,29 +1,11 @@
-"""Text of small image crops: `iwr.tools.ocr` when present, else rapidocr directly."""
+"""Text of small image crops (typed text): padded, enlarged when small, read by `tools.ocr`."""
 
 from __future__ import annotations
-
-import tempfile
-import threading
-from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-_lock = threading.Lock()
-_engine: Any = None
-
-
-def _direct(image: np.ndarray) -> str:
-    global _engine
-    with _lock:
-        if _engine is None:
-            from rapidocr import RapidOCR
-
-            _engine = RapidOCR(params={"Global.use_cls": False, "Global.log_level": "error"})
-    result = _engine(image)
-    txts = getattr(result, "txts", None) or ()
-    return " ".join(t.strip() for t in txts if t and t.strip())
+from ..ocr import ocr_text
 
 
 def read_text(image_bgr: np.ndarray) -> str:
@@ -36,11 +18,4 @@ def read_text(image_bgr: np.ndarray) -> str:
     if img.shape[0] < 48:
         k = 48 / img.shape[0]
         img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
-    try:
-        from iwr.tools.ocr import ocr_text
-    except ImportError:
-        return _direct(img)
-    with tempfile.TemporaryDirectory(prefix="iwr-ocr-") as tmp:
-        path = Path(tmp) / "crop.png"
-        cv2.imwrite(str(path), img)
-        return ocr_text(path).text.strip()
+    return ocr_text(img).text.strip()
