@@ -16,25 +16,25 @@ from pathlib import Path
 from types import TracebackType
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 
 class VideoError(RuntimeError):
     """A video could not be written or opened."""
 
 
-@dataclass(frozen=True)
-class VideoInfo:
-    """Basic properties of a video file."""
+class VideoInfo(BaseModel):
+    """Basic properties of a video file (also those of a recording perceived)."""
 
-    fps: float
-    frame_count: int
+    model_config = ConfigDict(frozen=True)
+
+    path: str
     width: int
     height: int
-
-    @property
-    def duration(self) -> float:
-        """Seconds (frame_count / fps)."""
-        return self.frame_count / self.fps if self.fps > 0 else 0.0
+    fps: float
+    frame_count: int
+    duration: float  # seconds (frame_count / fps)
+    sample_fps: float = 0.0  # frames per second the perception step looked at (0: not sampled)
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,14 @@ def video_info(path: Path | str) -> VideoInfo:
 
     cap = _open(path)
     try:
+        fps, frame_count = float(cap.get(cv2.CAP_PROP_FPS)), int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         return VideoInfo(
-            fps=float(cap.get(cv2.CAP_PROP_FPS)),
-            frame_count=int(cap.get(cv2.CAP_PROP_FRAME_COUNT)),
+            path=str(path),
             width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
             height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            fps=fps,
+            frame_count=frame_count,
+            duration=frame_count / fps if fps > 0 else 0.0,
         )
     finally:
         cap.release()

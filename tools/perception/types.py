@@ -1,7 +1,7 @@
 """Perception result types: keyframes, pointer observations, events, asset matches.
 
-Boxes and points are in video pixel coordinates; `VideoInfo` gives the video size so
-callers can rescale to the page viewport.
+Boxes and points are in video pixel coordinates; `VideoInfo` (owned by `tools.video`) gives
+the video size so callers can rescale to the page viewport.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from ..video import VideoInfo
 
 EventKind = Literal["click", "typing", "key", "scroll", "unknown"]
 PlanType = Literal["Click", "Type", "Press", "Scroll"]
@@ -45,18 +47,6 @@ class PBox(BaseModel):
 
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.width, self.height)
-
-
-class VideoInfo(BaseModel):
-    """Basic facts about the decoded video."""
-
-    path: str
-    width: int
-    height: int
-    fps: float
-    frame_count: int
-    duration: float
-    sample_fps: float
 
 
 class Keyframe(BaseModel):
