@@ -3,26 +3,42 @@ cells) or `ray` (one Ray task per cell, a judge per worker process, outcomes str
 
 Either way the driver (`Runner.run`) schedules through `run_cells`, which keeps at most `-j`
 cells in flight, starts no cell once the budget is spent, and calls `record` (store + progress)
-in the driver for every outcome as it arrives.
+in the driver for every outcome as it arrives. Executors see the run only through `ExecutorSetup`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from .cell_run import failed_outcome
 from .errors import IwrError
 from .grid import GridCell
-from .result_schema import TaskOutcome
+from .result_schema import ExecutorName, TaskOutcome
+from .run_types import RunOptions
 
 if TYPE_CHECKING:
+    from .benchmark.judge.judge import Judge
     from .budget import Budget
-    from .runner import Runner
 
 log = structlog.get_logger()
+
+CellFunction = Callable[[GridCell, "Judge", int | None, float | None], Awaitable[TaskOutcome]]
+
+
+@dataclass(frozen=True)
+class ExecutorSetup:
+    """What an executor needs of the run (built by `Runner.executor_setup`)."""
+
+    run_dir: Path  # where failed cells' folders are named from
+    probes: bool  # the local judge also replays held-out probes
+    worker_options: RunOptions  # what a Ray worker rebuilds the run from (absolute paths, run id fixed)
+    run_cell: CellFunction  # one cell in this process, with this process's judge
 
 
 class CellExecutor(Protocol):
@@ -37,35 +53,36 @@ class CellExecutor(Protocol):
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome: ...
 
 
-async def run_cells(cells: list[GridCell], executor: CellExecutor, runner: "Runner", budget: "Budget",
-                    record: Callable[[GridCell, TaskOutcome], None]) -> list[GridCell]:
-    """Run `cells` with `runner.opts.jobs` in flight; return the cells the budget left unstarted."""
+async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, budget: "Budget",
+                    record: Callable[[GridCell, TaskOutcome], None],
+                    started: Callable[[GridCell], None] = lambda cell: None) -> list[GridCell]:
+    """Run `cells` with `jobs` in flight (`started` told of each); return the cells the budget left unstarted."""
     queue = list(cells)
 
     async def worker() -> None:
         while queue and budget.exhausted_reason is None:
             cell = queue.pop(0)
-            runner.progress.started(cell.label, runner.specs[cell.agent].max_iters + 1)
+            started(cell)
             outcome = await executor.run_cell(cell, budget.remaining_tokens(), budget.remaining_cost())
             record(cell, outcome)
 
-    await asyncio.gather(*(worker() for _ in range(min(runner.opts.jobs, len(cells)))))
+    await asyncio.gather(*(worker() for _ in range(min(jobs, len(cells)))))
     return queue
 
 
 class LocalExecutor:
     """Cells as coroutines of this process, sharing one judge (browser)."""
 
-    def __init__(self, runner: "Runner") -> None:
-        self.runner = runner
+    def __init__(self, setup: ExecutorSetup) -> None:
+        self.setup = setup
         self.protocol: dict[str, Any] | None = None
-        self._judge: Any = None
+        self._judge: Judge | None = None
 
     async def __aenter__(self) -> "LocalExecutor":
         from .benchmark.judge.judge import Judge, JudgeConfig
 
         try:
-            self._judge = await Judge(JudgeConfig(probes=self.runner.opts.probes)).__aenter__()
+            self._judge = await Judge(JudgeConfig(probes=self.setup.probes)).__aenter__()
         except Exception as e:  # noqa: BLE001 - no browser, no run: one clear line
             raise IwrError(f"the judge could not start ({type(e).__name__}: {e})") from e
         self.protocol = self._judge.protocol.model_dump(mode="json")
@@ -76,19 +93,18 @@ class LocalExecutor:
             await self._judge.__aexit__(None, None, None)
 
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome:
+        assert self._judge is not None, "LocalExecutor used outside `async with`"
         try:
-            return await self.runner.run_cell(cell, self._judge, max_tokens, max_cost_usd)
+            return await self.setup.run_cell(cell, self._judge, max_tokens, max_cost_usd)
         except Exception as e:  # noqa: BLE001 - run_cell reports its own failures; this is the last guard
-            from .runner import failed_outcome
-
-            return failed_outcome(self.runner, cell, f"{type(e).__name__}: {e}")
+            return failed_outcome(self.setup.run_dir, cell, f"{type(e).__name__}: {e}")
 
 
 class RayExecutor:
     """One Ray task per cell (1 CPU each); connects to `--ray-address` or starts a local Ray."""
 
-    def __init__(self, runner: "Runner") -> None:
-        self.runner = runner
+    def __init__(self, setup: ExecutorSetup) -> None:
+        self.setup = setup
         self.protocol: dict[str, Any] | None = None
         self._started_ray = False
         self._remote: Any = None
@@ -102,10 +118,10 @@ class RayExecutor:
         from .ray_worker import remote_run_cell
 
         if not ray.is_initialized():
-            ray.init(address=self.runner.opts.ray_address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=self.setup.worker_options.ray_address, include_dashboard=False, log_to_driver=False)
             self._started_ray = True
         self._remote = remote_run_cell
-        self._opts_json = worker_options(self.runner).model_dump_json()
+        self._opts_json = self.setup.worker_options.model_dump_json()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -115,24 +131,14 @@ class RayExecutor:
             ray.shutdown()
 
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome:
-        ref = self._remote.remote(self._opts_json, self.runner.opts.api_key, cell.model_dump_json(), max_tokens, max_cost_usd)
+        ref = self._remote.remote(self._opts_json, self.setup.worker_options.api_key, cell.model_dump_json(), max_tokens, max_cost_usd)
         try:
             return TaskOutcome.model_validate_json(await ref)
         except Exception as e:  # noqa: BLE001 - a lost worker is an infra error of this cell (retried on --resume)
             log.warning("ray cell failed", cell=cell.label, error=f"{type(e).__name__}: {e}")
-            from .runner import failed_outcome
-
-            return failed_outcome(self.runner, cell, f"ray worker failed: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+            return failed_outcome(self.setup.run_dir, cell, f"ray worker failed: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
 
 
-def worker_options(runner: "Runner") -> Any:
-    """The run options a worker needs: absolute paths, the resolved tasks file, the run id fixed."""
-    return runner.opts.model_copy(update={
-        "tasks": str(runner.jsonl.resolve()) if runner.jsonl else runner.opts.tasks,
-        "out": runner.opts.out.resolve(),
-        "run_id": runner.run_id,
-    })
-
-
-def make_executor(runner: "Runner") -> CellExecutor:
-    return RayExecutor(runner) if runner.opts.executor == "ray" else LocalExecutor(runner)
+def make_executor(setup: ExecutorSetup, kind: ExecutorName) -> CellExecutor:
+    """The executor named by `--executor`."""
+    return RayExecutor(setup) if kind == "ray" else LocalExecutor(setup)

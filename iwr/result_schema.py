@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -29,6 +29,7 @@ SCHEMA_VERSION = 2  # 1: no schema_version; eval summaries {"tasks": [...]}, run
 StatusName = Literal["ok", "model_error", "infra_error"]
 ExecutorName = Literal["local", "ray"]
 JsonObject = dict[str, object]  # a parsed file on its way through the upgrades
+ModelT = TypeVar("ModelT")
 
 
 class Versioned(BaseModel):
@@ -219,34 +220,29 @@ def _first_error(exc: ValidationError) -> str:
     return f"field {'.'.join(str(p) for p in first['loc']) or '(file)'}: {first['msg']}"
 
 
+def _read(path: Path, what: str, upgrades: dict[int, Callable[[JsonObject], JsonObject]], current: int,
+          validate: Callable[[JsonObject], ModelT], key: str = "schema_version") -> ModelT:
+    try:
+        return validate(upgrade(_read_object(path), upgrades, current, key))
+    except ValidationError as exc:
+        raise IwrError(f"{path}: not {what} ({_first_error(exc)})") from exc
+    except ValueError as exc:
+        raise IwrError(f"{path}: not {what} ({exc})") from exc
+
+
 def read_summary(path: Path) -> RunSummary | EvalSummary:
     """A run's or an eval's summary.json, upgraded to the current schema (IwrError when unreadable)."""
-    try:
-        return _SUMMARY.validate_python(upgrade(_read_object(path), SUMMARY_UPGRADES, SCHEMA_VERSION))
-    except ValidationError as exc:
-        raise IwrError(f"{path}: not a summary.json ({_first_error(exc)})") from exc
-    except ValueError as exc:
-        raise IwrError(f"{path}: not a summary.json ({exc})") from exc
+    return _read(path, "a summary.json", SUMMARY_UPGRADES, SCHEMA_VERSION, _SUMMARY.validate_python)
 
 
 def read_outcome(path: Path) -> TaskOutcome:
     """A cell's result.json, upgraded to the current schema (IwrError when unreadable)."""
-    try:
-        return TaskOutcome.model_validate(upgrade(_read_object(path), OUTCOME_UPGRADES, SCHEMA_VERSION))
-    except ValidationError as exc:
-        raise IwrError(f"{path}: not a result.json ({_first_error(exc)})") from exc
-    except ValueError as exc:
-        raise IwrError(f"{path}: not a result.json ({exc})") from exc
+    return _read(path, "a result.json", OUTCOME_UPGRADES, SCHEMA_VERSION, TaskOutcome.model_validate)
 
 
 def read_judge_result(path: Path) -> JudgeResult:
     """An eval.json (or judge_*.json), upgraded by its `version` (IwrError when unreadable)."""
-    try:
-        return JudgeResult.model_validate(upgrade(_read_object(path), JUDGE_RESULT_UPGRADES, RESULT_VERSION, key="version"))
-    except ValidationError as exc:
-        raise IwrError(f"{path}: not a judge result ({_first_error(exc)})") from exc
-    except ValueError as exc:
-        raise IwrError(f"{path}: not a judge result ({exc})") from exc
+    return _read(path, "a judge result", JUDGE_RESULT_UPGRADES, RESULT_VERSION, JudgeResult.model_validate, key="version")
 
 
 def write_record(path: Path, record: BaseModel) -> None:

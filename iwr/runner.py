@@ -4,44 +4,36 @@ The driver plans the grid (`iwr.grid`), loads finished cells on `--resume`, and 
 to an executor (`iwr.executors`: local asyncio with one shared judge, or Ray with a judge per
 worker); it alone writes the store, and stops starting cells once the run budget is spent.
 
-Layout: `RUNS/<run_id>/<agent>/<model-slug>/[seed-<n>/]<task_id>/` holds `inputs/` (the agent's
-staging copy of video and assets, nothing else), `iter_<k>/index.html`, `final/index.html`,
-`self_test/`, `perception/`, `judge/iter_<k>/` + `judge_iter_<k>.json` (ground-truth judge,
-for the record only), `judge_final.json`, `transcript.jsonl`, `log.jsonl`,
-`checkpoint.sqlite` (LangGraph) and `result.json` (written last: the task is complete).
-`RUNS/<run_id>/summary.json` has one row per task x iteration plus the `final` row, and the
-run store `RUNS/runs.sqlite` gets the same rows.
+Each cell runs in `iwr.cell_run` (its folder layout is described there).
+`RUNS/<run_id>/summary.json` (`iwr.result_schema.RunSummary`) has one row per task x iteration
+plus the `final` row, and the run store `RUNS/runs.sqlite` gets the same rows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import shutil
-import time
-import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from .benchmark.judge.types import JudgeResult
 from .benchmark.task import Task
+from .cell_run import CellRunner, finished_outcome
 from .errors import IwrError
-from .result_schema import RunSummary, StatusName, SummaryRow, TaskOutcome, read_judge_result, read_outcome, write_record
+from .result_schema import RunSummary, TaskOutcome, write_record
+from .run_progress import Progress, QuietProgress
 from .run_types import RunOptions
 from .budget import Budget
 from .fuse import Fuse, RunGate
 from .grid import NO_MODEL, GridCell, plan_grid
-from .staging import stage_inputs
 
 if TYPE_CHECKING:
     from .agents import AgentSpec
-    from .graphs import ReconstructionState
-    from .tools.llm import LLMGateway
+    from .benchmark.judge.judge import Judge
+    from .executors import ExecutorSetup
 
 log = structlog.get_logger()
 
@@ -57,50 +49,7 @@ API_KEY_VARS = (
     "TOGETHERAI_API_KEY",
     "AZURE_API_KEY",
 )
-RESULT_FILE = "result.json"
 SUMMARY_FILE = "summary.json"
-
-
-class Progress(Protocol):
-    """Live progress sink (the CLI shows it with rich)."""
-
-    def planned(self, total: int) -> None: ...
-
-    def started(self, key: str, total: int) -> None: ...
-
-    def update(self, key: str, note: str) -> None: ...
-
-    def finished(self, key: str, outcome: TaskOutcome) -> None: ...
-
-    def stopped(self, reason: str) -> None: ...
-
-    def notice(self, text: str) -> None: ...
-
-
-class _Quiet:
-    def planned(self, total: int) -> None: ...
-
-    def started(self, key: str, total: int) -> None: ...
-
-    def update(self, key: str, note: str) -> None: ...
-
-    def finished(self, key: str, outcome: TaskOutcome) -> None: ...
-
-    def stopped(self, reason: str) -> None: ...
-
-    def notice(self, text: str) -> None: ...
-
-
-class TaskLog:
-    """Append-only JSON lines log of one task run (`log.jsonl`)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def write(self, event: str, **fields: Any) -> None:
-        record = {"time": datetime.now(timezone.utc).isoformat(), "event": event, **fields}
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, default=str) + "\n")
 
 
 def api_key_present() -> bool:
@@ -111,56 +60,19 @@ def default_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-def _rebase(value: str | None, base: Path, task_dir: Path) -> str | None:
-    """A judge path relative to its out dir, made relative to the task folder."""
-    if not value:
-        return value
-    p = Path(value)
-    if p.is_absolute():
-        return value
-    return str((base / p).relative_to(task_dir)) if (base / p).exists() else value
-
-
-def rebased_result(result: JudgeResult, out_dir: Path, task_dir: Path) -> JudgeResult:
-    """A copy of `result` whose screenshot paths are relative to the task folder."""
-    data = result.model_copy(deep=True)
-    data.state0_screenshot = _rebase(data.state0_screenshot, out_dir, task_dir)
-    for step in data.steps:
-        step.screenshot = _rebase(step.screenshot, out_dir, task_dir)
-    data.probes = [rebased_result(p, out_dir, task_dir) for p in data.probes]
-    return data
-
-
-def _row(cell: GridCell, iteration: int | Literal["final"], result: JudgeResult | None,
-         status: StatusName | None = None, error: str | None = None, self_test: float | None = None,
-         error_kind: str | None = None) -> SummaryRow:
-    ident = {"task_id": cell.task_id, "agent": cell.agent, "model": cell.model, "seed": cell.seed}
-    if result is None:
-        return SummaryRow(**ident, iteration=iteration, status=status or "infra_error", error=error or "no judge result",
-                          error_kind=error_kind or "infra", self_test=self_test)
-    status = status or result.status.value
-    kind = None if status == "ok" else error_kind or ("infra" if status == "infra_error" else "judge_model")
-    return SummaryRow(
-        **ident, iteration=iteration,
-        ifs=result.scores.ifs, vfs=result.scores.vfs, final=result.scores.final,
-        status=status, error=error or result.error, error_kind=kind,
-        probe_ifs=result.probe_ifs, self_test=self_test,
-    )
-
-
 class Runner:
     """Runs the grid of `opts` on an executor; the driver alone writes the store and summary."""
 
     def __init__(self, opts: RunOptions, progress: Progress | None = None) -> None:
         self.opts = opts
-        self.progress = progress or _Quiet()
+        self.progress = progress or QuietProgress()
         self.run_id = opts.run_id or default_run_id()
         self.run_dir = opts.out / self.run_id
         self.specs: dict[str, "AgentSpec"] = {}
         self.tasks: dict[str, Task] = {}
         self.jsonl: Path | None = None
         self.cells: list[GridCell] = []
-        self._limits: Any = None
+        self._cell_runner: CellRunner | None = None
         self._checked = False  # the preflight passed
 
     # ------------------------------------------------------------ setup
@@ -173,6 +85,7 @@ class Runner:
         self.tasks = {t.key: t for t in tasks}
         self.cells = plan_grid([t.key for t in tasks], [(s.run_name, s.needs_model) for s in specs],
                                self.opts.models, self.opts.seeds)
+        self._cell_runner = CellRunner(self.opts, self.run_dir, self.specs, self.tasks, self.progress)
         return self.cells
 
     def _specs(self) -> list["AgentSpec"]:
@@ -227,39 +140,6 @@ class Runner:
             raise IwrError(f"no tasks in {jsonl}")
         return jsonl, tasks
 
-    def provider_limits(self) -> Any:
-        """The per-provider model-call caps shared by every gateway of this process."""
-        if self._limits is None:
-            from .tools.llm.gateway import ProviderLimits
-
-            self._limits = ProviderLimits(self.opts.model_concurrency)
-        return self._limits
-
-    def _gateway(self, cell: GridCell, task_dir: Path) -> "LLMGateway":
-        from .tools.llm import LLMGateway, LLMSettings
-
-        extra: dict[str, Any] = {}
-        if self.opts.llm_timeout is not None:
-            extra["timeout"] = self.opts.llm_timeout
-        if self.opts.llm_max_retries is not None:
-            extra["max_retries"] = self.opts.llm_max_retries
-        if self.opts.llm_retry_max_wait is not None:
-            extra["retry_max_wait"] = self.opts.llm_retry_max_wait
-            extra["retry_base_wait"] = min(1.0, self.opts.llm_retry_max_wait)
-        settings = LLMSettings(
-            model=cell.model,
-            api_base=self.opts.api_base,
-            api_key=self.opts.api_key,
-            reasoning_effort=self.opts.reasoning_effort,
-            cache=self.opts.cache,
-            seed=cell.seed,
-            **extra,
-        )
-        # one response cache per seed: seed n must not be answered from seed m's calls
-        cache = self.run_dir / ("llm_cache.sqlite" if cell.seed == 0 else f"llm_cache_seed{cell.seed}.sqlite")
-        return LLMGateway(settings, cache_path=cache, transcript_path=task_dir / "transcript.jsonl",
-                          limits=self.provider_limits())
-
     def _store_config(self) -> dict[str, Any]:
         from .run_types import EXECUTION_OPTIONS
 
@@ -282,7 +162,7 @@ class Runner:
         gate = RunGate(budget, Fuse(self.opts.fuse))
         outcomes: dict[GridCell, TaskOutcome] = {}
         with RunStore(self.opts.out) as store:
-            executor = make_executor(self)
+            executor = make_executor(self.executor_setup(), self.opts.executor)
             async with executor:
                 existing = store.run(self.run_id) if self.opts.resume else None
                 if existing is not None and "models" not in existing.config:
@@ -314,7 +194,8 @@ class Runner:
                         todo.append(cell)
                     else:
                         record(cell, done, fresh=False)
-                not_started = await run_cells(todo, executor, self, gate, record)  # type: ignore[arg-type]
+                not_started = await run_cells(todo, executor, self.opts.jobs, gate, record,  # type: ignore[arg-type]
+                                              started=lambda c: self.progress.started(c.label, self.specs[c.agent].max_iters + 1))
         if not_started:
             self.progress.stopped(gate.exhausted_reason or "budget spent")
         return self._summary(cells, outcomes, gate, not_started)
@@ -370,137 +251,25 @@ class Runner:
 
     def finished_outcome(self, cell: GridCell) -> TaskOutcome | None:
         """The outcome of a cell whose result.json exists (the cell is complete), else None."""
-        path = cell.folder(self.run_dir) / RESULT_FILE
-        if not path.is_file():
-            return None
-        try:
-            outcome = read_outcome(path)
-        except IwrError:  # a torn file cannot happen (atomic write), but never trust it blindly
-            return None
-        from .tools.llm.errors import PROVIDER_KINDS
+        return finished_outcome(self.run_dir, cell)
 
-        if outcome.status == "model_error" and outcome.error_kind in PROVIDER_KINDS:
-            return None  # the model could not be used (key, name, endpoint, provider): run the cell again
-        return outcome
+    def executor_setup(self) -> ExecutorSetup:
+        """What the executors need of this run (after `prepare`)."""
+        from .executors import ExecutorSetup
 
-    # ------------------------------------------------------------ one cell (local or Ray worker)
+        worker_options = self.opts.model_copy(update={
+            "tasks": str(self.jsonl.resolve()) if self.jsonl else self.opts.tasks,
+            "out": self.opts.out.resolve(),
+            "run_id": self.run_id,
+        })
+        return ExecutorSetup(run_dir=self.run_dir, probes=self.opts.probes, worker_options=worker_options, run_cell=self.run_cell)
 
-    async def run_cell(self, cell: GridCell, judge: Any, max_tokens: int | None = None,
+    async def run_cell(self, cell: GridCell, judge: "Judge", max_tokens: int | None = None,
                        max_cost_usd: float | None = None) -> TaskOutcome:
-        """Reconstruct and judge one cell; every failure becomes a status. `max_*` cap the agent."""
-        spec, task = self.specs[cell.agent], self.tasks[cell.task_id]
-        task_dir = cell.folder(self.run_dir)
-        if self.opts.resume and (done := self.finished_outcome(cell)) is not None:
-            return done
-        task_dir.mkdir(parents=True, exist_ok=True)
-        tlog = TaskLog(task_dir / "log.jsonl")
-        label = cell.label
-        started = time.monotonic()
-        tlog.write("start", task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, resume=self.opts.resume)
-        outcome = TaskOutcome(task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, status="ok",
-                              folder=str(task_dir.relative_to(self.run_dir)),
-                              protocol=judge.protocol.model_dump(mode="json"))
-        gateway = None
-        try:
-            inputs = stage_inputs(task, task_dir / "inputs")
-            gateway = self._gateway(cell, task_dir) if spec.needs_model else None
-            state = await self._reconstruct(spec, task, inputs, task_dir, judge, gateway, tlog, label, max_tokens, max_cost_usd)
-            outcome.stop_reason = state.stop_reason
-            outcome.best_iteration = state.best_iteration
-            outcome.rows = await self._rows(cell, state, task, task_dir, judge)
-        except Exception as e:  # noqa: BLE001 - every failure becomes a reported status
-            outcome.status, outcome.error, outcome.error_kind = _classify(e)
-            tlog.write("error", status=outcome.status, error=outcome.error, trace=traceback.format_exc(limit=8))
-            log.warning("task failed", task=task.key, agent=spec.run_name, status=outcome.status, error=outcome.error)
-            outcome.rows = self._rows_after_failure(cell, task_dir, outcome)
-        if gateway is not None:
-            total = gateway.total()
-            outcome.prompt_tokens, outcome.completion_tokens = total.prompt_tokens, total.completion_tokens
-            outcome.cost_usd = None if total.unknown_cost_calls else total.cost_usd
-            outcome.model_calls = total.calls
-        outcome.wall_s = round(time.monotonic() - started, 3)
-        tlog.write("finish", status=outcome.status, stop_reason=outcome.stop_reason, best=outcome.best_iteration)
-        write_record(task_dir / RESULT_FILE, outcome)
-        return outcome
-
-    async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: Any, task_dir: Path, judge: Any, gateway: Any,
-                           tlog: TaskLog, label: str, max_tokens: int | None, max_cost_usd: float | None) -> "ReconstructionState":
-        import aiosqlite
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        from .agents import build_context
-        from .agents.self_test import OracleSelfTester, PlanSelfTester
-        from .graphs import PageVersion, ReconstructionState, build_graph, state_serializer
-
-        async def on_iteration(page: PageVersion) -> None:
-            self.progress.update(label, f"judging iteration {page.iteration}")
-            result = await self._judge_page(judge, task, page.path.parent, task_dir, page.iteration)
-            tlog.write("iteration", iteration=page.iteration, kind=page.kind, ifs=result.scores.ifs,
-                       final=result.scores.final, status=result.status.value)
-
-        tester = OracleSelfTester(judge, task) if spec.oracle_feedback else PlanSelfTester(judge, task.key)
-        ctx = build_context(
-            spec, work_dir=task_dir, gateway=gateway, self_tester=tester, on_iteration=on_iteration,
-            max_tokens=max_tokens, max_cost_usd=max_cost_usd,
-        )
-        config = {"configurable": {"thread_id": f"{task.key}"}, "recursion_limit": 64}
-        async with aiosqlite.connect(task_dir / "checkpoint.sqlite") as conn:
-            saver = AsyncSqliteSaver(conn, serde=state_serializer())
-            graph = build_graph().compile(checkpointer=saver)
-            snapshot = await graph.aget_state(config)
-            if snapshot.values and not snapshot.next:
-                return ReconstructionState.model_validate(snapshot.values)
-            start = None if snapshot.values else ReconstructionState(inputs=inputs)
-            tlog.write("graph", resume=start is None, next=list(snapshot.next or ()))
-            async for update in graph.astream(start, config, context=ctx, durability="sync", stream_mode="updates"):
-                for node in update:
-                    tlog.write("node", node=node)
-                    self.progress.update(label, node)
-            final = await graph.aget_state(config)
-        return ReconstructionState.model_validate(final.values)
-
-    async def _judge_page(self, judge: Any, task: Task, page_dir: Path, task_dir: Path, iteration: int) -> JudgeResult:
-        """Ground-truth judgement of one iteration's page, for the record (never shown to the agent)."""
-        out = task_dir / "judge" / f"iter_{iteration}"
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
-        try:
-            result = await judge.judge_task(task, page_dir, out)
-        except Exception as e:  # noqa: BLE001 - a judge crash is an infra error of this page
-            from .benchmark.judge.types import Protocol, Scores, Status
-
-            result = JudgeResult(task_id=task.key, status=Status.INFRA_ERROR, error=f"judge failed: {e!r}",
-                                 protocol=Protocol(name="offline", grounder="?", asserter="?", visual=[]),
-                                 scores=Scores(ifs=0.0))
-        write_record(task_dir / f"judge_iter_{iteration}.json", rebased_result(result, out, task_dir))
-        return result
-
-    async def _rows(self, key: GridCell, state: Any, task: Task, task_dir: Path, judge: Any) -> list[SummaryRow]:
-        rows: list[SummaryRow] = []
-        best: JudgeResult | None = None
-        for page in state.pages:
-            path = task_dir / f"judge_iter_{page.iteration}.json"
-            if not path.is_file():  # killed between page and judgement: judge it now
-                await self._judge_page(judge, task, page.path.parent, task_dir, page.iteration)
-            result = read_judge_result(path)
-            rows.append(_row(key, page.iteration, result, self_test=page.self_test))
-            if page.iteration == state.best_iteration:
-                best = result
-        if best is None:
-            rows.append(_row(key, "final", None, status="model_error", error="no page was produced", error_kind="no_page"))
-            return rows
-        shutil.copyfile(task_dir / f"judge_iter_{state.best_iteration}.json", task_dir / "judge_final.json")
-        rows.append(_row(key, "final", best))
-        return rows
-
-    def _rows_after_failure(self, key: GridCell, task_dir: Path, outcome: TaskOutcome) -> list[SummaryRow]:
-        """Rows for whatever pages were judged before the failure, and a failed final row."""
-        rows = []
-        for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
-            rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), read_judge_result(path)))
-        rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error, error_kind=outcome.error_kind))
-        return rows
+        """Reconstruct and judge one cell in this process (see `iwr.cell_run.CellRunner`)."""
+        if self._cell_runner is None:
+            raise IwrError("Runner.prepare() must run before cells")
+        return await self._cell_runner.run_cell(cell, judge, max_tokens, max_cost_usd)
 
 
 def upgraded_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -510,26 +279,6 @@ def upgraded_config(config: dict[str, Any]) -> dict[str, Any]:
     out["models"] = [config["model"]] if config.get("model") else []
     out.setdefault("seeds", [0])
     return out
-
-
-def failed_outcome(runner: Runner, cell: GridCell, error: str) -> TaskOutcome:
-    """An infra_error outcome for a cell that produced none (its worker was lost); no result.json
-    is written, so `--resume` runs the cell again."""
-    outcome = TaskOutcome(task_id=cell.task_id, agent=cell.agent, model=cell.model, seed=cell.seed, status="infra_error",
-                          error=error, error_kind="infra", folder=str(cell.folder(runner.run_dir).relative_to(runner.run_dir)))
-    outcome.rows = [_row(cell, "final", None, status="infra_error", error=error, error_kind="infra")]
-    return outcome
-
-
-def _classify(e: BaseException) -> tuple[StatusName, str, str]:
-    """(status, error, kind): model_error with the ModelError's kind for failed or unusable model
-    calls, infra_error for everything else."""
-    from .tools.llm import ModelError
-
-    if isinstance(e, ModelError):
-        kind, text = e.kind, str(e)
-        return "model_error", text if text.startswith(kind) else f"{kind}: {text}", kind
-    return "infra_error", f"{type(e).__name__}: {e}", "infra"
 
 
 class PreflightFailed(IwrError):

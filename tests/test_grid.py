@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -87,11 +86,6 @@ class _SleepyExecutor:
         return _outcome(cell, tokens=self.tokens)
 
 
-def _runner(jobs: int) -> SimpleNamespace:
-    progress = SimpleNamespace(started=lambda key, total: None)
-    return SimpleNamespace(opts=SimpleNamespace(jobs=jobs), specs={"a": SimpleNamespace(max_iters=0)}, progress=progress)
-
-
 def test_scheduler_keeps_jobs_in_flight_and_stops_starting_cells_when_the_budget_is_spent() -> None:
     cells = [GridCell(task_id=f"t{i}", agent="a", model="m") for i in range(10)]
     executor = _SleepyExecutor(tokens=40)
@@ -102,14 +96,15 @@ def test_scheduler_keeps_jobs_in_flight_and_stops_starting_cells_when_the_budget
         done.append(cell)
         budget.add(outcome)
 
-    left = asyncio.run(run_cells(cells, executor, _runner(jobs=2), budget, record))  # type: ignore[arg-type]
+    started: list[GridCell] = []
+    left = asyncio.run(run_cells(cells, executor, 2, budget, record, started=started.append))
     # 2 in flight at a time: after 2 cells 80 tokens (go on), after 4 cells 160 (stop); none lost or doubled
     assert executor.peak == 2
     assert len(done) == 4 and left == cells[4:]
-    assert sorted(done + left, key=cells.index) == cells
+    assert sorted(done + left, key=cells.index) == cells and set(started) == set(done)
     assert executor.caps[:2] == [100, 100] and min(c for c in executor.caps if c is not None) == 20
     unlimited = _SleepyExecutor(tokens=40)
-    assert asyncio.run(run_cells(cells, unlimited, _runner(jobs=3), Budget(), lambda c, o: None)) == []  # type: ignore[arg-type]
+    assert asyncio.run(run_cells(cells, unlimited, 3, Budget(), lambda c, o: None)) == []
     assert unlimited.peak == 3
 
 
