@@ -106,9 +106,9 @@ def test_press_needs_no_element(loop: asyncio.AbstractEventLoop, shop: Any) -> N
 
 def test_parse_description_cues() -> None:
     d = parse_description("Click the second 'Add to cart' button on the bottle's card, next to \"Qty\"")
-    assert d.quotes == ["Add to cart", "Qty"]
+    assert d.quotes == ["Add to cart"]  # 'Qty' names the anchor, not the target
     assert d.ordinal == 2 and "button" in d.kinds and "card" in d.kinds
-    assert ("near", "Qty") not in d.relations  # quoted anchors are removed from the free text
+    assert ("near", "Qty") in d.relations
     assert "bottle" in d.words  # possessive dropped
     typed = parse_description("Type 'hello' into the 'Name' field", exclude_quote="hello")
     assert typed.quotes == ["Name"] and "field" in typed.kinds

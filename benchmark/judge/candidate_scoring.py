@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from ..task import Action, ActionType, Point
 from .description import (
-    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, ParsedDescription, parse_description, without_instruction,
+    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, ParsedDescription, parse_description, strip_quotes, without_instruction,
 )
 from .description import norm as _norm
 from .description import tokens as _tokens
@@ -24,6 +24,7 @@ from .grid import GridCell, at_position, grid_cells
 
 
 TEXT_FIELDS = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
+FORM_TAGS = frozenset({"input", "select", "textarea", "label"})  # never an icon, however small
 FIELD_TYPES = {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time", "datetime-local", "month", "week"}
 
 
@@ -60,12 +61,12 @@ def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]
         k.add("menu")
     if (tag == "input" and typ == "range") or role == "slider":
         k.add("slider")
-    if tag not in {"input", "select", "textarea", "label"} and (c.get("icon") or (c.get("img") and len(c["text"]) <= 2)):
+    if tag not in FORM_TAGS and (c.get("icon") or (c.get("img") and len(c["text"]) <= 2)):
         k.add("icon")
     if c.get("img") or tag == "img":
         k.add("image")
     _, _, w, h = c["box"]
-    if c["reason"] in {"pointer", "onclick", "tabindex", "role"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
+    if c["reason"] in {"pointer", "onclick", "tabindex", "role", "draggable"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
         k.add("card")
     if tag == "label":
         k.add("label")
@@ -209,6 +210,16 @@ def _find_anchor(phrase: str, snapshot: dict[str, Any]) -> list[float] | None:
     return best_box if best >= 0.6 else None
 
 
+def _kinds_named(text: str) -> set[str]:
+    """The element kinds a phrase names ("the Value box" -> field)."""
+    return {KIND_WORDS[t] for t in _tokens(strip_quotes(text)) if t in KIND_WORDS}
+
+
+def _content(text: str) -> set[str]:
+    """The content words of a text (no stop words, kind words or symbols)."""
+    return {t for t in _tokens(text) if t.isalnum() and t not in STOPWORDS and t not in KIND_WORDS}
+
+
 def _reading_key(c: dict[str, Any]) -> tuple[float, float]:
     x, y, w, h = c["box"]
     return (round((y + h / 2) / max(12.0, h * 0.6)), x)
@@ -225,8 +236,9 @@ def score_candidates(
     desc = parse_description(action.description, exclude_quote=typed)
     quotes = [_norm(q) for q in desc.quotes]
     vw, vh = snapshot["vw"], snapshot["vh"]
-    anchors = [(rel, _find_anchor(phrase, snapshot)) for rel, phrase in desc.relations]
-    anchors = [(rel, box) for rel, box in anchors if box is not None]
+    anchors = [(rel, _find_anchor(phrase, snapshot), _content(phrase), _kinds_named(raw))
+               for (rel, phrase), raw in zip(desc.relations, desc.anchor_phrases, strict=True)]
+    anchors = [a for a in anchors if a[1] is not None]
     has_text_terms = bool(quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
     # ... and outside the phrases that name the target's container ('of the Product table')
@@ -239,6 +251,7 @@ def score_candidates(
         fields = NAME_FIELDS if inner else TEXT_FIELDS
         own = [_norm(c[f]) for f in fields if c[f]]
         ctx, ctx2, card = _norm(c["ctx"]), _norm(c["ctx2"]), _norm(c.get("card", ""))
+        heading = _norm(c.get("heading", ""))  # its section's title: context like its container's text
         if inner:
             ctx = _norm(c["text"] + " " + c["ctx"])
         parts: dict[str, float] = {}
@@ -247,12 +260,12 @@ def score_candidates(
             qs = []
             for q in quotes:
                 own_s = max((_phrase_score(q, f) for f in own), default=0.0)
-                ctx_s = 0.45 if q in card else 0.4 if q in ctx else (0.3 if q in ctx2 else 0.0)
+                ctx_s = 0.45 if q in card else 0.4 if (q in ctx or q in heading) else (0.3 if q in ctx2 else 0.0)
                 qs.append(max(own_s, ctx_s))
             parts["quote"] = sum(qs) / len(qs)
         if desc.words:
             own_toks = set(_tokens(" ".join(own)))
-            ctx_toks, ctx2_toks, card_toks = set(_tokens(ctx)), set(_tokens(ctx2)), set(_tokens(card))
+            ctx_toks, ctx2_toks, card_toks = set(_tokens(ctx + " " + heading)), set(_tokens(ctx2)), set(_tokens(card))
             per = []
             for word in desc.words:
                 if _word_in(word, own_toks):
@@ -287,7 +300,7 @@ def score_candidates(
                 parts["kind"] = 0.0  # a label is a field's caption: never a button/icon/link
             elif "button" in desc.kinds and (c["reason"] in {"pointer", "onclick", "tabindex"} or "link" in kinds):
                 parts["kind"] = 0.6
-            elif "icon" in desc.kinds and ("image" in kinds or c.get("icon")):
+            elif "icon" in desc.kinds and ("image" in kinds or (c.get("icon") and c["tag"] not in FORM_TAGS)):
                 parts["kind"] = 0.7
             elif "link" in desc.kinds and "button" in kinds:
                 parts["kind"] = 0.4
@@ -315,7 +328,13 @@ def score_candidates(
             if s:
                 parts["absolute"] = sum(s) / len(s)
         if anchors:
-            rs = [_relation_score(rel, c["box"], box) if c["box"] != box else 0.0 for rel, box in anchors]
+            # the anchor itself is not the target: the box the phrase names, or a control its words
+            # name when the phrase names its kind or it is not of the target's kind ("the 'Authorize'
+            # button under the Value box": the Value field; "the checkbox left of the 'Milk' task":
+            # not the checkbox labelled 'Milk')
+            own_words = _content(" ".join(own))
+            rs = [0.0 if c["box"] == box or (own_words and own_words <= words and (bool(a_kinds & kinds) or not desc.kinds & kinds))
+                  else _relation_score(rel, c["box"], box) for rel, box, words, a_kinds in anchors]
             parts["relation"] = sum(rs) / len(rs)
         if look:
             parts["look"] = look.get(c["i"], 0.0)

@@ -86,9 +86,13 @@ def tokens(s: str) -> list[str]:
     return list(_tokens_cached(s))
 
 
+_HYPHEN_RE = re.compile(r"(?<=[a-z])-(?=[a-z])")  # "bottom-right", "face-down": one compound, no '-' token
+
+
 @lru_cache(maxsize=16384)
 def _tokens_cached(s: str) -> tuple[str, ...]:
     s = s.lower().replace("’", "'").replace("−", "-").replace("–", "-").replace("×", "x")
+    s = _HYPHEN_RE.sub(" ", s)
     return tuple(t[:-2] if t.endswith("'s") else t for t in _WORD_RE.findall(s))
 
 
@@ -118,6 +122,8 @@ class ParsedDescription:
     grid: GridPosition | None = None
     context_words: set[str] = field(default_factory=set)  # words that name the target's container
     name_text: str = ""  # the unquoted text outside those phrases: where the target's own name may appear
+    anchor_words: set[str] = field(default_factory=set)  # content words of the relations' anchors
+    anchor_phrases: list[str] = field(default_factory=list)  # each relation's whole anchor phrase, quotes included
 
 
 def _ordinal_value(word: str) -> int:
@@ -165,22 +171,17 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
 
 def parse_description(description: str, exclude_quote: str | None = None) -> ParsedDescription:
     """Split a description into quoted strings, content words and spatial/kind/ordinal/grid cues."""
+    relations, spans = _parse_relations(description)
     quotes: list[str] = []
     for m in _QUOTE_RE.finditer(description):
         q = next(g for g in m.groups() if g is not None).strip()
-        if q and (exclude_quote is None or q != exclude_quote):
+        in_anchor = any(a <= m.start() < b for a, b in spans)  # "under the 'Autocomplete' heading": the anchor's
+        if q and not in_anchor and (exclude_quote is None or q != exclude_quote):
             quotes.append(q)
     rest = strip_quotes(description)
-    relations: list[tuple[str, str]] = []
-    for m in _REL_RE.finditer(rest):
-        rel = next(name for pat, name in _RELATIONS if re.fullmatch(pat, m.group(1).lower()))
-        anchor = m.group(2).strip()
-        if rel == "near" and m.group(1).lower() == "by" and len(anchor.split()) > 4:
-            continue
-        if anchor:
-            relations.append((rel, anchor))
     toks = without_instruction(tokens(rest))
-    kinds = {KIND_WORDS[t] for t in toks if t in KIND_WORDS}
+    # kind words of an anchor ("under the Value box") name the anchor, not the target
+    kinds = {KIND_WORDS[t] for t in without_instruction(tokens(strip_quotes(_blank(description, spans)))) if t in KIND_WORDS}
     if "check" in toks and "box" in toks:
         kinds.add("checkbox")
     grid, ordinal, left = _parse_grid(rest, kinds, toks)
@@ -193,8 +194,37 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
         and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
         and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
     ]
-    context, name_text = _context_phrases(rest, words)
-    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context, name_text)
+    context, name_text = _context_phrases(strip_quotes(_blank(description, spans)), words)
+    anchor_words = {t for a, b in spans for t in tokens(description[a:b]) if t in words}
+    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context | anchor_words, name_text,
+                             anchor_words, [description[a:b] for a, b in spans])
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the character spans blanked out (positions kept)."""
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _parse_relations(description: str) -> tuple[list[tuple[str, str]], list[tuple[int, int]]]:
+    """(relation, anchor phrase) pairs and the spans of their anchors. A quoted string in the
+    anchor is the anchor's name ("under the 'Autocomplete' heading" -> 'Autocomplete')."""
+    masked = _QUOTE_RE.sub(lambda m: "Q" * len(m.group()), description)  # quotes kept whole, same positions
+    relations: list[tuple[str, str]] = []
+    spans: list[tuple[int, int]] = []
+    for m in _REL_RE.finditer(masked):
+        rel = next(name for pat, name in _RELATIONS if re.fullmatch(pat, m.group(1).lower()))
+        start, end = m.span(2)
+        raw = description[start:end].strip()
+        if rel == "near" and m.group(1).lower() == "by" and len(raw.split()) > 4:
+            continue
+        quoted = [next(g for g in q.groups() if g is not None) for q in _QUOTE_RE.finditer(raw)]
+        anchor = quoted[0].strip() if quoted else raw
+        if anchor:
+            relations.append((rel, anchor))
+            spans.append((start, end))
+    return relations, spans
 
 
 LEAD_FILLERS = frozenset({"now", "next", "then", "please", "just", "and"})

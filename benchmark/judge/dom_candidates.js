@@ -3,7 +3,8 @@
 //   {maxNodes, maxMillis, maxTexts}. Returns {vw, vh, candidates, texts, truncated}.
 // Candidate fields: i (DOM order), tag, role, type, text, aria, label, placeholder, title, alt,
 // value, name, ctx (nearest container text), ctx2 (larger container), card (own container of
-// identical controls, when there are such), box [x,y,w,h],
+// identical controls, when there are such), heading (the text of the last rendered heading
+// before it in document order: its section's title), box [x,y,w,h],
 // pt [x,y] (a point where the element is hit), reason, icon, img, checked, disabled, editable.
 (args) => {
   // real time, also when the page lives on a paused page clock (page_clock.REAL_TIME_JS)
@@ -89,7 +90,7 @@
   };
   const candidates = [], texts = [], els = [];
   const maxOff = args.maxOffscreen || 200;
-  let count = 0, truncated = false, order = 0, offCount = 0;
+  let count = 0, truncated = false, order = 0, offCount = 0, heading = '';
   const stack = [document.body || document.documentElement];
   const pointerOf = new Map();
   while (stack.length) {
@@ -102,6 +103,7 @@
     if (el.shadowRoot) for (let k = el.shadowRoot.children.length - 1; k >= 0; k--) stack.push(el.shadowRoot.children[k]);
     order++;
     const r = el.getBoundingClientRect();
+    if ((/^H[1-6]$/.test(tag) || el.getAttribute('role') === 'heading') && r.width >= 2 && r.height >= 2) heading = cut(textOf(el), 160);
     if (!visibleRect(r)) {
       // outside the viewport: controls by tag/role/handler only (a click scrolls them in)
       if (r.width < 2 || r.height < 2 || offCount >= maxOff) continue;
@@ -129,8 +131,10 @@
     else if (el.hasAttribute('onclick')) reason = 'onclick';
     else if (el.isContentEditable && !(el.parentElement && el.parentElement.isContentEditable)) reason = 'editable';
     else if (tabindex !== null && parseInt(tabindex, 10) >= 0) reason = 'tabindex';
+    else if (el.getAttribute('draggable') === 'true') reason = 'draggable';
     const style = getComputedStyle(el);
-    const pointer = style.cursor === 'pointer';
+    // a hand, or a grab/move cursor (a draggable card opens on a click too)
+    const pointer = style.cursor === 'pointer' || style.cursor === 'grab' || style.cursor === 'move';
     pointerOf.set(el, pointer);
     if (!reason && pointer && !pointerOf.get(el.parentElement)) reason = 'pointer';
     if (!reason) continue;
@@ -187,7 +191,7 @@
       i: order, off: pt === null, tag: tag.toLowerCase(), role, type, text: own,
       aria: clean(el.getAttribute('aria-label') || ''), label: labelText(el),
       placeholder: clean(el.getAttribute('placeholder') || ''), title: clean(el.getAttribute('title') || ''),
-      alt, value, name: clean(el.getAttribute('name') || ''), ctx, ctx2,
+      alt, value, name: clean(el.getAttribute('name') || ''), ctx, ctx2, heading,
       box: [r.left, r.top, r.width, r.height], pt, reason,
       icon: own.length <= 2 && r.width <= 72 && r.height <= 72, img,
       checked, disabled: !!el.disabled || el.getAttribute('aria-disabled') === 'true',

@@ -247,7 +247,13 @@ class DomGrounder:
         # a textless target at the described place of a grid: its position is its evidence
         positional = (best.parts.get("grid", 0.0) >= 1.0 and not desc.quotes
                       and (not desc.kinds or best.parts.get("kind", 0.0) >= 0.6))
-        found = evidence_ok or kind_and_hint or positional or (not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
+        # described by its look and place ("the arrow in the bottom-right corner", "the empty box
+        # under the 'Autocomplete' heading"): no name on the page to match, so the place decides
+        # when it singles the best out
+        placed = (best.parts.get("hint", 0.0) >= 0.5 or best.parts.get("relation", 0.0) >= 0.5
+                  or best.parts.get("absolute", 0.0) >= 0.75)
+        by_place = placed and not desc.quotes and (runner is None or best.total - runner >= self.ambiguity_margin)
+        found = evidence_ok or kind_and_hint or positional or by_place or (not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
         if action.type == ActionType.TYPE and not found and "field" in candidate_kinds(best.cand) and not desc.quotes:
             found = True  # "Type 'x'" with no field words: the best field
         ambiguous = (not by_ordinal) and runner is not None and best.total - runner < self.ambiguity_margin

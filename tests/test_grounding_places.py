@@ -1,0 +1,138 @@
+"""DOM grounding of targets named by their place rather than their own text, with no pointer
+hint (as IWR-Bench ships its tasks): an icon button described by its look and the corner of
+the screen; a field under a quoted heading; the anchor of a relation is not its target; the
+section heading as context; a draggable card opened by a delegated click."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from iwr.benchmark.judge.description import parse_description, tokens
+from iwr.benchmark.judge.grounding import DomGrounder
+from iwr.benchmark.judge.types import Grounding
+from iwr.benchmark.task import Action
+from iwr.tools.sandbox import BrowserHandle, Sandbox
+
+ARROW = ('<button id="next" aria-label="next slide" style="position:fixed;right:12px;bottom:12px;width:36px;height:36px">'
+         '<svg width="20" height="20"><path d="M4 10h12M10 4l6 6-6 6" stroke="#000"/></svg></button>')
+
+PAGE = """<!DOCTYPE html><html><head><style>
+body { font: 15px sans-serif; margin: 0; padding: 16px; }
+h2 { margin: 18px 0 6px; } label { display: block; margin-top: 8px; }
+.board { display: flex; gap: 16px; } .col { width: 220px; background: #eee; padding: 8px; }
+.kcard { background: #fff; margin: 6px 0; padding: 8px; cursor: grab; }
+</style></head><body>
+<h1>Widgets</h1>
+<h2>Datepicker</h2><input id="date" type="text">
+<h2>Autocomplete</h2><input id="auto" type="text">
+<h2>Example 1: open and close with links</h2><p>Some text.</p><a class="btn" id="ex1" href="#one">Open Modal</a>
+<h2>Example 2: styled login form</h2><p>More text.</p><a class="btn" id="ex2" href="#two">Open Modal</a>
+<form>
+  <label for="title">Title</label><input id="title" type="text">
+  <label for="desc">Description</label><textarea id="desc"></textarea>
+  <label for="value">Value:</label><input id="value" type="text">
+  <button id="authorize" type="button">Authorize</button><button id="close" type="button">Close</button>
+</form>
+<div><input type="checkbox" id="cb1"><label for="cb1" style="display:inline">Book flights</label></div>
+<div><input type="checkbox" id="cb2"><label for="cb2" style="display:inline">Pack bags</label></div>
+<div class="board" id="board">
+  <div class="col"><h3>To do</h3>
+    <article class="kcard" draggable="true" id="k1"><b>Write release notes</b><p>for 4.2</p></article>
+    <article class="kcard" draggable="true" id="k2"><b>Refresh icon system</b><p>move to custom icons</p></article>
+  </div>
+</div>
+<p id="opened">none</p>
+%ARROW%
+<script>
+document.getElementById('board').addEventListener('click', (e) => {
+  const card = e.target.closest('.kcard'); if (card) document.getElementById('opened').textContent = card.id;
+});
+</script></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The page with its corner arrow, and the same page without it."""
+    root = tmp_path_factory.mktemp("place_pages")
+    sources = {"with_arrow": PAGE.replace("%ARROW%", ARROW), "no_arrow": PAGE.replace("%ARROW%", "")}
+    handle = BrowserHandle(memory_limit_mb=0)
+    sandbox = Sandbox(handle)
+    loop.run_until_complete(handle.start())
+    opened: dict[str, Any] = {}
+    managers = []
+    for name, html in sources.items():
+        (root / name).mkdir()
+        (root / name / "index.html").write_text(html)
+        cm = sandbox.open(sandbox.site(root / name), 1280, 900)
+        sp = loop.run_until_complete(cm.__aenter__())
+        loop.run_until_complete(sp.goto())
+        opened[name], managers = sp.page, managers + [cm]
+    yield opened
+    for cm in managers:
+        loop.run_until_complete(cm.__aexit__(None, None, None))
+    loop.run_until_complete(sandbox.__aexit__(None, None, None))
+    loop.run_until_complete(handle.close())
+
+
+def ground(loop: asyncio.AbstractEventLoop, page: Any, desc: str, kind: str = "Click", text: str | None = None) -> Grounding:
+    params: dict[str, str] = {"description": desc}
+    if text is not None:
+        params["text"] = text
+    return loop.run_until_complete(DomGrounder().ground(page, Action(type=kind, parameters=params), 1, None, None))
+
+
+def element_id(loop: asyncio.AbstractEventLoop, page: Any, g: Grounding) -> str:
+    """The id of the element (or its nearest ancestor with one) at the grounded point."""
+    assert g.found, g.error
+    assert g.point is not None
+    return str(loop.run_until_complete(page.evaluate(
+        "([x, y]) => { const e = document.elementFromPoint(x, y); const h = e && e.closest('[id]'); return h ? h.id : ''; }",
+        [g.point.x, g.point.y])))
+
+
+def test_an_icon_button_described_by_its_look_and_corner(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    desc = "Click the arrow pointing right in the bottom-right corner of the screen"
+    assert element_id(loop, pages["with_arrow"], ground(loop, pages["with_arrow"], desc)) == "next"
+    # nothing in that corner: no element is chosen for it
+    assert not ground(loop, pages["no_arrow"], desc).found
+
+
+def test_a_field_under_a_quoted_heading(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    g = ground(loop, page, "Type 'ja' into the empty text box under the 'Autocomplete' heading", "Type", "ja")
+    assert element_id(loop, page, g) == "auto"
+    g = ground(loop, page, "Type 'ja' into the empty text box under the 'Datepicker' heading", "Type", "ja")
+    assert element_id(loop, page, g) == "date"
+
+
+def test_the_anchor_of_a_relation_is_not_its_target(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    g = ground(loop, page, "Type 'notes' into the Description box below the title", "Type", "notes")
+    assert element_id(loop, page, g) == "desc"
+    assert element_id(loop, page, ground(loop, page, "Click the 'Authorize' button under the Value box")) == "authorize"
+    # a control named by the anchor's text is still the target when it is of the target's kind
+    assert element_id(loop, page, ground(loop, page, "Click the checkbox to the left of the 'Pack bags' task")) == "cb2"
+
+
+def test_the_section_heading_tells_identical_links_apart(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    assert element_id(loop, page, ground(loop, page, "Click the 'Open Modal' button of Example 2")) == "ex2"
+    assert element_id(loop, page, ground(loop, page, "Click the 'Open Modal' button of Example 1")) == "ex1"
+
+
+def test_a_draggable_card_with_a_delegated_click_is_a_target(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    g = ground(loop, page, "Click the card 'Refresh icon system' (second card of the 'To do' column)")
+    assert element_id(loop, page, g) == "k2"
+
+
+def test_hyphenated_compounds_and_anchor_words() -> None:
+    assert "-" not in tokens("the bottom-right corner") and tokens("a - b")[1] == "-"
+    d = parse_description("Type 'ja' into the empty text box under the 'Autocomplete' heading", exclude_quote="ja")
+    assert d.quotes == [] and d.relations == [("below", "Autocomplete")] and "heading" in d.context_words
+    d = parse_description("Click the 'Authorize' button under the api_key Value box")
+    assert d.quotes == ["Authorize"] and d.kinds == {"button"}  # 'box' names the anchor
