@@ -102,3 +102,18 @@ def test_unknown_shapes_and_newer_versions_are_refused(tmp_path: Path) -> None:
         read_summary(_write(tmp_path / "list.json", OLD_RUN_SUMMARY["rows"]))
     with pytest.raises(IwrError, match="field run.rows"):
         read_summary(_write(tmp_path / "bad.json", {**OLD_RUN_SUMMARY, "rows": "x"}))
+
+
+def test_the_judges_summary_rows_fit_the_eval_schema_field_for_field() -> None:
+    """A key the judge adds to its summary rows must be added to the schema too (else it is dropped)."""
+    from iwr.benchmark.judge.judge import build_summary, missing_row, summary_row
+    from iwr.benchmark.judge.types import JudgeResult, Protocol
+    from iwr.result_schema import EvalMacro, EvalTaskRow
+
+    protocol = Protocol.model_validate(OLD_EVAL_SUMMARY["protocol"])
+    rows = [summary_row(JudgeResult(task_id="t1", protocol=protocol, scores={"ifs": 1.0})), missing_row("t2", 3, "no page")]
+    summary = build_summary(rows, protocol)
+    assert set(summary) <= set(EvalSummary.model_fields)
+    assert set(summary["macro"]) <= set(EvalMacro.model_fields)
+    assert all(set(r) <= set(EvalTaskRow.model_fields) for r in summary["tasks"])
+    assert EvalSummary.model_validate(summary).macro.missing == ["t2"]
