@@ -59,7 +59,8 @@ def main() -> None:
         print(_line("synthetic 1280x720", walls, stages, duration))
         if not args.bundled:
             return
-        from iwr.benchmark.dataset import load_tasks, resolve_tasks_path
+        from iwr.benchmark.dataset import load_tasks
+        from iwr.benchmark.tasks_source import resolve_tasks_path
 
         per_task: dict[str, float] = {}
         total_wall = total_duration = 0.0
