@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -102,6 +103,11 @@ class PurposeTotals(BaseModel):
     unknown_cost_calls: int = 0  # fresh calls whose cost is unknown (cost_usd excludes them)
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 class LLMSettings(BaseModel):
     """How to reach a model and how to call it."""
 
@@ -109,7 +115,7 @@ class LLMSettings(BaseModel):
     api_base: str | None = None
     api_key: str | None = Field(default=None, repr=False)  # never logged or written
     temperature: float = 0.0
-    max_tokens: int = 16384
+    max_tokens: int = Field(default_factory=lambda: _env_int("IWR_LLM_MAX_TOKENS", 16384))  # per call; cap small local models
     timeout: float = 300.0
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     thinking_budget: int | None = None
