@@ -34,6 +34,7 @@ _TOOLS_DIR = _BENCHMARK_DIR.parent / "tools"
 # The code whose behaviour shapes a recording; a change to any of it re-records.
 RECORDER_SOURCES = (
     _BENCHMARK_DIR / "recorder.py",
+    *sorted((_BENCHMARK_DIR / "recording").glob("*.py")),  # the recorder's modules
     _BENCHMARK_DIR / "demo.py",
     _BENCHMARK_DIR / "dataset.py",
     _BENCHMARK_DIR / "task.py",

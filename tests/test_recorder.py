@@ -392,3 +392,45 @@ def test_recording_works_when_called_from_inside_an_event_loop(tmp_path: Path) -
     tasks = asyncio.run(caller())
     assert [t.key for t in tasks] == ["in-loop"]
     assert (tmp_path / "out" / "data" / "in-loop" / "checkpoints" / "step_1.png").is_file()
+
+
+def test_a_page_naming_remote_images_still_records_and_nothing_leaves_the_app_server(tmp_path: Path) -> None:
+    """Generated or third-party pages are untrusted: images on other hosts (an unresolvable one and
+    a live one on another port) are neither loaded by the page nor fetched for the assets."""
+    import http.server
+    import threading
+
+    import yaml
+
+    from iwr.benchmark.recorder import record_demos
+
+    hits: list[str] = []
+
+    class Counting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("content-type", "image/png")
+            self.end_headers()
+            self.wfile.write((MINI_APP / "assets" / "mini-logo-original.png").read_bytes())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        remote = [f"http://127.0.0.1:{other.server_address[1]}/y.png", "http://example.invalid/x.png"]
+        first = yaml.safe_load((MINI_APP / "demo.yaml").read_text())["actions"][:1]
+        demo = make_demo_variant(tmp_path / "app", id="remote-images", actions=first, probes=[])
+        page = demo.parent / "index.html"
+        inject = "".join(f"<img src='{u}' width='20' height='20'><div style=\"background:url('{u}');width:9px;height:9px\"></div>"
+                         for u in remote)
+        page.write_text(page.read_text().replace("</body>", f"{inject}</body>"))
+        tasks = record_demos([demo], tmp_path / "out")
+    finally:
+        other.shutdown()
+    assert [t.key for t in tasks] == ["remote-images"]
+    gt = GroundTruth.load(tmp_path / "out" / "data" / "remote-images" / "ground_truth.json")
+    assert gt.asset_names and not any(u in name for name in gt.asset_names.values() for u in remote)
+    assert hits == []  # neither the page nor the asset fetch asked another server
