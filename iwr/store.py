@@ -1,7 +1,9 @@
 """The run store: one SQLite database per runs folder (`RUNS/runs.sqlite`).
 
 Tables: `runs` (config, git commit, versions, protocol) and `results` (one row per task x
-agent x model x seed x iteration with scores, status, tokens, cost, wall time). WAL mode, one
+agent x model x seed x iteration with scores, status, tokens, cost, wall time); the layout's
+version is the database's `PRAGMA user_version` (`STORE_VERSION`), older stores are upgraded
+on open by numbered steps. WAL mode, one
 writer (the runner's driver process), every write its own transaction, so a crash loses at
 most the task in flight, and `--resume` asks `is_complete` instead of recomputing.
 """
@@ -12,6 +14,7 @@ import json
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,7 @@ class RunInfo(BaseModel):
 
 
 _COLUMNS = list(ResultRow.model_fields)
+STORE_VERSION = 1  # PRAGMA user_version of runs.sqlite; 0 = written before versions
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
@@ -115,8 +119,20 @@ class RunStore:
         self._db.execute(_RESULTS_TABLE)
 
     def _migrate(self) -> None:
-        """Bring a results table from before seeds (no `seed` column) to the current schema, seed 0;
-        add the `error_kind` column to a table from before it (NULL: older rows keep the kind in `error`)."""
+        """Apply the numbered upgrades from the store's `PRAGMA user_version` up to `STORE_VERSION`."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > STORE_VERSION:
+            self._db.close()
+            raise IwrError(f"{self.path}: store version {version} is newer than this iwr reads ({STORE_VERSION}): update iwr")
+        while version < STORE_VERSION:
+            _STORE_UPGRADES[version](self)
+            version += 1
+            self._db.execute(f"PRAGMA user_version = {version}")
+
+    def _unversioned_to_1(self) -> None:
+        """A store from before versions: bring a results table from before seeds (no `seed` column)
+        to the current schema, seed 0; add the `error_kind` column to a table from before it (NULL:
+        older rows keep the kind in `error`). Only here are columns looked at."""
         columns = [r[1] for r in self._db.execute("PRAGMA table_info(results)")]
         if columns and "error_kind" not in columns:
             self._db.execute("ALTER TABLE results ADD COLUMN error_kind TEXT")
@@ -203,3 +219,6 @@ class RunStore:
             (run_id, task_id, agent, model, seed),
         ).fetchone()
         return row is not None
+
+
+_STORE_UPGRADES: dict[int, Callable[[RunStore], None]] = {0: RunStore._unversioned_to_1}

@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from iwr.budget import Budget
 from iwr.cli import app
+from iwr.errors import IwrError
 from iwr.executors import run_cells
 from iwr.grid import NO_MODEL, GridCell, parse_seeds, plan_grid
 from iwr.result_schema import SummaryRow, TaskOutcome
-from iwr.store import RunStore
+from iwr.store import STORE_VERSION, RunStore
 from iwr.tools.llm import LLMGateway, LLMSettings, Message
 from iwr.tools.llm.fake_server import FakeOpenAIServer
 from iwr.tools.llm.gateway import ProviderLimits
@@ -159,6 +160,12 @@ def test_store_migrates_a_results_table_without_seeds(tmp_path: Path) -> None:
         assert [r.seed for r in store.rows("old")] == [0, 1]
         store.set_protocol("old", {"name": "offline"})
         assert store.run("old").protocol == {"name": "offline"}  # type: ignore[union-attr]
+    db = sqlite3.connect(tmp_path / "runs.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == STORE_VERSION  # upgraded once, versioned from now on
+    db.execute(f"PRAGMA user_version = {STORE_VERSION + 1}")
+    db.close()
+    with pytest.raises(IwrError, match="newer than this iwr reads"):
+        RunStore(tmp_path)
 
 
 @pytest.mark.parametrize("args, message", [
