@@ -106,7 +106,7 @@ start() {
 
 usage_line() {
   local port; port="$(cat "$CACHE/server.port" 2>/dev/null || echo "$PORT")"
-  echo "--model openai/$ALIAS --api-base http://127.0.0.1:$port/v1"
+  echo "--model openai/$ALIAS --api-base http://127.0.0.1:$port/v1 --api-key local"
 }
 
 stop() {
