@@ -28,7 +28,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from iwr.benchmark.dataset import load_tasks, resolve_tasks_path
+from iwr.benchmark.dataset import load_tasks
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.grid import GridCell
 from iwr.result_schema import RunSummary, SummaryRow, TaskOutcome
 from iwr.run_types import RunOptions

@@ -18,7 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from iwr.benchmark.dataset import load_tasks, resolve_tasks_path
+from iwr.benchmark.dataset import load_tasks
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.tools.ocr import OCR_PARAMS
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from iwr.benchmark.dataset import load_tasks, resolve_tasks_path
+from iwr.benchmark.dataset import load_tasks
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.benchmark.judge.judge import Judge, JudgeConfig, demo_trajectory, load_truth, visual_steps
 from iwr.benchmark.judge.types import JudgeResult
