@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from iwr.benchmark.judge.description import parse_description, tokens
-from iwr.benchmark.judge.grounding import DomGrounder
+from iwr.benchmark.judge.grounding import DomGrounder, load_js
 from iwr.benchmark.judge.types import Grounding
 from iwr.benchmark.task import Action
 from iwr.tools.sandbox import BrowserHandle, Sandbox
@@ -25,6 +25,7 @@ body { font: 15px sans-serif; margin: 0; padding: 16px; }
 h2 { margin: 18px 0 6px; } label { display: block; margin-top: 8px; }
 .board { display: flex; gap: 16px; } .col { width: 220px; background: #eee; padding: 8px; }
 .kcard { background: #fff; margin: 6px 0; padding: 8px; cursor: grab; }
+#tools button, #tools2 button { width: 30px; height: 30px; }
 </style></head><body>
 <h1>Widgets</h1>
 <h2>Datepicker</h2><input id="date" type="text">
@@ -45,9 +46,21 @@ h2 { margin: 18px 0 6px; } label { display: block; margin-top: 8px; }
     <article class="kcard" draggable="true" id="k2"><b>Refresh icon system</b><p>move to custom icons</p></article>
   </div>
 </div>
+<svg id="goban" width="120" height="120" style="display:block">%RECTS%</svg>
+<div id="tools"><button id="t1" title="Jump back">&lt;&lt;</button><button id="t2" title="Back one">&lt;</button>
+<button id="t3" title="Forward one">&gt;</button><button id="t4" title="Triangle">&#9651;</button></div>
+<div id="tools2" style="margin-left:200px"><button title="Circle">o</button><button title="Square">#</button>
+<button title="Label">A</button></div>
+<div id="range" role="group" aria-label="Date range"><button id="r7">7d</button><button id="r30">30d</button></div>
 <p id="opened">none</p>
 %ARROW%
 <script>
+document.querySelectorAll('#goban rect').forEach((r) => r.addEventListener('click', () => {
+  document.getElementById('opened').textContent = r.id;
+}));
+document.getElementById('range').addEventListener('click', (e) => {
+  document.getElementById('opened').textContent = e.target.id;
+});
 document.getElementById('board').addEventListener('click', (e) => {
   const card = e.target.closest('.kcard'); if (card) document.getElementById('opened').textContent = card.id;
 });
@@ -58,7 +71,11 @@ document.getElementById('board').addEventListener('click', (e) => {
 def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The page with its corner arrow, and the same page without it."""
     root = tmp_path_factory.mktemp("place_pages")
-    sources = {"with_arrow": PAGE.replace("%ARROW%", ARROW), "no_arrow": PAGE.replace("%ARROW%", "")}
+    # a 3 x 3 board of transparent SVG points whose only sign is their click listener
+    rects = "".join(f'<rect id="p{r}{c}" x="{(c - 1) * 40}" y="{(r - 1) * 40}" width="40" height="40" opacity="0"/>'
+                    for r in range(1, 4) for c in range(1, 4))
+    page = PAGE.replace("%RECTS%", rects)
+    sources = {"with_arrow": page.replace("%ARROW%", ARROW), "no_arrow": page.replace("%ARROW%", "")}
     handle = BrowserHandle(memory_limit_mb=0)
     sandbox = Sandbox(handle)
     loop.run_until_complete(handle.start())
@@ -67,7 +84,7 @@ def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFact
     for name, html in sources.items():
         (root / name).mkdir()
         (root / name / "index.html").write_text(html)
-        cm = sandbox.open(sandbox.site(root / name), 1280, 900)
+        cm = sandbox.open(sandbox.site(root / name), 1280, 1600, init_scripts=[load_js("listeners.js")])
         sp = loop.run_until_complete(cm.__aenter__())
         loop.run_until_complete(sp.goto())
         opened[name], managers = sp.page, managers + [cm]
@@ -136,3 +153,26 @@ def test_hyphenated_compounds_and_anchor_words() -> None:
     assert d.quotes == [] and d.relations == [("below", "Autocomplete")] and "heading" in d.context_words
     d = parse_description("Click the 'Authorize' button under the api_key Value box")
     assert d.quotes == ["Authorize"] and d.kinds == {"button"}  # 'box' names the anchor
+
+
+def test_listener_only_board_points_by_row_and_column(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    g = ground(loop, page, "Click the point in the middle of the board (row 2, column 2)")
+    assert element_id(loop, page, g) == "p22"
+    assert element_id(loop, page, ground(loop, page, "Click the bottom-right corner point of the board")) == "p33"
+
+
+def test_a_rank_in_a_row_and_an_aside_that_names_another_control(loop: asyncio.AbstractEventLoop,
+                                                                   pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    # the two rows of buttons share a grid whose columns do not line up: 'third' is the rank in the row;
+    # the aside "(a triangle)" describes the look and does not name the 'Triangle' button
+    g = ground(loop, page, "Click the forward button (a right-pointing triangle), the third button of the top row")
+    assert element_id(loop, page, g) == "t3"
+
+
+def test_a_delegated_listener_is_not_a_target_over_its_controls(loop: asyncio.AbstractEventLoop,
+                                                                pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    # the group's own name ('Date range') is in the description, yet its buttons are the targets
+    assert element_id(loop, page, ground(loop, page, "Click the '7d' date range button")) == "r7"

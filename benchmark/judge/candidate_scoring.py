@@ -66,7 +66,7 @@ def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]
     if c.get("img") or tag == "img":
         k.add("image")
     _, _, w, h = c["box"]
-    if c["reason"] in {"pointer", "onclick", "tabindex", "role", "draggable"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
+    if c["reason"] in {"pointer", "onclick", "tabindex", "role", "draggable", "listener"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
         k.add("card")
     if tag == "label":
         k.add("label")
@@ -81,14 +81,7 @@ NAME_FIELDS = ("aria", "label", "placeholder", "title")
 def _nested_counts(cands: list[dict[str, Any]]) -> list[int]:
     """For each candidate, how many other candidates lie inside its box (it is a container)."""
     boxes = [c["box"] for c in cands]
-    out = []
-    for i, (x, y, w, h) in enumerate(boxes):
-        n = 0
-        for j, (x2, y2, w2, h2) in enumerate(boxes):
-            if i != j and w2 * h2 < w * h * 0.9 and x2 >= x - 1 and y2 >= y - 1 and x2 + w2 <= x + w + 1 and y2 + h2 <= y + h + 1:
-                n += 1
-        out.append(n)
-    return out
+    return [sum(1 for j, inner in enumerate(boxes) if j != i and _inside(inner, outer, 0.9)) for i, outer in enumerate(boxes)]
 
 
 @lru_cache(maxsize=8192)
@@ -220,6 +213,14 @@ def _content(text: str) -> set[str]:
     return {t for t in _tokens(text) if t.isalnum() and t not in STOPWORDS and t not in KIND_WORDS}
 
 
+def _inside(inner: list[float], outer: list[float], max_area: float = 1.0) -> bool:
+    """True when box `inner` lies within box `outer` (a pixel of slack) and covers less than
+    `max_area` of it."""
+    x, y, w, h = outer
+    x2, y2, w2, h2 = inner
+    return w2 * h2 < w * h * max_area and x2 >= x - 1 and y2 >= y - 1 and x2 + w2 <= x + w + 1 and y2 + h2 <= y + h + 1
+
+
 def _reading_key(c: dict[str, Any]) -> tuple[float, float]:
     x, y, w, h = c["box"]
     return (round((y + h / 2) / max(12.0, h * 0.6)), x)
@@ -246,7 +247,9 @@ def score_candidates(
     scored: list[Scored] = []
     nested = _nested_counts(snapshot["candidates"])
     cells = grid_cells(snapshot["candidates"])
-    for c, inner, cell in zip(snapshot["candidates"], nested, cells):
+    for c, inner, cell in zip(snapshot["candidates"], nested, cells, strict=True):
+        if c["reason"] == "listener" and inner:
+            continue  # a delegated listener: the controls inside it are the targets
         # a container's text belongs to the controls inside it: it counts as context only
         fields = NAME_FIELDS if inner else TEXT_FIELDS
         own = [_norm(c[f]) for f in fields if c[f]]
@@ -298,7 +301,7 @@ def score_candidates(
                 parts["kind"] = 1.0
             elif c["tag"] == "label" and desc.kinds & {"button", "icon", "link"}:
                 parts["kind"] = 0.0  # a label is a field's caption: never a button/icon/link
-            elif "button" in desc.kinds and (c["reason"] in {"pointer", "onclick", "tabindex"} or "link" in kinds):
+            elif "button" in desc.kinds and (c["reason"] in {"pointer", "onclick", "tabindex", "listener"} or "link" in kinds):
                 parts["kind"] = 0.6
             elif "icon" in desc.kinds and ("image" in kinds or (c.get("icon") and c["tag"] not in FORM_TAGS)):
                 parts["kind"] = 0.7
@@ -339,8 +342,11 @@ def score_candidates(
         if look:
             parts["look"] = look.get(c["i"], 0.0)
         if desc.grid is not None:
-            parts["grid"] = 1.0 if at_position(cell, desc.grid) else 0.0
-        w_grid = w.grid_text if (_has_words(c) or card) else w.grid
+            # a place in a grid of other things ("the leftmost button of the top row" is not a board point)
+            fits = not desc.kinds or parts.get("kind", 0.0) >= 1.0
+            parts["grid"] = 1.0 if fits and at_position(cell, desc.grid) else 0.0
+        # a control whose text the description does not name has only its place to go by
+        w_grid = w.grid_text if (_has_words(c) or card) and text_ev > 0 else w.grid
         total = (
             w.quote * parts.get("quote", 0.0)
             + w.words * parts.get("words", 0.0)
@@ -366,6 +372,8 @@ def _apply_ordinal(scored: list[Scored], desc: ParsedDescription, margin: float)
         return None
     top = scored[0].total
     group = [s for s in scored if s.total >= top - max(margin, 0.25 * abs(top))]
+    # a container of other members (a board with a delegated listener) is not one of the equals
+    group = [s for s in group if not any(o is not s and _inside(o.cand["box"], s.cand["box"]) for o in group)] or group
     group.sort(key=lambda s: _reading_key(s.cand))
     n = desc.ordinal
     if n == -1:

@@ -53,7 +53,7 @@ _RELATIONS: list[tuple[str, str]] = [
     (r"below|under|underneath|beneath", "below"), (r"above|over", "above"),
     (r"next to|beside|besides|near|adjacent to|by", "near"),
 ]
-_REL_RE = re.compile(r"\b(" + "|".join(p for p, _ in _RELATIONS) + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
+_REL_RE = re.compile(r"\b(" + "|".join(p for p, _ in _RELATIONS) + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\(|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
 STOPWORDS = set(
     "a an the this that these those to of in on at for with from into onto by via and or then it its is are be "
     "which who where when while page screen area section part element item one ones currently shown displayed "
@@ -68,8 +68,8 @@ _NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
 _AXIS = r"(rows?|columns?|cols?)"
 _ORD_AXIS_RE = re.compile(rf"\b{_ORD}[\s-]+{_AXIS}\b", re.I)  # "second row", "last column"
 _AXIS_NUM_RE = re.compile(rf"\b{_AXIS}\s*(?:#|no\.?\s*|number\s+)?{_NUM}\b", re.I)  # "row 2", "column three"
-_EDGE_ROW_RE = re.compile(r"\b(top|upper|bottom|lower)(?:most)?[\s-]+row\b", re.I)
-_EDGE_COL_RE = re.compile(r"\b(left|right)(?:most|-most|-hand)?[\s-]+column\b", re.I)
+_EDGE_ROW_RE = re.compile(r"\b(top|upper|bottom|lower)(?:[\s-]?most)?[\s-]+row\b", re.I)
+_EDGE_COL_RE = re.compile(r"\b(left|right)(?:[\s-]?most|[\s-]?hand)?[\s-]+column\b", re.I)
 _CORNER_RE = re.compile(r"\b(top|upper|bottom|lower)[\s-]*(left|right)\b", re.I)
 _ITEM_ORD_RE = re.compile(rf"\b{_ORD}\b", re.I)
 # "... of the Product performance table": a phrase that says where the target is
@@ -86,7 +86,7 @@ def tokens(s: str) -> list[str]:
     return list(_tokens_cached(s))
 
 
-_HYPHEN_RE = re.compile(r"(?<=[a-z])-(?=[a-z])")  # "bottom-right", "face-down": one compound, no '-' token
+_HYPHEN_RE = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)  # "bottom-right", "face-down": one compound, no '-' token
 
 
 @lru_cache(maxsize=16384)
@@ -109,6 +109,8 @@ class GridPosition:
     row: int | None = None
     col: int | None = None
     corner: bool = False
+    rank_in_row: bool = False  # the column is a rank within the row ("the third cell of the second row")
+    rank_in_col: bool = False  # the row is a rank within the column
 
 
 @dataclass
@@ -160,12 +162,15 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
         row = 1 if m.group(1).lower() in {"top", "upper"} else -1
         col = 1 if m.group(2).lower() == "left" else -1
         corner = True
+        text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
     om = _ITEM_ORD_RE.search(text)
     ordinal = _ordinal_value(om.group(1)) if om else None
+    rank_in_row = rank_in_col = False
     if ordinal is not None and (row is None) != (col is None):
         # "the third cell of the second row": the rank within the row is the column
+        rank_in_row, rank_in_col = col is None, row is None
         row, col, ordinal = (row, ordinal, None) if col is None else (ordinal, col, None)
-    grid = GridPosition(row, col, corner) if row is not None or col is not None else None
+    grid = GridPosition(row, col, corner, rank_in_row, rank_in_col) if row is not None or col is not None else None
     return grid, ordinal, _ITEM_ORD_RE.sub(" ", text)
 
 
@@ -178,14 +183,20 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
         in_anchor = any(a <= m.start() < b for a, b in spans)  # "under the 'Autocomplete' heading": the anchor's
         if q and not in_anchor and (exclude_quote is None or q != exclude_quote):
             quotes.append(q)
-    rest = strip_quotes(description)
+    # "left-most" -> "leftmost"; "first-move" -> "first move" (no ordinal leaves a '-' behind)
+    rest = _HYPHEN_RE.sub(" ", _MOST_RE.sub(r"\1most", strip_quotes(description)))
     toks = without_instruction(tokens(rest))
-    # kind words of an anchor ("under the Value box") name the anchor, not the target
-    kinds = {KIND_WORDS[t] for t in without_instruction(tokens(strip_quotes(_blank(description, spans)))) if t in KIND_WORDS}
+    # an aside in parentheses ("(a bar and a left-pointing triangle)") describes the look: its
+    # words are context, not the target's name; kind words of an anchor ("under the Value box")
+    # or of an aside name something else than the target
+    asides = [m.span() for m in _ASIDE_RE.finditer(description)]
+    outside = strip_quotes(_blank(description, spans + asides))
+    kinds = {KIND_WORDS[t] for t in without_instruction(tokens(outside)) if t in KIND_WORDS}
     if "check" in toks and "box" in toks:
         kinds.add("checkbox")
     grid, ordinal, left = _parse_grid(rest, kinds, toks)
-    absolute = {t for t in toks if t in ABSOLUTE_SPATIAL}
+    # the words of a grid position ("the leftmost button of the top row") place it in the grid, not on the screen
+    absolute = {t for t in without_instruction(tokens(left)) if t in ABSOLUTE_SPATIAL}
     word_toks = without_instruction(tokens(left))
     # relation anchors stay content words: they usually also name the target's container
     words = [
@@ -194,10 +205,15 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
         and (re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)+", t) or t in "+-<>*/=%#@&$€£")
         and not re.fullmatch(r"left|right|of|next|beside|below|under|above|near", t)
     ]
-    context, name_text = _context_phrases(strip_quotes(_blank(description, spans)), words)
+    context, name_text = _context_phrases(outside, words)
     anchor_words = {t for a, b in spans for t in tokens(description[a:b]) if t in words}
-    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context | anchor_words, name_text,
+    aside_words = {t for a, b in asides for t in tokens(description[a:b]) if t in words}
+    return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context | anchor_words | aside_words, name_text,
                              anchor_words, [description[a:b] for a, b in spans])
+
+
+_MOST_RE = re.compile(r"\b(left|right|top|bottom)[\s-]most\b", re.I)
+_ASIDE_RE = re.compile(r"\([^()]*\)")
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

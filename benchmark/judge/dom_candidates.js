@@ -93,6 +93,7 @@
   let count = 0, truncated = false, order = 0, offCount = 0, heading = '';
   const stack = [document.body || document.documentElement];
   const pointerOf = new Map();
+  const listens = window[Symbol.for('iwr.listeners')];  // set by listeners.js, when the judge installed it
   while (stack.length) {
     const el = stack.pop();
     if (++count > maxNodes || (count % 500 === 0 && clockNow() - t0 > maxMillis)) { truncated = true; break; }
@@ -132,6 +133,8 @@
     else if (el.isContentEditable && !(el.parentElement && el.parentElement.isContentEditable)) reason = 'editable';
     else if (tabindex !== null && parseInt(tabindex, 10) >= 0) reason = 'tabindex';
     else if (el.getAttribute('draggable') === 'true') reason = 'draggable';
+    else if ((listens && listens.has(el)) || typeof el.onclick === 'function' || typeof el.onmousedown === 'function'
+             || typeof el.onpointerdown === 'function') reason = 'listener';
     const style = getComputedStyle(el);
     // a hand, or a grab/move cursor (a draggable card opens on a click too)
     const pointer = style.cursor === 'pointer' || style.cursor === 'grab' || style.cursor === 'move';
@@ -140,8 +143,9 @@
     if (!reason) continue;
     if (tag === 'INPUT' && (el.type || '').toLowerCase() === 'hidden') continue;
     if (tag === 'OPTION' && !(el.parentElement && el.parentElement.size > 1)) continue;
+    // an invisible element that takes the clicks (a transparent board point with a listener) stays
     if (style.visibility === 'hidden' || parseFloat(style.opacity) < 0.05) {
-      if (!(tag === 'INPUT' && el.labels && el.labels.length)) continue;
+      if (!(tag === 'INPUT' && el.labels && el.labels.length) && !(reason === 'listener' && style.visibility !== 'hidden')) continue;
     }
     let pt = hitPoint(el, r);
     if (!pt && tag === 'INPUT' && el.labels && el.labels.length) {

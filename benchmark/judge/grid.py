@@ -33,6 +33,8 @@ class GridCell:
     last_in_row: bool
     last_in_col: bool
     members: int
+    rank_in_row: int = 0  # 1-based place among the members of its own row, left to right
+    rank_in_col: int = 0  # ... of its own column, top to bottom
 
 
 def _similar(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -83,7 +85,9 @@ def grid_cells(candidates: Sequence[dict[str, Any]]) -> list[GridCell | None]:
         last_row = {c: max(row_of[m] for m in members if col_of[m] == c) for c in set(col_of.values())}
         for m in members:
             r, c = row_of[m], col_of[m]
-            out[m] = GridCell(gid, r + 1, c + 1, rows, cols, c == last_col[r], r == last_row[c], len(members))
+            rank_r = 1 + sum(1 for o in members if row_of[o] == r and col_of[o] < c)
+            rank_c = 1 + sum(1 for o in members if col_of[o] == c and row_of[o] < r)
+            out[m] = GridCell(gid, r + 1, c + 1, rows, cols, c == last_col[r], r == last_row[c], len(members), rank_r, rank_c)
     return out
 
 
@@ -93,6 +97,15 @@ def at_position(cell: GridCell | None, pos: GridPosition) -> bool:
     is the last of the cell's own row (column) when the other coordinate is also given."""
     if cell is None:
         return False
+    if pos.rank_in_row and pos.row is not None and pos.col is not None:
+        # "the third button of the top row": its rank among that row's members, not a board column
+        if cell.rows < 2 or not _at(cell.row, cell.rows, pos.row):
+            return False
+        return cell.last_in_row if pos.col == -1 else cell.rank_in_row == pos.col
+    if pos.rank_in_col and pos.row is not None and pos.col is not None:
+        if cell.cols < 2 or not _at(cell.col, cell.cols, pos.col):
+            return False
+        return cell.last_in_col if pos.row == -1 else cell.rank_in_col == pos.row
     if pos.row is not None:
         if cell.rows < 2:
             return False
@@ -109,3 +122,8 @@ def at_position(cell: GridCell | None, pos: GridPosition) -> bool:
             return cell.last_in_row if pos.row is not None else cell.col == cell.cols
         return cell.col == pos.col
     return True
+
+
+def _at(index: int, extent: int, wanted: int) -> bool:
+    """`index` (1-based, of `extent`) is the wanted one; -1 = the last."""
+    return index == extent if wanted == -1 else index == wanted

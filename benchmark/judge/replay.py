@@ -426,10 +426,10 @@ async def replay_page(
                 log.warning("replay.on_screenshot_failed", step=step, error=repr(exc))
 
     sp_ref: SandboxPage | None = None
-    quiet = load_js("quiet.js")
+    own = [load_js("quiet.js"), load_js("listeners.js")]  # the settle tracker; pointer listeners for the grounder
     async with open_sandboxed_page(
         browser, site, resolution.width, resolution.height,
-        init_scripts=clock.init_steps(before_clock=[quiet]) if clock is not None else [quiet],
+        init_scripts=clock.init_steps(before_clock=own) if clock is not None else own,
         load_timeout=load_timeout, close_timeout=5.0,
         context_options=clock.context_options() if clock is not None else None,
     ) as sp:
