@@ -13,6 +13,7 @@ from iwr.benchmark.task import Action, ActionParameters, Point, TaskInputs
 from iwr.graphs import (
     AssetSighting,
     CodeResult,
+    KeyframeRef,
     CritiqueResult,
     EventSummary,
     PerceptionSummary,
@@ -40,6 +41,7 @@ from .page_check import missing_id_notes
 from .video_text import sightings_by_state, states_text
 
 MAX_KEYFRAMES = 24
+MAX_TEXT_KEYFRAMES = 8  # described as text: spread over the recording (a small model's context is small)
 MAX_REPAIR_KEYFRAMES = 6
 MAX_CONTINUATIONS = 2  # a page cut off by the token limit is continued at most this often
 NONE_TEXT = "(none)"
@@ -60,11 +62,20 @@ def usage_of(response: LLMResponse) -> Usage:
     return Usage(calls=1, prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens, cost_usd=u.cost_usd)
 
 
-def keyframe_lines(perception: PerceptionSummary | None, limit: int = MAX_KEYFRAMES) -> tuple[str, list[Path]]:
+def shown_keyframes(perception: PerceptionSummary, text_inputs: bool = False) -> list[KeyframeRef]:
+    """The keyframes shown: the first MAX_KEYFRAMES, or (text) MAX_TEXT_KEYFRAMES spread from first to last."""
+    kfs = perception.keyframes
+    if not text_inputs or len(kfs) <= MAX_TEXT_KEYFRAMES:
+        return kfs[:MAX_KEYFRAMES]
+    step = (len(kfs) - 1) / (MAX_TEXT_KEYFRAMES - 1)
+    return [kfs[round(i * step)] for i in range(MAX_TEXT_KEYFRAMES)]
+
+
+def keyframe_lines(perception: PerceptionSummary | None, text_inputs: bool = False) -> tuple[str, list[Path]]:
     """Text listing the keyframes shown, and their image paths."""
     if perception is None or not perception.keyframes:
         return NONE_TEXT, []
-    frames = perception.keyframes[:limit]
+    frames = shown_keyframes(perception, text_inputs)
     lines = [f"- image {i + 1}: keyframe {k.index} at {k.time:.1f} s" for i, k in enumerate(frames)]
     return "\n".join(lines), [k.path for k in frames]
 
@@ -218,7 +229,7 @@ class LLMAnalyst:
     async def analyse(
         self, inputs: TaskInputs, perception: PerceptionSummary | None, asset_map: list[AssetSighting]
     ) -> PlanResult:
-        listing, frames = keyframe_lines(perception)
+        listing, frames = keyframe_lines(perception, self.text_inputs)
         if not frames:  # no perception: the paper's 1 fps frames
             frames = save_frames(inputs.video, inputs.video.parent.parent / "frames", fps=PAPER_FPS, max_frames=PAPER_MAX_FRAMES)
             frames = distinct_frames(frames) if self.text_inputs else frames
@@ -233,7 +244,7 @@ class LLMAnalyst:
             events=events_text(perception),
             asset_map=asset_map_text(asset_map, unseen),
         )
-        kf = [k.index for k in perception.keyframes[:MAX_KEYFRAMES]] if perception is not None else []
+        kf = [k.index for k in shown_keyframes(perception, self.text_inputs)] if perception is not None else []
         seen = sightings_by_state(kf, asset_map) if kf else None
         messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, seen)
         response = await self.gateway.complete(messages, purpose="analyse")
@@ -280,8 +291,8 @@ class LLMCoder:
                 prompt = render("draft", keyframes=listing, assets=assets_text(inputs), asset_map=NONE_TEXT,
                                 events=NONE_TEXT, plan=plan_text(plan), **size)
         else:
-            listing, frames = keyframe_lines(perception)
-            seen = sightings_by_state([k.index for k in perception.keyframes[:MAX_KEYFRAMES]], asset_map)
+            listing, frames = keyframe_lines(perception, self.text_inputs)
+            seen = sightings_by_state([k.index for k in shown_keyframes(perception, self.text_inputs)], asset_map)
             prompt = render(
                 "draft",
                 keyframes=listing,

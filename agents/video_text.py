@@ -17,15 +17,15 @@ from .layout import StateLayout, TextItem, layout_states, text_blocks
 
 PREAMBLE = (
     "No images are attached: the recording is given as text. Each image named above is described "
-    "below by what OCR and image matching found in it: text blocks as \"text\" @ (x, y, width x height) "
-    "in CSS pixels with font size and colour; assets as name @ (x, y, width x height). "
+    "below by what OCR and image matching found in it: text blocks as \"text\" x,y widthxheight "
+    "in CSS pixels, font size and colour; assets as name x,y widthxheight. "
     "Later images list only what changed from the image before (+ appeared, - went away)."
 )
-MAX_BLOCKS = 60  # per state: more is cut (and said so)
+MAX_BLOCKS = 40  # per state: more is cut (and said so)
 
 
 def _box(b: Box) -> str:
-    return f"({b.x:.0f}, {b.y:.0f}, {b.width:.0f}x{b.height:.0f})"
+    return f"{b.x:.0f},{b.y:.0f} {b.width:.0f}x{b.height:.0f}"
 
 
 def _union(boxes: list[Box]) -> Box:
@@ -40,8 +40,8 @@ def block_lines(state: StateLayout) -> list[str]:
     for block in text_blocks(state.texts):
         items: list[TextItem] = [state.texts[i] for i in block]
         text = " / ".join(t.text for t in items)
-        out.append(f'"{text}" @ {_box(_union([t.box for t in items]))} {items[0].font_px:.0f}px {items[0].color}')
-    out += [f"asset {im.asset} @ {_box(im.box)}" for im in state.images]
+        out.append(f'"{text}" {_box(_union([t.box for t in items]))} {items[0].font_px:.0f}px {items[0].color}')
+    out += [f"asset {im.asset} {_box(im.box)}" for im in state.images]
     return out
 
 

@@ -107,7 +107,7 @@ def test_text_coder_sends_ocr_text_and_no_images(tmp_path: Path) -> None:
     request = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
     content = request["messages"][0]["content"]
     assert isinstance(content, str), "a text-only request has no image parts"
-    assert "No images are attached" in content and "asset logo.png @ (380, 20, 60x60)" in content
+    assert "No images are attached" in content and "asset logo.png 380,20 60x60" in content
     assert "Savings calculator" in content and "1. 0.5-0.9 s: click" in content  # OCR'd text and the perceived event
     assert content.rstrip().endswith("nothing else.")  # the closing instruction stays last
     second = content[content.rindex("image 2:"):content.rindex("Answer with")]
@@ -120,3 +120,12 @@ def test_build_context_hands_text_inputs_to_the_roles(tmp_path: Path) -> None:
     gw = LLMGateway(LLMSettings(model=f"scripted/{script}", cache=False))
     ctx = build_context(resolve_agent("iterative", inputs="text"), work_dir=tmp_path, gateway=gw)
     assert ctx.coder.text_inputs and ctx.analyst is not None and ctx.analyst.text_inputs  # type: ignore[attr-defined]
+
+
+def test_text_shows_few_keyframes_spread_over_the_recording(tmp_path: Path) -> None:
+    from iwr.agents.roles import MAX_TEXT_KEYFRAMES, shown_keyframes
+
+    p = PerceptionSummary(keyframes=[KeyframeRef(index=i, time=float(i), path=tmp_path / f"{i}.png") for i in range(15)])
+    spread = [k.index for k in shown_keyframes(p, text_inputs=True)]
+    assert len(spread) == MAX_TEXT_KEYFRAMES and spread[0] == 0 and spread[-1] == 14
+    assert [k.index for k in shown_keyframes(p)] == list(range(15))  # images: as before
