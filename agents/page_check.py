@@ -14,6 +14,7 @@ _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOT
 _BY_ID = re.compile(r"""getElementById\(\s*["']([\w:.-]+)["']\s*\)""")
 _BY_SELECTOR = re.compile(r"""(?:querySelector(?:All)?|\$)\(\s*["']#([\w-]+)["']\s*\)""")
 _SET_ID = re.compile(r"""\.id\s*=\s*["']([\w:.-]+)["']|setAttribute\(\s*["']id["']\s*,\s*["']([\w:.-]+)["']""")
+_ASSET_REF = re.compile(r"""assets/([\w.%-]+)""")
 MAX_NOTES = 5
 
 
@@ -38,3 +39,20 @@ def missing_id_notes(html: str) -> list[str]:
     """One line per missing id, for the repair prompt."""
     return [f'the script looks up #{i} but no element has id="{i}" (add the element or fix the script)'
             for i in missing_ids(html)[:MAX_NOTES]]
+
+
+def missing_assets(html: str, available: list[str]) -> list[str]:
+    """`assets/<name>` references to files the task does not have (small models invent 001.png ...)."""
+    have = set(available)
+    return [n for n in dict.fromkeys(_ASSET_REF.findall(html)) if n not in have]
+
+
+def page_notes(html: str, available_assets: list[str]) -> list[str]:
+    """What the repair is told about the page itself: missing ids, then invented asset files."""
+    notes = missing_id_notes(html)
+    invented = missing_assets(html, available_assets)
+    if invented:
+        shown = ", ".join(f"assets/{n}" for n in invented[:MAX_NOTES]) + (" ..." if len(invented) > MAX_NOTES else "")
+        notes.append(f"the page uses {shown}, which do not exist; the only asset files are: "
+                     + (", ".join(available_assets) or "none"))
+    return notes

@@ -37,7 +37,7 @@ from iwr.tools.llm import (
 )
 
 from .frames import PAPER_FPS, PAPER_MAX_FRAMES, distinct_frames, save_frames
-from .page_check import missing_id_notes
+from .page_check import page_notes
 from .video_text import sightings_by_state, states_text
 
 MAX_KEYFRAMES = 24
@@ -322,7 +322,7 @@ class LLMCoder:
             + (f"; see keyframe {f.keyframe}" if f.keyframe is not None else "")
             for f in verdict.failures
         ) or NONE_TEXT
-        notes = missing_id_notes(html)
+        notes = page_notes(html, [p.name for p in inputs.assets])
         if notes:
             failures += "\n" + "\n".join(f"- the page itself: {n}" for n in notes)
         if verdict.critique:

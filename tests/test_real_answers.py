@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from iwr.agents.page_check import missing_id_notes, missing_ids
+from iwr.agents.page_check import missing_assets, missing_id_notes, missing_ids, page_notes
 from iwr.agents.roles import LLMAnalyst, LLMCoder, join_continuation
 from iwr.benchmark.task import Action, ActionParameters, Point, Resolution, TaskInputs
 from iwr.graphs import EventSummary, FailedStep, KeyframeRef, PerceptionSummary, SelfTestVerdict
@@ -203,3 +203,10 @@ def test_json_plan_with_trailing_commas_and_comments(tmp_path: Path, perception:
     assert [a.parameters.description for a in plan.actions] == ["Click the Add button"]
     assert plan.actions[0].logical_assertion == "Total 1, not 0" and plan.keyframes == [1]
     assert extract_json('{"url": "http://x/y", "n": [1, 2,],}') == {"url": "http://x/y", "n": [1, 2]}
+
+
+def test_invented_asset_files_are_named_to_the_repair() -> None:
+    html = '<img src="assets/logo.png"><img src="assets/001.png"><div style="background:url(assets/002.png)"></div>'
+    assert missing_assets(html, ["logo.png", "key.png"]) == ["001.png", "002.png"]
+    notes = page_notes(html, ["logo.png", "key.png"])
+    assert notes == ["the page uses assets/001.png, assets/002.png, which do not exist; the only asset files are: logo.png, key.png"]
