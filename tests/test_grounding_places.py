@@ -52,6 +52,9 @@ h2 { margin: 18px 0 6px; } label { display: block; margin-top: 8px; }
 <div id="tools2" style="margin-left:200px"><button title="Circle">o</button><button title="Square">#</button>
 <button title="Label">A</button></div>
 <div id="range" role="group" aria-label="Date range"><button id="r7">7d</button><button id="r30">30d</button></div>
+<div class="op"><button id="h1">GET /pets</button><div><p>Lists pets.</p><button id="try1">Try it out</button></div></div>
+<div class="op"><button id="h2">GET /users</button><div><p>Lists users.</p><button id="try2">Try it out</button></div></div>
+<div id="progress" style="position:fixed;left:0;bottom:0;width:100%;height:3px;background:#39f;cursor:pointer"></div>
 <p id="opened">none</p>
 %ARROW%
 <script>
@@ -112,6 +115,7 @@ def element_id(loop: asyncio.AbstractEventLoop, page: Any, g: Grounding) -> str:
 
 
 def test_an_icon_button_described_by_its_look_and_corner(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    # a full-width bar along the bottom edge is not in the bottom-right corner
     desc = "Click the arrow pointing right in the bottom-right corner of the screen"
     assert element_id(loop, pages["with_arrow"], ground(loop, pages["with_arrow"], desc)) == "next"
     # nothing in that corner: no element is chosen for it
@@ -176,3 +180,12 @@ def test_a_delegated_listener_is_not_a_target_over_its_controls(loop: asyncio.Ab
     page = pages["with_arrow"]
     # the group's own name ('Date range') is in the description, yet its buttons are the targets
     assert element_id(loop, page, ground(loop, page, "Click the '7d' date range button")) == "r7"
+
+
+def test_a_quoted_container_name_is_context_not_the_target(loop: asyncio.AbstractEventLoop, pages: dict[str, Any]) -> None:
+    page = pages["with_arrow"]
+    # the section's header button carries 'GET /users' as its own text; the target is the section's button
+    g = ground(loop, page, "Click the 'Try it out' button of the 'GET /users' section")
+    assert element_id(loop, page, g) == "try2"
+    d = parse_description("Click the 'Try it out' button of the 'GET /users' section")
+    assert d.quotes == ["Try it out"] and d.context_quotes == ["GET /users"]

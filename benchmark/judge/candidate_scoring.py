@@ -236,11 +236,12 @@ def score_candidates(
     typed = action.text if action.type == ActionType.TYPE else None
     desc = parse_description(action.description, exclude_quote=typed)
     quotes = [_norm(q) for q in desc.quotes]
+    context_quotes = [_norm(q) for q in desc.context_quotes]
     vw, vh = snapshot["vw"], snapshot["vh"]
     anchors = [(rel, _find_anchor(phrase, snapshot), _content(phrase), _kinds_named(raw))
                for (rel, phrase), raw in zip(desc.relations, desc.anchor_phrases, strict=True)]
     anchors = [a for a in anchors if a[1] is not None]
-    has_text_terms = bool(quotes or desc.words)
+    has_text_terms = bool(quotes or context_quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
     # ... and outside the phrases that name the target's container ('of the Product table')
     desc_norm = " " + " ".join(without_instruction(_tokens(desc.name_text))) + " "
@@ -259,10 +260,10 @@ def score_candidates(
             ctx = _norm(c["text"] + " " + c["ctx"])
         parts: dict[str, float] = {}
         text_ev = 0.0
-        if quotes:
+        if quotes or context_quotes:
             qs = []
-            for q in quotes:
-                own_s = max((_phrase_score(q, f) for f in own), default=0.0)
+            for q, named_own in [(q, True) for q in quotes] + [(q, False) for q in context_quotes]:
+                own_s = max((_phrase_score(q, f) for f in own), default=0.0) if named_own else 0.0
                 ctx_s = 0.45 if q in card else 0.4 if (q in ctx or q in heading) else (0.3 if q in ctx2 else 0.0)
                 qs.append(max(own_s, ctx_s))
             parts["quote"] = sum(qs) / len(qs)
@@ -290,7 +291,7 @@ def score_candidates(
         named = _name_in_description(own, desc_norm)
         if named:
             parts["named"] = named
-        if quotes and desc.words:
+        if (quotes or context_quotes) and desc.words:
             text_ev = 0.7 * parts["quote"] + 0.3 * parts["words"]
         else:
             text_ev = parts.get("quote", parts.get("words", 0.0))
@@ -329,7 +330,8 @@ def score_candidates(
                 elif a in {"middle", "center", "centre"}:
                     s.append(1 - min(1.0, math.hypot(cx - 0.5, cy - 0.5) * 2))
             if s:
-                parts["absolute"] = sum(s) / len(s)
+                # a corner is near both of its edges; other spatial words count on average
+                parts["absolute"] = min(s) if "corner" in desc.absolute else sum(s) / len(s)
         if anchors:
             # the anchor itself is not the target: the box the phrase names, or a control its words
             # name when the phrase names its kind or it is not of the target's kind ("the 'Authorize'

@@ -126,6 +126,7 @@ class ParsedDescription:
     name_text: str = ""  # the unquoted text outside those phrases: where the target's own name may appear
     anchor_words: set[str] = field(default_factory=set)  # content words of the relations' anchors
     anchor_phrases: list[str] = field(default_factory=list)  # each relation's whole anchor phrase, quotes included
+    context_quotes: list[str] = field(default_factory=list)  # quoted names of the target's container
 
 
 def _ordinal_value(word: str) -> int:
@@ -177,12 +178,16 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
 def parse_description(description: str, exclude_quote: str | None = None) -> ParsedDescription:
     """Split a description into quoted strings, content words and spatial/kind/ordinal/grid cues."""
     relations, spans = _parse_relations(description)
+    containers = _container_spans(description)
     quotes: list[str] = []
+    context_quotes: list[str] = []
     for m in _QUOTE_RE.finditer(description):
         q = next(g for g in m.groups() if g is not None).strip()
         in_anchor = any(a <= m.start() < b for a, b in spans)  # "under the 'Autocomplete' heading": the anchor's
-        if q and not in_anchor and (exclude_quote is None or q != exclude_quote):
-            quotes.append(q)
+        if not q or in_anchor or (exclude_quote is not None and q == exclude_quote):
+            continue
+        # "the 'Try it out' button of the 'GET /pets' section": the section's name, not the button's
+        (context_quotes if any(a <= m.start() < b for a, b in containers) else quotes).append(q)
     # "left-most" -> "leftmost"; "first-move" -> "first move" (no ordinal leaves a '-' behind)
     rest = _HYPHEN_RE.sub(" ", _MOST_RE.sub(r"\1most", strip_quotes(description)))
     toks = without_instruction(tokens(rest))
@@ -209,7 +214,7 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
     anchor_words = {t for a, b in spans for t in tokens(description[a:b]) if t in words}
     aside_words = {t for a, b in asides for t in tokens(description[a:b]) if t in words}
     return ParsedDescription(quotes, words, kinds, ordinal, absolute, relations, grid, context | anchor_words | aside_words, name_text,
-                             anchor_words, [description[a:b] for a, b in spans])
+                             anchor_words, [description[a:b] for a, b in spans], context_quotes)
 
 
 _MOST_RE = re.compile(r"\b(left|right|top|bottom)[\s-]most\b", re.I)
@@ -254,6 +259,14 @@ def without_instruction(toks: list[str]) -> list[str]:
     while i < len(toks) and (toks[i] in LEAD_FILLERS or toks[i] in VERBS):
         i += 1
     return toks[i:] if any(t in VERBS for t in toks[:i]) else toks
+
+
+def _container_spans(description: str) -> list[tuple[int, int]]:
+    """Where the phrases that place the target in a container are (quotes kept whole)."""
+    masked = _QUOTE_RE.sub(lambda m: "Q" * len(m.group()), description)
+    lead = re.match(r"\s*[a-z-]+\s+", masked, re.I)
+    return [m.span(1) for m in _CONTAINER_RE.finditer(masked)
+            if not (lead and m.start() <= lead.end() and lead.group().strip().lower() in VERBS)]
 
 
 def _context_phrases(text: str, words: list[str]) -> tuple[set[str], str]:

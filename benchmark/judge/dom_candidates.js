@@ -133,13 +133,14 @@
     else if (el.isContentEditable && !(el.parentElement && el.parentElement.isContentEditable)) reason = 'editable';
     else if (tabindex !== null && parseInt(tabindex, 10) >= 0) reason = 'tabindex';
     else if (el.getAttribute('draggable') === 'true') reason = 'draggable';
-    else if ((listens && listens.has(el)) || typeof el.onclick === 'function' || typeof el.onmousedown === 'function'
-             || typeof el.onpointerdown === 'function') reason = 'listener';
     const style = getComputedStyle(el);
     // a hand, or a grab/move cursor (a draggable card opens on a click too)
     const pointer = style.cursor === 'pointer' || style.cursor === 'grab' || style.cursor === 'move';
     pointerOf.set(el, pointer);
     if (!reason && pointer && !pointerOf.get(el.parentElement)) reason = 'pointer';
+    // a pointer listener and no other sign (a transparent SVG board point); listeners.js marks them
+    if (!reason && ((listens && listens.has(el)) || typeof el.onclick === 'function' || typeof el.onmousedown === 'function'
+                    || typeof el.onpointerdown === 'function')) reason = 'listener';
     if (!reason) continue;
     if (tag === 'INPUT' && (el.type || '').toLowerCase() === 'hidden') continue;
     if (tag === 'OPTION' && !(el.parentElement && el.parentElement.size > 1)) continue;

@@ -241,7 +241,7 @@ class DomGrounder:
             best = scored[0]
         others = [s for s in scored if s is not best]
         runner = others[0].total if others else None
-        has_terms = bool(desc.quotes or desc.words)
+        has_terms = bool(desc.quotes or desc.context_quotes or desc.words)
         evidence_ok = best.text >= self.min_text_evidence
         kind_and_hint = best.parts.get("kind", 0.0) >= 0.6 and best.parts.get("hint", 0.0) >= 0.5
         # a textless target at the described place of a grid: its position is its evidence
