@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from iwr.agents.roles import MAX_CONTINUATIONS
 from iwr.benchmark.dataset import load_task
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.tools.llm import FakeOpenAIServer
@@ -175,7 +176,7 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
     cases = {
         "retried": [{"fault": "rate_limit", "retry_after": 0.1}, {"fault": "server"}, {"fault": "delay", "seconds": 5, "text": good}, good],
         "no-code": [{"fault": "no_code"}],
-        "truncated": [{"fault": "truncated_code"}],
+        "truncated": [{"fault": "truncated_code"}] * (1 + MAX_CONTINUATIONS),  # cut off, and each continuation too
         "empty": [{"fault": "empty_choices"}] * 4,
     }
     with contextlib.ExitStack() as stack:  # the four runs go side by side, each with its own server
@@ -200,6 +201,8 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
             assert not failures
         else:
             assert final["status"] == "model_error" and final["error"] and final["error_kind"] in ("unparseable", "empty")
+            if run_id == "truncated":  # continued, and no more often than the bound
+                assert 2 <= len(servers[run_id].requests) <= 1 + MAX_CONTINUATIONS
             assert failures and failures[0]["task_id"] == TASK
             assert "failed" in stdout and TASK in stdout
             assert f"single-shot: 0 of 1 tasks scored; 1 failed: {final['error_kind']}" in stdout and "mean" not in stdout
