@@ -148,17 +148,18 @@ def main() -> int:
     ap.add_argument("--max-iters", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("runs-local"))
     ap.add_argument("--run-id", default=None)
-    ap.add_argument("--run", type=Path, default=None, help="only print the table of this run folder")
+    ap.add_argument("--agent", action="append", default=[], help="default: single-shot and iterative")
+    ap.add_argument("--run", type=Path, action="append", default=[], help="only print the table of these run folders (repeatable)")
     ap.add_argument("--llm-timeout", type=float, default=1800.0, help="seconds per model call (one thread is slow)")
     ap.add_argument("--max-output-tokens", type=int, default=4096, help="per model call (IWR_LLM_MAX_TOKENS): a small "
                     "model that repeats itself would otherwise run on to the end of the context")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="cells in parallel (judging overlaps generation)")
     args = ap.parse_args()
-    run_dir = args.run
-    if run_dir is None:
+    run_dirs: list[Path] = list(args.run)
+    if not run_dirs:
         run_id = args.run_id or "local-" + datetime.now().strftime("%Y%m%d-%H%M%S")
-        cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", "--agent", "single-shot", "--agent", "iterative",
-               "--model", args.model, "--api-base", args.api_base or default_api_base(), "--api-key", "local",
+        agents = [x for a in (args.agent or ["single-shot", "iterative"]) for x in ("--agent", a)]
+        cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", *agents, "--model", args.model, "--api-base", args.api_base or default_api_base(), "--api-key", "local",
                "--max-iters", str(args.max_iters), "--llm-timeout", str(args.llm_timeout), "--llm-retries", "1", "-j", str(args.jobs),
                "--out", str(args.out), "--run-id", run_id] + (["--resume"] if (args.out / run_id).exists() else [])
         for t in args.task:
@@ -167,9 +168,9 @@ def main() -> int:
         started = time.monotonic()
         code = subprocess.call(cmd, env={**os.environ, "IWR_LLM_MAX_TOKENS": str(args.max_output_tokens)})
         print(f"iwr run exited {code} after {time.monotonic() - started:.0f} s", flush=True)
-        run_dir = args.out / run_id
-    text = table(read_run(run_dir))
-    (run_dir / "local_model_table.md").write_text(text + "\n")
+        run_dirs = [args.out / run_id]
+    text = table([c for d in run_dirs for c in read_run(d)])
+    (run_dirs[0] / "local_model_table.md").write_text(text + "\n")
     print(text)
     return 0
 
