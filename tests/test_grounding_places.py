@@ -189,3 +189,22 @@ def test_a_quoted_container_name_is_context_not_the_target(loop: asyncio.Abstrac
     assert element_id(loop, page, g) == "try2"
     d = parse_description("Click the 'Try it out' button of the 'GET /users' section")
     assert d.quotes == ["Try it out"] and d.context_quotes == ["GET /users"]
+
+
+def _cand(i: int, text: str, box: list[float], off: bool = False) -> dict[str, Any]:
+    c: dict[str, Any] = {f: "" for f in ("text", "aria", "label", "placeholder", "title", "alt", "value", "name",
+                                        "ctx", "ctx2", "role", "type")}
+    c.update(i=i, tag="a", text=text, box=box, pt=None if off else [box[0] + 5, box[1] + 5], reason="tag", off=off)
+    return c
+
+
+def test_spatial_words_read_off_screen_controls_at_the_viewport_edge() -> None:
+    from iwr.benchmark.judge.candidate_scoring import score_candidates
+
+    # the lower of two links on screen, and a third one seven screens down: 'lower' may not favour it sevenfold
+    snap = {"vw": 1280, "vh": 720, "texts": [], "candidates": [
+        _cand(0, "Open Modal", [190, 340, 130, 40]), _cand(1, "Open Modal", [190, 610, 130, 40]),
+        _cand(2, "Open Modal", [190, 5400, 130, 40], off=True)]}
+    scored, _ = score_candidates(snap, Action(type="Click", parameters={"description": "Click the lower 'Open Modal' link"}), None)
+    assert all(0.0 <= s.parts["absolute"] <= 1.0 for s in scored)
+    assert scored[0].cand["i"] == 1  # on screen and lower beats off screen (penalised) and upper

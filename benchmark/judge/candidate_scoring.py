@@ -316,7 +316,8 @@ def score_candidates(
             parts["hint"] = math.exp(-_box_gap(c["box"], [hint.x, hint.y, 0, 0]) / 80.0)
         if desc.absolute:
             x, y, bw, bh = c["box"]
-            cx, cy = (x + bw / 2) / vw, (y + bh / 2) / vh
+            # the viewport, clamped: an off-screen control is at the edge it lies beyond, not 7 screens down
+            cx, cy = min(1.0, max(0.0, (x + bw / 2) / vw)), min(1.0, max(0.0, (y + bh / 2) / vh))
             s = []
             for a in desc.absolute:
                 if a in {"top", "upper", "topmost", "header"}:
