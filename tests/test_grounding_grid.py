@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from iwr.benchmark.judge.grounding import DomGrounder, parse_description
 from iwr.benchmark.judge.types import Grounding
 from iwr.benchmark.task import Action, Point
-from iwr.tools.sandbox import BrowserHandle, Sandbox
+from static_pages import opened_pages
 
 # a memory game: 4 x 4 textless buttons on a board, plus a textful control and a heading
 MEMORY = """<!DOCTYPE html><html><head><style>
@@ -79,23 +78,8 @@ def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFact
     root = tmp_path_factory.mktemp("grid_pages")
     sources = {"memory": MEMORY, "shop": shop_html(list(range(9))), "moved": shop_html([5, 1, 2, 3, 4, 0, 6, 7, 8]),
                "table": TABLE}
-    handle = BrowserHandle(memory_limit_mb=0)
-    sandbox = Sandbox(handle)
-    loop.run_until_complete(handle.start())
-    opened: dict[str, Any] = {}
-    managers = []
-    for name, html in sources.items():
-        (root / name).mkdir()
-        (root / name / "index.html").write_text(html)
-        cm = sandbox.open(sandbox.site(root / name), 1280, 720)
-        sp = loop.run_until_complete(cm.__aenter__())
-        loop.run_until_complete(sp.goto())
-        opened[name], managers = sp.page, managers + [cm]
-    yield opened
-    for cm in managers:
-        loop.run_until_complete(cm.__aexit__(None, None, None))
-    loop.run_until_complete(sandbox.__aexit__(None, None, None))
-    loop.run_until_complete(handle.close())
+    with opened_pages(loop, root, sources) as opened:
+        yield opened
 
 
 def ground(loop: asyncio.AbstractEventLoop, page: Any, desc: str) -> Grounding:

@@ -15,7 +15,7 @@ from iwr.benchmark.judge.description import parse_description, tokens
 from iwr.benchmark.judge.grounding import DomGrounder, load_js
 from iwr.benchmark.judge.types import Grounding
 from iwr.benchmark.task import Action
-from iwr.tools.sandbox import BrowserHandle, Sandbox
+from static_pages import opened_pages
 
 ARROW = ('<button id="next" aria-label="next slide" style="position:fixed;right:12px;bottom:12px;width:36px;height:36px">'
          '<svg width="20" height="20"><path d="M4 10h12M10 4l6 6-6 6" stroke="#000"/></svg></button>')
@@ -79,23 +79,8 @@ def pages(loop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFact
                     for r in range(1, 4) for c in range(1, 4))
     page = PAGE.replace("%RECTS%", rects)
     sources = {"with_arrow": page.replace("%ARROW%", ARROW), "no_arrow": page.replace("%ARROW%", "")}
-    handle = BrowserHandle(memory_limit_mb=0)
-    sandbox = Sandbox(handle)
-    loop.run_until_complete(handle.start())
-    opened: dict[str, Any] = {}
-    managers = []
-    for name, html in sources.items():
-        (root / name).mkdir()
-        (root / name / "index.html").write_text(html)
-        cm = sandbox.open(sandbox.site(root / name), 1280, 1600, init_scripts=[load_js("listeners.js")])
-        sp = loop.run_until_complete(cm.__aenter__())
-        loop.run_until_complete(sp.goto())
-        opened[name], managers = sp.page, managers + [cm]
-    yield opened
-    for cm in managers:
-        loop.run_until_complete(cm.__aexit__(None, None, None))
-    loop.run_until_complete(sandbox.__aexit__(None, None, None))
-    loop.run_until_complete(handle.close())
+    with opened_pages(loop, root, sources, 1280, 1600, init_scripts=[load_js("listeners.js")]) as opened:
+        yield opened
 
 
 def ground(loop: asyncio.AbstractEventLoop, page: Any, desc: str, kind: str = "Click", text: str | None = None) -> Grounding:
