@@ -176,7 +176,7 @@ def _record_apps(
             return e
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=recording_workers(), thread_name_prefix="iwr-bundle") as pool:
-        return list(zip(apps, pool.map(one, apps)))
+        return list(zip(apps, pool.map(one, apps), strict=True))
 
 
 def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir: Path = APPS_DIR,

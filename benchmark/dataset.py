@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ..errors import IwrError
 from .task import Task
 
+
 class DatasetError(IwrError):
     """A data.jsonl that cannot be read or written; the message names file, task and field."""
 

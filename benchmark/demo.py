@@ -50,7 +50,7 @@ class DemoAction(BaseModel):
         return v.strip().lower() if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _required_per_type(self) -> "DemoAction":
+    def _required_per_type(self) -> DemoAction:
         if self.type in (ActionType.CLICK, ActionType.TYPE) and not self.target:
             raise ValueError(f"{self.type.value} needs a target selector")
         if self.type is ActionType.TYPE and not self.text:
@@ -125,7 +125,7 @@ class DemoSpec(BaseModel):
         return Resolution.parse(v) if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _unique_probe_names(self) -> "DemoSpec":
+    def _unique_probe_names(self) -> DemoSpec:
         names = [p.name for p in self.probes]
         dup = {n for n in names if names.count(n) > 1}
         if dup:

@@ -81,7 +81,7 @@ class GroundTruth(BaseModel):
         return page_times(self.state0_at, self.steps)
 
     @classmethod
-    def load(cls, path: Path) -> "GroundTruth":
+    def load(cls, path: Path) -> GroundTruth:
         return cls.model_validate(json.loads(path.read_text()))
 
     def save(self, path: Path) -> None:

@@ -21,10 +21,10 @@ Page time is in seconds since the page was opened (`Date.now()` = start + page t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 import math
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +36,7 @@ __all__ = [
     "InitStep", "PageClock", "PageClockPolicy", "PageTimes", "apply_init_steps",
 ]
 
-DEFAULT_START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DEFAULT_SEED = 20260101
 # IWR-Bench videos run about 35 s for 8.9 actions: ~3.9 s of page time per action.
 DEFAULT_PACE = 3.9
@@ -123,7 +123,7 @@ TRACKER_JS = """(() => {
     return activity();
   };
   try { Object.defineProperty(window, '__iwrPageTime', { value: Object.freeze({ activity, advance }), configurable: false, writable: false, enumerable: false }); } catch (e) {}
-})();"""
+})();"""  # noqa: E501 - the page script is kept byte for byte
 
 # Seeded Math.random (mulberry32), installed before any page script runs.
 SEED_RANDOM_JS = """(seed) => {
@@ -204,7 +204,7 @@ class Activity:
     wait: float | None = 0.0  # page ms until the page's next timer or frame; None: none pending
 
     @classmethod
-    def of(cls, raw: Any) -> "Activity":
+    def of(cls, raw: Any) -> Activity:
         if not isinstance(raw, dict):
             return cls()
         counts = {k: int(raw.get(k) or 0) for k in ("mutations", "pending", "animations", "finite")}

@@ -90,7 +90,7 @@ class PerceptionScoreReport(BaseModel):
     overall: dict[str, float | None]
 
     @classmethod
-    def of(cls, tasks: list[TaskPerceptionScore]) -> "PerceptionScoreReport":
+    def of(cls, tasks: list[TaskPerceptionScore]) -> PerceptionScoreReport:
         return cls(tasks=tasks, overall=_figures(tasks))
 
 
@@ -145,7 +145,7 @@ def keyframe_states(perception: Perception, checkpoints: list[Path], effect_time
     if not thumbs or any(t is None for t in thumbs):
         return by_time
     out = []
-    for kf, guess in zip(perception.keyframes, by_time):
+    for kf, guess in zip(perception.keyframes, by_time, strict=True):
         img = _thumb(Path(kf.path)) if kf.path else None
         if img is None:
             out.append(guess)
@@ -185,7 +185,7 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
     for ai in reversed(range(n)):
         start = effect_times[ai]
         end = effect_times[ai + 1] if ai + 1 < n else float("inf")
-        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf, st in zip(perception.keyframes, states))
+        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf, st in zip(perception.keyframes, states, strict=True))
         if not shown[ai] and ai + 1 < n and end - start < MIN_STABLE:
             shown[ai] = shown[ai + 1]
     return shown
@@ -193,7 +193,7 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
 
 def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float, vh: float) -> tuple[int, int, int, int]:
     predicted = truth_n = hits_p = hits_t = 0
-    for kf, state in zip(perception.keyframes, states):
+    for kf, state in zip(perception.keyframes, states, strict=True):
         gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
         preds = [(m.asset, Box(x=m.box.x * k, y=m.box.y * k, width=m.box.width * k, height=m.box.height * k))
                  for r in perception.assets for m in r.matches if m.keyframe == kf.index]

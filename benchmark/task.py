@@ -44,7 +44,7 @@ class Box(BaseModel):
     def center(self) -> Point:
         return Point(x=self.x + self.width / 2, y=self.y + self.height / 2)
 
-    def iou(self, other: "Box") -> float:
+    def iou(self, other: Box) -> float:
         """Intersection over union with another box (0 when either is empty)."""
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1 = min(self.x + self.width, other.x + other.width)
@@ -64,7 +64,7 @@ class Resolution(BaseModel):
     height: int = Field(gt=0)
 
     @classmethod
-    def parse(cls, text: str) -> "Resolution":
+    def parse(cls, text: str) -> Resolution:
         m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
         if not m:
             raise ValueError(f"resolution must look like 1280x720, got {text!r}")
@@ -236,7 +236,7 @@ class Task(BaseModel):
         data["action_sequence"] = [a.to_record() for a in self.action_sequence]
         return data
 
-    def inputs(self) -> "TaskInputs":
+    def inputs(self) -> TaskInputs:
         """The part of this task an agent may see."""
         p = self.paths
         return TaskInputs(

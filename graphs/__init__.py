@@ -2,10 +2,10 @@
 
 from .builder import build_graph, state_serializer
 from .context import (
-    AssetMap,
     Analyst,
-    CodeResult,
+    AssetMap,
     Coder,
+    CodeResult,
     Context,
     Critic,
     CritiqueResult,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
-from iwr.benchmark.judge import types as judge_types
 from iwr.benchmark import task as task_types
+from iwr.benchmark.judge import types as judge_types
 
 from . import nodes
 from .context import Context

@@ -253,7 +253,7 @@ async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> di
         result = await ctx.self_tester.test(
             page.path.parent, self_test_trajectory(state), state.inputs.resolution, assets_dir_of(state), out
         )
-    except Exception as e:  # the judge is infrastructure: keep the pages, stop the loop
+    except Exception as e:  # noqa: BLE001 - the judge is infrastructure: keep the pages, stop the loop
         log.error("self-test failed", iteration=page.iteration, error=repr(e))
         return {"errors": [*state.errors, f"self_test: {e!r}"], "stop_reason": "self_test_error"}
     out.mkdir(parents=True, exist_ok=True)

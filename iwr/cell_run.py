@@ -13,7 +13,7 @@ import json
 import shutil
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,7 +48,7 @@ class TaskLog:
         self.path = path
 
     def write(self, event: str, **fields: Any) -> None:
-        record = {"time": datetime.now(timezone.utc).isoformat(), "event": event, **fields}
+        record = {"time": datetime.now(UTC).isoformat(), "event": event, **fields}
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, default=str) + "\n")
 
@@ -129,12 +129,12 @@ def _classify(e: BaseException) -> tuple[StatusName, str, str]:
 class CellRunner:
     """Runs cells of one run in this process: the agents, tasks and options the driver resolved."""
 
-    def __init__(self, opts: RunOptions, run_dir: Path, specs: dict[str, "AgentSpec"], tasks: dict[str, Task],
+    def __init__(self, opts: RunOptions, run_dir: Path, specs: dict[str, AgentSpec], tasks: dict[str, Task],
                  progress: Progress) -> None:
         self.opts, self.run_dir, self.specs, self.tasks, self.progress = opts, run_dir, specs, tasks, progress
         self._limits: ProviderLimits | None = None
 
-    def provider_limits(self) -> "ProviderLimits":
+    def provider_limits(self) -> ProviderLimits:
         """The per-provider model-call caps shared by every gateway of this process."""
         if self._limits is None:
             from .tools.llm.gateway import ProviderLimits
@@ -142,7 +142,7 @@ class CellRunner:
             self._limits = ProviderLimits(self.opts.model_concurrency)
         return self._limits
 
-    def _gateway(self, cell: GridCell, task_dir: Path) -> "LLMGateway":
+    def _gateway(self, cell: GridCell, task_dir: Path) -> LLMGateway:
         from .tools.llm import LLMGateway, LLMSettings
 
         extra: dict[str, Any] = {}
@@ -167,7 +167,7 @@ class CellRunner:
         return LLMGateway(settings, cache_path=cache, transcript_path=task_dir / "transcript.jsonl",
                           limits=self.provider_limits())
 
-    async def run_cell(self, cell: GridCell, judge: "Judge", max_tokens: int | None = None,
+    async def run_cell(self, cell: GridCell, judge: Judge, max_tokens: int | None = None,
                        max_cost_usd: float | None = None) -> TaskOutcome:
         """Reconstruct and judge one cell; every failure becomes a status. `max_*` cap the agent."""
         spec, task = self.specs[cell.agent], self.tasks[cell.task_id]
@@ -205,9 +205,9 @@ class CellRunner:
         write_record(task_dir / RESULT_FILE, outcome)
         return outcome
 
-    async def _reconstruct(self, spec: "AgentSpec", task: Task, inputs: "TaskInputs", task_dir: Path, judge: "Judge",
-                           gateway: "LLMGateway | None",
-                           tlog: TaskLog, label: str, max_tokens: int | None, max_cost_usd: float | None) -> "ReconstructionState":
+    async def _reconstruct(self, spec: AgentSpec, task: Task, inputs: TaskInputs, task_dir: Path, judge: Judge,
+                           gateway: LLMGateway | None,
+                           tlog: TaskLog, label: str, max_tokens: int | None, max_cost_usd: float | None) -> ReconstructionState:
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -242,7 +242,7 @@ class CellRunner:
             final = await graph.aget_state(config)
         return ReconstructionState.model_validate(final.values)
 
-    async def _judge_page(self, judge: "Judge", task: Task, page_dir: Path, task_dir: Path, iteration: int) -> JudgeResult:
+    async def _judge_page(self, judge: Judge, task: Task, page_dir: Path, task_dir: Path, iteration: int) -> JudgeResult:
         """Ground-truth judgement of one iteration's page, for the record (never shown to the agent)."""
         out = task_dir / "judge" / f"iter_{iteration}"
         if out.exists():
@@ -259,7 +259,7 @@ class CellRunner:
         write_record(task_dir / f"judge_iter_{iteration}.json", rebased_result(result, out, task_dir))
         return result
 
-    async def _rows(self, key: GridCell, state: "ReconstructionState", task: Task, task_dir: Path, judge: "Judge") -> list[SummaryRow]:
+    async def _rows(self, key: GridCell, state: ReconstructionState, task: Task, task_dir: Path, judge: Judge) -> list[SummaryRow]:
         rows: list[SummaryRow] = []
         best: JudgeResult | None = None
         for page in state.pages:
@@ -279,8 +279,7 @@ class CellRunner:
 
     def _rows_after_failure(self, key: GridCell, task_dir: Path, outcome: TaskOutcome) -> list[SummaryRow]:
         """Rows for whatever pages were judged before the failure, and a failed final row."""
-        rows = []
-        for path in sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
-            rows.append(_row(key, int(path.stem.rsplit("_", 1)[1]), read_judge_result(path)))
+        judged = sorted(task_dir.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+        rows = [_row(key, int(path.stem.rsplit("_", 1)[1]), read_judge_result(path)) for path in judged]
         rows.append(_row(key, "final", None, status=outcome.status, error=outcome.error, error_kind=outcome.error_kind))
         return rows

@@ -46,14 +46,14 @@ class CellExecutor(Protocol):
 
     protocol: dict[str, Any] | None  # the judge protocol, when known before the first outcome
 
-    async def __aenter__(self) -> "CellExecutor": ...
+    async def __aenter__(self) -> CellExecutor: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
 
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome: ...
 
 
-async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, budget: "Budget",
+async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, budget: Budget,
                     record: Callable[[GridCell, TaskOutcome], None],
                     started: Callable[[GridCell], None] = lambda cell: None) -> list[GridCell]:
     """Run `cells` with `jobs` in flight (`started` told of each); return the cells the budget left unstarted."""
@@ -78,12 +78,12 @@ class LocalExecutor:
         self.protocol: dict[str, Any] | None = None
         self._judge: Judge | None = None
 
-    async def __aenter__(self) -> "LocalExecutor":
+    async def __aenter__(self) -> LocalExecutor:
         from .benchmark.judge.judge import Judge, JudgeConfig
 
         try:
             self._judge = await Judge(JudgeConfig(probes=self.setup.probes)).__aenter__()
-        except Exception as e:  # noqa: BLE001 - no browser, no run: one clear line
+        except Exception as e:
             raise IwrError(f"the judge could not start ({type(e).__name__}: {e})") from e
         self.protocol = self._judge.protocol.model_dump(mode="json")
         return self
@@ -110,7 +110,7 @@ class RayExecutor:
         self._remote: Any = None
         self._opts_json = ""
 
-    async def __aenter__(self) -> "RayExecutor":
+    async def __aenter__(self) -> RayExecutor:
         try:
             import ray
         except ImportError as e:

@@ -137,7 +137,8 @@ def curve_svg(curves: dict[str, list[CurvePoint]], width: int = 560, height: int
         for metric, dash in (("final", ""), ("ifs", ' stroke-dasharray="5 3"')):
             coords = " ".join(f"{x(p.iteration):.1f},{y(getattr(p, metric)):.1f}" for p in pts)
             lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{coords}"/>')
-        lines.extend(f'<circle cx="{x(p.iteration):.1f}" cy="{y(p.final):.1f}" r="3" fill="{color}"><title>{_e(key)} it {p.iteration}: Final {_pct(p.final)}</title></circle>' for p in pts)
+        lines.extend(f'<circle cx="{x(p.iteration):.1f}" cy="{y(p.final):.1f}" r="3" fill="{color}">'
+                     f'<title>{_e(key)} it {p.iteration}: Final {_pct(p.final)}</title></circle>' for p in pts)
         lines.append(f'<text x="{width - right + 8}" y="{top + 14 + 16 * n}" font-size="11" fill="{color}">{_e(key.replace("|", " / "))}</text>')
     axis = f'<text x="{(left + width - right) / 2}" y="{height - 4}" font-size="11" text-anchor="middle">iteration (0 = single-shot draft)</text>'
     return f'<svg class="chart" width="{width}" height="{height}" role="img" aria-label="score by iteration">{grid}{ticks}{"".join(lines)}{axis}</svg>'

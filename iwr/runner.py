@@ -12,23 +12,24 @@ plus the `final` row, and the run store `RUNS/runs.sqlite` gets the same rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
 from .benchmark.task import Task
+from .budget import Budget
 from .cell_run import CellRunner, finished_outcome
 from .errors import IwrError
+from .fuse import Fuse, RunGate
+from .grid import NO_MODEL, GridCell, plan_grid
 from .result_schema import RunSummary, TaskOutcome, write_record
 from .run_progress import Progress, QuietProgress
 from .run_types import RunOptions
-from .budget import Budget
-from .fuse import Fuse, RunGate
-from .grid import NO_MODEL, GridCell, plan_grid
 
 if TYPE_CHECKING:
     from .agents import AgentSpec
@@ -57,7 +58,7 @@ def api_key_present() -> bool:
 
 
 def default_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 class Runner:
@@ -68,7 +69,7 @@ class Runner:
         self.progress = progress or QuietProgress()
         self.run_id = opts.run_id or default_run_id()
         self.run_dir = opts.out / self.run_id
-        self.specs: dict[str, "AgentSpec"] = {}
+        self.specs: dict[str, AgentSpec] = {}
         self.tasks: dict[str, Task] = {}
         self.jsonl: Path | None = None
         self.cells: list[GridCell] = []
@@ -88,7 +89,7 @@ class Runner:
         self._cell_runner = CellRunner(self.opts, self.run_dir, self.specs, self.tasks, self.progress)
         return self.cells
 
-    def _specs(self) -> list["AgentSpec"]:
+    def _specs(self) -> list[AgentSpec]:
         from .agents import resolve_agent
 
         specs = [
@@ -234,7 +235,7 @@ class Runner:
             executor=self.opts.executor,
             rows=[row for o in done for row in o.rows],
             failures=[o for o in done if o.status != "ok"],
-            finished_at=datetime.now(timezone.utc).isoformat(),
+            finished_at=datetime.now(UTC).isoformat(),
             cells=len(cells),
             completed=len(done),
             stopped_by_budget=(budget.exhausted_reason or "budget spent") if not_started and not fuse.reason else None,
@@ -264,7 +265,7 @@ class Runner:
         })
         return ExecutorSetup(run_dir=self.run_dir, probes=self.opts.probes, worker_options=worker_options, run_cell=self.run_cell)
 
-    async def run_cell(self, cell: GridCell, judge: "Judge", max_tokens: int | None = None,
+    async def run_cell(self, cell: GridCell, judge: Judge, max_tokens: int | None = None,
                        max_cost_usd: float | None = None) -> TaskOutcome:
         """Reconstruct and judge one cell in this process (see `iwr.cell_run.CellRunner`)."""
         if self._cell_runner is None:
@@ -296,10 +297,8 @@ def _versions() -> dict[str, str]:
 
     out = {}
     for name in ("iwr", "langgraph", "litellm", "playwright", "rapidocr"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return out
 
 

@@ -33,10 +33,10 @@ def stage_inputs(task: Task, stage: Path) -> TaskInputs:
         raise FileNotFoundError(f"task {task.key}: no video at {paths.video}")
     _link(paths.video, stage / "video.mp4")
     assets = [stage / "assets" / p.name for p in paths.asset_files()]
-    for src, dst in zip(paths.asset_files(), assets):
+    for src, dst in zip(paths.asset_files(), assets, strict=True):
         _link(src, dst)
     sheets = [stage / "stitched_assets" / p.name for p in paths.contact_sheets()]
-    for src, dst in zip(paths.contact_sheets(), sheets):
+    for src, dst in zip(paths.contact_sheets(), sheets, strict=True):
         _link(src, dst)
     return TaskInputs(
         task_id=task.key, resolution=task.resolution, video=stage / "video.mp4", assets=assets, contact_sheets=sheets

@@ -153,7 +153,7 @@ class RunStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "RunStore":
+    def __enter__(self) -> RunStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -210,7 +210,7 @@ class RunStore:
             query += " WHERE run_id = ?"
             args = (run_id,)
         query += " ORDER BY run_id, agent, model, seed, task_id, iteration"
-        return [ResultRow(**dict(zip(_COLUMNS, r))) for r in self._db.execute(query, args)]
+        return [ResultRow(**dict(zip(_COLUMNS, r, strict=True))) for r in self._db.execute(query, args)]
 
     def is_complete(self, run_id: str, task_id: str, agent: str, model: str, seed: int = 0) -> bool:
         """True when the task's final row exists (whatever its status: failures are results too)."""

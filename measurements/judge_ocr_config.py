@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from iwr.benchmark.dataset import load_tasks
-from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.ground_truth import GroundTruth
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.tools.ocr import OCR_PARAMS
 
 BASE: dict[str, Any] = {"Global.use_cls": False, "Global.log_level": "error"}
@@ -55,9 +55,8 @@ def images_with_text(tasks_path: Path, per_task: int) -> list[tuple[Path, str]]:
             continue
         truth = GroundTruth.load(task.paths.ground_truth)
         ks = sorted(truth.checkpoint_texts)
-        for k in ks[:: max(1, len(ks) // per_task)][:per_task]:
-            if task.paths.checkpoint(k).is_file():
-                out.append((task.paths.checkpoint(k), truth.checkpoint_texts[k]))
+        out.extend((task.paths.checkpoint(k), truth.checkpoint_texts[k])
+                   for k in ks[:: max(1, len(ks) // per_task)][:per_task] if task.paths.checkpoint(k).is_file())
     return out
 
 

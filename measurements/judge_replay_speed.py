@@ -43,7 +43,7 @@ def target_hits(trace: Any, task: Task, gt: GroundTruth | None) -> tuple[int, in
     if gt is None:
         return 0, 0
     hit = aimed = 0
-    for step, truth, action in zip(trace.steps, gt.steps, task.actions):
+    for step, truth, action in zip(trace.steps, gt.steps, task.actions, strict=False):  # a replay that stopped has fewer steps
         if action.type not in (ActionType.CLICK, ActionType.TYPE) or truth.target_box is None or not step.grounding.found:
             continue
         aimed += 1
@@ -60,7 +60,7 @@ async def bare_replay(handle: BrowserHandle, url: str, task: Task, gt: GroundTru
     await page.goto(url, wait_until="load")
     await page.screenshot(type="png")
     per: list[float] = []
-    for k, (action, truth) in enumerate(zip(task.actions, gt.steps), start=1):
+    for k, (action, truth) in enumerate(zip(task.actions, gt.steps, strict=False), start=1):  # as the judge: extra steps ignored
         t = time.perf_counter()
         loc = page.locator(truth.selector) if truth.selector else None
         if action.type == ActionType.CLICK and loc is not None:
@@ -123,7 +123,8 @@ async def run(tasks: list[Task], args: argparse.Namespace) -> int:
             rows.append((task.key, len(task.actions), performed, parts, judge_step, bare_step, failed, f"{hit}/{aimed}"))
     print(f"{'task':16} {'steps':>5} {'done':>4} {'on-target':>9} {'ground':>7} {'act':>6} {'settle':>7} {'shot+txt':>8} {'judge':>7} {'bare':>6} {'ratio':>6}")
     for key, n, done, p, j, b, failed, hits in rows:
-        print(f"{key:16} {n:5d} {done:4d} {hits:>9} {p['ground']:7.1f} {p['act']:6.1f} {p['settle']:7.1f} {p['screenshot']:8.1f} {j:7.1f} {b:6.1f} {j / b:6.2f}")
+        print(f"{key:16} {n:5d} {done:4d} {hits:>9} {p['ground']:7.1f} {p['act']:6.1f} {p['settle']:7.1f} {p['screenshot']:8.1f} "
+              f"{j:7.1f} {b:6.1f} {j / b:6.2f}")
         for f in failed:
             print(f"{'':16}   not performed: {f}")
     if all_judge and all_bare:

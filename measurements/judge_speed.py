@@ -28,11 +28,11 @@ from rich.console import Console
 from rich.table import Table
 
 from iwr.benchmark.dataset import load_tasks
-from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.benchmark.judge.judge import Judge, JudgeConfig, demo_trajectory, load_truth, visual_steps
 from iwr.benchmark.judge.types import JudgeResult
 from iwr.benchmark.task import ActionType, Task
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.tools.image_metrics import text_similarity
 from iwr.tools.ocr import OcrCache, OcrPool, _run_ocr
 

@@ -32,7 +32,15 @@ from iwr.benchmark.demo import load_demo
 from iwr.benchmark.judge.judge import Judge
 from iwr.benchmark.task import Task
 from iwr.benchmark.validity import (
-    AppReport, ExtraPage, Judged, Outcome, PageReport, ValidityApp, load_defects, measure_app, validity_judge_config,
+    AppReport,
+    ExtraPage,
+    Judged,
+    Outcome,
+    PageReport,
+    ValidityApp,
+    load_defects,
+    measure_app,
+    validity_judge_config,
 )
 from iwr.tools.browser import launch_browser
 

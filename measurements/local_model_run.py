@@ -159,7 +159,8 @@ def main() -> int:
     if not run_dirs:
         run_id = args.run_id or "local-" + datetime.now().strftime("%Y%m%d-%H%M%S")
         agents = [x for a in (args.agent or ["single-shot", "iterative"]) for x in ("--agent", a)]
-        cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", *agents, "--model", args.model, "--api-base", args.api_base or default_api_base(), "--api-key", "local",
+        cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", *agents, "--model", args.model,
+               "--api-base", args.api_base or default_api_base(), "--api-key", "local",
                "--max-iters", str(args.max_iters), "--llm-timeout", str(args.llm_timeout), "--llm-retries", "1", "-j", str(args.jobs),
                "--out", str(args.out), "--run-id", run_id] + (["--resume"] if (args.out / run_id).exists() else [])
         for t in args.task:

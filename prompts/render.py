@@ -8,7 +8,7 @@ ignored, so callers may pass one shared dict to several templates.
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PROMPTS_DIR = Path(__file__).resolve().parent
@@ -26,7 +26,7 @@ def template_names() -> list[str]:
     return sorted(p.stem for p in PROMPTS_DIR.glob("*.md") if p.stem.upper() != "README")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> string.Template:
     path = PROMPTS_DIR / f"{name}.md"
     if not path.is_file():

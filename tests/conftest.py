@@ -95,7 +95,7 @@ def mini_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mini_task(mini_jsonl: Path):  # noqa: ANN201 - returns iwr.benchmark.task.Task
+def mini_task(mini_jsonl: Path):
     """The recorded mini task (id `mini-shop`, 5 actions, 2 probes)."""
     from iwr.benchmark.dataset import load_task
 

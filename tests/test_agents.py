@@ -173,8 +173,8 @@ def test_coder_draft_and_search_replace_repair(tmp_path: Path, perception: Perce
     whole = asyncio.run(coder.repair(inputs, page.html, verdict, perception, "whole"))
     assert whole.html == "<html>new</html>"
     # the repair request carried the keyframe of the failed step
-    lines = [json.loads(l) for l in (tmp_path / "transcript.jsonl").read_text().splitlines()]
-    assert any("Click Go" in json.dumps(l) for l in lines)
+    lines = [json.loads(line) for line in (tmp_path / "transcript.jsonl").read_text().splitlines()]
+    assert any("Click Go" in json.dumps(line) for line in lines)
 
 
 def test_truncated_draft_is_a_model_error(tmp_path: Path, perception: PerceptionSummary) -> None:

@@ -4,6 +4,7 @@ and planted defects that first change the page exactly at the step they claim to
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -182,7 +183,7 @@ def first_difference(reference: list[str], variant: list[str]) -> int | None:
     """Index of the first state whose text differs (0 = before any action), or None.
 
     The variant may be a shorter replay (a prefix of the same actions)."""
-    for k, (a, b) in enumerate(zip(reference, variant)):
+    for k, (a, b) in enumerate(zip(reference, variant, strict=False)):  # the variant may be a prefix
         if a != b:
             return k
     return None
@@ -217,13 +218,13 @@ async def run_all(tmp: Path, parallel: int = 4) -> dict[str, AppRun]:
             stop = defect["breaks_at_step"] or len(demo["actions"])
             jobs.append(bounded(variant, demo["actions"][: stop + 1]))
         results = await asyncio.gather(*jobs)
-        probes = {p["name"]: r for p, r in zip(probe_list, results[1:])}
-        defects = {d["name"]: r for d, r in zip(defect_list, results[1 + len(probe_list) :])}
+        probes = {p["name"]: r for p, r in zip(probe_list, results[1:], strict=False)}  # the defects' results follow
+        defects = {d["name"]: r for d, r in zip(defect_list, results[1 + len(probe_list) :], strict=True)}
         return AppRun(results[0], probes, defects)
 
     async with launch_browser() as browser:
         runs = await asyncio.gather(*(run_app(name) for name in APPS))
-    return dict(zip(APPS, runs))
+    return dict(zip(APPS, runs, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +267,7 @@ def test_demo_replays_by_selector(runs: dict[str, AppRun], name: str) -> None:
     demo = load_yaml(APPS_DIR / name / "demo.yaml")
     assert run.demo.error is None
     assert len(run.demo.texts) == len(demo["actions"]) + 1
-    changed = sum(a != b for a, b in zip(run.demo.texts, run.demo.texts[1:]))
+    changed = sum(a != b for a, b in itertools.pairwise(run.demo.texts))
     assert changed >= len(demo["actions"]) // 2, "most demo steps should change the visible text"
 
 
@@ -276,7 +277,7 @@ def test_probes_replay_by_selector(runs: dict[str, AppRun], name: str) -> None:
     assert len(run.probes) >= 2
     for probe_name, result in run.probes.items():
         assert result.error is None, probe_name
-        changed = sum(a != b for a, b in zip(result.texts, result.texts[1:]))
+        changed = sum(a != b for a, b in itertools.pairwise(result.texts))
         assert changed >= (len(result.texts) - 1) // 2, f"probe {probe_name}: most steps should change the page"
 
 

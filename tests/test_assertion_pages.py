@@ -183,7 +183,7 @@ def test_reference_passes_and_defects_fail_at_their_step(loop: asyncio.AbstractE
     async def run() -> list[JudgeResult]:
         return list(await asyncio.gather(*(judge.judge_task(task, page, tmp_path / "out" / name) for name, page in pages)))
 
-    results = dict(zip([n for n, _ in pages], loop.run_until_complete(run())))
+    results = dict(zip([n for n, _ in pages], loop.run_until_complete(run()), strict=True))
     for r in results.values():
         assert r.status == Status.OK, r.error
     assert results["reference"].scores.ifs == 1.0, _explain(results["reference"])
@@ -222,7 +222,7 @@ def test_order_and_screen_change_also_without_ground_truth(loop: asyncio.Abstrac
     async def run() -> list[JudgeResult]:
         return list(await asyncio.gather(*jobs))
 
-    for (task_id, label, breaks_at), r in zip(names, loop.run_until_complete(run())):
+    for (task_id, label, breaks_at), r in zip(names, loop.run_until_complete(run()), strict=True):
         assert r.status == Status.OK, r.error
         sources = {s.assertion.evidence.get("reference_text_source") for s in r.steps if s.assertion is not None}
         assert sources == {"ocr"}, (task_id, label, sources)

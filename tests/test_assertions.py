@@ -9,7 +9,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 from iwr.benchmark.judge.assertions import (
-    AssertionContext, LLMAsserter, OfflineAsserter, from_to_values, named_tokens, parse_yes_no,
+    AssertionContext,
+    LLMAsserter,
+    OfflineAsserter,
+    from_to_values,
+    named_tokens,
+    parse_yes_no,
 )
 from iwr.tools.llm.fake_server import FakeOpenAIServer
 from iwr.tools.llm.gateway import LLMGateway

@@ -236,7 +236,7 @@ def test_perception_is_shared_by_content(tmp_path: Path, monkeypatch: pytest.Mon
     calls: list[Path] = []
     real = pipeline.perceive
 
-    def counting(video: Path, assets_dir: Path | None, out_dir: Path, options=None):  # noqa: ANN001, ANN202
+    def counting(video: Path, assets_dir: Path | None, out_dir: Path, options=None):
         calls.append(out_dir)
         return real(video, assets_dir, out_dir, options)
 

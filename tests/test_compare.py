@@ -23,7 +23,8 @@ def write_run(folder: Path, rows: list[dict]) -> Path:
 
 
 def rows(agent: str, finals: dict[str, float], ifs: dict[str, float], iteration: str = "final") -> list[dict]:
-    return [{"task_id": t, "agent": agent, "model": "m", "iteration": iteration, "final": f, "ifs": ifs[t], "vfs": 0.5, "status": "ok"} for t, f in finals.items()]
+    return [{"task_id": t, "agent": agent, "model": "m", "iteration": iteration, "final": f, "ifs": ifs[t], "vfs": 0.5, "status": "ok"}
+            for t, f in finals.items()]
 
 
 @pytest.fixture()
@@ -82,7 +83,8 @@ def test_cli_prints_table_and_errors_cleanly(two_runs: tuple[Path, Path], tmp_pa
 
 def test_each_side_says_what_was_scored_and_why_the_rest_failed(tmp_path: Path) -> None:
     a = write_run(tmp_path / "a", rows("single-shot", {"t1": 0.2, "t2": 0.5}, {"t1": 0.0, "t2": 0.5}))
-    b_rows = rows("iterative", {"t1": 0.4}, {"t1": 1.0}) + [
+    b_rows = [
+        *rows("iterative", {"t1": 0.4}, {"t1": 1.0}),
         {"task_id": "t2", "agent": "iterative", "model": "m", "iteration": "final", "status": "model_error", "error_kind": "auth",
          "error": "auth [draft]: Incorrect API key provided."},
         {"task_id": "t3", "agent": "iterative", "model": "m", "iteration": "final", "status": "infra_error", "error_kind": "infra"},

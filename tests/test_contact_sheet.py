@@ -19,7 +19,7 @@ def make_images(folder: Path, n: int) -> list[Path]:
         Image.new("RGBA", size, (20 * i % 255, 40, 200, 255)).save(path)
         paths.append(path)
     (folder / "asset_099.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    return paths + [folder / "asset_099.svg"]
+    return [*paths, folder / "asset_099.svg"]
 
 
 def test_sheets_split_fit_and_label(tmp_path: Path) -> None:

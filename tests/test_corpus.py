@@ -21,9 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iwr.benchmark.corpus import (
-    CorpusError, CorpusUnavailable, PackageRef, corpus_app, corpus_apps, fetch_app, integrity_of,
-)
+from iwr.benchmark.corpus import CorpusError, CorpusUnavailable, PackageRef, corpus_app, corpus_apps, fetch_app, integrity_of
 from iwr.benchmark.corpus.catalog import CORPUS_DIR
 from iwr.benchmark.corpus.fetch import package_tarball, rewrite_external
 from iwr.benchmark.demo import DemoSpec

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_graph import FakeCoder, _context, _inputs, _run
 
 from iwr.agents import build_context, resolve_agent
 from iwr.agents.roles import LLMCoder, LLMCritic, critic_note
@@ -18,8 +19,6 @@ from iwr.graphs import CritiqueResult, FailedStep, ReconstructionState, SelfTest
 from iwr.graphs.nodes import critic_pairs
 from iwr.tools.llm import LLMGateway, LLMSettings, ModelError
 from iwr.tools.llm.transcript import read_transcript
-
-from test_graph import FakeCoder, _context, _inputs, _run
 
 
 def _png(path: Path, value: int) -> Path:
@@ -80,7 +79,8 @@ def test_critic_runs_before_each_repair_and_its_notes_reach_the_coder(tmp_path: 
 
 def test_critic_pairs_prefer_failed_then_worst_looking_steps(tmp_path: Path) -> None:
     frames = [_png(tmp_path / f"kf{i}.png", i) for i in range(4)]
-    shots = [_png(tmp_path / f"s{i}.png", i) for i in range(4)]
+    for i in range(4):  # the replay screenshots the steps name
+        _png(tmp_path / f"s{i}.png", i)
     action = {"type": "Click", "parameters": {"description": "x"}}
     steps = [
         StepVerdict(index=1, action=action, passed=True, screenshot="s1.png", checkpoint=str(frames[1]), visual=VisualScores(ocr=0.9, structural=0.9)),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from iwr.benchmark.dataset import DatasetError, load_task, load_tasks, tasks_file, upsert_tasks, write_tasks
-from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.benchmark.task import ActionType, Resolution, Task
+from iwr.benchmark.tasks_source import resolve_tasks_path
 from iwr.errors import IwrError
 
 
@@ -21,9 +21,12 @@ def official_records() -> list[dict]:
             "recording_details": {"resolution": "1920x1080", "environment": "Windows 11, Chrome"},
             "source_website": "https://hotel.example.invalid",
             "action_sequence": [
-                {"type": "Click", "parameters": {"description": "Click 'Search'", "key": "", "direction": "", "scroll_page": None, "element_index": 3}, "visual_evaluation_flag": True, "logical_assertion": "Results appear", "checkpoint_screenshot": "step_1.png"},
+                {"type": "Click",
+                 "parameters": {"description": "Click 'Search'", "key": "", "direction": "", "scroll_page": None, "element_index": 3},
+                 "visual_evaluation_flag": True, "logical_assertion": "Results appear", "checkpoint_screenshot": "step_1.png"},
                 {"type": "Type", "parameters": {"description": "Type 'Rome' into the city box"}, "visual_evaluation_flag": False, "logical_assertion": None},
-                {"type": "Scroll", "parameters": {"description": "Scroll down", "direction": "down", "scroll_page": 1}, "visual_evaluation_flag": False, "logical_assertion": None},
+                {"type": "Scroll", "parameters": {"description": "Scroll down", "direction": "down", "scroll_page": 1},
+                 "visual_evaluation_flag": False, "logical_assertion": None},
             ],
             "annotator": {"name": "anon", "minutes": 14},
         },

@@ -76,7 +76,7 @@ RUBRIC = '{"layout": 8, "elements": 12, "content": 30, "style": 10, "overall": 1
 
 
 @pytest.mark.timeout(1200)
-def test_llm_assertions_and_rubric_through_fake_server(mini_task, tmp_path: Path) -> None:  # noqa: ANN001
+def test_llm_assertions_and_rubric_through_fake_server(mini_task, tmp_path: Path) -> None:
     script = {
         "assert": ['{"answer": "Yes", "reasoning": "badge is 1"}', "Looks fine to me!", '{"answer": "No", "reasoning": "total differs"}'],
         "visual": [RUBRIC, "no json here", {"fault": "bad_request"}],
@@ -107,7 +107,7 @@ def test_llm_assertions_and_rubric_through_fake_server(mini_task, tmp_path: Path
 
 
 @pytest.mark.timeout(600)
-def test_judge_ocrs_only_flagged_states_of_the_prefix(mini_task, tmp_path: Path) -> None:  # noqa: ANN001
+def test_judge_ocrs_only_flagged_states_of_the_prefix(mini_task, tmp_path: Path) -> None:
     """OCR is asked only for state 0 and visually flagged steps (never probes, never other
     steps), and after the prefix breaks nothing more is queued."""
     broken = tmp_path / "broken"
@@ -126,7 +126,7 @@ def test_judge_ocrs_only_flagged_states_of_the_prefix(mini_task, tmp_path: Path)
             good = await judge.judge_task(mini_task, MINI_APP, tmp_path / "good")
             n_good = len(asked)
             bad = await judge.judge_task(mini_task, broken, tmp_path / "bad", probes=False)
-            return good, bad, asked[:n_good] + [Path("--")] + asked[n_good:]
+            return good, bad, [*asked[:n_good], Path("--"), *asked[n_good:]]
 
     good, bad, asked = asyncio.run(run())
     assert good.scores.ifs == 1.0 and len(good.probes) == 2 and good.probe_ifs == 1.0

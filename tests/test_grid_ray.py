@@ -26,7 +26,7 @@ AGENTS = ["blank", "screenshot-slideshow"]
 def _scores(rows: list) -> dict[tuple, tuple]:
     keys = [(r.task_id, r.agent, r.model, r.seed, str(r.iteration)) for r in rows]
     assert len(keys) == len(set(keys))
-    return {k: (r.ifs, r.vfs, r.final, r.status) for k, r in zip(keys, rows)}
+    return {k: (r.ifs, r.vfs, r.final, r.status) for k, r in zip(keys, rows, strict=True)}
 
 
 def test_ray_is_not_imported_unless_chosen() -> None:

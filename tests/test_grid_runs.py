@@ -49,7 +49,7 @@ def _summary(out: Path, run_id: str) -> dict:
 def _scores(rows: list[dict]) -> dict[tuple, tuple]:
     keys = [(r["task_id"], r["agent"], r["model"], r["seed"], str(r["iteration"])) for r in rows]
     assert len(keys) == len(set(keys)), "duplicate rows"
-    return {k: (r["ifs"], r["vfs"], r["final"], r["status"]) for k, r in zip(keys, rows)}
+    return {k: (r["ifs"], r["vfs"], r["final"], r["status"]) for k, r in zip(keys, rows, strict=True)}
 
 
 def _completed(out: Path, run_id: str) -> int:
@@ -77,7 +77,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(mini_j
                 os.killpg(proc.pid, signal.SIGKILL)
                 kills += 1
             proc.wait()
-        finish = subprocess.run(_grid(mini_jsonl, out, "killed") + ["--resume"], env=_env(), capture_output=True, text=True,
+        finish = subprocess.run([*_grid(mini_jsonl, out, "killed"), "--resume"], env=_env(), capture_output=True, text=True,
                                 timeout=400)
         assert finish.returncode == 0, f"kill seed {seed}: {finish.stderr[-2000:]}"
         assert reference.wait(timeout=400) == 0, reference.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
@@ -109,7 +109,7 @@ def test_token_budget_stops_cleanly_and_resume_with_a_higher_cap_finishes(mini_j
     out = tmp_path / "runs"
     args = _iwr("run", "--tasks", str(mini_jsonl), "--agent", "single-shot", "--model", f"scripted/{script}", "-j", "1",
                 "--no-probes", "--out", str(out), "--run-id", "b")
-    first = subprocess.run(args + ["--max-tokens", "100"], env=_env(), capture_output=True, text=True, timeout=400)
+    first = subprocess.run([*args, "--max-tokens", "100"], env=_env(), capture_output=True, text=True, timeout=400)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = _summary(out, "b")
     assert summary["stopped_by_budget"] and "token" in summary["stopped_by_budget"]
@@ -118,7 +118,7 @@ def test_token_budget_stops_cleanly_and_resume_with_a_higher_cap_finishes(mini_j
     assert "stopped by the budget" in first.stdout
     done_id = summary["rows"][0]["task_id"]
 
-    again = subprocess.run(args + ["--resume", "--max-tokens", "1000"], env=_env(), capture_output=True, text=True, timeout=400)
+    again = subprocess.run([*args, "--resume", "--max-tokens", "1000"], env=_env(), capture_output=True, text=True, timeout=400)
     assert again.returncode == 0, again.stderr[-2000:]
     summary = _summary(out, "b")
     assert summary["stopped_by_budget"] is None and summary["completed"] == 2 and not summary["not_started"]

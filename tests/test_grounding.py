@@ -192,16 +192,15 @@ def test_icon_button_words_beat_the_row_label(loop: asyncio.AbstractEventLoop, d
     async def run() -> tuple[Grounding, Point, Point]:
         await handle.start()
         try:
-            async with Sandbox(handle) as sb:
-                async with sb.open(sb.site(PAGES / "todo_rows"), 1280, 720) as sp:
-                    await sp.goto()
-                    action = Action(type="Click", parameters={"description": desc})
-                    g = await DomGrounder().ground(sp.page, action, 1, None, None)
-                    box = await sp.page.locator(selector).nth(nth).bounding_box()
-                    label = await sp.page.locator("label").nth(max(nth, 0)).bounding_box()
-                    centre = Point(x=box["x"] + box["width"] / 2, y=box["y"] + box["height"] / 2)
-                    lab = Point(x=label["x"] + label["width"] / 2, y=label["y"] + label["height"] / 2)
-                    return g, centre, lab
+            async with Sandbox(handle) as sb, sb.open(sb.site(PAGES / "todo_rows"), 1280, 720) as sp:
+                await sp.goto()
+                action = Action(type="Click", parameters={"description": desc})
+                g = await DomGrounder().ground(sp.page, action, 1, None, None)
+                box = await sp.page.locator(selector).nth(nth).bounding_box()
+                label = await sp.page.locator("label").nth(max(nth, 0)).bounding_box()
+                centre = Point(x=box["x"] + box["width"] / 2, y=box["y"] + box["height"] / 2)
+                lab = Point(x=label["x"] + label["width"] / 2, y=label["y"] + label["height"] / 2)
+                return g, centre, lab
         finally:
             await handle.close()
 

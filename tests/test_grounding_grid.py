@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from static_pages import opened_pages
 
 from iwr.benchmark.judge.grounding import DomGrounder, parse_description
 from iwr.benchmark.judge.types import Grounding
 from iwr.benchmark.task import Action, Point
-from static_pages import opened_pages
 
 # a memory game: 4 x 4 textless buttons on a board, plus a textful control and a heading
 MEMORY = """<!DOCTYPE html><html><head><style>

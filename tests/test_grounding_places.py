@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from static_pages import opened_pages
 
 from iwr.benchmark.judge.description import parse_description, tokens
 from iwr.benchmark.judge.grounding import DomGrounder, load_js
 from iwr.benchmark.judge.types import Grounding
 from iwr.benchmark.task import Action
-from static_pages import opened_pages
 
 ARROW = ('<button id="next" aria-label="next slide" style="position:fixed;right:12px;bottom:12px;width:36px;height:36px">'
          '<svg width="20" height="20"><path d="M4 10h12M10 4l6 6-6 6" stroke="#000"/></svg></button>')

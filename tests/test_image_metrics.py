@@ -9,7 +9,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 from iwr.tools.image_metrics import (
-    DinoScorer, change_overlap, changed_fraction, changed_regions, structural_similarity, text_similarity,
+    DinoScorer,
+    change_overlap,
+    changed_fraction,
+    changed_regions,
+    structural_similarity,
+    text_similarity,
 )
 
 

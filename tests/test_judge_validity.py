@@ -68,7 +68,7 @@ def judge_pages(loop: asyncio.AbstractEventLoop, judge: Judge, task: Task, pages
     """Judge several pages (name, folder, with visual scores) for one task's demo, concurrently."""
     jobs = [judge.judge_task(task, page, out / name, visual=visual, probes=False) for name, page, visual in pages]
     results = loop.run_until_complete(gather_limited(jobs))
-    return {name: r for (name, _, _), r in zip(pages, results)}
+    return {name: r for (name, _, _), r in zip(pages, results, strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_every_reference_app_scores_ifs_1(loop: asyncio.AbstractEventLoop, judge
     assert len(results) == len(bundled_apps())
     for r in results:
         assert r.status == Status.OK, (r.task_id, r.error)
-        for res in [r] + r.probes:  # the symmetric DOM-text evidence was used
+        for res in [r, *r.probes]:  # the symmetric DOM-text evidence was used
             for s in res.steps:
                 if s.assertion is not None:
                     assert s.assertion.evidence.get("reference_text_source") == "dom", (r.task_id, s.index)

@@ -46,9 +46,7 @@ def sent_images(body: dict) -> list[bytes]:
     out = []
     for m in body["messages"]:
         if isinstance(m["content"], list):
-            for p in m["content"]:
-                if p["type"] == "image_url":
-                    out.append(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))
+            out.extend(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]) for p in m["content"] if p["type"] == "image_url")
     return out
 
 
@@ -162,9 +160,8 @@ def test_retries_are_capped() -> None:
 
 
 def test_bad_request_is_not_retried() -> None:
-    with FakeOpenAIServer([{"fault": "bad_request"}, "never"]) as srv:
-        with pytest.raises(ModelError) as info:
-            ask(LLMGateway(settings(srv)))
+    with FakeOpenAIServer([{"fault": "bad_request"}, "never"]) as srv, pytest.raises(ModelError) as info:
+        ask(LLMGateway(settings(srv)))
     assert info.value.kind == "bad_request" and info.value.attempts == 1
     assert len(srv.requests) == 1
 

@@ -81,7 +81,7 @@ def test_a_missing_gemini_key_fails_at_once_as_auth() -> None:
 
 def test_a_rate_limit_storm_that_heals_is_retried_through() -> None:
     storm = [{"fault": "rate_limit", "retry_after": 0.01}] * 3
-    with FakeOpenAIServer(storm + ["the page"]) as srv, capture_logs() as logs:
+    with FakeOpenAIServer([*storm, "the page"]) as srv, capture_logs() as logs:
         r = asyncio.run(LLMGateway(LLMSettings(model=srv.model, api_base=srv.api_base, api_key="k", **FAST)).complete(
             [Message(role="user", content="make a page")], "draft"))
     assert r.text == "the page" and len(srv.requests) == 4
@@ -105,7 +105,7 @@ def test_an_unreachable_api_base_is_retried_as_a_connection_error() -> None:
     assert (err.kind, err.attempts) == ("connection", 2) and len(events(logs, "llm.retry")) == 1
 
 
-def test_scripted_faults_of_every_non_healing_kind_are_not_retried(tmp_path) -> None:  # noqa: ANN001
+def test_scripted_faults_of_every_non_healing_kind_are_not_retried(tmp_path) -> None:
     script = tmp_path / "s.yaml"
     script.write_text("draft:\n  - {error: not_found}\n  - never\n")
     err, _ = call(LLMSettings(model=f"scripted/{script}", **FAST))
@@ -236,7 +236,7 @@ def test_runs_report_each_fault_once_by_kind_and_exit_honestly(bundled_jsonl: Pa
 def test_the_fuse_stops_a_run_whose_key_is_refused_and_resume_runs_the_refused_cells(bundled_jsonl: Path, tmp_path: Path) -> None:
     with FakeOpenAIServer({"draft": [GOOD] * 3}, api_key="sk-right") as srv:
         args = _run_args(bundled_jsonl, tmp_path, "fuse", TASKS, "--model", srv.model, "--api-base", srv.api_base, "--fuse", "2")
-        first = subprocess.run(args + ["--api-key", "sk-wrong"], env=_env(), capture_output=True, text=True, timeout=1200)
+        first = subprocess.run([*args, "--api-key", "sk-wrong"], env=_env(), capture_output=True, text=True, timeout=1200)
         assert first.returncode == 1, first.stderr[-3000:]
         summary = _summary(tmp_path, "fuse")
         # a wrong key: one request per cell, never retried; the fuse stops after two cells
@@ -245,7 +245,7 @@ def test_the_fuse_stops_a_run_whose_key_is_refused_and_resume_runs_the_refused_c
         assert summary["not_started"] == ["task-board/single-shot/openai/fake-model"] and summary["completed"] == 2
         assert "0 of 2 tasks scored; 2 failed: auth x2" in first.stdout and "stopped by the fuse" in first.stdout
         # the key fixed, --resume: the refused cells run again and the unstarted one starts
-        again = subprocess.run(args + ["--api-key", "sk-right", "--resume"], env=_env(), capture_output=True, text=True, timeout=1200)
+        again = subprocess.run([*args, "--api-key", "sk-right", "--resume"], env=_env(), capture_output=True, text=True, timeout=1200)
         assert again.returncode == 0, again.stderr[-3000:]
         assert len(srv.requests) == 3
     summary = _summary(tmp_path, "fuse")

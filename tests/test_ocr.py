@@ -36,7 +36,7 @@ def test_ocr_reads_rendered_text_and_caches_by_content(tmp_path: Path) -> None:
     assert not first.cached
     assert text_similarity(first.text, " ".join(LINES)) >= 0.9
     assert len(first.lines) == 3
-    x, y, w, h = first.lines[1].box
+    x, y, w, _h = first.lines[1].box
     assert 10 <= x <= 40 and 50 <= y <= 80 and w > 100
     # same bytes under another name: served from the cache, no OCR
     copy = tmp_path / "copy.png"

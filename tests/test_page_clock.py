@@ -6,6 +6,7 @@ errand the id `new Date().getTime()`, shows "N s since start" (setInterval), hid
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import re
@@ -32,14 +33,14 @@ PANEL_WIDTH, TOAST_BOTTOM = 360, 40  # from the app's CSS
 
 
 @pytest.fixture(scope="module")
-def task(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - iwr.benchmark.task.Task
+def task(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("clock_rec") / "dataset"
     record_demos([APP / "demo.yaml"], out)
     return load_task(out / "data.jsonl", TASK_ID)
 
 
 @pytest.fixture(scope="module")
-def truth(task) -> GroundTruth:  # noqa: ANN001
+def truth(task) -> GroundTruth:
     return GroundTruth.load(task.paths.ground_truth)
 
 
@@ -62,7 +63,7 @@ def test_recorded_checkpoints_agree_with_the_demo(truth: GroundTruth) -> None:
         assert shown and int(shown.group(1)) == math.floor(step.checkpoint_at), step.index
 
 
-def test_page_time_is_video_time_and_the_policy_is_recorded(task, truth: GroundTruth) -> None:  # noqa: ANN001
+def test_page_time_is_video_time_and_the_policy_is_recorded(task, truth: GroundTruth) -> None:
     assert truth.page_clock is not None and truth.page_clock.start == DEFAULT_START
     meta = json.loads(task.paths.metadata.read_text())
     assert meta["page_clock"]["start"].startswith("2026-01-01T12:00:00") and meta["page_clock"]["random_seed"]
@@ -70,11 +71,11 @@ def test_page_time_is_video_time_and_the_policy_is_recorded(task, truth: GroundT
     for step in truth.steps:
         video_input, video_checkpoint = step.input_at - offset, step.checkpoint_at - offset
         assert step.span[0] < video_input < video_checkpoint < step.span[1]
-    gaps = [b.input_at - a.input_at for a, b in zip(truth.steps, truth.steps[1:])]
+    gaps = [b.input_at - a.input_at for a, b in itertools.pairwise(truth.steps)]
     assert all(2.5 < g < 6 for g in gaps)  # a human pace, as the video shows it
 
 
-def test_video_films_what_timers_and_transitions_do_during_holds(task, truth: GroundTruth) -> None:  # noqa: ANN001
+def test_video_films_what_timers_and_transitions_do_during_holds(task, truth: GroundTruth) -> None:
     video, offset = task.paths.video, truth.state0_at
     h, w = _rgb(task.paths.checkpoint(0)).shape[:2]
     toast = np.s_[h - TOAST_BOTTOM - 50 : h - TOAST_BOTTOM, w // 2 - 60 : w // 2 + 60]
@@ -104,7 +105,7 @@ def _defective(dest: Path, find: str, replace: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def judged(task, tmp_path_factory: pytest.TempPathFactory) -> dict[str, JudgeResult]:  # noqa: ANN001
+def judged(task, tmp_path_factory: pytest.TempPathFactory) -> dict[str, JudgeResult]:
     """One judge session: the app itself, a defective copy, and the app as an official task
     (no ground truth, so no recorded page times)."""
     base = tmp_path_factory.mktemp("clock_judge")
@@ -147,6 +148,6 @@ def test_without_recorded_times_the_judge_keeps_a_default_pace(judged: dict[str,
     assert applied.policy.start == DEFAULT_START  # the default start date, as recorded
     inputs = applied.applied.inputs
     assert inputs[0] == pytest.approx(applied.applied.state0 + DEFAULT_PACE, abs=0.002)
-    assert all(b - a == pytest.approx(DEFAULT_PACE, abs=0.002) for a, b in zip(inputs, inputs[1:]))
+    assert all(b - a == pytest.approx(DEFAULT_PACE, abs=0.002) for a, b in itertools.pairwise(inputs))
     # time-based ids differ at that pace too: the tick lands on the second errand
     assert [v.passed for v in result.steps[:5]] == [True] * 5

@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from iwr.tools.perception.asset_sources import Focus, plan_bases
 from iwr.tools.perception.asset_tiles import merge_tiles
 from iwr.tools.perception.asset_worker import AssetWorker
-from iwr.tools.perception.asset_sources import Focus, plan_bases
 from iwr.tools.perception.assets import AssetSearch, SearchRegion, match_assets, pyramid
 from iwr.tools.perception.types import AssetMatch, PBox
 

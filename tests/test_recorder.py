@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MINI_APP, MINI_TWIN_ID, TWIN_ACTIONS, make_demo_variant
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import MINI_APP, MINI_TWIN_ID, TWIN_ACTIONS, make_demo_variant
 from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl, fingerprint, reference_page_dir
 from iwr.benchmark.dataset import load_task, load_tasks
 from iwr.benchmark.demo import DemoError, load_demo
@@ -53,7 +53,9 @@ BASE = "id: t1\nresolution: 640x480\nentry: index.html\n"
         ("actions: [{type: Click, target: a, description: x, colour: red}]", r"actions\[0\]\.colour: Extra inputs"),
         ("actions: [{type: Scroll, direction: sideways, description: x}]", r"actions\[0\]\.direction"),
         ("actions: []", r"actions: List should have at least 1 item"),
-        ("actions: [{type: Click, target: a, description: x}]\nprobes: [{name: p, actions: [{type: Press, key: A, description: y}]}, {name: p, actions: [{type: Press, key: B, description: z}]}]", "duplicate probe names: p"),
+        ("actions: [{type: Click, target: a, description: x}]\n"
+         "probes: [{name: p, actions: [{type: Press, key: A, description: y}]}, {name: p, actions: [{type: Press, key: B, description: z}]}]",
+         "duplicate probe names: p"),
     ],
 )
 def test_demo_field_errors_name_the_field(tmp_path: Path, body: str, message: str) -> None:
@@ -149,7 +151,7 @@ def test_nothing_the_agent_sees_names_original_assets_or_probes(mini_task, mini_
         for text in visible_text + visible_names:
             assert secret not in text
     inputs = mini_task.inputs()
-    assert inputs.video == p.video and [a.name for a in inputs.assets][0] == "asset_001.png"
+    assert inputs.video == p.video and next(a.name for a in inputs.assets) == "asset_001.png"
     for path in (inputs.video, *inputs.assets, *inputs.contact_sheets):
         data = path.read_bytes()
         for secret in (s for s in secrets if len(s) >= 8):  # short ones may occur by chance
@@ -208,7 +210,7 @@ def test_ground_truth_boxes_match_the_dom(mini_task) -> None:
             assert max(g.iou(b) for g in got) > 0.98, original
     assert not boxes_of("favicon-mini-original.png")  # loaded, but not drawn in the viewport
     # after the reviews list scrolled, hidden/clipped boxes never leave the viewport
-    for k, pls in gt.placements.items():
+    for pls in gt.placements.values():
         for pl in pls:
             assert pl.box.x >= 0 and pl.box.y >= 0 and pl.box.x + pl.box.width <= 1280.01 and pl.box.y + pl.box.height <= 720.01
     assert gt.steps[3].scroll_delta.y == 360 and gt.steps[4].scroll_delta.y == 360
@@ -352,7 +354,7 @@ def test_every_bundled_app_is_recorded_as_a_valid_task(bundled_jsonl: Path) -> N
         for probe in spec.probes:
             shots = list((task.paths.checkpoints / "probes" / probe.name).glob("step_*.png"))
             assert len(shots) == len(probe.actions) + 1
-        for step, act in zip(gt.steps, spec.actions):
+        for step, act in zip(gt.steps, spec.actions, strict=False):  # the step count is not what this loop checks
             if act.target and act.type in (ActionType.CLICK, ActionType.TYPE):
                 assert step.target_box is not None and step.target_box.contains(step.pointer)
         visible = agent_visible + task.paths.metadata.read_text()
@@ -407,7 +409,7 @@ def test_a_page_naming_remote_images_still_records_and_nothing_leaves_the_app_se
     hits: list[str] = []
 
     class Counting(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.send_header("content-type", "image/png")

@@ -34,7 +34,9 @@ def make_runs(root: Path) -> Path:
             result = JudgeResult(
                 task_id="t1", protocol=Protocol(name="offline", grounder="dom", asserter="offline", visual=["ocr", "structural"]),
                 scores=Scores(ifs=finals[-1]), success_steps=1, total_steps=2,
-                steps=[StepVerdict(index=1, action=Action(type=ActionType.CLICK, parameters={"description": "Click 'Go'"}, logical_assertion="It says <b>done</b>"),
+                steps=[StepVerdict(index=1,
+                                   action=Action(type=ActionType.CLICK, parameters={"description": "Click 'Go'"},
+                                                 logical_assertion="It says <b>done</b>"),
                                    performed=True, passed=True, screenshot="cand.png", checkpoint="ref.png")],
             )
             (folder / "judge_final.json").write_text(result.model_dump_json())

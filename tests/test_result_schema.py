@@ -9,8 +9,16 @@ import pytest
 from iwr.compare import load_result_set
 from iwr.errors import IwrError
 from iwr.result_schema import (
-    SCHEMA_VERSION, EvalSummary, RunSummary, SummaryRow, TaskOutcome, read_judge_result, read_outcome, read_summary,
-    summary_1_to_2, write_record,
+    SCHEMA_VERSION,
+    EvalSummary,
+    RunSummary,
+    SummaryRow,
+    TaskOutcome,
+    read_judge_result,
+    read_outcome,
+    read_summary,
+    summary_1_to_2,
+    write_record,
 )
 
 OLD_RUN_SUMMARY = {
@@ -100,7 +108,7 @@ def test_unknown_shapes_and_newer_versions_are_refused(tmp_path: Path) -> None:
         read_summary(_write(tmp_path / "new.json", {**OLD_RUN_SUMMARY, "schema_version": SCHEMA_VERSION + 1}))
     with pytest.raises(IwrError, match="expected a JSON object"):
         read_summary(_write(tmp_path / "list.json", OLD_RUN_SUMMARY["rows"]))
-    with pytest.raises(IwrError, match="field run.rows"):
+    with pytest.raises(IwrError, match=r"field run\.rows"):
         read_summary(_write(tmp_path / "bad.json", {**OLD_RUN_SUMMARY, "rows": "x"}))
 
 

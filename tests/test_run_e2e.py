@@ -129,7 +129,7 @@ def test_iterative_run_repairs_survives_sigkill_and_leaks_nothing(task_jsonl: Pa
         task_dir = out / "e2e" / "iterative+it1" / "openai_fake-model" / TASK
         assert (task_dir / "judge_iter_0.json").is_file() and not (task_dir / "result.json").exists()
 
-        resumed = subprocess.run(args + ["--resume"], env=_env(), capture_output=True, text=True, timeout=1500)
+        resumed = subprocess.run([*args, "--resume"], env=_env(), capture_output=True, text=True, timeout=1500)
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         purposes = list(srv.purposes)
         requests = list(srv.requests)

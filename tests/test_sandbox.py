@@ -56,9 +56,8 @@ def test_serve_site_rewrites_placeholder_and_confines_paths(tmp_path: Path) -> N
 
 
 def test_missing_entry_page_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        with serve_site(tmp_path):
-            pass
+    with pytest.raises(FileNotFoundError), serve_site(tmp_path):
+        pass
 
 
 def _judge(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page_dir: Path, actions: list[Action], out: Path) -> ReplayTrace:
@@ -174,10 +173,9 @@ def test_restart_relaunches_a_working_browser(loop: asyncio.AbstractEventLoop, h
 
 def test_browser_pool_hands_out_each_handle_once(loop: asyncio.AbstractEventLoop) -> None:
     async def run() -> tuple[int, int]:
-        async with BrowserPool(2, memory_limit_mb=0) as pool:
-            async with pool.acquire() as a, pool.acquire() as b:
-                assert a is not b
-                return len(pool.handles), pool._free.qsize()
+        async with BrowserPool(2, memory_limit_mb=0) as pool, pool.acquire() as a, pool.acquire() as b:
+            assert a is not b
+            return len(pool.handles), pool._free.qsize()
 
     assert loop.run_until_complete(run()) == (2, 0)
 

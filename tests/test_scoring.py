@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from iwr.benchmark.judge.scoring import (
-    VisualState, compute_scores, final_score, ifs, macro_average, prefix_success, protocol_name, state_vfs,
+    VisualState,
+    compute_scores,
+    final_score,
+    ifs,
+    macro_average,
+    prefix_success,
+    protocol_name,
+    state_vfs,
 )
 from iwr.benchmark.judge.types import VisualScores
 

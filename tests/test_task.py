@@ -14,8 +14,10 @@ def official_record() -> dict:
         "recording_details": {"resolution": "1280x720", "environment": "chrome"},
         "source_website": "https://example.invalid",
         "action_sequence": [
-            {"type": "Click", "parameters": {"description": "Click 'Search'", "key": "", "direction": "", "scroll_page": None}, "visual_evaluation_flag": True, "logical_assertion": "Results appear", "checkpoint_screenshot": "step_1.png"},
-            {"type": "type", "parameters": {"description": "Type 'Paris' into the destination field"}, "visual_evaluation_flag": False, "logical_assertion": None},
+            {"type": "Click", "parameters": {"description": "Click 'Search'", "key": "", "direction": "", "scroll_page": None},
+             "visual_evaluation_flag": True, "logical_assertion": "Results appear", "checkpoint_screenshot": "step_1.png"},
+            {"type": "type", "parameters": {"description": "Type 'Paris' into the destination field"},
+             "visual_evaluation_flag": False, "logical_assertion": None},
         ],
         "unknown_top": {"kept": True},
     }

@@ -31,7 +31,7 @@ def llama_props() -> Iterator[str]:
     """A stand-in for llama-server's GET /props (a text-only model), on 127.0.0.1."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps({"model_alias": "tiny", "modalities": {"vision": False, "audio": False}}).encode()
             self.send_response(200 if self.path == "/props" else 404)
             self.send_header("Content-Type", "application/json")

@@ -18,8 +18,18 @@ from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.demo import load_demo
 from iwr.benchmark.judge.judge import Judge
 from iwr.benchmark.validity import (
-    MutantError, Outcome, ValidityApp, all_mutants, apply_mutant, first_difference, first_pixel_difference,
-    measure_app, probe_app, select_mutants, unapply_mutant, validity_judge_config,
+    MutantError,
+    Outcome,
+    ValidityApp,
+    all_mutants,
+    apply_mutant,
+    first_difference,
+    first_pixel_difference,
+    measure_app,
+    probe_app,
+    select_mutants,
+    unapply_mutant,
+    validity_judge_config,
 )
 from iwr.benchmark.validity.js_tokens import inline_scripts, significant, tokenize
 from iwr.benchmark.validity.measure import gather_limited
@@ -174,7 +184,7 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
     original, *traces = asyncio.run(run())
     assert original.texts == ["Add one\nCount: 0", "Add one\nCount: 1", "Add one\nCount: 2", "Add one\nCount: 3"]
     assert original.performed == [True] * 3 and not original.load_errors
-    for (name, (_, step)), trace in zip(variants.items(), traces):
+    for (name, (_, step)), trace in zip(variants.items(), traces, strict=True):
         assert first_difference(original, trace) == step, name
     assert traces[4].syntax_error and not traces[0].syntax_error
     assert first_pixel_difference(original, traces[2]) is None  # equivalent: the same pixels too

@@ -108,7 +108,7 @@ def test_pointer_film_counts_time_and_moves_with_easing() -> None:
         return float(np.nonzero((frame != 255).any(axis=2))[1].min())
 
     xs = [pointer_x(f) for f in frames[5:15]]
-    steps = np.diff([10.0] + xs)
+    steps = np.diff([10.0, *xs])
     assert steps[0] < steps[4] and steps[-1] < steps[4]  # slow-fast-slow
     assert not np.array_equal(frames[16], frames[-1])  # the ring shows right after the click ...
     assert np.array_equal(frames[-1], frames[-2])  # ... and is gone at the end

@@ -53,7 +53,7 @@ def find_chromium() -> str:
 
 
 @asynccontextmanager
-async def launch_browser() -> AsyncIterator["Browser"]:  # noqa: F821
+async def launch_browser() -> AsyncIterator[Browser]:  # noqa: F821
     """Start Playwright and a headless Chromium with its own HOME; close both on exit."""
     from playwright.async_api import async_playwright
 

@@ -34,7 +34,7 @@ DIFF_THRESHOLD = 16  # per-channel grey-level difference that counts as a change
 
 
 DECODED_CACHE_BYTES = 160 * 2**20  # decoded images kept: ~60 of 1280x720 (2.7 MB each)
-_decoded: "OrderedDict[tuple[str, int, int], np.ndarray]" = OrderedDict()
+_decoded: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
 _decoded_lock = threading.Lock()
 
 

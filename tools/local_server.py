@@ -59,7 +59,7 @@ def serve_directory(root: Path, mounts: dict[str, Path] | None = None) -> Iterat
     site = ServedSite(base_url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             site.requests.append(self.path)
             path = _resolve(root, mounts, self.path)
             if path is None:
@@ -74,7 +74,7 @@ def serve_directory(root: Path, mounts: dict[str, Path] | None = None) -> Iterat
             self.end_headers()
             self.wfile.write(body)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self.do_GET()
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002

@@ -122,7 +122,7 @@ def _run_ocr(image: bytes | np.ndarray) -> OcrResult:
     txts = out.txts or ()
     boxes = out.boxes if out.boxes is not None else []
     scores = out.scores or ()
-    for text, box, score in zip(txts, boxes, scores):
+    for text, box, score in zip(txts, boxes, scores, strict=False):  # an engine list left empty yields no lines
         xs = [float(p[0]) for p in box]
         ys = [float(p[1]) for p in box]
         lines.append(OcrLine(text=str(text), score=float(score), box=(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))))
@@ -254,7 +254,7 @@ class OcrPool:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> "OcrPool":
+    def __enter__(self) -> OcrPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -100,7 +100,8 @@ class PointerFilm:
     sink. Time is counted in frames, so the video time of every event is exact.
     """
 
-    def __init__(self, sink: FrameSink, fps: float, start: tuple[float, float], *, pointer_style: PointerStyle = PointerStyle(), ring_style: RingStyle = RingStyle(), ring_seconds: float = 0.45) -> None:
+    def __init__(self, sink: FrameSink, fps: float, start: tuple[float, float], *, pointer_style: PointerStyle = PointerStyle(),
+                 ring_style: RingStyle = RingStyle(), ring_seconds: float = 0.45) -> None:
         self._sink, self.fps = sink, float(fps)
         self.x, self.y = start
         self.shape = PointerShape.ARROW

@@ -7,6 +7,7 @@ RGB. Readers return RGB too unless asked for BGR (OpenCV's order).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import threading
@@ -96,10 +97,8 @@ class Mp4Writer:
             while self._queue.get() is not _SENTINEL:  # drain so producers never block
                 pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 self._proc.stdin.close()
-            except OSError:
-                pass
 
     def write(self, frame: np.ndarray, repeat: int = 1) -> None:
         """Append `frame` (H x W x 3 uint8 RGB) `repeat` times."""
@@ -133,7 +132,7 @@ class Mp4Writer:
         if self._proc.stderr:
             self._proc.stderr.close()
 
-    def __enter__(self) -> "Mp4Writer":
+    def __enter__(self) -> Mp4Writer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -143,7 +142,7 @@ class Mp4Writer:
             self.abort()
 
 
-def _open(path: Path | str) -> "cv2.VideoCapture":  # noqa: F821
+def _open(path: Path | str) -> cv2.VideoCapture:  # noqa: F821
     import cv2
 
     cap = cv2.VideoCapture(str(path))

@@ -35,7 +35,7 @@ def gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
     draw = ImageDraw.Draw(img)
     for y in range(h):
         t = y / max(1, h - 1)
-        draw.line([(0, y), (w, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        draw.line([(0, y), (w, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)))  # the channels both colours have
     return img
 
 
@@ -50,7 +50,7 @@ def photo(size: tuple[int, int], seed: int, palette: list[RGB]) -> Image.Image:
         base = h * (0.55 + 0.12 * i)
         amp, freq, phase = h * 0.08, rng.uniform(1.0, 3.0), rng.uniform(0, 6.28)
         pts = [(x, base - amp * math.sin(freq * x / w * 6.28 + phase)) for x in range(0, w + 8, 8)]
-        draw.polygon(pts + [(w, h), (0, h)], fill=color)
+        draw.polygon([*pts, (w, h), (0, h)], fill=color)
     for _ in range(6):
         r = rng.randint(max(2, w // 30), max(3, w // 10))
         cx, cy = rng.randint(0, w), rng.randint(0, h // 2)

@@ -17,8 +17,8 @@ from typing import Any
 from ..demo import DemoSpec
 from ..validity import DomTrace, PlantedDefect, first_difference, load_defects, probe_app
 from ..validity.variants import defect_copy
-from .record import load_corpus_demo
 from .catalog import corpus_app
+from .record import load_corpus_demo
 
 CONCURRENT_PAGES = 3  # replays at once: one page's waits overlap another's work
 
@@ -83,10 +83,10 @@ async def check_app(browser: Any, app_id: str, defects: bool = True, probes: boo
         # a functional defect replays the demo up to its declared step only (a difference
         # later would not be where it says, so the prefix is enough to tell)
         jobs += [probe_app(browser, spec, app_dir=c, actions=_prefix(spec, d.defect), label=f"{app_id} defect {d.defect.name}")
-                 for c, d in zip(copies, check.defects) if c is not None]
+                 for c, d in zip(copies, check.defects, strict=True) if c is not None]
         results = await _gather(jobs)
-    check.traces = dict(zip(seqs, results[: len(seqs)]))
-    for d, trace in zip([d for c, d in zip(copies, check.defects) if c is not None], results[len(seqs):]):
+    check.traces = dict(zip(seqs, results[: len(seqs)], strict=True))
+    for d, trace in zip([d for c, d in zip(copies, check.defects, strict=True) if c is not None], results[len(seqs):], strict=True):
         d.trace = trace
         demo = check.traces["demo"]
         n = len(trace.performed)  # compare the same prefix of the demo

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .types import (
-    AssertionVerdict, Grounding, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores,
-)
+from .types import AssertionVerdict, Grounding, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
 
 _LAZY = {
     "Judge": "judge", "JudgeConfig": "judge", "demo_trajectory": "judge", "probe_trajectory": "judge",

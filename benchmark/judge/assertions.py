@@ -47,8 +47,16 @@ from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence
 from .assertion_context import AssertionContext
 from .assertion_order import OrderCheck, order_check
 from .assertion_tokens import (
-    STOP_WORDS, NamedToken, TokenCheck, count_phrase, dom_covers_screen, from_to_values, named_tokens, normalise,
-    token_checks, tokens,
+    STOP_WORDS,
+    NamedToken,
+    TokenCheck,
+    count_phrase,
+    dom_covers_screen,
+    from_to_values,
+    named_tokens,
+    normalise,
+    token_checks,
+    tokens,
 )
 from .types import AssertionVerdict
 
@@ -126,7 +134,7 @@ Answer only with JSON: {{"answer": "Yes" or "No", "reasoning": "<one or two sent
 def parse_yes_no(text: str) -> tuple[bool | None, str, str | None]:
     """(passed, reasoning, error) from a model answer; tolerant of code fences and prose."""
     cleaned = re.sub(r"^```(?:json)?|```$", "", text.strip(), flags=re.MULTILINE).strip()
-    candidates = [cleaned] + re.findall(r"\{.*?\}", cleaned, flags=re.DOTALL)
+    candidates = [cleaned, *re.findall(r"\{.*?\}", cleaned, flags=re.DOTALL)]
     for cand in candidates:
         try:
             data = json.loads(cand)

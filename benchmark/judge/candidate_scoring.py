@@ -16,12 +16,17 @@ from rapidfuzz import fuzz
 
 from ..task import Action, ActionType, Point
 from .description import (
-    GRID_MEMBER_KIND, KIND_WORDS, STOPWORDS, ParsedDescription, parse_description, strip_quotes, without_instruction,
+    GRID_MEMBER_KIND,
+    KIND_WORDS,
+    STOPWORDS,
+    ParsedDescription,
+    parse_description,
+    strip_quotes,
+    without_instruction,
 )
 from .description import norm as _norm
 from .description import tokens as _tokens
 from .grid import GridCell, at_position, grid_cells
-
 
 TEXT_FIELDS = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
 FORM_TAGS = frozenset({"input", "select", "textarea", "label"})  # never an icon, however small
@@ -222,7 +227,7 @@ def _inside(inner: list[float], outer: list[float], max_area: float = 1.0) -> bo
 
 
 def _reading_key(c: dict[str, Any]) -> tuple[float, float]:
-    x, y, w, h = c["box"]
+    x, y, _w, h = c["box"]
     return (round((y + h / 2) / max(12.0, h * 0.6)), x)
 
 
@@ -291,10 +296,8 @@ def score_candidates(
         named = _name_in_description(own, desc_norm)
         if named:
             parts["named"] = named
-        if (quotes or context_quotes) and desc.words:
-            text_ev = 0.7 * parts["quote"] + 0.3 * parts["words"]
-        else:
-            text_ev = parts.get("quote", parts.get("words", 0.0))
+        text_ev = (0.7 * parts["quote"] + 0.3 * parts["words"] if (quotes or context_quotes) and desc.words
+                   else parts.get("quote", parts.get("words", 0.0)))
         text_ev = max(text_ev, named)
         kinds = candidate_kinds(c, cell)
         if desc.kinds:

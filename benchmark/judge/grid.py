@@ -109,10 +109,7 @@ def at_position(cell: GridCell | None, pos: GridPosition) -> bool:
     if pos.row is not None:
         if cell.rows < 2:
             return False
-        if pos.row == -1:
-            ok = cell.last_in_col if pos.col is not None else cell.row == cell.rows
-        else:
-            ok = cell.row == pos.row
+        ok = (cell.last_in_col if pos.col is not None else cell.row == cell.rows) if pos.row == -1 else cell.row == pos.row
         if not ok:
             return False
     if pos.col is not None:

@@ -22,17 +22,23 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..task import Action, ActionType, Box, Point
-from .candidate_scoring import (  # noqa: F401 - re-exported: the grounder's public scoring names
-    GroundingWeights, Scored, _apply_ordinal, candidate_kinds, score_candidates,
-)
+from .candidate_scoring import GroundingWeights, Scored, _apply_ordinal, candidate_kinds, score_candidates
 from .description import (  # noqa: F401 - re-exported: the grounder's public parsing names
-    ABSOLUTE_SPATIAL, GRID_MEMBER_KIND, KIND_WORDS, ORDINALS, STOPWORDS, VERBS, GridPosition, ParsedDescription,
-    parse_description, strip_quotes,
+    ABSOLUTE_SPATIAL,
+    GRID_MEMBER_KIND,
+    KIND_WORDS,
+    ORDINALS,
+    STOPWORDS,
+    VERBS,
+    GridPosition,
+    ParsedDescription,
+    parse_description,
+    strip_quotes,
 )
 from .grid import GridCell, at_position, grid_cells  # noqa: F401 - re-exported
 from .types import Grounding
@@ -40,7 +46,7 @@ from .types import Grounding
 JS_DIR = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_js(name: str) -> str:
     """The source of a JS asset next to this module."""
     return (JS_DIR / name).read_text()
@@ -253,7 +259,8 @@ class DomGrounder:
         placed = (best.parts.get("hint", 0.0) >= 0.5 or best.parts.get("relation", 0.0) >= 0.5
                   or best.parts.get("absolute", 0.0) >= 0.75)
         by_place = placed and not desc.quotes and (runner is None or best.total - runner >= self.ambiguity_margin)
-        found = evidence_ok or kind_and_hint or positional or by_place or (not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
+        found = evidence_ok or kind_and_hint or positional or by_place or (
+            not has_terms and (bool(desc.kinds) or "hint" in best.parts or by_ordinal or bool(desc.absolute) or bool(desc.relations)))
         if action.type == ActionType.TYPE and not found and "field" in candidate_kinds(best.cand) and not desc.quotes:
             found = True  # "Type 'x'" with no field words: the best field
         ambiguous = (not by_ordinal) and runner is not None and best.total - runner < self.ambiguity_margin

@@ -39,7 +39,7 @@ from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..ground_truth import GroundTruth
 from ..page_clock import PageClockPolicy
 from ..task import Action, Box, Point, Resolution, Task
-from .assertions import AssertionContext, Asserter, LLMAsserter, OfflineAsserter
+from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
 from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
 from .visual import VisualScorer
@@ -91,7 +91,7 @@ class Judge:
         self.chromium_version = ""
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def __aenter__(self) -> "Judge":
+    async def __aenter__(self) -> Judge:
         from ...tools.sandbox import BrowserHandle
         from . import grounding
 
@@ -139,7 +139,7 @@ class Judge:
         assert self.pool is not None
         return self.pool.submit(path)
 
-    def _release(self, jobs: "OcrJobs", keep: set[int]) -> None:
+    def _release(self, jobs: OcrJobs, keep: set[int]) -> None:
         assert self.pool is not None
         for job in jobs.pop_except(keep):
             self.pool.release(job)
@@ -267,7 +267,7 @@ class Judge:
             },
         )
 
-    async def _verdicts(self, trajectory: Trajectory, trace: Any, shots: "OcrJobs", refs: "OcrJobs",
+    async def _verdicts(self, trajectory: Trajectory, trace: Any, shots: OcrJobs, refs: OcrJobs,
                         out_dir: Path, visual: bool) -> list[StepVerdict]:
         verdicts: list[StepVerdict] = []
         prev_shot: Path | None = trace.state0_screenshot
@@ -320,8 +320,8 @@ class Judge:
                 prev_shot, prev_index = st.screenshot, st.index
             verdicts.append(verdict)
         # steps the replay never reached (it stopped) are failed verdicts
-        for i in range(len(verdicts) + 1, len(trajectory.actions) + 1):
-            verdicts.append(StepVerdict(index=i, action=trajectory.actions[i - 1], error="not reached"))
+        verdicts.extend(StepVerdict(index=i, action=trajectory.actions[i - 1], error="not reached")
+                        for i in range(len(verdicts) + 1, len(trajectory.actions) + 1))
         return verdicts
 
     async def _visual(self, shot: Path | None, checkpoint: Path | None, shot_job: Future[OcrResult] | None,

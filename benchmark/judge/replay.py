@@ -274,7 +274,7 @@ class _Runner:
             raise PageCrashed("page crashed")
         try:
             return await asyncio.wait_for(aw, timeout or self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if await self.sp.alive(1.0):
                 raise StepTimeout(f"{what} timed out") from None
             self.sp.mark_hung()
@@ -348,7 +348,7 @@ class _Runner:
                 raise
             except (PageHung, PageCrashed):
                 raise
-            except Exception as exc:  # unknown key name
+            except Exception as exc:  # noqa: BLE001 - unknown key name
                 return False, f"key {key!r} not delivered: {exc}"
             return True, None
         if action.type == ActionType.SCROLL:
@@ -493,8 +493,8 @@ async def _drive(
 async def _drive_steps(
     run: _Runner, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
     out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
-    last_shot: "asyncio.Future[np.ndarray | None]", last_text: str,
-    compares: list[tuple[StepTrace, "asyncio.Future[float]"]],
+    last_shot: asyncio.Future[np.ndarray | None], last_text: str,
+    compares: list[tuple[StepTrace, asyncio.Future[float]]],
 ) -> None:
     for k, action in enumerate(trajectory.actions, start=1):
         step, last_shot, last_text, fatal, compare = await _replay_step(
@@ -514,8 +514,8 @@ async def _drive_steps(
 
 async def _replay_step(
     run: _Runner, grounder: Grounder, trajectory: Trajectory, k: int, action: Action, resolution: Resolution,
-    out_dir: Path, last_shot: "asyncio.Future[np.ndarray | None]", last_text: str,
-) -> tuple[StepTrace, "asyncio.Future[np.ndarray | None]", str, bool, "asyncio.Future[float] | None"]:
+    out_dir: Path, last_shot: asyncio.Future[np.ndarray | None], last_text: str,
+) -> tuple[StepTrace, asyncio.Future[np.ndarray | None], str, bool, asyncio.Future[float] | None]:
     """One step: ground, act, settle, screenshot. Returns the trace, the new state (its decoded
     screenshot as a future), whether the page is gone (hung or crashed), and the future
     changed fraction of a performed step."""
@@ -581,7 +581,7 @@ async def _replay_step(
         return step, last_shot, last_text, False, None
 
 
-async def _compare(before: "asyncio.Future[np.ndarray | None]", after: "asyncio.Future[np.ndarray | None]") -> float:
+async def _compare(before: asyncio.Future[np.ndarray | None], after: asyncio.Future[np.ndarray | None]) -> float:
     """Changed pixel fraction between two decoded screenshots (in a thread)."""
     return await asyncio.to_thread(changed_fraction, await before, await after)
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..page_clock import AppliedClock, PageClockPolicy, PageTimes
-from ..task import Action, Box, Point, Resolution
+from ..task import Action, Box, Point
 
 RESULT_VERSION = 1
 
@@ -155,7 +155,7 @@ class JudgeResult(BaseModel):
     blocked_requests: int = 0
     blocked_urls: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
-    probes: list["JudgeResult"] = Field(default_factory=list)
+    probes: list[JudgeResult] = Field(default_factory=list)
     probe_ifs: float | None = None
     page_clock: AppliedClock | None = None  # the page time the candidate was given
 
@@ -163,5 +163,5 @@ class JudgeResult(BaseModel):
         path.write_text(self.model_dump_json(indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> "JudgeResult":
+    def load(cls, path: Path) -> JudgeResult:
         return cls.model_validate(json.loads(path.read_text()))

@@ -35,7 +35,7 @@ Answer only with JSON: {"layout": n, "elements": n, "content": n, "style": n, "o
 def parse_rubric(text: str) -> tuple[float | None, dict[str, Any], str | None]:
     """(total 0..100, parts, error) from a rubric answer; values clipped to each maximum."""
     cleaned = re.sub(r"^```(?:json)?|```$", "", text.strip(), flags=re.MULTILINE).strip()
-    for cand in [cleaned] + re.findall(r"\{.*\}", cleaned, flags=re.DOTALL):
+    for cand in [cleaned, *re.findall(r"\{.*\}", cleaned, flags=re.DOTALL)]:
         try:
             data = json.loads(cand)
         except (json.JSONDecodeError, ValueError):

@@ -89,8 +89,4 @@ async def save_assets(context: Any, urls: list[str], site: ServedSite, dest: Pat
 
 
 def placements(uses: list[ImageUse], names: dict[str, str]) -> list[AssetPlacement]:
-    out: list[AssetPlacement] = []
-    for use in uses:
-        if use.box is not None and use.url in names:
-            out.append(AssetPlacement(asset=names[use.url], box=use.box))
-    return out
+    return [AssetPlacement(asset=names[use.url], box=use.box) for use in uses if use.box is not None and use.url in names]

@@ -78,9 +78,9 @@ class Driver:
 
     def _on_response(self, response: Any) -> None:
         ctype = (response.headers.get("content-type") or "").lower()
-        if response.ok and (response.request.resource_type == "image" or ctype.startswith("image/")):
-            if response.url not in self.network_images:
-                self.network_images.append(response.url)
+        image = response.request.resource_type == "image" or ctype.startswith("image/")
+        if response.ok and image and response.url not in self.network_images:
+            self.network_images.append(response.url)
 
     # --- screenshots and settling ----------------------------------------------------
     async def shot(self, settled: bool = False) -> bytes:

@@ -95,7 +95,7 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                 demo_job = group.create_task(film_demo())
                 probe_jobs = [group.create_task(run_probe(p)) for p in spec.probes]
             demo, duration = demo_job.result()
-            probe_runs = [(p.name, job.result()) for p, job in zip(spec.probes, probe_jobs)]
+            probe_runs = [(p.name, job.result()) for p, job in zip(spec.probes, probe_jobs, strict=True)]
             fps = options.fps
             urls = asset_order([demo] + [t for _, t in probe_runs])
             names = await save_assets(context, urls, site, task_dir / "assets", label)
@@ -136,7 +136,7 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                 checkpoint_texts=dict(enumerate(run.texts)),
                 state0_at=run.state0_at,
             )
-            for p, (_, run) in zip(spec.probes, probe_runs)
+            for p, (_, run) in zip(spec.probes, probe_runs, strict=True)
         ],
         page_clock=options.clock,
         state0_at=demo.state0_at,
@@ -196,7 +196,8 @@ def _run_to_completion(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
-def record_demos(demos: list[Path | str], out: Path | str, options: RecordOptions = RecordOptions(), progress: Callable[[str], None] = lambda line: None) -> list[Task]:
+def record_demos(demos: list[Path | str], out: Path | str, options: RecordOptions = RecordOptions(),
+                 progress: Callable[[str], None] = lambda line: None) -> list[Task]:
     """Record every demo and add the tasks to `out/data.jsonl` (all or nothing).
 
     Everything is recorded into a staging folder first; `out` is touched only when all

@@ -45,7 +45,7 @@ async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite, opt
 
     async def guard(route: Any) -> None:
         url = route.request.url
-        if url.startswith(site.base_url) or url.startswith(("data:", "blob:")):
+        if url.startswith((site.base_url, "data:", "blob:")):
             await route.continue_()
         else:
             await route.abort()

@@ -149,7 +149,7 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
         + [probe_app(browser, app.spec, v.dir, label=f"{app.name} {v.name}") for v in variants], PROBE_PAGES)
     original, again = traces[0], traces[1]
     reports = [PageReport(name="reference", kind="reference", label="reference", description=str(app.dir))]
-    reports += [_variant_report(v, original, again, t) for v, t in zip(variants, traces[2:])]
+    reports += [_variant_report(v, original, again, t) for v, t in zip(variants, traces[2:], strict=True)]
     reports += [PageReport(name=p.name, kind=p.kind, label=p.kind, description=str(p.dir)) for p in extra_pages]
     dirs = [app.dir] + [v.dir for v in variants] + [p.dir for p in extra_pages]
     with_vfs = [visual] + [visual and v.visual_only for v in variants] + [False] * len(extra_pages)
@@ -158,12 +158,12 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
     tasks = {"gt": app.task, "official": official_copy(app.task, work / "official")}
     jobs, keys = [], []
     for proto in protocols:
-        for rep, page_dir, vis in zip(reports, dirs, with_vfs):
+        for rep, page_dir, vis in zip(reports, dirs, with_vfs, strict=True):
             probes = proto == "gt" and rep.kind == "reference"
             jobs.append(judge.judge_task(tasks[proto], page_dir, work / "judged" / proto / rep.name, visual=vis, probes=probes))
             keys.append((proto, rep))
     results = await gather_limited(jobs, JUDGE_PAGES)
-    for (proto, rep), result in zip(keys, results):
+    for (proto, rep), result in zip(keys, results, strict=True):
         truth_known = rep.kind in ("reference", "defect", "mutant")
         rep.judged[proto] = _judged(result, rep.truth, truth_known)
     return AppReport(name=app.name, pages=reports, deterministic=first_difference(original, again) is None,

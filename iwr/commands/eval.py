@@ -78,8 +78,8 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
     import asyncio
 
     from ..benchmark.dataset import load_tasks
-    from ..benchmark.tasks_source import resolve_tasks_path
     from ..benchmark.judge.judge import JudgeConfig
+    from ..benchmark.tasks_source import resolve_tasks_path
     from ..result_schema import write_record
 
     if grounder not in ("dom", "llm"):
@@ -140,14 +140,13 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
                      fuse_limit: int = 3) -> EvalSummary:
     import asyncio
 
-    from ..fuse import Fuse
-    from ..tools.llm.errors import kind_heals
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..benchmark.judge.judge import Judge, build_summary, missing_row, summary_row
+    from ..fuse import Fuse
     from ..result_schema import EvalSummary
+    from ..tools.llm.errors import kind_heals
 
     rows: dict[str, dict[str, Any]] = {}
     queue: asyncio.Queue[Any] = asyncio.Queue()

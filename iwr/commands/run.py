@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -26,7 +26,7 @@ class RichProgress:
         self.cost = 0.0
         self.cost_unknown = False
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self._bar.start()
         return self
 
@@ -53,7 +53,7 @@ class RichProgress:
         if key in self._rows:
             self._bar.update(self._rows[key], description=f"  {key}: {note}")
 
-    def finished(self, key: str, outcome: "TaskOutcome") -> None:
+    def finished(self, key: str, outcome: TaskOutcome) -> None:
         row = self._rows.pop(key, None)
         if row is not None:
             self._bar.remove_task(row)
@@ -83,13 +83,13 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
-def _status(r: "SummaryRow") -> str:
+def _status(r: SummaryRow) -> str:
     if r.status == "ok":
         return "ok"
     return ("infra failure" if r.status == "infra_error" else "failed") + (f": {r.error_kind}" if r.error_kind else "")
 
 
-def print_summary(summary: "RunSummary") -> None:
+def print_summary(summary: RunSummary) -> None:
     """The table (a failed cell shows no scores), one honest line per agent x model, failures by kind."""
     from rich.console import Console
     from rich.markup import escape
@@ -101,7 +101,7 @@ def print_summary(summary: "RunSummary") -> None:
     table = Table(title=f"run {summary.run_id} ({summary.model})")
     many_models, many_seeds = len({r.model for r in summary.rows}) > 1, len(summary.seeds) > 1
     columns = ["task", "agent"] + (["model"] if many_models else []) + (["seed"] if many_seeds else [])
-    for col in columns + ["iteration", "IFS", "VFS", "Final", "probe IFS", "status"]:
+    for col in [*columns, "iteration", "IFS", "VFS", "Final", "probe IFS", "status"]:
         table.add_column(col)
     for r in summary.rows:
         ident = [r.task_id, r.agent] + ([r.model] if many_models else []) + ([str(r.seed)] if many_seeds else [])
@@ -132,35 +132,35 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
         tasks: str = typer.Option("bundled", "--tasks", help="DIR/data.jsonl or 'bundled'."),
-        task: Optional[list[str]] = typer.Option(None, "--task", help="Task id (repeatable); default all."),
-        agent: Optional[list[str]] = typer.Option(None, "--agent", help="Agent name (repeatable); see `iwr agents`."),
-        model: Optional[list[str]] = typer.Option(None, "--model", help="provider/model for LiteLLM, or scripted/<file> (repeatable)."),
+        task: list[str] | None = typer.Option(None, "--task", help="Task id (repeatable); default all."),
+        agent: list[str] | None = typer.Option(None, "--agent", help="Agent name (repeatable); see `iwr agents`."),
+        model: list[str] | None = typer.Option(None, "--model", help="provider/model for LiteLLM, or scripted/<file> (repeatable)."),
         seeds: str = typer.Option("1", "--seeds", help="N (seeds 0..N-1) or a list like 0,3,7; each seed has its own response cache."),
-        api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint."),
-        api_key: Optional[str] = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key (else provider env vars)."),
-        max_iters: Optional[int] = typer.Option(None, "--max-iters", min=0, help="Repair rounds of the iterative agent."),
-        repair_style: Optional[str] = typer.Option(None, "--repair-style", help="search_replace | whole."),
-        perception: Optional[bool] = typer.Option(None, "--perception/--no-perception", help="Switch perception on/off."),
-        reasoning_effort: Optional[str] = typer.Option(None, "--reasoning-effort", help="low | medium | high."),
+        api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint."),
+        api_key: str | None = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key (else provider env vars)."),
+        max_iters: int | None = typer.Option(None, "--max-iters", min=0, help="Repair rounds of the iterative agent."),
+        repair_style: str | None = typer.Option(None, "--repair-style", help="search_replace | whole."),
+        perception: bool | None = typer.Option(None, "--perception/--no-perception", help="Switch perception on/off."),
+        reasoning_effort: str | None = typer.Option(None, "--reasoning-effort", help="low | medium | high."),
         oracle_feedback: bool = typer.Option(False, "--oracle-feedback", help="ABLATION: self-test on the ground truth."),
-        critic: Optional[bool] = typer.Option(None, "--critic/--no-critic", help="Visual review by the model before each repair (iterative)."),
+        critic: bool | None = typer.Option(None, "--critic/--no-critic", help="Visual review by the model before each repair (iterative)."),
         inputs: str = typer.Option("auto", "--inputs", help="images | text | auto (text when a model takes no images); "
                                    "text agents are labelled +text."),
         jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Cells (task x agent x model x seed) in parallel."),
-        model_concurrency: Optional[str] = typer.Option(None, "--model-concurrency",
+        model_concurrency: str | None = typer.Option(None, "--model-concurrency",
                                                         help="Model requests in flight per provider, e.g. openai=4,default=8."),
-        max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="Run budget in USD: no new cell starts once spent."),
-        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=0, help="Run budget in tokens: no new cell starts once spent."),
+        max_cost: float | None = typer.Option(None, "--max-cost", min=0, help="Run budget in USD: no new cell starts once spent."),
+        max_tokens: int | None = typer.Option(None, "--max-tokens", min=0, help="Run budget in tokens: no new cell starts once spent."),
         executor: str = typer.Option("local", "--executor", help="local (asyncio) | ray."),
-        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
+        ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
         out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
-        run_id: Optional[str] = typer.Option(None, "--run-id", help="Run id (default: a timestamp)."),
+        run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: a timestamp)."),
         resume: bool = typer.Option(False, "--resume", help="Continue a run: finished tasks are kept, others resume."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the LLM response cache."),
         probes: bool = typer.Option(True, "--probes/--no-probes", help="Also judge held-out probe trajectories."),
-        llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per model call."),
-        llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries per model call."),
-        llm_retry_max_wait: Optional[float] = typer.Option(None, "--llm-retry-max-wait", help="Longest wait between retries."),
+        llm_timeout: float | None = typer.Option(None, "--llm-timeout", help="Seconds per model call."),
+        llm_retries: int | None = typer.Option(None, "--llm-retries", help="Retries per model call."),
+        llm_retry_max_wait: float | None = typer.Option(None, "--llm-retry-max-wait", help="Longest wait between retries."),
         skip_preflight: bool = typer.Option(False, "--skip-preflight",
                                             help="Start without checking models, credentials and --api-base first."),
         fuse: int = typer.Option(3, "--fuse", min=0, help="Stop starting cells once N in a row fail with the same error that "
@@ -212,7 +212,8 @@ def register(app: typer.Typer) -> None:
                 seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost,
                 model_concurrency=limits, executor=executor, ray_address=ray_address,
                 max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
-                oracle_feedback=oracle_feedback, critic=critic, inputs=inputs, jobs=jobs, out=out, run_id=run_id, resume=resume, cache=not no_cache, probes=probes,
+                oracle_feedback=oracle_feedback, critic=critic, inputs=inputs, jobs=jobs, out=out, run_id=run_id, resume=resume,
+                cache=not no_cache, probes=probes,
                 llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
                 skip_preflight=skip_preflight, fuse=fuse,
             )

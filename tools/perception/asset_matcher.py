@@ -93,11 +93,11 @@ class AssetMatcher:
         for crop in variants:
             candidates = [c for s in self.scales(asset, crop) for c in self._coarse(asset, s, crop, gray_levels, rect)]
             if focus is not None:
-                candidates = [c for c, hit in zip(candidates, focus.hits([c[3:7] for c in candidates])) if hit]
+                candidates = [c for c, hit in zip(candidates, focus.hits([c[3:7] for c in candidates]), strict=True) if hit]
             candidates.sort(key=lambda c: (-round(c[0], 2), -c[5] * c[6]))  # on a tie the larger display explains more
             chosen = _one_per_place(candidates, 0.3, MAX_CHOSEN)
             misses = 0  # repeated icons verify one after another; stop after a run of failures
-            for score, s, crop_, x, y, cw, ch, level in chosen:
+            for _score, s, crop_, x, y, cw, ch, level in chosen:
                 if misses >= MAX_MISSES and not asset.low_texture:  # a tile's coarse peaks tie everywhere
                     break
                 if crop_ is not None and any(touches(m.box, (x, y, 1, 1)) for m in found):
@@ -111,7 +111,8 @@ class AssetMatcher:
                     found.append(m)
         return nms(found, 0.3)
 
-    def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[tuple[int, int, int, int]], keyframe: int) -> list[AssetMatch]:
+    def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[tuple[int, int, int, int]],
+                    keyframe: int) -> list[AssetMatch]:
         """Small displays: compare the asset, sized to each blob proposal, with that blob.
         A blob is either the icon's drawn part or its whole element (a badge behind it)."""
         aw, ah = asset.size
@@ -164,7 +165,8 @@ class AssetMatcher:
         return None
 
     def _coarse(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None,
-                gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int]) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
+                gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int]
+                ) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
         """Coarse peaks: (score, scale, crop, x, y, w, h, level) in full-res px."""
         cw = (crop[2] if crop else asset.size[0]) * s
         ch = (crop[3] if crop else asset.size[1]) * s

@@ -60,8 +60,8 @@ def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[Rect] | N
         if shift is not None:
             sources.append(Source(k - 1, shift, _changed(levels[k - 1][1], levels[k][1], shift), _beside_revealed(shift, W, H)))
         differ = {j: float((cv2.absdiff(levels[j][8], levels[k][8]) > DIFF_THRESHOLD).mean()) for j in range(k - 1)}
-        for j in sorted((j for j in differ if differ[j] <= MOSTLY_CHANGED), key=lambda j: (differ[j], -j))[:REVISITS]:  # states shown again
-            sources.append(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))))
+        revisits = sorted((j for j in differ if differ[j] <= MOSTLY_CHANGED), key=lambda j: (differ[j], -j))[:REVISITS]
+        sources.extend(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))) for j in revisits)  # states shown again
         bases.append(Basis(tuple(sources), _novel(sources, W, H) if sources else whole))
     return bases
 
@@ -95,7 +95,7 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
             if any(touches(grown, r) for r in basis.novel):
                 border.append(box.as_tuple())
     shown = [PBox(x=r[0], y=r[1], width=r[2], height=r[3]) for r in partly]
-    return out, border + [r for r, b in zip(partly, shown) if not any(o.box.iou(b) >= 0.5 for o in out)]
+    return out, border + [r for r, b in zip(partly, shown, strict=True) if not any(o.box.iou(b) >= 0.5 for o in out)]
 
 
 def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[Rect]:
@@ -103,7 +103,7 @@ def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[R
     then the pair whose union costs least over two separate searches merged, while
     merging saves work."""
     pads = [int(np.clip(min(w, h) * PAD_SHARE, MIN_SEARCH_PAD, SEARCH_PAD)) for _, _, w, h in boxes]
-    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h), p in zip(boxes, pads)],
+    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h), p in zip(boxes, pads, strict=True)],
                  np.int64).reshape(-1, 4)
     while len(r) > 1:
         x0, y0 = np.minimum.outer(r[:, 0], r[:, 0]), np.minimum.outer(r[:, 1], r[:, 1])

@@ -3,6 +3,7 @@ a direct search for faint patterns repeated at their own size (CSS background-re
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import cv2
@@ -18,7 +19,7 @@ TILE_TOLERANCE = 6.0  # mean absolute BGR error of a cell of a faint tiled backg
 TILE_EXPLAINED = 0.7  # the pattern must explain a cell better than its flat mean colour does
 
 
-def tiled_background(asset: "LoadedAsset", frame: np.ndarray, levels: dict[int, np.ndarray], keyframe: int) -> AssetMatch | None:
+def tiled_background(asset: LoadedAsset, frame: np.ndarray, levels: dict[int, np.ndarray], keyframe: int) -> AssetMatch | None:
     """An opaque picture repeated at its own size (CSS background-repeat): the lattice
     phase from the best placement, then each lattice cell compared with the picture;
     the box of the largest connected group of agreeing cells (panels in front split it)."""
@@ -47,8 +48,8 @@ def tiled_background(asset: "LoadedAsset", frame: np.ndarray, levels: dict[int, 
     xs = [0, *range(px, W, tw), W] if px else [*range(0, W, tw), W]
     ys = [0, *range(py, H, th), H] if py else [*range(0, H, th), H]
     good = np.zeros((len(ys) - 1, len(xs) - 1), np.uint8)
-    for i, (y0, y1) in enumerate(zip(ys, ys[1:])):
-        for j, (x0, x1) in enumerate(zip(xs, xs[1:])):
+    for i, (y0, y1) in enumerate(itertools.pairwise(ys)):
+        for j, (x0, x1) in enumerate(itertools.pairwise(xs)):
             if y1 - y0 < th // 2 or x1 - x0 < tw // 2:
                 continue
             e, f = float(err[y0:y1, x0:x1].mean()), float(flat[y0:y1, x0:x1].mean())
@@ -69,7 +70,7 @@ def _lattice_period(values: list[int], size: int) -> int | None:
     """The most common spacing between neighbouring values, when it is about one tile
     size (a few stray sightings off the lattice do not change it)."""
     vs = sorted(set(values))
-    gaps = [b - a for a, b in zip(vs, vs[1:]) if b - a > size // 3]
+    gaps = [b - a for a, b in itertools.pairwise(vs) if b - a > size // 3]
     if not gaps:
         return None
     p = max(gaps, key=lambda g: (sum(abs(g - o) <= 2 for o in gaps), -g))
@@ -81,6 +82,11 @@ def _on_lattice(d: int, period: int | None, tol: int = 3) -> bool:
         return abs(d) <= tol
     r = abs(d) % period
     return min(r, period - r) <= tol
+
+
+def _on_lattice_of(same: list[AssetMatch], anchor: AssetMatch, px: int | None, py: int | None) -> list[AssetMatch]:
+    """The sightings on the lattice through `anchor` with periods (px, py)."""
+    return [m for m in same if _on_lattice(m.box.x - anchor.box.x, px) and _on_lattice(m.box.y - anchor.box.y, py)]
 
 
 def merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMatch]:
@@ -106,10 +112,7 @@ def merge_tiles(matches: list[AssetMatch], min_tiles: int = 4) -> list[AssetMatc
         if len(same) < min_tiles or px is None or py is None:  # a background tiles in 2-D
             out.extend(group)
             continue
-        def on(anchor: AssetMatch) -> list[AssetMatch]:
-            return [m for m in same if _on_lattice(m.box.x - anchor.box.x, px) and _on_lattice(m.box.y - anchor.box.y, py)]
-
-        tiles = max((on(a) for a in same), key=len)  # the lattice most sightings sit on
+        tiles = max((_on_lattice_of(same, a, px, py) for a in same), key=len)  # the lattice most sightings sit on
         if len(tiles) < min_tiles:
             out.extend(group)
             continue

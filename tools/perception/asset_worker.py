@@ -6,6 +6,7 @@ callers' scripts are never re-imported."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import subprocess
 import sys
@@ -35,7 +36,7 @@ class AssetWorker:
     the child fails, the searches run here instead (slower, same result)."""
 
     def __init__(self) -> None:
-        self._stderr = tempfile.TemporaryFile()  # read only when the child fails (a pipe nobody reads could fill up)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the child's life; read only when the child fails (a pipe nobody reads could fill up)
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                                                            stdout=subprocess.PIPE, stderr=self._stderr)
@@ -63,10 +64,8 @@ class AssetWorker:
         def write() -> None:
             if previous is not None:
                 previous.join()
-            try:
+            with contextlib.suppress(OSError, ValueError):  # the child died: result() searches here
                 _send(self._proc.stdin, payload)  # type: ignore[union-attr]
-            except (OSError, ValueError):  # the child died: result() searches here
-                pass
 
         self._writer = threading.Thread(target=write, daemon=True)
         self._writer.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -52,7 +53,8 @@ def _state_diff(scan: Scan, a: StableRun, b: StableRun) -> list[ChangeRegion]:
     for m in merged:
         inside = [f for b, f in boxes if _inside(b, m)]
         x, y, w, h = m
-        out.append(ChangeRegion(box=PBox(x=x, y=y, width=min(w, W - x), height=min(h, H - y)), changed_fraction=round(float(np.mean(inside)) if inside else 0.0, 3)))
+        out.append(ChangeRegion(box=PBox(x=x, y=y, width=min(w, W - x), height=min(h, H - y)),
+                                changed_fraction=round(float(np.mean(inside)) if inside else 0.0, 3)))
     return out
 
 
@@ -111,10 +113,10 @@ def _dist(a: PointerHit | None, b: PointerHit | None) -> float:
 
 def _click_sample(between: list[Sample]) -> Sample | None:
     """The first sample with a change around a still pointer (a click indicator)."""
-    for prev, s in zip(between, between[1:]):
+    for _prev, s in itertools.pairwise(between):
         if s.ring is not None and s.pointer is not None:
             return s
-    for prev, s in zip(between, between[1:]):
+    for prev, s in itertools.pairwise(between):
         if s.near_pointer and _dist(prev.pointer, s.pointer) <= POINTER_MOVE_PX:
             return s
     return None
@@ -157,10 +159,10 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
                 rights.append(max(b[0] + b[2] for b in inside))
                 lefts.append(min(b[0] for b in inside))
                 boxes.extend(inside)
-        steps = [r2 - r1 for r1, r2 in zip(rights, rights[1:])]
+        steps = [r2 - r1 for r1, r2 in itertools.pairwise(rights)]
         growing = [d for d in steps if 0 < d <= 4 * rb.height]
         # new characters appear to the right: both edges move right (an expanding ring widens both ways)
-        forward = [l2 >= l1 for l1, l2 in zip(lefts, lefts[1:])]
+        forward = [l2 >= l1 for l1, l2 in itertools.pairwise(lefts)]
         if len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps) and sum(forward) >= 0.6 * len(forward):
             return _text_run(boxes, chars, rb.height)
     return None
@@ -286,7 +288,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True, jobs: list
     """
     events: list[PerceivedEvent] = []
     H = scan.info.height
-    for k, (a, b) in enumerate(zip(runs, runs[1:])):
+    for k, (a, b) in enumerate(itertools.pairwise(runs)):
         between = scan.samples[a.last + 1: b.first + 1]
         regions = state_diff(scan, a, b)
         click = _click_sample(between)

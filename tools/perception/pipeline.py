@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -71,12 +72,12 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     kf_dir = out_dir / "keyframes"
     kf_dir.mkdir(exist_ok=True)
     paths = [kf_dir / f"keyframe_{i:03d}.png" for i in range(len(kept_runs))]
-    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path, r in zip(paths, kept_runs)])
+    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path, r in zip(paths, kept_runs, strict=True)])
 
     t = time.perf_counter()
     assets = []
     if search is not None:
-        changed = [None] + [[r.box.as_tuple() for r in state_diff(scan, a, b)] for a, b in zip(kept_runs, kept_runs[1:])]
+        changed = [None] + [[r.box.as_tuple() for r in state_diff(scan, a, b)] for a, b in itertools.pairwise(kept_runs)]
         assets = search.finish([r.image for r in kept_runs], changed)
     timings.assets = round(time.perf_counter() - t, 3)
 
@@ -90,9 +91,10 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     background.shutdown()
     keyframes = []
     last = len(kept_runs) - 1
-    for i, (path, r) in enumerate(zip(paths, kept_runs)):
+    for i, (path, r) in enumerate(zip(paths, kept_runs, strict=True)):
         reason = "first" if i == 0 else "last" if i == last else "state"
-        keyframes.append(Keyframe(index=i, time=round(r.end, 3), start=round(r.start, 3), end=round(r.end, 3), frame_no=r.frame_no, path=str(path), reason=reason))
+        keyframes.append(Keyframe(index=i, time=round(r.end, 3), start=round(r.start, 3), end=round(r.end, 3), frame_no=r.frame_no,
+                                  path=str(path), reason=reason))
     pointer = [PointerObservation(time=round(s.time, 3), x=round(s.pointer.x, 1), y=round(s.pointer.y, 1), shape=s.pointer.shape,
                                   clicking=s.ring is not None, score=round(s.pointer.score, 3))
                for s in scan.samples if s.pointer is not None and s.pointer_seen]

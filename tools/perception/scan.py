@@ -8,9 +8,9 @@ stable run is kept at full resolution (the keyframe candidates).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -255,7 +255,7 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                on_first_state: Callable[[np.ndarray], None] | None = None) -> Scan:
     """Decode `path` once and return samples and stable runs. `on_first_state` is called
     with the frame of the page's first stable state as soon as that state ends."""
-    cap, fps, n, W, H = open_video(path)
+    cap, fps, _n, W, H = open_video(path)
     step = max(1, int(round(fps / sample_fps)))
     scale = min(1.0, WORK_WIDTH / max(1, W))
     sw, sh = max(1, int(round(W * scale))), max(1, int(round(H * scale)))

@@ -31,7 +31,7 @@ def render_sheet(perception: Perception, frames: list[np.ndarray], path: Path, c
     th = int(round(H * k))
     header = 22
     tiles = []
-    for kf, frame in zip(perception.keyframes, frames):
+    for kf, frame in zip(perception.keyframes, frames, strict=False):  # the caller may draw fewer frames
         tile = cv2.resize(frame, (TILE_WIDTH, th), interpolation=cv2.INTER_AREA)
         for rep in perception.assets:
             for m in rep.matches:

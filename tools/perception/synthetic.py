@@ -149,7 +149,8 @@ class _Page:
             cv2.putText(f, word, self.px(420, 140 + 40 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * k, (60, 60, 60), 1, cv2.LINE_AA)
         x, y, w, h = self.button
         cv2.rectangle(f, (x, y), (x + w, y + h), (40, 160, 90) if self.clicked else (50, 110, 200), -1)
-        cv2.putText(f, "Added" if self.clicked else "Add", (x + int(20 * k), y + int(32 * k)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(f, "Added" if self.clicked else "Add", (x + int(20 * k), y + int(32 * k)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k,
+                    (255, 255, 255), 2, cv2.LINE_AA)
         if self.clicked:
             cv2.putText(f, "1 item in cart", self.px(240, 452), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * k, (40, 130, 60), 2, cv2.LINE_AA)
         x, y, w, h = self.field
@@ -193,7 +194,8 @@ def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = N
     (assets / "notes.txt").write_text("not an image\n")
     page = _Page(o.width, o.height, photos, logo)
     sc = SyntheticOptions().cursor_style.scale
-    style = PointerStyle(o.cursor_style.fill, o.cursor_style.outline, o.cursor_style.outline_width, o.cursor_style.scale * page.k if o.cursor_style.scale == sc else o.cursor_style.scale)
+    cs = o.cursor_style
+    style = PointerStyle(cs.fill, cs.outline, cs.outline_width, cs.scale * page.k if cs.scale == sc else cs.scale)
     actions: list[SyntheticAction] = []
     placements: list[SyntheticPlacement] = [SyntheticPlacement(state=0, asset=a, box=b) for a, b in page.placements()]
     dt = 1.0 / o.fps

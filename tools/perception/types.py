@@ -32,7 +32,7 @@ class PBox(BaseModel):
     def area(self) -> int:
         return max(0, self.width) * max(0, self.height)
 
-    def iou(self, other: "PBox") -> float:
+    def iou(self, other: PBox) -> float:
         """Intersection over union (0 when either box is empty)."""
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1 = min(self.x + self.width, other.x + other.width)

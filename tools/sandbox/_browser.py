@@ -69,7 +69,7 @@ class BrowserHandle:
         """Requests that slipped past the routes and were stopped at the dead proxy."""
         return self._blackhole.escaped if self._blackhole else []
 
-    async def start(self) -> "BrowserHandle":
+    async def start(self) -> BrowserHandle:
         from playwright.async_api import async_playwright
 
         if self._blackhole is None:
@@ -141,7 +141,7 @@ class BrowserHandle:
             self._blackhole.close()
             self._blackhole = None
 
-    async def __aenter__(self) -> "BrowserHandle":
+    async def __aenter__(self) -> BrowserHandle:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -155,7 +155,7 @@ class BrowserPool:
         self.handles = [BrowserHandle(**handle_kwargs) for _ in range(max(1, size))]
         self._free: asyncio.Queue[BrowserHandle] = asyncio.Queue()
 
-    async def __aenter__(self) -> "BrowserPool":
+    async def __aenter__(self) -> BrowserPool:
         for h in self.handles:
             await h.start()
             self._free.put_nowait(h)

@@ -130,7 +130,7 @@ class Sandbox:
         self.close_timeout = close_timeout
         self._stack = contextlib.ExitStack()
 
-    async def __aenter__(self) -> "Sandbox":
+    async def __aenter__(self) -> Sandbox:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -140,7 +140,7 @@ class Sandbox:
         """Serve a page until the sandbox exits."""
         return self._stack.enter_context(serve_site(page_dir, assets_dir, entry))
 
-    def open(self, site: SandboxSite, width: int, height: int, init_scripts: Sequence["InitStep"] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
+    def open(self, site: SandboxSite, width: int, height: int, init_scripts: Sequence[InitStep] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
         return open_sandboxed_page(
             self.handle, site, width, height, init_scripts=init_scripts,
             load_timeout=self.load_timeout, close_timeout=self.close_timeout,
