@@ -35,6 +35,7 @@ from iwr.tools.llm import (
     extract_json,
     require_code,
 )
+from iwr.tools.llm.parsing import salvage_list
 
 from .frames import PAPER_FPS, PAPER_MAX_FRAMES, distinct_frames, save_frames
 from .page_check import page_notes
@@ -43,6 +44,7 @@ from .video_text import sightings_by_state, states_text
 MAX_KEYFRAMES = 24
 MAX_TEXT_KEYFRAMES = 8  # described as text: spread over the recording (a small model's context is small)
 MAX_REPAIR_KEYFRAMES = 6
+ANALYSE_MAX_TOKENS = 2048  # a plan is short; a small model that runs on would otherwise fill its context
 MAX_CONTINUATIONS = 2  # a page cut off by the token limit is continued at most this often
 NONE_TEXT = "(none)"
 CONTINUE_PROMPT = (
@@ -247,8 +249,18 @@ class LLMAnalyst:
         kf = [k.index for k in shown_keyframes(perception, self.text_inputs)] if perception is not None else []
         seen = sightings_by_state(kf, asset_map) if kf else None
         messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, seen)
-        response = await self.gateway.complete(messages, purpose="analyse")
-        data = extract_json(response.text, purpose="analyse")
+        cap = min(self.gateway.settings.max_tokens, ANALYSE_MAX_TOKENS)
+        response = await self.gateway.complete(messages, purpose="analyse", max_tokens=cap)
+        try:
+            data = extract_json(response.text, purpose="analyse")
+        except ModelError:
+            if response.finish_reason != "length":
+                raise
+            data = None
+        if not isinstance(data, list) and response.finish_reason == "length":  # cut off: keep its whole steps
+            data = salvage_list(response.text)
+            if data is None:
+                raise ModelError("the test plan was cut off before its first step", kind="unparseable", purpose="analyse")
         if not isinstance(data, list):
             raise ModelError("the test plan is not a JSON list", kind="unparseable", purpose="analyse")
         steps = [s for s in (plan_step(item) for item in data) if s is not None]

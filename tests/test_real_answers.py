@@ -210,3 +210,15 @@ def test_invented_asset_files_are_named_to_the_repair() -> None:
     assert missing_assets(html, ["logo.png", "key.png"]) == ["001.png", "002.png"]
     notes = page_notes(html, ["logo.png", "key.png"])
     assert notes == ["the page uses assets/001.png, assets/002.png, which do not exist; the only asset files are: logo.png, key.png"]
+
+
+def test_a_plan_cut_off_by_the_length_limit_keeps_its_whole_steps(tmp_path: Path, perception: PerceptionSummary) -> None:
+    step = '{"type": "Click", "description": "Click the Add button", "keyframe": 1}'
+    cut = {"text": "```json\n[\n  " + step + ",\n  " + step.replace("Add", "Clear") + ",\n  {\"type\": \"Cli", "finish_reason": "length"}
+    gw = _gateway(tmp_path, {"analyse": [cut, {"text": "[\n  {\"type\": \"Cli"}]})
+    analyst = LLMAnalyst(gw)
+    plan = asyncio.run(analyst.analyse(_inputs(tmp_path), perception, []))
+    assert [a.parameters.description for a in plan.actions] == ["Click the Add button", "Click the Clear button"]
+    assert _requests(tmp_path)[0]["params"]["max_tokens"] == 2048  # the plan's own cap
+    with pytest.raises(ModelError):  # not cut off by the limit: a broken answer stays an error
+        asyncio.run(analyst.analyse(_inputs(tmp_path), perception, []))

@@ -132,3 +132,24 @@ def extract_json(text: str, purpose: str = "") -> Any:
         return value
     reason = "the JSON block is truncated" if truncated else "no JSON value found in the answer"
     raise ModelError(reason, kind="unparseable", purpose=purpose)
+
+
+def salvage_list(text: str) -> list[Any] | None:
+    """The complete items of a JSON list cut off mid-way (`[{...}, {...}, {"ty`), or None.
+
+    For answers stopped by the length limit: a plan of 9 whole steps is better than none."""
+    relaxed = relax_json(text)
+    start = relaxed.find("[")
+    if start < 0:
+        return None
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    pos = start + 1
+    while True:
+        while pos < len(relaxed) and relaxed[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            value, pos = decoder.raw_decode(relaxed, pos)
+        except json.JSONDecodeError:
+            return items or None
+        items.append(value)
