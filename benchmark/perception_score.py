@@ -252,13 +252,14 @@ def compare(task: Task, truth: GroundTruth, perception: Perception, score: TaskP
     for ai, action in enumerate(actions[: len(truth.steps)]):
         if action.type is ActionType.TYPE:
             score.type_actions += 1
-            ei = matches.get(ai)
-            if ei is not None and _normal(perception.events[ei].typed_text) == _normal(action.text):
+            matched = matches.get(ai)
+            if matched is not None and _normal(perception.events[matched].typed_text) == _normal(action.text):
                 score.typed_correct += 1
     effect_times = [perception.events[matches[ai]].start if ai in matches else s.span[0] for ai, s in enumerate(truth.steps)]
     states = keyframe_states(perception, [paths.checkpoint(i) for i in range(len(truth.steps) + 1)], effect_times)
     thumbs = [_thumb(paths.checkpoint(i)) for i in range(len(truth.steps) + 1)]
-    shots = None if any(t is None for t in thumbs) else thumbs
+    present = [t for t in thumbs if t is not None]
+    shots = present if len(present) == len(thumbs) else None
     score.results_shown = sum(results_shown(perception, effect_times, states, shots))
     p, t, hp, ht = _asset_counts(perception, truth, states, k, res.width, res.height)
     score.asset_predicted, score.asset_truth, score.asset_hits_predicted, score.asset_hits_truth = p, t, hp, ht

@@ -13,7 +13,7 @@ from .context import Context
 from .state import STATE_TYPES, ReconstructionState
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[ReconstructionState, Context, ReconstructionState, ReconstructionState]:
     """perceive -> match_assets -> analyse -> draft -> (self_test -> [critic] -> repair)* -> finish."""
     g = StateGraph(ReconstructionState, context_schema=Context)
     g.add_node("perceive", nodes.perceive)

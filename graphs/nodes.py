@@ -300,6 +300,8 @@ def critic_pairs(verdict: SelfTestVerdict, limit: int) -> list[tuple[Path, Path]
     usable.sort(key=lambda s: (s.passed, look(s), s.index))
     pairs: list[tuple[Path, Path]] = []
     for step in usable:
+        if not (step.checkpoint and step.screenshot):  # filtered above; narrows the types
+            continue
         keyframe, shot = Path(step.checkpoint), base / step.screenshot
         if keyframe.is_file() and shot.is_file() and keyframe not in {k for k, _ in pairs}:
             pairs.append((keyframe, shot))

@@ -29,6 +29,8 @@ from .run_types import RunOptions
 from .staging import stage_inputs
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from .agents import AgentSpec
     from .benchmark.judge.judge import Judge
     from .benchmark.task import TaskInputs
@@ -76,14 +78,14 @@ def rebased_result(result: JudgeResult, out_dir: Path, task_dir: Path) -> JudgeR
 def _row(cell: GridCell, iteration: int | Literal["final"], result: JudgeResult | None,
          status: StatusName | None = None, error: str | None = None, self_test: float | None = None,
          error_kind: str | None = None) -> SummaryRow:
-    ident = {"task_id": cell.task_id, "agent": cell.agent, "model": cell.model, "seed": cell.seed}
     if result is None:
-        return SummaryRow(**ident, iteration=iteration, status=status or "infra_error", error=error or "no judge result",
+        return SummaryRow(task_id=cell.task_id, agent=cell.agent, model=cell.model, seed=cell.seed, iteration=iteration,
+                          status=status or "infra_error", error=error or "no judge result",
                           error_kind=error_kind or "infra", self_test=self_test)
     status = status or result.status.value
     kind = None if status == "ok" else error_kind or ("infra" if status == "infra_error" else "judge_model")
     return SummaryRow(
-        **ident, iteration=iteration,
+        task_id=cell.task_id, agent=cell.agent, model=cell.model, seed=cell.seed, iteration=iteration,
         ifs=result.scores.ifs, vfs=result.scores.vfs, final=result.scores.final,
         status=status, error=error or result.error, error_kind=kind,
         probe_ifs=result.probe_ifs, self_test=self_test,
@@ -226,7 +228,7 @@ class CellRunner:
             spec, work_dir=task_dir, gateway=gateway, self_tester=tester, on_iteration=on_iteration,
             max_tokens=max_tokens, max_cost_usd=max_cost_usd,
         )
-        config = {"configurable": {"thread_id": f"{task.key}"}, "recursion_limit": 64}
+        config: RunnableConfig = {"configurable": {"thread_id": f"{task.key}"}, "recursion_limit": 64}
         async with aiosqlite.connect(task_dir / "checkpoint.sqlite") as conn:
             saver = AsyncSqliteSaver(conn, serde=state_serializer())
             graph = build_graph().compile(checkpointer=saver)

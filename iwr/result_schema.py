@@ -164,7 +164,7 @@ class EvalSummary(Versioned):
 
 
 SummaryFile = Annotated[RunSummary | EvalSummary, Field(discriminator="kind")]
-_SUMMARY = TypeAdapter(SummaryFile)
+_SUMMARY: TypeAdapter[RunSummary | EvalSummary] = TypeAdapter(SummaryFile)
 
 
 # ----------------------------------------------------------------- upgrades

@@ -22,18 +22,38 @@ INFRA = "infra_error"
 
 
 class FinalRowLike(Protocol):
-    """What a tally reads from a row (a run's SummaryRow or a store's ResultRow)."""
+    """What a tally reads from a row (a run's SummaryRow or a store's ResultRow): read-only, so a
+    row whose status is a Literal of names fits too."""
 
-    task_id: str
-    agent: str
-    model: str
-    seed: int
-    status: str
-    error: str | None
-    error_kind: str | None
-    ifs: float | None
-    vfs: float | None
-    final: float | None
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def agent(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def error_kind(self) -> str | None: ...
+
+    @property
+    def ifs(self) -> float | None: ...
+
+    @property
+    def vfs(self) -> float | None: ...
+
+    @property
+    def final(self) -> float | None: ...
 
 
 class ConfigTally(BaseModel):

@@ -12,6 +12,10 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -53,12 +57,12 @@ def find_chromium() -> str:
 
 
 @asynccontextmanager
-async def launch_browser() -> AsyncIterator[Browser]:  # noqa: F821
+async def launch_browser() -> AsyncIterator[Browser]:
     """Start Playwright and a headless Chromium with its own HOME; close both on exit."""
     from playwright.async_api import async_playwright
 
     home = tempfile.mkdtemp(prefix="iwr-chromium-")
-    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home, XDG_CACHE_HOME=home)
+    env: dict[str, str | float | bool] = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home, XDG_CACHE_HOME=home)
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(

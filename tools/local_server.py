@@ -55,13 +55,13 @@ def _resolve(root: Path, mounts: dict[str, Path], url_path: str) -> Path | None:
 def serve_directory(root: Path, mounts: dict[str, Path] | None = None) -> Iterator[ServedSite]:
     """Serve `root` (and `mounts`, URL prefix -> folder) on 127.0.0.1 at a free port."""
     root = Path(root)
-    mounts = {k.strip("/"): Path(v) for k, v in (mounts or {}).items()}
+    mounted = {k.strip("/"): Path(v) for k, v in (mounts or {}).items()}
     site = ServedSite(base_url="")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requests.append(self.path)
-            path = _resolve(root, mounts, self.path)
+            path = _resolve(root, mounted, self.path)
             if path is None:
                 site.not_found.append(self.path)
                 self.send_error(HTTPStatus.NOT_FOUND)

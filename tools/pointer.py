@@ -46,8 +46,8 @@ _SUB = 4  # fixed-point bits for sub-pixel polygon drawing
 
 def draw_polygon_pointer(frame: np.ndarray, x: float, y: float, polygon: np.ndarray, style: PointerStyle = PointerStyle()) -> None:
     """Draw a cursor polygon (hot spot at the origin) with its hot spot at (x, y), in place."""
-    pts = (polygon * style.scale + np.array([x, y], dtype=np.float32)) * (1 << _SUB)
-    pts = np.round(pts).astype(np.int32).reshape(-1, 1, 2)
+    scaled = (polygon * style.scale + np.array([x, y], dtype=np.float32)) * (1 << _SUB)
+    pts = np.round(scaled).astype(np.int32).reshape(-1, 1, 2)
     cv2.fillPoly(frame, [pts], style.fill, lineType=cv2.LINE_AA, shift=_SUB)
     if style.outline_width > 0:
         cv2.polylines(frame, [pts], True, style.outline, style.outline_width, lineType=cv2.LINE_AA, shift=_SUB)

@@ -15,9 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import cv2
 
 
 class VideoError(RuntimeError):
@@ -91,7 +95,7 @@ class Mp4Writer:
         assert self._proc.stdin is not None
         try:
             while (frame := self._queue.get()) is not _SENTINEL:
-                self._proc.stdin.write(memoryview(frame).cast("B"))
+                self._proc.stdin.write(frame.data.cast("B"))
         except BaseException as e:  # noqa: BLE001 - reported by close()
             self._error = e
             while self._queue.get() is not _SENTINEL:  # drain so producers never block
@@ -142,7 +146,7 @@ class Mp4Writer:
             self.abort()
 
 
-def _open(path: Path | str) -> cv2.VideoCapture:  # noqa: F821
+def _open(path: Path | str) -> cv2.VideoCapture:
     import cv2
 
     cap = cv2.VideoCapture(str(path))

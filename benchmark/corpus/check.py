@@ -86,9 +86,10 @@ async def check_app(browser: Any, app_id: str, defects: bool = True, probes: boo
                  for c, d in zip(copies, check.defects, strict=True) if c is not None]
         results = await _gather(jobs)
     check.traces = dict(zip(seqs, results[: len(seqs)], strict=True))
-    for d, trace in zip([d for c, d in zip(copies, check.defects, strict=True) if c is not None], results[len(seqs):], strict=True):
-        d.trace = trace
+    planted_checks = [dc for c, dc in zip(copies, check.defects, strict=True) if c is not None]
+    for dc, trace in zip(planted_checks, results[len(seqs):], strict=True):
+        dc.trace = trace
         demo = check.traces["demo"]
         n = len(trace.performed)  # compare the same prefix of the demo
-        d.first_difference = first_difference(DomTrace(texts=demo.texts[: n + 1], performed=demo.performed[:n]), trace)
+        dc.first_difference = first_difference(DomTrace(texts=demo.texts[: n + 1], performed=demo.performed[:n]), trace)
     return check

@@ -179,7 +179,9 @@ def _lay_out(app: CorpusApp, source: Path, site: Path) -> None:
     missing = sorted(set(cdn) - {d["url"] for d in done})
     if missing:
         raise CorpusError(f"{app.id}: cdn URLs not found in the entry: {', '.join(missing)}")
-    for f in (f for f in app.cdn if f.file is not None):  # a URL named in a script of the app
+    for f in app.cdn:
+        if f.file is None:  # only a URL named in a script of the app
+            continue
         path = site / f.file
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         if f.url not in text:

@@ -243,9 +243,9 @@ def score_candidates(
     quotes = [_norm(q) for q in desc.quotes]
     context_quotes = [_norm(q) for q in desc.context_quotes]
     vw, vh = snapshot["vw"], snapshot["vh"]
-    anchors = [(rel, _find_anchor(phrase, snapshot), _content(phrase), _kinds_named(raw))
-               for (rel, phrase), raw in zip(desc.relations, desc.anchor_phrases, strict=True)]
-    anchors = [a for a in anchors if a[1] is not None]
+    found = [(rel, _find_anchor(phrase, snapshot), _content(phrase), _kinds_named(raw))
+             for (rel, phrase), raw in zip(desc.relations, desc.anchor_phrases, strict=True)]
+    anchors = [(rel, box, words, kinds) for rel, box, words, kinds in found if box is not None]
     has_text_terms = bool(quotes or context_quotes or desc.words)
     # unquoted names only: a quoted phrase already counts through `quote`
     # ... and outside the phrases that name the target's container ('of the Product table')

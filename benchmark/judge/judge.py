@@ -231,11 +231,11 @@ class Judge:
             for v in verdicts:
                 if not trajectory.actions[v.index - 1].visual_evaluation_flag:
                     continue
-                reached = v.index <= success and v.performed
+                step_reached = v.index <= success and v.performed
                 shot = Path(out_dir / v.screenshot) if v.screenshot else None
-                if reached:
+                if step_reached:
                     v.visual = await self._visual(shot, trajectory.checkpoint(v.index), shots.get(v.index), refs.get(v.index))
-                states.append(VisualState(step=v.index, scores=v.visual, reached=reached and v.visual is not None))
+                states.append(VisualState(step=v.index, scores=v.visual, reached=step_reached and v.visual is not None))
         visual_seconds = time.perf_counter() - t2
 
         total = len(trajectory.actions)

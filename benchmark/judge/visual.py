@@ -82,6 +82,7 @@ class VisualScorer:
         messages = [Message(role="user", content=[
             TextPart(text=MLLM_RUBRIC_PROMPT), ImagePart(path=candidate), ImagePart(path=reference),
         ])]
+        assert self.gateway is not None, "mllm_score needs a gateway (see methods)"
         try:
             response = await self.gateway.complete(messages, purpose="visual")
         except ModelError as e:

@@ -33,6 +33,8 @@ def decode_image(data: bytes) -> np.ndarray:
     import cv2
 
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a PNG or JPEG image")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

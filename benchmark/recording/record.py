@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,7 +196,7 @@ def _run_to_completion(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
-def record_demos(demos: list[Path | str], out: Path | str, options: RecordOptions = RecordOptions(),
+def record_demos(demos: Sequence[Path | str], out: Path | str, options: RecordOptions = RecordOptions(),
                  progress: Callable[[str], None] = lambda line: None) -> list[Task]:
     """Record every demo and add the tasks to `out/data.jsonl` (all or nothing).
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 import typer
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from iwr.result_schema import RunSummary, SummaryRow, TaskOutcome
+    from iwr.run_types import ExecutorName
 
 
 class RichProgress:
@@ -20,7 +23,7 @@ class RichProgress:
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                              TextColumn("ETA"), TimeRemainingColumn())
         self._overall = self._bar.add_task("cells", total=total)
-        self._rows: dict[str, int] = {}
+        self._rows: dict[str, TaskID] = {}
         self.failed = 0
         self.tokens = 0
         self.cost = 0.0
@@ -210,9 +213,12 @@ def register(app: typer.Typer) -> None:
             opts = RunOptions(
                 tasks=tasks, task_ids=list(task or []), agents=agents, models=list(dict.fromkeys(model or [])),
                 seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost,
-                model_concurrency=limits, executor=executor, ray_address=ray_address,
-                max_iters=max_iters, repair_style=repair_style, perception=perception, reasoning_effort=reasoning_effort,
-                oracle_feedback=oracle_feedback, critic=critic, inputs=inputs, jobs=jobs, out=out, run_id=run_id, resume=resume,
+                # the four choices below were checked above
+                model_concurrency=limits, executor=cast("ExecutorName", executor), ray_address=ray_address,
+                max_iters=max_iters, repair_style=cast('Literal["search_replace", "whole"] | None', repair_style),
+                perception=perception, reasoning_effort=cast('Literal["low", "medium", "high"] | None', reasoning_effort),
+                oracle_feedback=oracle_feedback, critic=critic, inputs=cast('Literal["auto", "images", "text"]', inputs),
+                jobs=jobs, out=out, run_id=run_id, resume=resume,
                 cache=not no_cache, probes=probes,
                 llm_timeout=llm_timeout, llm_max_retries=llm_retries, llm_retry_max_wait=llm_retry_max_wait,
                 skip_preflight=skip_preflight, fuse=fuse,

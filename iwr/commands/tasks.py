@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..errors import IwrError
 
+if TYPE_CHECKING:
+    from ..benchmark.task import Task
+
 tasks_app = typer.Typer(help="Inspect task sets (a data.jsonl or 'bundled').", no_args_is_help=True)
 
 
-def _duration(task: Task) -> float | None:  # noqa: F821
+def _duration(task: Task) -> float | None:
     """Video seconds from metadata.json, else from the video itself."""
     from ..tools.video import VideoError, video_info
 
@@ -31,7 +35,7 @@ def _duration(task: Task) -> float | None:  # noqa: F821
     return None
 
 
-def _probe_count(task: Task) -> int | None:  # noqa: F821
+def _probe_count(task: Task) -> int | None:
     from ..benchmark.ground_truth import GroundTruth
 
     if not task.paths.ground_truth.is_file():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import cv2
 import numpy as np
 
@@ -234,7 +236,7 @@ class AssetMatcher:
         bx, by = place
         if crop is not None:
             box = self._visible_extent(asset, tpl.scale, crop, frame, bx, by)
-            method = "crop"
+            method: Literal["crop", "template"] = "crop"
         else:
             box = _displayed_box(asset, tpl, bx, by)
             method = "template"

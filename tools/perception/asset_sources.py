@@ -125,7 +125,7 @@ def _changed(before: np.ndarray, after: np.ndarray, shift: tuple[int, int]) -> t
     moved image count as changed."""
     H, W = after.shape
     dx, dy = shift
-    diff = np.full((H, W), 255, np.uint8)
+    diff: np.ndarray = np.full((H, W), 255, np.uint8)
     x0, x1, y0, y1 = max(0, dx), min(W, W + dx), max(0, dy), min(H, H + dy)
     if x0 < x1 and y0 < y1:
         diff[y0:y1, x0:x1] = cv2.absdiff(after[y0:y1, x0:x1], before[y0 - dy:y1 - dy, x0 - dx:x1 - dx])

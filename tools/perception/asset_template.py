@@ -24,7 +24,7 @@ class Template:
     offset: tuple[int, int] | None = None  # where the template sits in the whole displayed file (trimmed assets)
     palette: tuple[np.ndarray, int] | None = None  # main solid colour and how many pixels have it (lazily)
 
-    def over(self, bg: np.ndarray | float) -> np.ndarray:
+    def over(self, bg: np.ndarray | float | tuple[float, float, float]) -> np.ndarray:
         """The template's BGR composited over a background colour (float32)."""
         b = self.bgr.astype(np.float32)
         if self.alpha is None:

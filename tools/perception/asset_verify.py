@@ -135,7 +135,8 @@ def palette_ok(patch: np.ndarray, tpl: Template) -> bool:
         main = np.median(tpl.bgr[solid].astype(np.float32), axis=0)
         tpl.palette = (main, int((np.abs(tpl.bgr[solid].astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum()))
     main, expected = tpl.palette
-    near = cv2.absdiff(np.ascontiguousarray(patch), (float(main[0]), float(main[1]), float(main[2]), 0.0))  # |a - b| per channel
+    scalar = (float(main[0]), float(main[1]), float(main[2]), 0.0)
+    near = cv2.absdiff(np.ascontiguousarray(patch), scalar)  # type: ignore[call-overload]  # |a - b| per channel; cv2's stubs lack the Scalar overload
     present = int(np.count_nonzero(near.reshape(-1, 3).sum(axis=1, dtype=np.int32) <= 3 * COLOUR_TOLERANCE))
     return present >= 0.3 * expected
 

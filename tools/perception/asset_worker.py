@@ -64,8 +64,10 @@ class AssetWorker:
         def write() -> None:
             if previous is not None:
                 previous.join()
+            stdin = self._proc.stdin if self._proc is not None else None
             with contextlib.suppress(OSError, ValueError):  # the child died: result() searches here
-                _send(self._proc.stdin, payload)  # type: ignore[union-attr]
+                if stdin is not None:
+                    _send(stdin, payload)
 
         self._writer = threading.Thread(target=write, daemon=True)
         self._writer.start()

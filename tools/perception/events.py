@@ -209,7 +209,7 @@ def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion])
         if abs(dy) < 2:
             return None
     ix, iy = int(round(dx)), int(round(dy))
-    M = np.float32([[1, 0, ix], [0, 1, iy]])
+    M = np.array([[1, 0, ix], [0, 1, iy]], dtype=np.float32)
     shifted = cv2.warpAffine(pa, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
     m = np.zeros((h, w), bool)
     m[max(0, iy):h + min(0, iy), max(0, ix):w + min(0, ix)] = True

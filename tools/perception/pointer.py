@@ -121,7 +121,7 @@ class PointerTracker:
             res[~np.isfinite(res)] = -1.0
             _, score, _, loc = cv2.minMaxLoc(res)
             if best is None or score > best[0]:
-                best = (score, t, loc)
+                best = (score, t, (loc[0], loc[1]))
             if best[0] >= 0.88:
                 break
         if best is None or best[0] < MATCH_THRESHOLD:

@@ -279,7 +279,7 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                 H, W = frame.shape[:2]
             small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
             s = Sample(index=len(samples), frame_no=frame_no, time=frame_no / fps)
-            if prev_frame is not None:
+            if prev_frame is not None and prev_small is not None:  # set together
                 analyzer.analyse(s, frame, prev_frame, small, prev_small)
             samples.append(s)
             if prev_frame is None or s.still:

@@ -7,6 +7,7 @@ scrolls, and writes an H.264 mp4 plus the asset files and the truth of every act
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,10 +133,14 @@ class _Page:
     def thumb(self) -> tuple[int, ...]:
         return self.px(520, 600, 120, 90)
 
+    def box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
+        bx, by, bw, bh = self.px(x, y, w, h)
+        return bx, by, bw, bh
+
     def placements(self) -> list[tuple[str, tuple[int, int, int, int]]]:
         main = "photo_b.jpg" if self.photo_index else "photo_a.jpg"
-        return [("logo.png", self.px(24, 12, 48, 48)), (main, self.px(60, 110, 320, 240)),
-                ("photo_b.jpg", self.thumb), ("photo_a.jpg", self.px(660, 600, 120, 90))]
+        return [("logo.png", self.box(24, 12, 48, 48)), (main, self.box(60, 110, 320, 240)),
+                ("photo_b.jpg", self.box(520, 600, 120, 90)), ("photo_a.jpg", self.box(660, 600, 120, 90))]
 
     def render(self) -> np.ndarray:
         k = self.k
@@ -179,6 +184,15 @@ class _Page:
         cv2.rectangle(f, (x, y), (x + w, y + h), (180, 180, 180), 1)
 
 
+@dataclass
+class _Clock:
+    """The recording's time, the pointer's place and the click ring being drawn (x, y, start)."""
+
+    t: float
+    pos: tuple[float, float]
+    ring: tuple[float, float, float] | None = None
+
+
 def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = None) -> SyntheticTruth:
     """Write `video.mp4` and `assets/` under out_dir; return the truth."""
     o = options or SyntheticOptions()
@@ -199,60 +213,70 @@ def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = N
     actions: list[SyntheticAction] = []
     placements: list[SyntheticPlacement] = [SyntheticPlacement(state=0, asset=a, box=b) for a, b in page.placements()]
     dt = 1.0 / o.fps
-    state = {"t": 0.0, "pos": (o.width * 0.5, o.height * 0.4), "ring": None}
+    state = _Clock(t=0.0, pos=(o.width * 0.5, o.height * 0.4))
 
     with Mp4Writer(out_dir / "video.mp4", o.width, o.height, o.fps) as writer:
         def frame() -> None:
             f = page.render()
-            if state["ring"] is not None and o.ring:
-                rx, ry, t0 = state["ring"]
-                draw_click_ring(f, rx, ry, (state["t"] - t0) / 0.45)
-            draw_pointer(f, state["pos"][0], state["pos"][1], o.cursor, style)
+            if state.ring is not None and o.ring:
+                rx, ry, t0 = state.ring
+                draw_click_ring(f, rx, ry, (state.t - t0) / 0.45)
+            draw_pointer(f, state.pos[0], state.pos[1], o.cursor, style)
             writer.write(f)
-            state["t"] += dt
+            state.t += dt
 
         def wait(sec: float) -> None:
             for _ in range(max(1, int(round(sec / dt)))):
                 frame()
 
         def move(to: tuple[float, float], sec: float = 0.6) -> None:
-            x0, y0 = state["pos"]
+            x0, y0 = state.pos
             n = max(2, int(round(sec / dt)))
             for i in range(1, n + 1):
                 e = ease_in_out(i / n)
-                state["pos"] = (x0 + (to[0] - x0) * e, y0 + (to[1] - y0) * e)
+                state.pos = (x0 + (to[0] - x0) * e, y0 + (to[1] - y0) * e)
                 frame()
 
-        def click(effect) -> None:  # type: ignore[no-untyped-def]
-            state["ring"] = (*state["pos"], state["t"])
+        def click(effect: Callable[[], object]) -> None:
+            state.ring = (*state.pos, state.t)
             wait(0.1)
             effect()
             wait(0.5)
-            state["ring"] = None
+            state.ring = None
+
+        def move_and_click(to: tuple[float, float], effect: Callable[[], object]) -> Callable[[], None]:
+            def run() -> None:
+                move(to)
+                click(effect)
+            return run
 
         def centre(b: tuple[int, ...]) -> tuple[float, float]:
             return (b[0] + b[2] * 0.45, b[1] + b[3] * 0.55)
 
-        def act(kind: str, run, point=None, text=None, key=None) -> None:  # type: ignore[no-untyped-def]
-            t0 = state["t"]
+        def act(kind: str, run: Callable[[], object], point: tuple[float, float] | None = None, text: str | None = None,
+                key: str | None = None) -> None:
+            t0 = state.t
             run()
             wait(0.25)
-            actions.append(SyntheticAction(kind=kind, span=(t0, state["t"]), point=point, text=text, key=key))
+            actions.append(SyntheticAction(kind=kind, span=(t0, state.t), point=point, text=text, key=key))
             placements.extend(SyntheticPlacement(state=len(actions), asset=a, box=b) for a, b in page.placements())
             wait(1.0)
 
         wait(1.0)
         p_btn = centre(page.button)
-        act("click", lambda: (move(p_btn), click(lambda: setattr(page, "clicked", True))), point=p_btn)
+        act("click", move_and_click(p_btn, lambda: setattr(page, "clicked", True)), point=p_btn)
         p_field = centre(page.field)
-        act("click", lambda: (move(p_field), click(lambda: setattr(page, "focused", True))), point=p_field)
+        act("click", move_and_click(p_field, lambda: setattr(page, "focused", True)), point=p_field)
 
         def type_text() -> None:
             for ch in "Alice":
                 page.text += ch
                 wait(0.14)
         act("typing", type_text, text="Alice")
-        act("key", lambda: (setattr(page, "submitted", page.text), wait(0.1)), key="Enter")
+        def press_enter() -> None:
+            page.submitted = page.text
+            wait(0.1)
+        act("key", press_enter, key="Enter")
         lb = page.list_box
         p_list = (lb[0] + lb[2] * 0.5, lb[1] + lb[3] * 0.5)
 
@@ -263,8 +287,8 @@ def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = N
                 frame()
         act("scroll", scroll, point=p_list)
         p_thumb = centre(page.thumb)
-        act("click", lambda: (move(p_thumb), click(lambda: setattr(page, "photo_index", 1))), point=p_thumb)
+        act("click", move_and_click(p_thumb, lambda: setattr(page, "photo_index", 1)), point=p_thumb)
         wait(o.tail)
-        duration = state["t"]
+        duration = state.t
     return SyntheticTruth(video=str(out_dir / "video.mp4"), assets_dir=str(assets), width=o.width, height=o.height,
                           fps=o.fps, duration=duration, actions=actions, placements=placements)
