@@ -236,7 +236,8 @@ def _prune(root: Path, apps: list[BundledApp], sources: bytes, keep: Path, keep_
     for entry in (root / "apps").glob("*"):
         if entry.is_dir() and entry.name not in current and entry.name.rsplit("-", 1)[0] in names:
             shutil.rmtree(entry, ignore_errors=True)
-    combined = sorted((d for d in root.iterdir() if d.is_dir() and (d / _COMPLETE).is_file() and d != keep), key=lambda d: d.stat().st_mtime)
+    combined = sorted((d for d in root.iterdir() if d.is_dir() and (d / _COMPLETE).is_file() and d != keep),
+                      key=lambda d: d.stat().st_mtime)
     for old in combined[: max(0, len(combined) - (keep_combined - 1))]:
         shutil.rmtree(old, ignore_errors=True)
 

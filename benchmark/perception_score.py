@@ -162,7 +162,8 @@ def _stable_from(kf: Keyframe) -> float:
     return kf.start
 
 
-def results_shown(perception: Perception, effect_times: list[float], states: list[int], checkpoints: list[np.ndarray] | None = None) -> list[bool]:
+def results_shown(perception: Perception, effect_times: list[float], states: list[int],
+                  checkpoints: list[np.ndarray] | None = None) -> list[bool]:
     """Per action: whether a keyframe shows its result.
 
     With checkpoint screenshots (gray arrays, one per state): action i's result is the
@@ -177,21 +178,25 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
         out = []
         for ai in range(n):
             c = ai + 1
-            region = cv2.dilate((np.abs(checkpoints[c] - checkpoints[c - 1]) > PIXEL_CHANGE).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-            out.append(any(st >= c and (not region.any() or float((np.abs(checkpoints[st] - checkpoints[c])[region] > PIXEL_CHANGE).mean()) < INTACT_FRACTION)
+            region = cv2.dilate((np.abs(checkpoints[c] - checkpoints[c - 1]) > PIXEL_CHANGE).astype(np.uint8),
+                                np.ones((3, 3), np.uint8)) > 0
+            out.append(any(st >= c and (not region.any()
+                                        or float((np.abs(checkpoints[st] - checkpoints[c])[region] > PIXEL_CHANGE).mean()) < INTACT_FRACTION)
                            for st in states if st < len(checkpoints)))
         return out
     shown = [False] * n
     for ai in reversed(range(n)):
         start = effect_times[ai]
         end = effect_times[ai + 1] if ai + 1 < n else float("inf")
-        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf, st in zip(perception.keyframes, states, strict=True))
+        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf,
+                        st in zip(perception.keyframes, states, strict=True))
         if not shown[ai] and ai + 1 < n and end - start < MIN_STABLE:
             shown[ai] = shown[ai + 1]
     return shown
 
 
-def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float, vh: float) -> tuple[int, int, int, int]:
+def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float,
+                  vh: float) -> tuple[int, int, int, int]:
     predicted = truth_n = hits_p = hits_t = 0
     for kf, state in zip(perception.keyframes, states, strict=True):
         gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
@@ -228,7 +233,8 @@ def score_task(task: Task, out_dir: Path, options: PerceiveOptions | None = None
     return compare(task, truth, perception, score)
 
 
-def compare(task: Task, truth: GroundTruth, perception: Perception, score: TaskPerceptionScore | None = None) -> TaskPerceptionScore:
+def compare(task: Task, truth: GroundTruth, perception: Perception,
+            score: TaskPerceptionScore | None = None) -> TaskPerceptionScore:
     """Fill a task's score from a perception already made (e.g. a saved perception.json)."""
     score = score or TaskPerceptionScore(task_id=task.key)
     paths = task.paths
@@ -271,4 +277,5 @@ def score_tasks(tasks: list[Task], out_root: Path, options: PerceiveOptions | No
     return PerceptionScoreReport.of([score_task(t, out_root / t.key, options) for t in tasks])
 
 
-__all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "compare", "keyframe_states", "match_events", "results_shown", "score_task", "score_tasks"]
+__all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "compare", "keyframe_states", "match_events", "results_shown",
+           "score_task", "score_tasks"]

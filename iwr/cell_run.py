@@ -261,7 +261,8 @@ class CellRunner:
         write_record(task_dir / f"judge_iter_{iteration}.json", rebased_result(result, out, task_dir))
         return result
 
-    async def _rows(self, key: GridCell, state: ReconstructionState, task: Task, task_dir: Path, judge: Judge) -> list[SummaryRow]:
+    async def _rows(self, key: GridCell, state: ReconstructionState, task: Task, task_dir: Path,
+                    judge: Judge) -> list[SummaryRow]:
         rows: list[SummaryRow] = []
         best: JudgeResult | None = None
         for page in state.pages:

@@ -131,12 +131,14 @@ class RayExecutor:
             ray.shutdown()
 
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome:
-        ref = self._remote.remote(self._opts_json, self.setup.worker_options.api_key, cell.model_dump_json(), max_tokens, max_cost_usd)
+        ref = self._remote.remote(self._opts_json, self.setup.worker_options.api_key, cell.model_dump_json(), max_tokens,
+                                  max_cost_usd)
         try:
             return TaskOutcome.model_validate_json(await ref)
         except Exception as e:  # noqa: BLE001 - a lost worker is an infra error of this cell (retried on --resume)
             log.warning("ray cell failed", cell=cell.label, error=f"{type(e).__name__}: {e}")
-            return failed_outcome(self.setup.run_dir, cell, f"ray worker failed: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+            return failed_outcome(self.setup.run_dir, cell,
+                                  f"ray worker failed: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
 
 
 def make_executor(setup: ExecutorSetup, kind: ExecutorName) -> CellExecutor:

@@ -109,7 +109,8 @@ def _curves(rows: list[ResultRow]) -> dict[str, list[CurvePoint]]:
         if r.iteration.isdigit() and r.final is not None:
             by[f"{r.agent}|{r.model}"][int(r.iteration)].append(r)
     return {
-        key: [CurvePoint(iteration=i, final=statistics.fmean(x.final or 0 for x in rs), ifs=statistics.fmean(x.ifs or 0 for x in rs),
+        key: [CurvePoint(iteration=i, final=statistics.fmean(x.final or 0 for x in rs),
+                         ifs=statistics.fmean(x.ifs or 0 for x in rs),
                          vfs=_mean([x.vfs for x in rs]), n=len(rs)) for i, rs in sorted(its.items())]
         for key, its in by.items()
     }
@@ -130,7 +131,8 @@ def _task_classifications(runs: list[RunInfo]) -> dict[str, dict[str, str]]:
             continue
         for t in tasks:
             c = t.classification
-            out[t.key] = {"interaction": c.interaction_complexity or "?", "visual": c.visual_complexity or "?", "domain": c.domain or "?"}
+            out[t.key] = {"interaction": c.interaction_complexity or "?", "visual": c.visual_complexity or "?",
+                          "domain": c.domain or "?"}
     return out
 
 
@@ -141,7 +143,8 @@ def _categories(rows: list[ResultRow], classes: dict[str, dict[str, str]]) -> di
             continue  # as in the leaderboard: model failures count 0, infra failures are left out
         for axis, label in classes[r.task_id].items():
             acc[axis][label][f"{r.agent}|{r.model}"].append(r.final or 0.0)
-    return {axis: {label: {k: statistics.fmean(v) for k, v in cfg.items()} for label, cfg in sorted(labels.items())} for axis, labels in acc.items()}
+    return {axis: {label: {k: statistics.fmean(v) for k, v in cfg.items()} for label, cfg in sorted(labels.items())} for axis,
+            labels in acc.items()}
 
 
 def _final_judge_file(folder: Path) -> Path | None:
@@ -149,7 +152,8 @@ def _final_judge_file(folder: Path) -> Path | None:
     for name in ("judge_final.json", "final/eval.json", "final/judge.json", "eval.json"):
         if (folder / name).is_file():
             return folder / name
-    iters = sorted(folder.glob("judge_iter_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[-1]) if p.stem.rsplit("_", 1)[-1].isdigit() else -1)
+    iters = sorted(folder.glob("judge_iter_*.json"),
+                   key=lambda p: int(p.stem.rsplit("_", 1)[-1]) if p.stem.rsplit("_", 1)[-1].isdigit() else -1)
     return iters[-1] if iters else None
 
 

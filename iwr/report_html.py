@@ -74,7 +74,8 @@ def _rel(path: Path | None, out_dir: Path) -> str | None:
 
 def _leaderboard(data: ReportData) -> str:
     head = "".join(f'<th class="{"l" if i < 4 else ""}">{h}</th>' for i, h in enumerate(
-        ["run", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "IFS", "VFS", "Final", "probe IFS", "cost $", "tokens", "time s"]))
+        ["run", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "IFS", "VFS", "Final", "probe IFS", "cost $",
+         "tokens", "time s"]))
     body = []
     for b in data.leaderboard:
         cost = "unknown" if b.cost_usd is None else f"{b.cost_usd:.4f}"
@@ -116,7 +117,8 @@ def _categories(data: ReportData) -> str:
             f'<tr><td class="l" data-v="{_e(label)}">{_e(label)}</td>' + "".join(_cell(cfg.get(c)) for c in configs) + "</tr>"
             for label, cfg in labels.items()
         )
-        parts.append(f'<h3>{_e(axis)}</h3><table class="sortable"><thead><tr><th class="l">{_e(axis)}</th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+        parts.append(f'<h3>{_e(axis)}</h3><table class="sortable"><thead><tr><th class="l">{_e(axis)}</th>{head}</tr></thead>'
+                     f'<tbody>{rows}</tbody></table>')
     return "".join(parts) or '<p class="muted">No task classifications found.</p>'
 
 
@@ -141,7 +143,8 @@ def curve_svg(curves: dict[str, list[CurvePoint]], width: int = 560, height: int
                      f'<title>{_e(key)} it {p.iteration}: Final {_pct(p.final)}</title></circle>' for p in pts)
         lines.append(f'<text x="{width - right + 8}" y="{top + 14 + 16 * n}" font-size="11" fill="{color}">{_e(key.replace("|", " / "))}</text>')
     axis = f'<text x="{(left + width - right) / 2}" y="{height - 4}" font-size="11" text-anchor="middle">iteration (0 = single-shot draft)</text>'
-    return f'<svg class="chart" width="{width}" height="{height}" role="img" aria-label="score by iteration">{grid}{ticks}{"".join(lines)}{axis}</svg>'
+    return (f'<svg class="chart" width="{width}" height="{height}" role="img" aria-label="score by iteration">'
+            f'{grid}{ticks}{"".join(lines)}{axis}</svg>')
 
 
 def _img(path: Path | None, out_dir: Path, caption: str) -> str:
@@ -161,14 +164,17 @@ def _resolve(base: Path | None, value: str | None) -> Path | None:
 def _task(view: TaskView, out_dir: Path, index: int) -> str:
     r = view.row
     status_class = "ok" if r.status == "ok" else "bad"
-    status = r.status if r.status == "ok" else ("infra failure" if r.status == "infra_error" else "failed") + (f": {r.error_kind}" if r.error_kind else "")
+    status = r.status if r.status == "ok" else (
+        ("infra failure" if r.status == "infra_error" else "failed") + (f": {r.error_kind}" if r.error_kind else ""))
     scores = f" · IFS {_pct(r.ifs)} · VFS {_pct(r.vfs)} · Final {_pct(r.final)}" if r.status == "ok" else " · no score"
     parts = [f'<details id="task-{index}"><summary>{_e(view.task_id)} · {_e(view.agent)} / {_e(view.model)} · '
              f'<span class="{status_class}">{_e(status)}</span>{scores}</summary>']
     if r.error:
         parts.append(f"<pre>{_e(r.error)}</pre>")
     if view.keyframes:
-        parts.append('<div class="kf">' + "".join(f'<img loading="lazy" src="{_e(_rel(k, out_dir))}" alt="keyframe">' for k in view.keyframes) + "</div>")
+        parts.append('<div class="kf">'
+                     + "".join(f'<img loading="lazy" src="{_e(_rel(k, out_dir))}" alt="keyframe">' for k in view.keyframes)
+                     + "</div>")
     j = view.judge
     if j is not None:
         parts.append(f'<p class="muted">protocol {_e(j.protocol.name)} (grounder {_e(j.protocol.grounder)}, asserter {_e(j.protocol.asserter)}), '
@@ -180,17 +186,20 @@ def _task(view: TaskView, out_dir: Path, index: int) -> str:
             av = step.assertion
             evidence = "" if av is None else f"<pre>{_e(av.method)}: {_e(av.passed)} {_e(av.error or '')}\n{_e(av.evidence)}</pre>"
             ground = step.grounding
-            gtext = "" if ground is None else f"grounded by {_e(ground.method)} to {_e(ground.element or '?')}" + (" (ambiguous)" if ground.ambiguous else "")
+            gtext = "" if ground is None else (f"grounded by {_e(ground.method)} to {_e(ground.element or '?')}"
+                                                + (" (ambiguous)" if ground.ambiguous else ""))
             parts.append(
                 f'<div class="step"><b>step {step.index}</b> {_e(a.type.value)}: {_e(a.description)}<br>'
-                f'<span class="muted">assertion: {_e(assertion)} · {gtext}</span> · <span class="{verdict}">{"pass" if step.passed else "fail"}</span>'
+                f'<span class="muted">assertion: {_e(assertion)} · {gtext}</span> · '
+                f'<span class="{verdict}">{"pass" if step.passed else "fail"}</span>'
                 f'{" · " + _e(step.error) if step.error else ""}{evidence}<div class="pair">'
                 f'{_img(_resolve(view.judge_dir, step.checkpoint), out_dir, f"reference step {step.index}")}'
                 f'{_img(_resolve(view.judge_dir, step.screenshot), out_dir, f"candidate step {step.index}")}</div></div>'
             )
     if view.page is not None:
         w, h = 640, 360
-        parts.append(f'<p><button class="show-page" data-src="{_e(_rel(view.page, out_dir))}" data-w="{w}" data-h="{h}">show the page (sandboxed)</button></p>')
+        parts.append(f'<p><button class="show-page" data-src="{_e(_rel(view.page, out_dir))}" data-w="{w}" data-h="{h}">'
+                     'show the page (sandboxed)</button></p>')
     if view.transcript is not None:
         parts.append(f'<p><a href="{_e(_rel(view.transcript, out_dir))}">transcript</a></p>')
     parts.append("</details>")
@@ -212,6 +221,7 @@ def render_html(data: ReportData, out_file: Path) -> None:
         f"<h2>Tasks</h2>" + "".join(_task(v, out_dir, i) for i, v in enumerate(data.tasks))
     )
     doc = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>iwr report</title>'
-           f'<meta http-equiv="Content-Security-Policy" content="default-src \'self\' \'unsafe-inline\' data:; frame-src \'self\'; connect-src \'none\'">'
+           f'<meta http-equiv="Content-Security-Policy" content="default-src \'self\' \'unsafe-inline\' data:; '
+           f'frame-src \'self\'; connect-src \'none\'">'
            f"<style>{_CSS}</style></head><body>{body}<script>{_JS}</script></body></html>")
     out_file.write_text(doc, encoding="utf-8")

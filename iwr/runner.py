@@ -309,7 +309,8 @@ def _store_rows(store: Any, run_id: str, outcome: TaskOutcome, run_dir_name: str
         final = row.iteration == "final"
         store.record(ResultRow(
             run_id=run_id, task_id=row.task_id, agent=row.agent, model=row.model, seed=row.seed, iteration=str(row.iteration),
-            status=row.status, error=row.error, error_kind=row.error_kind, ifs=row.ifs, vfs=row.vfs, final=row.final, probe_ifs=row.probe_ifs,
+            status=row.status, error=row.error, error_kind=row.error_kind, ifs=row.ifs, vfs=row.vfs, final=row.final,
+            probe_ifs=row.probe_ifs,
             prompt_tokens=outcome.prompt_tokens if final else None,
             completion_tokens=outcome.completion_tokens if final else None,
             cost_usd=outcome.cost_usd if final else None,

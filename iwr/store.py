@@ -171,7 +171,8 @@ class RunStore:
             return existing
         self._db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-            (run_id, time.time(), json.dumps(config, sort_keys=True), commit, json.dumps(versions), json.dumps(protocol) if protocol else None),
+            (run_id, time.time(), json.dumps(config, sort_keys=True), commit, json.dumps(versions),
+             json.dumps(protocol) if protocol else None),
         )
         return self.run(run_id)  # type: ignore[return-value]
 

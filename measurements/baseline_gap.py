@@ -129,7 +129,8 @@ def main() -> int:
         else:
             summary = json.loads(args.summary.read_text())
         present = summary.get("agents") or agents
-        print_tables(final_rows(summary), [a for a in DEFAULT_AGENTS if a in present] + [a for a in present if a not in DEFAULT_AGENTS])
+        print_tables(final_rows(summary),
+                     [a for a in DEFAULT_AGENTS if a in present] + [a for a in present if a not in DEFAULT_AGENTS])
         folder = args.summary if args.summary.is_dir() else args.summary.parent
         print()
         print_times(folder)

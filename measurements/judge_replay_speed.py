@@ -34,7 +34,8 @@ def trajectory_of(task: Task, hints: bool) -> tuple[Trajectory, GroundTruth | No
     gt = GroundTruth.load(task.paths.ground_truth) if task.paths.ground_truth.is_file() else None
     n = len(task.actions)
     pointers = [s.pointer for s in gt.steps] if (gt and hints) else []
-    return Trajectory(actions=task.actions, checkpoints=[task.paths.checkpoint(k) for k in range(n + 1)], pointer_hints=pointers), gt
+    return Trajectory(actions=task.actions, checkpoints=[task.paths.checkpoint(k) for k in range(n + 1)],
+                      pointer_hints=pointers), gt
 
 
 def target_hits(trace: Any, task: Task, gt: GroundTruth | None) -> tuple[int, int]:
@@ -109,7 +110,8 @@ async def run(tasks: list[Task], args: argparse.Namespace) -> int:
                 trace = await replay_page(handle, site, traj, task.resolution, out, DomGrounder(), continue_after_failure=True)
                 bare = await bare_replay(handle, site.url, task, gt, out) if gt else []
             steps = trace.steps
-            parts = {p: statistics.mean(s.timings.get(p, 0.0) for s in steps) * 1000 for p in ("ground", "act", "settle", "screenshot")}
+            parts = {p: statistics.mean(s.timings.get(p,
+                                                      0.0) for s in steps) * 1000 for p in ("ground", "act", "settle", "screenshot")}
             # wall of the judge's steps (background screenshot comparison included) per step
             judge_step = trace.timings.get("steps", 0.0) / max(1, len(steps)) * 1000
             bare_step = statistics.mean(bare) * 1000 if bare else float("nan")
@@ -121,7 +123,8 @@ async def run(tasks: list[Task], args: argparse.Namespace) -> int:
             all_hits[1] += aimed
             failed = [f"{s.index}:{s.error}" for s in steps if not s.performed]
             rows.append((task.key, len(task.actions), performed, parts, judge_step, bare_step, failed, f"{hit}/{aimed}"))
-    print(f"{'task':16} {'steps':>5} {'done':>4} {'on-target':>9} {'ground':>7} {'act':>6} {'settle':>7} {'shot+txt':>8} {'judge':>7} {'bare':>6} {'ratio':>6}")
+    print(f"{'task':16} {'steps':>5} {'done':>4} {'on-target':>9} {'ground':>7} {'act':>6} {'settle':>7} {'shot+txt':>8} "
+          f"{'judge':>7} {'bare':>6} {'ratio':>6}")
     for key, n, done, p, j, b, failed, hits in rows:
         print(f"{key:16} {n:5d} {done:4d} {hits:>9} {p['ground']:7.1f} {p['act']:6.1f} {p['settle']:7.1f} {p['screenshot']:8.1f} "
               f"{j:7.1f} {b:6.1f} {j / b:6.2f}")

@@ -126,7 +126,8 @@ async def bench_task(task: Task, page_dir: Path, work: Path) -> dict[str, object
     means = step_means(replay_only)
     # wall of the replay's steps (background screenshot comparison included) per step
     replay_step = replay_only.timings.get("replay_steps", 0.0) / max(1, len(replay_only.steps))
-    img_metrics = sum(float(v.detail.get("image_metrics_seconds", 0.0)) for v in [result.state0] + [s.visual for s in result.steps] if v is not None)
+    img_metrics = sum(float(v.detail.get("image_metrics_seconds",
+                                         0.0)) for v in [result.state0] + [s.visual for s in result.steps] if v is not None)
     return {
         "task": task.key, "steps": len(task.actions), "ifs": result.scores.ifs, **means,
         "replay_step": replay_step, "bare_step": bare,

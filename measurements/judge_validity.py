@@ -83,7 +83,8 @@ async def baseline_pages(task: Task, dest: Path) -> list[ExtraPage]:
     return pages
 
 
-async def run(apps: list[ValidityApp], mutants: int, seed: int, work: Path, protocols: tuple[str, ...] = PROTOCOLS) -> list[AppReport]:
+async def run(apps: list[ValidityApp], mutants: int, seed: int, work: Path,
+              protocols: tuple[str, ...] = PROTOCOLS) -> list[AppReport]:
     reports = []
     async with Judge(validity_judge_config()) as judge, launch_browser() as browser:
         for app in apps:
@@ -192,7 +193,8 @@ def load_report(path: Path) -> AppReport:
     data = json.loads(path.read_text())
     pages = []
     for p in data.pop("pages"):
-        judged = {k: Judged(**{**j, "outcome": Outcome(j["outcome"]) if j["outcome"] else None}) for k, j in p.pop("judged").items()}
+        judged = {k: Judged(**{**j, "outcome": Outcome(j["outcome"]) if j["outcome"] else None}) for k,
+                  j in p.pop("judged").items()}
         pages.append(PageReport(**p, judged=judged))
     return AppReport(pages=pages, **data)
 

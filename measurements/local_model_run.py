@@ -120,7 +120,8 @@ def table(cells: list[Cell]) -> str:
                      f"{c.edits_applied}/{c.edits_failed}", c.stop or c.status] if k == 0 else [""] * 7
             out.append(f"| {c.task} | {c.agent} | {it if it >= 0 else '-'} | {_f(ifs)} | {_f(vfs)} | {_f(fin)} | " + " | ".join(extra) + " |")
         out.append(f"| {c.task} | {c.agent} | final | {_f(c.final[0])} | {_f(c.final[1])} | {_f(c.final[2])} |" + " |" * 7)
-    out += ["", "| agent | iteration | tasks | mean IFS | mean VFS | mean Final | mean tokens | mean seconds | parse failures | edits ok/failed |",
+    out += ["",
+            "| agent | iteration | tasks | mean IFS | mean VFS | mean Final | mean tokens | mean seconds | parse failures | edits ok/failed |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for agent in sorted({c.agent for c in cells}):
         mine = [c for c in cells if c.agent == agent]
@@ -149,7 +150,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("runs-local"))
     ap.add_argument("--run-id", default=None)
     ap.add_argument("--agent", action="append", default=[], help="default: single-shot and iterative")
-    ap.add_argument("--run", type=Path, action="append", default=[], help="only print the table of these run folders (repeatable)")
+    ap.add_argument("--run", type=Path, action="append", default=[],
+                    help="only print the table of these run folders (repeatable)")
     ap.add_argument("--llm-timeout", type=float, default=1800.0, help="seconds per model call (one thread is slow)")
     ap.add_argument("--max-output-tokens", type=int, default=4096, help="per model call (IWR_LLM_MAX_TOKENS): a small "
                     "model that repeats itself would otherwise run on to the end of the context")
@@ -161,7 +163,8 @@ def main() -> int:
         agents = [x for a in (args.agent or ["single-shot", "iterative"]) for x in ("--agent", a)]
         cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", *agents, "--model", args.model,
                "--api-base", args.api_base or default_api_base(), "--api-key", "local",
-               "--max-iters", str(args.max_iters), "--llm-timeout", str(args.llm_timeout), "--llm-retries", "1", "-j", str(args.jobs),
+               "--max-iters", str(args.max_iters), "--llm-timeout", str(args.llm_timeout), "--llm-retries", "1", "-j",
+               str(args.jobs),
                "--out", str(args.out), "--run-id", run_id] + (["--resume"] if (args.out / run_id).exists() else [])
         for t in args.task:
             cmd += ["--task", t]

@@ -144,7 +144,8 @@ def _gateway(tmp: Path, script: dict) -> LLMGateway:
 
 def test_analyst_turns_json_into_a_plan_with_keyframes(tmp_path: Path, perception: PerceptionSummary) -> None:
     plan = [
-        {"type": "Click", "description": "Click the grey button", "point": [120, 120], "assertion": "State 1 shows", "keyframe": 1},
+        {"type": "Click", "description": "Click the grey button", "point": [120, 120], "assertion": "State 1 shows",
+         "keyframe": 1},
         {"type": "Type", "description": "Type 'ab' into the field", "text": "ab", "keyframe": 2},
         {"type": "Dance", "description": "not an action"},
         {"type": "Press", "description": "Press Enter", "key": "Enter", "keyframe": 99},

@@ -208,7 +208,8 @@ def check_action(action: dict[str, Any], where: str) -> None:
         assert isinstance(action["visual_evaluation_flag"], bool), where
     parsed = Action(
         type=kind,
-        parameters=ActionParameters(description=desc, text=action.get("text"), key=action.get("key"), direction=action.get("direction")),
+        parameters=ActionParameters(description=desc, text=action.get("text"), key=action.get("key"),
+                                    direction=action.get("direction")),
         logical_assertion=action.get("logical_assertion"),
         visual_evaluation_flag=action.get("visual_evaluation_flag", False),
     )
@@ -270,7 +271,8 @@ def test_app_is_self_contained_and_deterministic(app: str, tmp_path: Path) -> No
             text = path.read_text()
             assert not re.search(r"https?://|//cdn|@import|@font-face", text), f"{path.name} refers outside"
             if path.suffix == ".js":
-                assert not re.search(r"Date\.now|new Date|Math\.random|setInterval|setTimeout|fetch\(|XMLHttpRequest", text), path.name
+                assert not re.search(r"Date\.now|new Date|Math\.random|setInterval|setTimeout|fetch\(|XMLHttpRequest",
+                                     text), path.name
     assets = folder / "assets"
     used = _referenced_assets(app)
     assert used and used <= {p.name for p in assets.iterdir()}

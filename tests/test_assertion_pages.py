@@ -121,7 +121,8 @@ APPS = [
         _click("#close", "Click the 'Close' button in the 'Confirm upgrade' dialog",
                "The dialog closes; the 'Team plan' card still shows '$48.00 / month'"),
     ], [
-        ("no-close-handler", "document.getElementById('close').addEventListener('click', () => { modal.hidden = true; });", "", 2, "screen"),
+        ("no-close-handler", "document.getElementById('close').addEventListener('click', () => { modal.hidden = true; });", "", 2,
+         "screen"),
         ("restyled", "rgba(20, 20, 40, 0.7)", "rgba(90, 20, 20, 0.5)", None, ""),
     ]),
     App("merge-score", MERGE, [

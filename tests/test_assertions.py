@@ -24,7 +24,8 @@ REF_BEFORE = "Trail Shop Cart (0) Trail Runner $45.00 Add to cart Water Bottle $
 REF_AFTER = "Trail Shop Cart (1) Trail Runner $45.00 Add to cart Water Bottle $12.00 Add to cart Subtotal $45.00"
 
 
-def _ctx(cand_before: str, cand_after: str, assertion: str = "The cart badge shows 1 and the subtotal reads $45.00", **kw) -> AssertionContext:
+def _ctx(cand_before: str, cand_after: str, assertion: str = "The cart badge shows 1 and the subtotal reads $45.00",
+         **kw) -> AssertionContext:
     return AssertionContext(assertion=assertion, step=1, reference_text_before=REF_BEFORE, reference_text_after=REF_AFTER,
                             candidate_text_before=cand_before, candidate_text_after=cand_after, **kw)
 
@@ -42,7 +43,8 @@ def test_named_tokens() -> None:
 
 
 def test_offline_passes_when_the_candidate_changes_like_the_reference() -> None:
-    v = _check(_ctx("Shop Cart 0 Trail Runner $45.00 Water Bottle $12.00", "Shop Cart 1 Trail Runner $45.00 Water Bottle $12.00 Subtotal: $45.00"))
+    v = _check(_ctx("Shop Cart 0 Trail Runner $45.00 Water Bottle $12.00",
+                    "Shop Cart 1 Trail Runner $45.00 Water Bottle $12.00 Subtotal: $45.00"))
     assert v.passed is True, v.evidence
     assert v.method == "offline"
     assert {c["token"] for c in v.evidence["tokens"]} >= {"1", "45.00"}
@@ -110,9 +112,11 @@ def test_from_a_to_b_needs_a_before_and_b_after_but_not_a_gone() -> None:
     assert ok.evidence["reference_text_source"] == "dom"
     expects = {t["token"]: t["expect"] for t in ok.evidence["tokens"]}
     assert expects["0"] == "before" and expects["1"] == "appear", expects
-    never_new = _check(AssertionContext(step=1, candidate_text_before="Moves 0 Score 0", candidate_text_after="Moves 0 Score 0", **ctx))
+    never_new = _check(AssertionContext(step=1, candidate_text_before="Moves 0 Score 0",
+                                        candidate_text_after="Moves 0 Score 0", **ctx))
     assert never_new.passed is False
-    never_old = _check(AssertionContext(step=1, candidate_text_before="Moves 5 Score 5", candidate_text_after="Moves 1 Score 5", **ctx))
+    never_old = _check(AssertionContext(step=1, candidate_text_before="Moves 5 Score 5",
+                                        candidate_text_after="Moves 1 Score 5", **ctx))
     assert never_old.passed is False
 
 
@@ -129,7 +133,8 @@ def test_stays_means_the_count_is_kept() -> None:
 def test_dom_reference_text_ignores_candidate_ocr() -> None:
     """Against recorded DOM text, pixels (OCR of the candidate) are not evidence."""
     ctx = _ctx("", "", reference_text_source="dom",
-               candidate_ocr_before="Shop Cart 0 Trail Runner $45.00", candidate_ocr_after="Shop Cart 1 Trail Runner $45.00 Subtotal $45.00")
+               candidate_ocr_before="Shop Cart 0 Trail Runner $45.00",
+               candidate_ocr_after="Shop Cart 1 Trail Runner $45.00 Subtotal $45.00")
     v = _check(ctx)
     assert v.passed is False and v.evidence["ocr_trusted"] is False
     assert v.evidence["reference_text_source"] == "dom"
@@ -185,7 +190,8 @@ SWAP_AFTER = "Flight search\nFrom\nBerlin (BER)\nTo\nLisbon (LIS)\nSwap\nSearch"
 
 def _swap(cand_before: str, cand_after: str, source: str = "dom") -> object:
     return _check(AssertionContext(assertion=SWAP, step=2, reference_text_before=SWAP_BEFORE, reference_text_after=SWAP_AFTER,
-                                   reference_text_source=source, candidate_text_before=cand_before, candidate_text_after=cand_after))
+                                   reference_text_source=source, candidate_text_before=cand_before,
+                                   candidate_text_after=cand_after))
 
 
 def test_values_that_trade_places_must_trade_places_in_the_candidate() -> None:
@@ -207,7 +213,8 @@ def test_values_that_trade_places_must_trade_places_in_the_candidate() -> None:
 
 def test_a_wrong_sort_order_fails() -> None:
     ctx = dict(assertion="The fares are listed cheapest first: $89, $120, $240", step=3, reference_text_source="dom",
-               reference_text_before="Fares\nRome $240\nOslo $89\nNice $120", reference_text_after="Fares\nOslo $89\nNice $120\nRome $240")
+               reference_text_before="Fares\nRome $240\nOslo $89\nNice $120",
+               reference_text_after="Fares\nOslo $89\nNice $120\nRome $240")
     right = _check(AssertionContext(candidate_text_before="Fares\nRome $240\nOslo $89\nNice $120",
                                     candidate_text_after="Fares\nOslo $89\nNice $120\nRome $240", **ctx))
     assert right.passed is True, right.evidence

@@ -23,7 +23,8 @@ def write_run(folder: Path, rows: list[dict]) -> Path:
 
 
 def rows(agent: str, finals: dict[str, float], ifs: dict[str, float], iteration: str = "final") -> list[dict]:
-    return [{"task_id": t, "agent": agent, "model": "m", "iteration": iteration, "final": f, "ifs": ifs[t], "vfs": 0.5, "status": "ok"}
+    return [{"task_id": t, "agent": agent, "model": "m", "iteration": iteration, "final": f, "ifs": ifs[t], "vfs": 0.5,
+             "status": "ok"}
             for t, f in finals.items()]
 
 
@@ -31,7 +32,8 @@ def rows(agent: str, finals: dict[str, float], ifs: dict[str, float], iteration:
 def two_runs(tmp_path: Path) -> tuple[Path, Path]:
     a = write_run(tmp_path / "a", rows("single-shot", {"t1": 0.2, "t2": 0.5, "t3": 0.9}, {"t1": 0.0, "t2": 0.5, "t3": 1.0}))
     b_rows = rows("iterative", {"t1": 0.4, "t2": 0.8, "t3": 0.6, "t4": 1.0}, {"t1": 1.0, "t2": 0.5, "t3": 0.5, "t4": 1.0})
-    b_rows.append({"task_id": "t1", "agent": "iterative", "model": "m", "iteration": 0, "final": 0.1, "ifs": 0.0, "vfs": 0.1, "status": "ok"})
+    b_rows.append({"task_id": "t1", "agent": "iterative", "model": "m", "iteration": 0, "final": 0.1, "ifs": 0.0, "vfs": 0.1,
+                   "status": "ok"})
     return a, write_run(tmp_path / "b", b_rows)
 
 
@@ -65,7 +67,8 @@ def test_mixed_protocols_are_refused(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         protocol = {"name": proto, "grounder": "dom", "asserter": "offline", "visual": []}
         (tmp_path / name / "summary.json").write_text(json.dumps({"protocol": protocol, "macro": {"tasks": 1, "scored": 1},
-                                                                  "tasks": [{"task_id": "t", "ifs": 1.0, "final": 1.0, "status": "ok"}]}))
+                                                                  "tasks": [{"task_id": "t", "ifs": 1.0, "final": 1.0,
+                                                                             "status": "ok"}]}))
     with pytest.raises(IwrError, match="protocols differ"):
         compare(load_result_set(str(tmp_path / "x")), load_result_set(str(tmp_path / "y")))
 
@@ -87,7 +90,8 @@ def test_each_side_says_what_was_scored_and_why_the_rest_failed(tmp_path: Path) 
         *rows("iterative", {"t1": 0.4}, {"t1": 1.0}),
         {"task_id": "t2", "agent": "iterative", "model": "m", "iteration": "final", "status": "model_error", "error_kind": "auth",
          "error": "auth [draft]: Incorrect API key provided."},
-        {"task_id": "t3", "agent": "iterative", "model": "m", "iteration": "final", "status": "infra_error", "error_kind": "infra"},
+        {"task_id": "t3", "agent": "iterative", "model": "m", "iteration": "final", "status": "infra_error",
+         "error_kind": "infra"},
     ]
     b = write_run(tmp_path / "b", b_rows)
     result = compare(load_result_set(str(a)), load_result_set(str(b)))

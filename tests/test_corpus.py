@@ -134,7 +134,8 @@ def test_layout_puts_the_entry_at_the_root_with_its_relative_links_working(tmp_p
     assert "css/main.css" in html and (site / "css" / "main.css").is_file()  # the entry's own folder at the root
     assert "../build/app.js" in html and (site / "build" / "app.js").is_file()  # '..' above the root stays at the root
     assert 'href="data:,"' in html and "fonts.example" not in html
-    assert yaml.safe_load((site / "rewrites.json").read_text())["rewritten"] == [{"url": "https://fonts.example/css", "now": "data:,"}]
+    assert yaml.safe_load((site / "rewrites.json").read_text())["rewritten"] == [{"url": "https://fonts.example/css",
+                                                                                  "now": "data:,"}]
 
 
 # ---------------------------------------------------------------- the registry

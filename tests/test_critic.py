@@ -83,8 +83,10 @@ def test_critic_pairs_prefer_failed_then_worst_looking_steps(tmp_path: Path) -> 
         _png(tmp_path / f"s{i}.png", i)
     action = {"type": "Click", "parameters": {"description": "x"}}
     steps = [
-        StepVerdict(index=1, action=action, passed=True, screenshot="s1.png", checkpoint=str(frames[1]), visual=VisualScores(ocr=0.9, structural=0.9)),
-        StepVerdict(index=2, action=action, passed=True, screenshot="s2.png", checkpoint=str(frames[2]), visual=VisualScores(ocr=0.2, structural=0.3)),
+        StepVerdict(index=1, action=action, passed=True, screenshot="s1.png", checkpoint=str(frames[1]),
+                    visual=VisualScores(ocr=0.9, structural=0.9)),
+        StepVerdict(index=2, action=action, passed=True, screenshot="s2.png", checkpoint=str(frames[2]),
+                    visual=VisualScores(ocr=0.2, structural=0.3)),
         StepVerdict(index=3, action=action, passed=False, screenshot="s3.png", checkpoint=str(frames[3])),
         StepVerdict(index=4, action=action, passed=False, screenshot=None, checkpoint=str(frames[0])),  # no screenshot: unusable
     ]
@@ -106,7 +108,8 @@ def _gateway(tmp: Path, script: dict) -> LLMGateway:
 def test_llm_critic_sends_image_pairs_and_parses_notes(tmp_path: Path) -> None:
     review = [{"pair": 1, "problem": "the total is missing", "fix": "add the total row"}, {"problem": ""}, "buttons too small"]
     gw = _gateway(tmp_path, {"critic": ["```json\n" + json.dumps(review) + "\n```", "I think it looks fine."]})
-    pairs = [(_png(tmp_path / "k1.png", 1), _png(tmp_path / "p1.png", 2)), (_png(tmp_path / "k2.png", 3), _png(tmp_path / "p2.png", 4))]
+    pairs = [(_png(tmp_path / "k1.png", 1), _png(tmp_path / "p1.png", 2)),
+             (_png(tmp_path / "k2.png", 3), _png(tmp_path / "p2.png", 4))]
     inputs = _inputs(tmp_path)
     result = asyncio.run(LLMCritic(gw).critique(inputs, pairs))
     assert result.notes == ["pair 1: the total is missing; fix: add the total row", "buttons too small"]

@@ -38,7 +38,8 @@ def test_whitespace_insensitive_match_when_exact_fails() -> None:
 
 
 def test_unmatched_and_empty_blocks_are_reported_and_others_still_apply() -> None:
-    edits = block("<p>not there</p>", "<p>x</p>") + block("", "<p>new</p>") + block('<span class="count">0</span>', '<span class="count">5</span>')
+    edits = block("<p>not there</p>", "<p>x</p>") + block("", "<p>new</p>") + block('<span class="count">0</span>',
+                                                                                    '<span class="count">5</span>')
     r = apply_edits(PAGE, edits)
     assert r.applied == 1 and r.failed == ["<p>not there</p>", ""]
     assert r.blocks == 3

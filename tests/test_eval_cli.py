@@ -24,7 +24,8 @@ TEST_CACHE = REPO / ".cache-test"
 
 
 @pytest.mark.timeout(1200)
-def test_eval_writes_eval_json_and_summary_with_missing_page(mini_jsonl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_writes_eval_json_and_summary_with_missing_page(mini_jsonl: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IWR_CACHE_DIR", str(TEST_CACHE))
     pages = tmp_path / "pages"
     shutil.copytree(MINI_APP, pages / "mini-shop")  # the twin task has no page
@@ -56,11 +57,17 @@ def test_eval_writes_eval_json_and_summary_with_missing_page(mini_jsonl: Path, t
 
 def test_eval_user_errors_are_one_line(tmp_path: Path, mini_jsonl: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(app, ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"), "--grounder", "magic"])
+    res = runner.invoke(app,
+                        ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"), "--grounder",
+                         "magic"])
     assert res.exit_code == 2 and "error: --grounder" in res.output
-    res = runner.invoke(app, ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"), "--asserter", "llm"])
+    res = runner.invoke(app,
+                        ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"),
+                         "--asserter", "llm"])
     assert res.exit_code == 2 and "--judge-model is required" in res.output
-    res = runner.invoke(app, ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"), "--task", "nope"])
+    res = runner.invoke(app,
+                        ["eval", "--tasks", str(mini_jsonl), "--pages", str(tmp_path), "--out", str(tmp_path / "o"), "--task",
+                         "nope"])
     assert res.exit_code == 2 and "unknown task id" in res.output
 
 
@@ -78,7 +85,8 @@ RUBRIC = '{"layout": 8, "elements": 12, "content": 30, "style": 10, "overall": 1
 @pytest.mark.timeout(1200)
 def test_llm_assertions_and_rubric_through_fake_server(mini_task, tmp_path: Path) -> None:
     script = {
-        "assert": ['{"answer": "Yes", "reasoning": "badge is 1"}', "Looks fine to me!", '{"answer": "No", "reasoning": "total differs"}'],
+        "assert": ['{"answer": "Yes", "reasoning": "badge is 1"}', "Looks fine to me!",
+                   '{"answer": "No", "reasoning": "total differs"}'],
         "visual": [RUBRIC, "no json here", {"fault": "bad_request"}],
     }
     with FakeOpenAIServer(script) as srv:

@@ -18,7 +18,8 @@ def make_run(runs: Path) -> None:
             folder = runs / "r1" / "iterative" / "gpt" / task
             if has_page:
                 (folder / "final").mkdir(parents=True)
-                (folder / "final" / "index.html").write_text('<img src="__PLACEHOLDER_ASSETS_BASE_DIR__/asset_001.png"><img src="assets/asset_001.png">')
+                (folder / "final" / "index.html").write_text(
+                    '<img src="__PLACEHOLDER_ASSETS_BASE_DIR__/asset_001.png"><img src="assets/asset_001.png">')
                 (folder / "inputs" / "assets").mkdir(parents=True)
                 (folder / "inputs" / "assets" / "asset_001.png").write_bytes(b"\x89PNG fake")
             store.record(ResultRow(run_id="r1", task_id=task, agent="iterative", model="openai/GPT-4o", iteration="final",

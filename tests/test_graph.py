@@ -59,22 +59,26 @@ class FakePerceiver:
             duration=3.0,
             keyframes=[KeyframeRef(index=i, time=float(i), path=p) for i, p in enumerate(self.paths)],
             events=[
-                EventSummary(index=0, kind="click", start=0.5, end=0.9, point=Point(x=10, y=20), before_keyframe=0, after_keyframe=1),
+                EventSummary(index=0, kind="click", start=0.5, end=0.9, point=Point(x=10, y=20), before_keyframe=0,
+                             after_keyframe=1),
                 EventSummary(index=1, kind="typing", start=1.5, end=1.9, point=Point(x=30, y=40), typed_text="hi",
                              before_keyframe=1, after_keyframe=2),
             ],
         )
 
     async def match_assets(self, inputs: TaskInputs, perception: PerceptionSummary, out_dir: Path) -> AssetMap:
-        return AssetMap(sightings=[AssetSighting(asset="a.png", keyframe=0, box=perception.events[0].regions[0] if perception.events[0].regions else
-                                                 __import__("iwr.benchmark.task", fromlist=["Box"]).Box(x=0, y=0, width=5, height=5))],
+        return AssetMap(sightings=[AssetSighting(asset="a.png", keyframe=0,
+                                                 box=perception.events[0].regions[0] if perception.events[0].regions else
+                                                 __import__("iwr.benchmark.task",
+                                                            fromlist=["Box"]).Box(x=0, y=0, width=5, height=5))],
                         unseen=["b.png"])
 
 
 class FakeCoder:
     """Draft contains `n` defects; each repair removes one (or adds one when `worsen`)."""
 
-    def __init__(self, defects: int = 1, worsen: bool = False, fail_repair: BaseException | None = None, tokens: int = 10) -> None:
+    def __init__(self, defects: int = 1, worsen: bool = False, fail_repair: BaseException | None = None,
+                 tokens: int = 10) -> None:
         self.defects, self.worsen, self.fail_repair, self.tokens = defects, worsen, fail_repair, tokens
         self.drafts = 0
         self.repairs = 0
@@ -112,7 +116,8 @@ class FakeTester:
         steps = [StepVerdict(index=i + 1, action=a, performed=True, passed=i < ok) for i, a in enumerate(trajectory.actions)]
         ifs = ok / len(trajectory.actions)
         return JudgeResult(task_id="t", protocol=Protocol(name="offline", grounder="dom", asserter="offline", visual=[]),
-                           steps=steps, success_steps=ok, total_steps=len(steps), scores=Scores(ifs=ifs, vfs=0.5, final=0.7 * ifs + 0.15))
+                           steps=steps, success_steps=ok, total_steps=len(steps),
+                           scores=Scores(ifs=ifs, vfs=0.5, final=0.7 * ifs + 0.15))
 
 
 def _context(tmp: Path, coder: FakeCoder, *, loop: bool = True, perception: bool = True, analyst: bool = True, **kw) -> Context:
@@ -128,7 +133,8 @@ def _context(tmp: Path, coder: FakeCoder, *, loop: bool = True, perception: bool
     )
 
 
-async def _run(tmp: Path, ctx: Context, thread: str = "t", start: ReconstructionState | None = None) -> tuple[ReconstructionState, list[str]]:
+async def _run(tmp: Path, ctx: Context, thread: str = "t",
+               start: ReconstructionState | None = None) -> tuple[ReconstructionState, list[str]]:
     nodes: list[str] = []
     async with aiosqlite.connect(tmp / "cp.sqlite") as conn:
         graph = build_graph().compile(checkpointer=AsyncSqliteSaver(conn, serde=state_serializer()))
@@ -157,7 +163,8 @@ def test_iterative_repairs_until_self_test_passes_and_keeps_best(tmp_path: Path)
 
     ctx = _context(tmp_path, coder, on_iteration=hook)
     state, nodes = asyncio.run(_run(tmp_path, ctx, start=ReconstructionState(inputs=_inputs(tmp_path))))
-    assert nodes == ["perceive", "match_assets", "analyse", "draft", "self_test", "repair", "self_test", "repair", "self_test", "finish"]
+    assert nodes == ["perceive", "match_assets", "analyse", "draft", "self_test", "repair", "self_test", "repair", "self_test",
+                     "finish"]
     assert recorded == [0, 1, 2]
     assert state.stop_reason == "self_test_passed"
     assert [v.ifs for v in state.verdicts] == [0.0, 0.5, 1.0]

@@ -67,7 +67,8 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(mini_j
     try:
         for attempt in range(3):
             args = _grid(mini_jsonl, out, "killed") + (["--resume"] if attempt else [])
-            proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
             # kill once a random number of cells is done, a random moment later (mid-cell or between cells)
             target = min(_completed(out, "killed") + rng.randint(0, 1), CELLS - 1)
             while _completed(out, "killed") < target and proc.poll() is None:

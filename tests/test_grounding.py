@@ -34,7 +34,8 @@ def shop(loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
     loop.run_until_complete(handle.close())
 
 
-def ground(loop: asyncio.AbstractEventLoop, page: Any, kind: str, desc: str, hint: Point | None = None, **params: Any) -> Grounding:
+def ground(loop: asyncio.AbstractEventLoop, page: Any, kind: str, desc: str, hint: Point | None = None,
+           **params: Any) -> Grounding:
     action = Action(type=kind, parameters={"description": desc, **params})
     return loop.run_until_complete(DomGrounder().ground(page, action, 1, hint, None))
 
@@ -66,7 +67,8 @@ def hits(g: Grounding, p: Point) -> bool:
         ("Click the 'About' link in the navigation", "nav a", 1),
     ],
 )
-def test_click_descriptions_find_the_right_element(loop: asyncio.AbstractEventLoop, shop: Any, desc: str, selector: str, nth: int) -> None:
+def test_click_descriptions_find_the_right_element(loop: asyncio.AbstractEventLoop, shop: Any, desc: str, selector: str,
+                                                   nth: int) -> None:
     g = ground(loop, shop, "Click", desc)
     assert hits(g, centre_of(loop, shop, selector, nth)), (desc, g)
     assert g.method == "dom" and g.candidates > 5
@@ -167,7 +169,8 @@ def test_llm_grounding_error_is_recorded_as_model_error_in_replay(loop: asyncio.
     async def run(grounder: Any) -> Any:
         async with BrowserHandle(memory_limit_mb=0) as handle, Sandbox(handle) as sb:
             traj = Trajectory(actions=[Action(type="Click", parameters={"description": "Click the 'About' link"})])
-            return await replay_page(handle, sb.site(PAGES / "shop"), traj, Resolution(width=1280, height=720), tmp_path, grounder)
+            return await replay_page(handle, sb.site(PAGES / "shop"), traj, Resolution(width=1280, height=720), tmp_path,
+                                     grounder)
 
     with FakeOpenAIServer(["no idea"]) as srv:
         trace = loop.run_until_complete(run(_llm_grounder(srv)))

@@ -43,7 +43,8 @@ MEMORY_DESC = "Click the face-down card in row 1, column 1 (top-left) of the gam
 PRODUCTS = [
     ("Wool Cap", "grey wool cap", "$24.00"), ("Sun Visor", "white visor", "$18.00"), ("Rain Jacket", "yellow jacket", "$89.00"),
     ("Trail Socks", "green socks", "$12.00"), ("Canvas Tote", "beige tote bag", "$18.00"), ("Sun Cap", "orange cap", "$18.00"),
-    ("Beach Towel", "striped towel", "$30.00"), ("Straw Hat", "wide straw hat", "$18.00"), ("Flip Flops", "blue sandals", "$15.00"),
+    ("Beach Towel", "striped towel", "$30.00"), ("Straw Hat", "wide straw hat", "$18.00"),
+    ("Flip Flops", "blue sandals", "$15.00"),
 ]
 
 

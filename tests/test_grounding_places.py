@@ -190,6 +190,7 @@ def test_spatial_words_read_off_screen_controls_at_the_viewport_edge() -> None:
     snap = {"vw": 1280, "vh": 720, "texts": [], "candidates": [
         _cand(0, "Open Modal", [190, 340, 130, 40]), _cand(1, "Open Modal", [190, 610, 130, 40]),
         _cand(2, "Open Modal", [190, 5400, 130, 40], off=True)]}
-    scored, _ = score_candidates(snap, Action(type="Click", parameters={"description": "Click the lower 'Open Modal' link"}), None)
+    scored, _ = score_candidates(snap,
+                                 Action(type="Click", parameters={"description": "Click the lower 'Open Modal' link"}), None)
     assert all(0.0 <= s.parts["absolute"] <= 1.0 for s in scored)
     assert scored[0].cand["i"] == 1  # on screen and lower beats off screen (penalised) and upper

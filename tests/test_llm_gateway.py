@@ -211,7 +211,8 @@ def test_usage_totals_by_purpose() -> None:
 def test_transcript_has_requests_and_responses_with_images_hashed(tmp_path: Path) -> None:
     img = png(tmp_path / "frame.png", (32, 16), (10, 20, 30))
     transcript = tmp_path / "run" / "transcript.jsonl"
-    msgs = [Message(role="system", content="be brief"), Message(role="user", content=[TextPart(text="describe"), ImagePart(path=img)])]
+    msgs = [Message(role="system", content="be brief"),
+            Message(role="user", content=[TextPart(text="describe"), ImagePart(path=img)])]
     with FakeOpenAIServer(["answer", {"fault": "bad_request"}]) as srv:
         gw = LLMGateway(settings(srv), transcript_path=transcript)
 
@@ -234,7 +235,8 @@ def test_transcript_has_requests_and_responses_with_images_hashed(tmp_path: Path
 
 
 def test_image_budget_keeps_contact_sheets_then_even_frames(tmp_path: Path) -> None:
-    sheets = [ImagePart(data=png(tmp_path / f"s{i}.png", (8, 8), (200, i, 0)).read_bytes(), kind="contact_sheet") for i in range(2)]
+    sheets = [ImagePart(data=png(tmp_path / f"s{i}.png", (8, 8), (200, i, 0)).read_bytes(),
+                        kind="contact_sheet") for i in range(2)]
     frames = [ImagePart(path=png(tmp_path / f"f{i}.png", (8, 8), (0, i * 10, 0))) for i in range(10)]
     msgs = [Message(role="user", content=[TextPart(text="frames:"), *frames, TextPart(text="sheets:"), *sheets])]
     with FakeOpenAIServer(["ok"]) as srv:

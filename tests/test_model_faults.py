@@ -173,7 +173,8 @@ def _attempts(out: Path, run_id: str, model_slug: str, task: str) -> list[int]:
 
 def _start(runs: dict[str, list[str]]) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
     """Run the `iwr run` commands side by side: outputs and exit statuses."""
-    procs = {name: subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name, args in runs.items()}
+    procs = {name: subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name,
+             args in runs.items()}
     outs = {name: proc.communicate(timeout=1200) for name, proc in procs.items()}
     return outs, {name: proc.returncode for name, proc in procs.items()}
 
@@ -187,10 +188,13 @@ def test_runs_report_each_fault_once_by_kind_and_exit_honestly(bundled_jsonl: Pa
         with FakeOpenAIServer([]) as gone:
             dead = gone.api_base
         outs, codes = _start({
-            "mixed": _run_args(bundled_jsonl, tmp_path, "mixed", TASKS, "--model", srv_mixed.model, "--api-base", srv_mixed.api_base, "--api-key", "k"),
-            "typo": _run_args(bundled_jsonl, tmp_path, "typo", TASKS[:1], "--model", "openai/fake-modle", "--api-base", srv_models.api_base, "--api-key", "k"),
+            "mixed": _run_args(bundled_jsonl, tmp_path, "mixed", TASKS, "--model", srv_mixed.model, "--api-base",
+                               srv_mixed.api_base, "--api-key", "k"),
+            "typo": _run_args(bundled_jsonl, tmp_path, "typo", TASKS[:1], "--model", "openai/fake-modle", "--api-base",
+                              srv_models.api_base, "--api-key", "k"),
             "nokey": _run_args(bundled_jsonl, tmp_path, "nokey", TASKS[:1], "--model", "openai/gpt-4o", "--skip-preflight"),
-            "nowhere": _run_args(bundled_jsonl, tmp_path, "nowhere", TASKS[:1], "--model", "openai/fake-model", "--api-base", dead,
+            "nowhere": _run_args(bundled_jsonl, tmp_path, "nowhere", TASKS[:1], "--model", "openai/fake-model",
+                                 "--api-base", dead,
                                  "--api-key", "k", "--skip-preflight"),
         })
 
@@ -245,7 +249,8 @@ def test_the_fuse_stops_a_run_whose_key_is_refused_and_resume_runs_the_refused_c
         assert summary["not_started"] == ["task-board/single-shot/openai/fake-model"] and summary["completed"] == 2
         assert "0 of 2 tasks scored; 2 failed: auth x2" in first.stdout and "stopped by the fuse" in first.stdout
         # the key fixed, --resume: the refused cells run again and the unstarted one starts
-        again = subprocess.run([*args, "--api-key", "sk-right", "--resume"], env=_env(), capture_output=True, text=True, timeout=1200)
+        again = subprocess.run([*args, "--api-key", "sk-right", "--resume"], env=_env(), capture_output=True, text=True,
+                               timeout=1200)
         assert again.returncode == 0, again.stderr[-3000:]
         assert len(srv.requests) == 3
     summary = _summary(tmp_path, "fuse")
@@ -257,7 +262,8 @@ def test_the_fuse_stops_a_run_whose_key_is_refused_and_resume_runs_the_refused_c
 def test_eval_with_a_refused_judge_key_stops_at_the_fuse_and_exits_1(bundled_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
     with FakeOpenAIServer(["never"], api_key="sk-right") as srv:
-        args = [sys.executable, "-c", "from iwr.cli import main; main()", "eval", "--tasks", str(bundled_jsonl), "--pages", "reference",
+        args = [sys.executable, "-c", "from iwr.cli import main; main()", "eval", "--tasks", str(bundled_jsonl), "--pages",
+                "reference",
                 "--out", str(out), "--asserter", "llm", "--no-mllm", "--no-visual", "--no-probes", "--judge-model", srv.model,
                 "--api-base", srv.api_base, "--api-key", "sk-wrong", "--fuse", "2"] + [a for t in TASKS for a in ("--task", t)]
         proc = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=1200)

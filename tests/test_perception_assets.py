@@ -39,7 +39,8 @@ def test_flat_icons_are_told_apart_by_colour_and_boxed_with_their_margins(tmp_pa
 
 
 def test_adjacent_tiles_merge_into_one_background_box() -> None:
-    tiles = [AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=48 * i, y=48 * j, width=48, height=48), scale=1.0, confidence=0.9)
+    tiles = [AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=48 * i, y=48 * j, width=48, height=48), scale=1.0,
+                        confidence=0.9)
              for i in range(3) for j in range(2)]
     lone = AssetMatch(asset="tile.png", keyframe=0, box=PBox(x=500, y=500, width=48, height=48), scale=1.0, confidence=0.9)
     merged = merge_tiles([*tiles, lone])
@@ -84,7 +85,8 @@ def test_tiles_on_one_lattice_merge_across_hidden_tiles_but_spaced_icons_do_not(
 
 
 def test_a_single_row_of_touching_icons_is_not_a_tiled_background() -> None:
-    stars = [AssetMatch(asset="star.png", keyframe=0, box=PBox(x=100 + 17 * i, y=80, width=16, height=16), scale=1.0, confidence=0.9) for i in range(5)]
+    stars = [AssetMatch(asset="star.png", keyframe=0, box=PBox(x=100 + 17 * i, y=80, width=16, height=16), scale=1.0,
+                        confidence=0.9) for i in range(5)]
     assert len(merge_tiles(stars)) == 5
 
 
@@ -331,7 +333,8 @@ def test_a_child_killed_after_its_first_answer_leaves_the_rest_of_the_search_to_
 
 def test_focus_tells_which_boxes_overlap_what_is_new() -> None:
     focus = Focus([(100, 100, 50, 20), (400, 300, 10, 10)], 640, 480)
-    assert focus.hits([(90, 90, 20, 20), (160, 100, 30, 30), (405, 295, 2, 8), (0, 0, 640, 480), (300, 300, 50, 50)]) == [True, False, True, True, False]
+    assert focus.hits([(90, 90, 20, 20), (160, 100, 30, 30), (405, 295, 2, 8), (0, 0, 640, 480),
+                       (300, 300, 50, 50)]) == [True, False, True, True, False]
 
 
 def test_region_correlation_equals_opencv_normalised_correlation() -> None:

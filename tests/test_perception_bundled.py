@@ -41,7 +41,8 @@ def test_bundled_task_meets_the_targets(task: Task, tmp_path: Path) -> None:
 def test_reencoded_at_another_size_and_rate(task: Task, tmp_path: Path) -> None:
     video = tmp_path / "small.mp4"
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(task.paths.video), "-vf", "scale=960:540",
-                    "-r", "24", "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", str(video)], check=True)
+                    "-r", "24", "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", str(video)],
+                    check=True)
     p = perceive(video, None, tmp_path / "out", PerceiveOptions(ocr=False, assets=False, sheet=False))
     assert p.video.width == 960
     truth = GroundTruth.load(task.paths.ground_truth)

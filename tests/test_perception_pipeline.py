@@ -79,9 +79,11 @@ def test_asset_map(recording: tuple[SyntheticTruth, Perception, Path]) -> None:
     assert "logo.png" in " ".join(p.asset_map())
 
 
-def test_assets_are_the_same_whether_a_child_process_helps_or_not(recording: tuple[SyntheticTruth, Perception, Path], tmp_path: Path) -> None:
+def test_assets_are_the_same_whether_a_child_process_helps_or_not(recording: tuple[SyntheticTruth, Perception, Path],
+                                                                  tmp_path: Path) -> None:
     truth, p, _ = recording  # with 2 workers the child searched the first state during the scan, then shared the assets
-    alone = perceive(Path(truth.video), Path(truth.assets_dir), tmp_path, PerceiveOptions(max_keyframes=50, workers=1, sheet=False))
+    alone = perceive(Path(truth.video), Path(truth.assets_dir), tmp_path,
+                     PerceiveOptions(max_keyframes=50, workers=1, sheet=False))
     assert [r.model_dump() for r in alone.assets] == [r.model_dump() for r in p.assets]
 
 

@@ -79,7 +79,8 @@ def test_the_api_base_must_answer() -> None:
 def test_all_problems_are_listed_at_once() -> None:
     with FakeOpenAIServer([]) as srv:
         base = srv.api_base
-    found = problems(ModelUse("openai/gpt-4o", "agent"), ModelUse("gpt4o", "agent"), ModelUse("openai/x", "judge", api_base=base, api_key="k"))
+    found = problems(ModelUse("openai/gpt-4o", "agent"), ModelUse("gpt4o", "agent"),
+                     ModelUse("openai/x", "judge", api_base=base, api_key="k"))
     assert len(found) == 3 and "does not answer" in found[2]
 
 

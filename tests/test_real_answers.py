@@ -214,7 +214,8 @@ def test_invented_asset_files_are_named_to_the_repair() -> None:
 
 def test_a_plan_cut_off_by_the_length_limit_keeps_its_whole_steps(tmp_path: Path, perception: PerceptionSummary) -> None:
     step = '{"type": "Click", "description": "Click the Add button", "keyframe": 1}'
-    cut = {"text": "```json\n[\n  " + step + ",\n  " + step.replace("Add", "Clear") + ",\n  {\"type\": \"Cli", "finish_reason": "length"}
+    cut = {"text": "```json\n[\n  " + step + ",\n  " + step.replace("Add", "Clear") + ",\n  {\"type\": \"Cli",
+           "finish_reason": "length"}
     gw = _gateway(tmp_path, {"analyse": [cut, {"text": "[\n  {\"type\": \"Cli"}]})
     analyst = LLMAnalyst(gw)
     plan = asyncio.run(analyst.analyse(_inputs(tmp_path), perception, []))

@@ -73,15 +73,18 @@ def test_demo_file_errors(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match=r"entry file 'index.html' not found"):
         load_demo(write_demo(tmp_path / "c", BASE + "actions: [{type: Press, key: A, description: x}]", entry=False))
     with pytest.raises(DemoError, match="resolution"):
-        load_demo(write_demo(tmp_path / "d", "id: t\nresolution: big\nentry: index.html\nactions: [{type: Press, key: A, description: x}]"))
+        load_demo(write_demo(tmp_path / "d",
+                             "id: t\nresolution: big\nentry: index.html\nactions: [{type: Press, key: A, description: x}]"))
     with pytest.raises(DemoError, match="outside"):
-        load_demo(write_demo(tmp_path / "e", "id: t\nresolution: 640x480\nentry: ../x.html\nactions: [{type: Press, key: A, description: x}]"))
+        load_demo(write_demo(tmp_path / "e",
+                             "id: t\nresolution: 640x480\nentry: ../x.html\nactions: [{type: Press, key: A, description: x}]"))
 
 
 def test_demo_actions_become_official_actions() -> None:
     spec = load_demo(MINI_APP / "demo.yaml")
     actions = [a.to_action() for a in spec.actions]
-    assert [a.type for a in actions] == [ActionType.CLICK, ActionType.TYPE, ActionType.PRESS, ActionType.SCROLL, ActionType.SCROLL]
+    assert [a.type for a in actions] == [ActionType.CLICK, ActionType.TYPE, ActionType.PRESS, ActionType.SCROLL,
+                                         ActionType.SCROLL]
     assert actions[1].parameters.text == "save10" and actions[2].parameters.key == "Enter"
     assert actions[3].parameters.direction == "down"
     record = json.dumps([a.to_record() for a in actions])
@@ -101,7 +104,8 @@ def test_recorded_task_reads_back_in_official_layout(mini_task, mini_jsonl: Path
     assert sorted(x.name for x in p.checkpoints.glob("step_*.png")) == [f"step_{k}.png" for k in range(6)]
     for k in range(6):
         assert Image.open(p.checkpoint(k)).size == (1280, 720)
-    assert [x.name for x in p.asset_files()] == ["asset_001.png", "asset_002.png", "asset_003.png", "asset_004.jpg", "asset_005.png"]
+    assert [x.name for x in p.asset_files()] == ["asset_001.png", "asset_002.png", "asset_003.png", "asset_004.jpg",
+                                                 "asset_005.png"]
     assert [x.name for x in p.contact_sheets()] == ["stitched_image_1.png"]
     meta = json.loads(p.metadata.read_text())
     assert meta["recording_details"]["resolution"] == "1280x720"
@@ -167,7 +171,8 @@ def test_probes_are_recorded_apart(mini_task) -> None:
     for probe in gt.probes:
         shots = sorted(x.name for x in (p.checkpoints / "probes" / probe.name).glob("*.png"))
         assert shots == ["step_0.png", "step_1.png", "step_2.png"]
-    same = np.array_equal(np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_0.png")), np.asarray(Image.open(p.checkpoint(0))))
+    same = np.array_equal(np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_0.png")),
+                          np.asarray(Image.open(p.checkpoint(0))))
     assert same  # every probe starts from the initial state
     s1 = np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_1.png"))
     s2 = np.asarray(Image.open(p.checkpoints / "probes" / "mini-twice" / "step_2.png"))
@@ -182,7 +187,8 @@ async def _dom_boxes(app_dir: Path) -> dict[str, list[dict]]:
             page = await browser.new_page(viewport={"width": 1280, "height": 720})
             await page.goto(site.url("index.html"))
             js = "(els) => els.map(e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })"
-            return {sel: await page.eval_on_selector_all(sel, js) for sel in ("#add-red", "#code", "header img", ".hero", ".card img", ".star")}
+            return {sel: await page.eval_on_selector_all(sel, js) for sel in ("#add-red", "#code", "header img", ".hero",
+                                                                              ".card img", ".star")}
 
 
 def test_ground_truth_boxes_match_the_dom(mini_task) -> None:

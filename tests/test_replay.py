@@ -32,15 +32,18 @@ def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
     loop.run_until_complete(h.close())
 
 
-def replay(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page: str, traj: Trajectory, out: Path, **kw: object) -> ReplayTrace:
+def replay(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page: str, traj: Trajectory, out: Path,
+           **kw: object) -> ReplayTrace:
     async def run() -> ReplayTrace:
         async with Sandbox(handle) as sb:
-            return await replay_page(handle, sb.site(PAGES / page), traj, RES, out, DomGrounder(), action_timeout=10.0, **kw)  # type: ignore[arg-type]
+            return await replay_page(handle, sb.site(PAGES / page), traj, RES, out, DomGrounder(),  # type: ignore[arg-type]
+                                     action_timeout=10.0, **kw)
 
     return loop.run_until_complete(run())
 
 
-def test_shop_trajectory_states_text_and_callbacks(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, tmp_path: Path) -> None:
+def test_shop_trajectory_states_text_and_callbacks(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
+                                                   tmp_path: Path) -> None:
     traj = Trajectory(actions=[
         act("Click", "Click the 'Add to cart' button on the Road Racer card"),
         act("Type", "Type 'boots' into the search field"),
@@ -67,7 +70,8 @@ def test_shop_trajectory_states_text_and_callbacks(loop: asyncio.AbstractEventLo
     assert not trace.blocked_urls and not trace.crashed and trace.error is None
 
 
-def test_stops_at_first_failure_unless_asked_to_continue(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, tmp_path: Path) -> None:
+def test_stops_at_first_failure_unless_asked_to_continue(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
+                                                         tmp_path: Path) -> None:
     traj = Trajectory(actions=[
         act("Click", "Click the 'Specs' tab"),
         act("Click", "Click the 'Wishlist' button"),

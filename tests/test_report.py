@@ -22,10 +22,13 @@ def make_runs(root: Path) -> Path:
         store.start_run("r1", {"tasks": "none"}, {"iwr": "0.1"}, protocol={"name": "offline"}, commit="abc123")
         for agent, finals in (("single-shot", [0.30, 0.30]), ("iterative", [0.30, 0.55])):
             for it, final in enumerate(finals):
-                store.record(ResultRow(run_id="r1", task_id="t1", agent=agent, model="m", iteration=str(it), status="ok", ifs=final, vfs=0.6, final=final))
+                store.record(ResultRow(run_id="r1", task_id="t1", agent=agent, model="m", iteration=str(it), status="ok",
+                                       ifs=final, vfs=0.6, final=final))
             folder = runs / "r1" / agent / "m" / "t1"
-            store.record(ResultRow(run_id="r1", task_id="t1", agent=agent, model="m", iteration="final", status="ok", ifs=finals[-1],
-                                   vfs=0.6, final=finals[-1], cost_usd=None if agent == "iterative" else 0.01, path=str(folder.relative_to(runs))))
+            store.record(ResultRow(run_id="r1", task_id="t1", agent=agent, model="m", iteration="final", status="ok",
+                                   ifs=finals[-1],
+                                   vfs=0.6, final=finals[-1], cost_usd=None if agent == "iterative" else 0.01,
+                                   path=str(folder.relative_to(runs))))
             folder.mkdir(parents=True)
             for name, color in (("ref.png", (200, 30, 30)), ("cand.png", (30, 30, 200))):
                 Image.new("RGB", (320, 180), color).save(folder / name)
@@ -51,7 +54,8 @@ async def inspect(report: Path, shot: Path) -> dict:
         page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
         await page.goto(report.as_uri())
         await page.wait_for_load_state("load")
-        first_agents = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
+        first_agents = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)",
+                                                       "els => els.map(e => e.textContent)")
         await page.click("#leaderboard th:nth-child(11)")  # Final, ascending
         asc = await page.eval_on_selector_all("#leaderboard tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")
         await page.click("summary")
@@ -65,7 +69,8 @@ async def inspect(report: Path, shot: Path) -> dict:
         widths = await page.eval_on_selector_all("details[open] .pair img", "els => els.map(e => e.naturalWidth)")
         await page.locator("svg.chart").screenshot(path=str(shot))
         escaped = await page.evaluate("document.body.innerHTML.includes('<b>done</b>')")
-        return {"failed": failed, "external": external, "first": first_agents, "asc": asc, "widths": widths, "escaped_raw": escaped}
+        return {"failed": failed, "external": external, "first": first_agents, "asc": asc, "widths": widths,
+                "escaped_raw": escaped}
 
 
 def test_html_report_in_chromium(tmp_path: Path) -> None:
@@ -116,9 +121,11 @@ def test_failures_count_as_zero_with_their_kind_and_infra_apart(tmp_path: Path) 
         store.start_run("r", {"tasks": "none"}, {"iwr": "0.1"}, protocol={"name": "offline"})
         common = {"run_id": "r", "agent": "single-shot", "model": "openai/gpt-4o", "iteration": "final"}
         store.record(ResultRow(**common, task_id="t1", status="ok", ifs=0.8, vfs=0.5, final=0.6))
-        store.record(ResultRow(**common, task_id="t2", status="model_error", error="auth [draft]: Incorrect API key provided.", error_kind="auth"))
+        store.record(ResultRow(**common, task_id="t2", status="model_error", error="auth [draft]: Incorrect API key provided.",
+                               error_kind="auth"))
         store.record(ResultRow(**common, task_id="t3", status="infra_error", error="judge could not start", error_kind="infra"))
-        store.record(ResultRow(**{**common, "agent": "iterative"}, task_id="t1", status="model_error", error="auth: old row without a kind column"))
+        store.record(ResultRow(**{**common, "agent": "iterative"}, task_id="t1", status="model_error",
+                               error="auth: old row without a kind column"))
     data = gather(runs)
     board = {b.agent: b for b in data.leaderboard}
     single = board["single-shot"]

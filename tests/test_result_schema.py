@@ -26,7 +26,8 @@ OLD_RUN_SUMMARY = {
     "rows": [
         {"task_id": "t1", "agent": "single-shot", "model": "openai/gpt-4o", "seed": 0, "iteration": 0, "ifs": 0.5, "vfs": 0.4,
          "final": 0.45, "status": "ok", "error": None, "error_kind": None, "probe_ifs": None, "self_test": None},
-        {"task_id": "t1", "agent": "single-shot", "model": "openai/gpt-4o", "seed": 0, "iteration": "final", "ifs": 0.5, "vfs": 0.4,
+        {"task_id": "t1", "agent": "single-shot", "model": "openai/gpt-4o", "seed": 0, "iteration": "final", "ifs": 0.5,
+         "vfs": 0.4,
          "final": 0.45, "status": "ok", "error": None, "error_kind": None, "probe_ifs": None, "self_test": None},
     ],
     "failures": [], "finished_at": "2026-11-30T10:00:00+00:00", "models": ["openai/gpt-4o"], "seeds": [0], "executor": "local",
@@ -42,9 +43,11 @@ OLD_EVAL_SUMMARY = {
          "status": "missing", "error": "page not found: x/index.html", "step_pass_rate": None, "vfs_all": None, "probe_ifs": None,
          "generalization_gap": None, "probes": 0, "blocked_requests": 0, "seconds": None},
     ],
-    "macro": {"ifs": 0.5, "vfs": 0.8, "final": 0.45, "lfs": 0.7, "hfs": None, "step_pass_rate": 1.0, "vfs_all": 0.8, "probe_ifs": None,
+    "macro": {"ifs": 0.5, "vfs": 0.8, "final": 0.45, "lfs": 0.7, "hfs": None, "step_pass_rate": 1.0, "vfs_all": 0.8,
+              "probe_ifs": None,
               "generalization_gap": None, "tasks": 2, "scored": 2, "infra_errors": [], "model_errors": [], "missing": ["t2"]},
-    "protocol": {"name": "offline", "grounder": "dom", "asserter": "offline", "visual": ["ocr", "structural"], "judge_model": None,
+    "protocol": {"name": "offline", "grounder": "dom", "asserter": "offline", "visual": ["ocr", "structural"],
+                 "judge_model": None,
                  "versions": {"iwr": "0.1"}},
     "not_judged": [], "stopped_by_fuse": None,
 }

@@ -174,7 +174,8 @@ def test_iterative_run_repairs_survives_sigkill_and_leaks_nothing(task_jsonl: Pa
 def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: Path, tmp_path: Path) -> None:
     good = "```html\n<!DOCTYPE html><html><body><h1>My Tasks</h1></body></html>\n```"
     cases = {
-        "retried": [{"fault": "rate_limit", "retry_after": 0.1}, {"fault": "server"}, {"fault": "delay", "seconds": 5, "text": good}, good],
+        "retried": [{"fault": "rate_limit", "retry_after": 0.1}, {"fault": "server"},
+                    {"fault": "delay", "seconds": 5, "text": good}, good],
         "no-code": [{"fault": "no_code"}],
         "truncated": [{"fault": "truncated_code"}] * (1 + MAX_CONTINUATIONS),  # cut off, and each continuation too
         "empty": [{"fault": "empty_choices"}] * 4,
@@ -183,8 +184,10 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
         servers = {run_id: stack.enter_context(FakeOpenAIServer({"draft": entries})) for run_id, entries in cases.items()}
         procs = {
             run_id: subprocess.Popen(
-                _iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--agent", "single-shot", "--model", srv.model, "--api-base", srv.api_base,
-                     "--api-key", "fake", "--out", str(tmp_path / run_id), "--run-id", run_id, "--no-probes", "--llm-timeout", "2", "--llm-retries", "3",
+                _iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--agent", "single-shot", "--model", srv.model,
+                     "--api-base", srv.api_base,
+                     "--api-key", "fake", "--out", str(tmp_path / run_id), "--run-id", run_id, "--no-probes", "--llm-timeout",
+                     "2", "--llm-retries", "3",
                      "--llm-retry-max-wait", "0.2"),
                 env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
@@ -211,7 +214,8 @@ def test_model_faults_are_retried_or_reported_and_the_run_finishes(task_jsonl: P
 @pytest.mark.timeout(900)
 def test_offline_baselines_give_sane_scores(task_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--out", str(out), "--run-id", "offline", "--no-probes", "-j", "2"),
+    proc = subprocess.run(_iwr("run", "--tasks", str(task_jsonl), "--task", TASK, "--out", str(out), "--run-id", "offline",
+                               "--no-probes", "-j", "2"),
                           env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "offline baselines" in proc.stderr

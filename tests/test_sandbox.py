@@ -60,7 +60,8 @@ def test_missing_entry_page_is_an_error(tmp_path: Path) -> None:
         pass
 
 
-def _judge(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page_dir: Path, actions: list[Action], out: Path) -> ReplayTrace:
+def _judge(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page_dir: Path, actions: list[Action],
+           out: Path) -> ReplayTrace:
     async def run() -> ReplayTrace:
         async with Sandbox(handle) as sb:
             return await replay_page(handle, sb.site(page_dir), Trajectory(actions=actions), RES, out, DomGrounder())
@@ -86,8 +87,10 @@ CASES: dict[str, Check] = {
     "window_open": lambda t: t.popups >= 1 and t.steps[0].performed,
     "redirect_location": lambda t: "still here" in _texts(t) and _blocked(t, "example.invalid/landing", "203.0.113.1/away"),
     "redirect_meta": lambda t: "Meta refresh" in t.state0_text and _blocked(t, "203.0.113.1/meta"),
-    "exfil_fetch": lambda t: _blocked(t, "example.invalid/fetch", "203.0.113.1/ip", "example.invalid/xhr", "example.invalid/click"),
-    "exfil_websocket": lambda t: _blocked(t, "ws://203.0.113.1:8080/live", "wss://example.invalid/feed") and "OPEN" not in _texts(t),
+    "exfil_fetch": lambda t: _blocked(t, "example.invalid/fetch", "203.0.113.1/ip", "example.invalid/xhr",
+                                      "example.invalid/click"),
+    "exfil_websocket": lambda t: _blocked(t, "ws://203.0.113.1:8080/live",
+                                          "wss://example.invalid/feed") and "OPEN" not in _texts(t),
     "exfil_beacon_img": lambda t: _blocked(t, "style.css", "lib.js", "pixel.gif", "img?x=1"),
     "file_access": lambda t: "root:" not in _texts(t) and "nothing read" in t.state0_text,
     "huge_dom": lambda t: t.steps[0].performed and "clicked" in _texts(t),
@@ -149,7 +152,8 @@ def test_hostile_corpus_is_contained(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 150  # about 30 s on an idle 2-core machine
 
 
-def test_storage_does_not_carry_over_between_pages(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, tmp_path: Path) -> None:
+def test_storage_does_not_carry_over_between_pages(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
+                                                   tmp_path: Path) -> None:
     async def run() -> list[str]:
         texts = []
         async with Sandbox(handle) as sb:
@@ -194,7 +198,8 @@ def test_page_answers_are_kept_until_done_and_settled_on_close(loop: asyncio.Abs
         raise RuntimeError("the target closed")
 
     async def run() -> tuple[int, int]:
-        sp = SandboxPage(site=SandboxSite(page_dir=tmp_path, base_url="http://127.0.0.1:1/"), context=None, page=None, load_timeout=1.0)
+        sp = SandboxPage(site=SandboxSite(page_dir=tmp_path, base_url="http://127.0.0.1:1/"), context=None, page=None,
+                         load_timeout=1.0)
         sp.reply(answer("quick", 0.0))
         sp.reply(answer("stuck", 60.0))
         sp.reply(fails())  # errors are ignored

@@ -10,7 +10,8 @@ from iwr.benchmark.task import Action, ActionType, Box, Point, Resolution, Task,
 def official_record() -> dict:
     return {
         "id": 7,
-        "classification": {"interaction_complexity": "L2", "visual_complexity": "V3", "domain": "travel", "sub_domain": "flights", "extra_label": "x"},
+        "classification": {"interaction_complexity": "L2", "visual_complexity": "V3", "domain": "travel", "sub_domain": "flights",
+                           "extra_label": "x"},
         "recording_details": {"resolution": "1280x720", "environment": "chrome"},
         "source_website": "https://example.invalid",
         "action_sequence": [

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def _tile(path: Path, layout: SheetLayout, font: ImageFont.FreeTypeFont | ImageF
     area = _checkerboard((w, h))
     img = _load(path)
     if img is None:
-        ImageDraw.Draw(area).text((10, h // 2 - 8), f"({path.suffix.lstrip('.') or 'file'}: no preview)", fill=(90, 90, 90), font=font)
+        ImageDraw.Draw(area).text((10, h // 2 - 8), f"({path.suffix.lstrip('.') or 'file'}: no preview)", fill=(90, 90, 90),
+                                  font=font)
     else:
         scale = min(w / img.width, h / img.height, layout.max_upscale)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
@@ -81,7 +83,8 @@ def _tile(path: Path, layout: SheetLayout, font: ImageFont.FreeTypeFont | ImageF
     return tile
 
 
-def make_contact_sheets(images: list[Path], out_dir: Path, layout: SheetLayout = SheetLayout(), prefix: str = "stitched_image") -> list[Path]:
+def make_contact_sheets(images: list[Path], out_dir: Path, layout: SheetLayout = SheetLayout(),
+                        prefix: str = "stitched_image") -> list[Path]:
     """Write `<prefix>_<n>.png` (n from 1) sheets of `images`, in order; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     font = _font(max(10, layout.label_height - 10))

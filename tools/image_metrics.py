@@ -173,7 +173,8 @@ class Region:
         return self.width * self.height
 
 
-def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_area: int = 16, merge_px: int = 8) -> list[Region]:
+def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_area: int = 16,
+                    merge_px: int = 8) -> list[Region]:
     """Boxes where `a` and `b` differ (nearby changes merged by a dilation of `merge_px`)."""
     mask = _diff_mask(_as_image(a), _as_image(b))
     if merge_px > 0:

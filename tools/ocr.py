@@ -167,7 +167,8 @@ def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: Re
     if crop.size == 0:
         return OcrResult()
     result = _cached(array_key(crop), crop, cache)
-    lines = [line.model_copy(update={"box": (line.box[0] + x0, line.box[1] + y0, line.box[2], line.box[3])}) for line in result.lines]
+    lines = [line.model_copy(update={"box": (line.box[0] + x0, line.box[1] + y0, line.box[2],
+                                             line.box[3])}) for line in result.lines]
     return result.model_copy(update={"lines": lines})
 
 

@@ -44,7 +44,8 @@ class RingStyle:
 _SUB = 4  # fixed-point bits for sub-pixel polygon drawing
 
 
-def draw_polygon_pointer(frame: np.ndarray, x: float, y: float, polygon: np.ndarray, style: PointerStyle = PointerStyle()) -> None:
+def draw_polygon_pointer(frame: np.ndarray, x: float, y: float, polygon: np.ndarray,
+                         style: PointerStyle = PointerStyle()) -> None:
     """Draw a cursor polygon (hot spot at the origin) with its hot spot at (x, y), in place."""
     scaled = (polygon * style.scale + np.array([x, y], dtype=np.float32)) * (1 << _SUB)
     pts = np.round(scaled).astype(np.int32).reshape(-1, 1, 2)
@@ -53,7 +54,8 @@ def draw_polygon_pointer(frame: np.ndarray, x: float, y: float, polygon: np.ndar
         cv2.polylines(frame, [pts], True, style.outline, style.outline_width, lineType=cv2.LINE_AA, shift=_SUB)
 
 
-def draw_pointer(frame: np.ndarray, x: float, y: float, shape: PointerShape | str = PointerShape.ARROW, style: PointerStyle = PointerStyle()) -> None:
+def draw_pointer(frame: np.ndarray, x: float, y: float, shape: PointerShape | str = PointerShape.ARROW,
+                 style: PointerStyle = PointerStyle()) -> None:
     """Draw a built-in pointer shape at (x, y) onto an RGB frame, in place."""
     draw_polygon_pointer(frame, x, y, SHAPES[PointerShape(shape)], style)
 

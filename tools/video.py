@@ -69,7 +69,8 @@ class Mp4Writer:
     call `close()`; `close()` raises `VideoError` if ffmpeg failed.
     """
 
-    def __init__(self, path: Path | str, width: int, height: int, fps: float = 15.0, *, crf: int = 23, preset: str = "veryfast", queue_size: int = 32) -> None:
+    def __init__(self, path: Path | str, width: int, height: int, fps: float = 15.0, *, crf: int = 23, preset: str = "veryfast",
+                 queue_size: int = 32) -> None:
         if width % 2 or height % 2:
             raise VideoError(f"H.264 yuv420p needs even sizes, got {width}x{height}")
         self.path, self.width, self.height, self.fps = Path(path), width, height, float(fps)

@@ -35,7 +35,8 @@ def gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
     draw = ImageDraw.Draw(img)
     for y in range(h):
         t = y / max(1, h - 1)
-        draw.line([(0, y), (w, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)))  # the channels both colours have
+        draw.line([(0, y), (w, y)],
+                  fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)))  # the channels both colours have
     return img
 
 
@@ -89,7 +90,8 @@ def icon(size: int, shape: str, fg: RGB, bg: RGB | None = None) -> Image.Image:
         d.rectangle([m, s / 2 - t, s - m, s / 2 + t], fill=fg)
     elif shape == "cart":
         w = max(2, int(s * 0.08))
-        d.line([(m, m * 1.5), (s * 0.3, m * 1.5), (s * 0.4, s * 0.65), (s - m, s * 0.65), (s - m * 0.8, s * 0.3), (s * 0.33, s * 0.3)], fill=fg, width=w)
+        d.line([(m, m * 1.5), (s * 0.3, m * 1.5), (s * 0.4, s * 0.65), (s - m, s * 0.65), (s - m * 0.8, s * 0.3),
+                (s * 0.33, s * 0.3)], fill=fg, width=w)
         for cx in (s * 0.45, s * 0.78):
             d.ellipse([cx - w * 1.5, s * 0.78 - w * 1.5, cx + w * 1.5, s * 0.78 + w * 1.5], fill=fg)
     elif shape == "check":

@@ -33,5 +33,6 @@ def validity_apps() -> list["ValidityApp"]:
             continue
         spec = load_corpus_demo(app.id)
         if spec.id in tasks:
-            out.append(ValidityApp(name=app.id, spec=spec, task=tasks[spec.id], defects=load_defects(app.demo_dir / "defects.yaml")))
+            out.append(ValidityApp(name=app.id, spec=spec, task=tasks[spec.id],
+                                   defects=load_defects(app.demo_dir / "defects.yaml")))
     return out

@@ -24,7 +24,8 @@ def _check(ids: list[str]) -> int:
                 print(f"== {app_id}: {len(c.spec.actions)} steps, {len(c.spec.probes)} probes")
                 for k, act in enumerate(c.spec.actions, start=1):
                     changed = demo.texts[k] != demo.texts[k - 1]
-                    print(f"  step {k:2d} {'ok ' if demo.performed[k - 1] else 'NOT'} text {'changed' if changed else 'same   '}  {act.description[:80]}")
+                    print(f"  step {k:2d} {'ok ' if demo.performed[k - 1] else 'NOT'} "
+                          f"text {'changed' if changed else 'same   '}  {act.description[:80]}")
                 for line in c.unperformed():
                     print(f"  NOT PERFORMED {line}")
                     bad += 1

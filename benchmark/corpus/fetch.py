@@ -190,7 +190,8 @@ def _lay_out(app: CorpusApp, source: Path, site: Path) -> None:
         done.append({"url": f.url, "now": f.local_url, "file": f.file})
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / entry.name).write_text(html, encoding="utf-8")
-    (site / "rewrites.json").write_text(json.dumps({"entry": app.entry, "package": app.package.spec, "rewritten": done}, indent=2) + "\n")
+    (site / "rewrites.json").write_text(json.dumps({"entry": app.entry, "package": app.package.spec, "rewritten": done},
+                                                   indent=2) + "\n")
 
 
 def fetch_app(app_id: str) -> Path:

@@ -30,7 +30,8 @@ from .grid import GridCell, at_position, grid_cells
 
 TEXT_FIELDS = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
 FORM_TAGS = frozenset({"input", "select", "textarea", "label"})  # never an icon, however small
-FIELD_TYPES = {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time", "datetime-local", "month", "week"}
+FIELD_TYPES = {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time", "datetime-local",
+               "month", "week"}
 
 
 def _has_words(c: dict[str, Any]) -> bool:
@@ -71,7 +72,8 @@ def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]
     if c.get("img") or tag == "img":
         k.add("image")
     _, _, w, h = c["box"]
-    if c["reason"] in {"pointer", "onclick", "tabindex", "role", "draggable", "listener"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
+    if c["reason"] in {"pointer", "onclick", "tabindex", "role", "draggable",
+                       "listener"} and w >= 120 and h >= 80 and len(c["text"].split()) >= 3:
         k.add("card")
     if tag == "label":
         k.add("label")
@@ -291,7 +293,8 @@ def score_candidates(
             recall = sum(per) / len(per)
             own_content = [t for t in own_toks if t not in STOPWORDS]
             target_words = [x for x in desc.words if x not in desc.context_words]
-            precision = (sum(1 for t in own_content if any(_word_in(t, {x}) for x in target_words)) / len(own_content)) if own_content else 0.0
+            precision = (sum(1 for t in own_content if any(_word_in(t,
+                                                                    {x}) for x in target_words)) / len(own_content)) if own_content else 0.0
             parts["words"] = 0.75 * recall + 0.25 * precision
         named = _name_in_description(own, desc_norm)
         if named:

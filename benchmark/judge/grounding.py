@@ -143,10 +143,12 @@ async def ground_point(page: Any, point: Point) -> Grounding:
     if info is None:
         return Grounding(method="point", found=False, point=point, error="no element at point")
     x, y, w, h = info["box"]
-    return Grounding(method="point", found=True, point=point, box=Box(x=x, y=y, width=w, height=h), element=info["desc"], candidates=1)
+    return Grounding(method="point", found=True, point=point, box=Box(x=x, y=y, width=w, height=h), element=info["desc"],
+                     candidates=1)
 
 
-_PAGE_SCROLL_RE = re.compile(r"\bscroll(?:s|ing)?\s+(?:(?:up|down|left|right|back)\s+)?(?:the\s+|this\s+)?(?:\w+\s+)?(page|window|screen|site)\b", re.I)
+_PAGE_SCROLL_RE = re.compile(r"\bscroll(?:s|ing)?\s+(?:(?:up|down|left|right|back)\s+)?(?:the\s+|this\s+)?(?:\w+\s+)?"
+                             r"(page|window|screen|site)\b", re.I)
 
 
 def names_the_page(action: Action) -> bool:

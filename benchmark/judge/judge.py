@@ -186,7 +186,8 @@ class Judge:
         from .replay import replay_page
 
         if not (page_dir / "index.html").is_file():
-            return empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR, f"page not found: {page_dir / 'index.html'}")
+            return empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR,
+                                f"page not found: {page_dir / 'index.html'}")
         cfg = self.config
         # OCR only what a score reads. With visuals on, state 0 and the visually flagged steps
         # are OCR'd eagerly (overlapped with the replay) while the performed prefix holds;

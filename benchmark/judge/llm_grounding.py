@@ -140,7 +140,8 @@ class LLMGrounder:
             'Where should the action happen? Answer {"x": <px>, "y": <px>} or {"x": null, "y": null} if the target is not visible.'
         )
         resp = await self.gateway.complete(
-            [Message(role="system", content=[TextPart(text=SYSTEM)]), Message(role="user", content=[TextPart(text=prompt), ImagePart(data=shot)])],
+            [Message(role="system", content=[TextPart(text=SYSTEM)]),
+             Message(role="user", content=[TextPart(text=prompt), ImagePart(data=shot)])],
             purpose=self.purpose,
         )
         ans = extract_json(resp.text, self.purpose)
@@ -151,8 +152,10 @@ class LLMGrounder:
         try:
             p = Point(x=float(ans["x"]), y=float(ans["y"]))
         except (TypeError, ValueError):
-            raise ModelError(f"vision grounding point is not numeric: {resp.text[:120]}", kind="unparseable", purpose=self.purpose) from None
+            raise ModelError(f"vision grounding point is not numeric: {resp.text[:120]}", kind="unparseable",
+                             purpose=self.purpose) from None
         if not (0 <= p.x < vp["width"] and 0 <= p.y < vp["height"]):
-            return Grounding(method="vision", found=False, point=p, candidates=n, error="the model's point is outside the viewport")
+            return Grounding(method="vision", found=False, point=p, candidates=n,
+                             error="the model's point is outside the viewport")
         g = await ground_point(page, p)
         return g.model_copy(update={"method": "vision", "candidates": n})

@@ -27,4 +27,5 @@ from .options import RECORDER_VERSION, RecordError, RecordOptions
 from .record import RecordedTask, record_demo, record_demos
 from .trajectory import new_recording_page
 
-__all__ = ["RECORDER_VERSION", "RecordError", "RecordOptions", "RecordedTask", "new_recording_page", "record_demo", "record_demos"]
+__all__ = ["RECORDER_VERSION", "RecordError", "RecordOptions", "RecordedTask", "new_recording_page", "record_demo",
+           "record_demos"]

@@ -55,7 +55,8 @@ class Driver:
     changed is filmed anew.
     """
 
-    def __init__(self, page: Any, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str, clock: PageClock) -> None:
+    def __init__(self, page: Any, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str,
+                 clock: PageClock) -> None:
         self.page, self.spec, self.film, self.opt, self.label = page, spec, film, options, label
         self.clock = clock
         self.origin = 0.0  # page seconds at video time 0 (set when state 0 is captured)

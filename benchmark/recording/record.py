@@ -84,7 +84,8 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
                 async with limit:
                     pcontext, ppage = await new_recording_page(browser, spec, site, options)
                     try:
-                        pdriver = Driver(ppage, spec, TimeFilm(options.fps, start_pointer), options, f"{label} probe {probe.name!r}",
+                        pdriver = Driver(ppage, spec, TimeFilm(options.fps, start_pointer), options,
+                                         f"{label} probe {probe.name!r}",
                                           PageClock(ppage, 1000 / options.fps))
                         return await run_trajectory(pdriver, site, probe.actions)
                     finally:
@@ -156,7 +157,8 @@ async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: Rec
     return RecordedTask(task=task, ground_truth=gt, dir=task_dir, assets=len(names), seconds=time.monotonic() - started)
 
 
-async def _record_all(specs: list[DemoSpec], data_dir: Path, options: RecordOptions, progress: Callable[[str], None]) -> list[RecordedTask]:
+async def _record_all(specs: list[DemoSpec], data_dir: Path, options: RecordOptions,
+                      progress: Callable[[str], None]) -> list[RecordedTask]:
     from ...tools.browser import launch_browser
 
     done: list[RecordedTask] = []

@@ -27,7 +27,8 @@ class Trajectory:
     state0_at: float = 0.0  # page seconds when state 0 was captured
 
 
-async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite, options: RecordOptions = RecordOptions()) -> tuple[Any, Any]:
+async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite,
+                             options: RecordOptions = RecordOptions()) -> tuple[Any, Any]:
     """A fresh context and page as the recorder uses them (the judge may reuse this).
 
     Viewport at the demo's resolution, device scale 1, light scheme; only the local server

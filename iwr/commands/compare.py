@@ -11,7 +11,8 @@ def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_cmd(
         sources: list[str] = typer.Argument(
-            ..., help="Run folders or summary.json files, optionally 'PATH#agent=X,model=Y,iteration=0'. The first is the baseline."),
+            ...,
+            help="Run folders or summary.json files, optionally 'PATH#agent=X,model=Y,iteration=0'. The first is the baseline."),
         samples: int = typer.Option(5000, help="Bootstrap resamples."),
         seed: int = typer.Option(0, help="Bootstrap seed."),
         as_json: bool = typer.Option(False, "--json", help="Print the comparisons as JSON."),

@@ -35,19 +35,25 @@ def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(
         tasks: str = typer.Option(..., "--tasks", help="A data.jsonl (or its folder) or 'bundled'."),
-        pages: str = typer.Option(..., "--pages", help="PAGES folder (PAGES/<task_id>/index.html) or 'reference' (the bundled apps)."),
+        pages: str = typer.Option(..., "--pages",
+                                  help="PAGES folder (PAGES/<task_id>/index.html) or 'reference' (the bundled apps)."),
         out: Path = typer.Option(..., "--out", help="Output folder."),
         task_ids: list[str] = typer.Option([], "--task", help="Only these task ids (repeatable)."),
         grounder: str = typer.Option("dom", "--grounder", help="dom (offline) or llm."),
         asserter: str = typer.Option("offline", "--asserter", help="offline or llm."),
-        judge_model: str | None = typer.Option(None, "--judge-model", help="LiteLLM model for llm grounding/assertions and the MLLM rubric."),
+        judge_model: str | None = typer.Option(None, "--judge-model",
+                                               help="LiteLLM model for llm grounding/assertions and the MLLM rubric."),
         api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible endpoint for the judge model."),
-        api_key: str | None = typer.Option(None, "--api-key", envvar="IWR_API_KEY", help="API key of the judge model (else provider env vars)."),
-        skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Judge without checking the judge model, its credentials and --api-base first."),
-        fuse: int = typer.Option(3, "--fuse", min=0, help="Stop judging once the judge model fails N tasks in a row with the same error "
+        api_key: str | None = typer.Option(None, "--api-key", envvar="IWR_API_KEY",
+                                           help="API key of the judge model (else provider env vars)."),
+        skip_preflight: bool = typer.Option(False, "--skip-preflight",
+                                            help="Judge without checking the judge model, its credentials and --api-base first."),
+        fuse: int = typer.Option(3, "--fuse", min=0,
+                                 help="Stop judging once the judge model fails N tasks in a row with the same error "
                                  "that cannot heal (auth, unknown model, malformed request, context window); 0 = never."),
         model: str | None = typer.Option(None, "--model", help="Official layout: PAGES/<id>/<model>/index.html."),
-        mllm: bool | None = typer.Option(None, "--mllm/--no-mllm", help="MLLM visual rubric (default: on when --judge-model is given)."),
+        mllm: bool | None = typer.Option(None, "--mllm/--no-mllm",
+                                         help="MLLM visual rubric (default: on when --judge-model is given)."),
         visual: bool = typer.Option(True, "--visual/--no-visual", help="Visual scores (OCR, image similarity)."),
         probes: bool = typer.Option(True, "--probes/--no-probes", help="Also replay the held-out probes."),
         dino_weights: Path | None = typer.Option(None, "--dino-weights", help="Local DINOv2 weights folder (optional)."),
@@ -200,7 +206,8 @@ def _print_table(summary: EvalSummary, out: Path) -> None:
     from rich.table import Table
 
     proto = summary.protocol
-    table = Table(title=f"iwr eval ({proto.name} protocol: grounder {proto.grounder}, asserter {proto.asserter}, visual {'+'.join(proto.visual) or 'off'})")
+    table = Table(title=f"iwr eval ({proto.name} protocol: grounder {proto.grounder}, asserter {proto.asserter}, "
+                        f"visual {'+'.join(proto.visual) or 'off'})")
     for col in ("task", "IFS", "VFS", "Final", "steps", "probe IFS", "gap", "status"):
         table.add_column(col, justify="left" if col in ("task", "status") else "right")
     for r in summary.tasks:

@@ -43,7 +43,8 @@ def _perceive(target: str, out: Path | None, ocr: bool, assets: bool) -> None:
     out_dir = out or Path(tempfile.mkdtemp(prefix="iwr-perceive-"))
     p = perceive(video, assets_dir if assets else None, out_dir, PerceiveOptions(ocr=ocr, assets=assets))
     v = p.video
-    typer.echo(f"video {v.width}x{v.height} {v.fps:g} fps {v.duration:.1f} s; {len(p.keyframes)} keyframes, {len(p.events)} events, {p.timings.total:.2f} s")
+    typer.echo(f"video {v.width}x{v.height} {v.fps:g} fps {v.duration:.1f} s; "
+               f"{len(p.keyframes)} keyframes, {len(p.events)} events, {p.timings.total:.2f} s")
     for e in p.events:
         where = f" at ({e.pointer[0]:.0f},{e.pointer[1]:.0f})" if e.pointer else ""
         extra = f" text={e.typed_text!r}" if e.typed_text else f" dy={e.scroll_dy:.0f}" if e.kind == "scroll" else ""
@@ -88,7 +89,8 @@ def _score(target: str, out: Path | None, as_json: bool, ocr: bool, assets: bool
 def register(app: typer.Typer) -> None:
     @app.command("perceive")
     def perceive_cmd(
-        target: str = typer.Argument(..., help="Task folder, video file or bundled task id; with --score: TASKS.jsonl or 'bundled'."),
+        target: str = typer.Argument(...,
+                                     help="Task folder, video file or bundled task id; with --score: TASKS.jsonl or 'bundled'."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default: a new temporary folder)."),
         score: bool = typer.Option(False, "--score", help="Compare with each task's ground_truth.json."),
         as_json: bool = typer.Option(False, "--json", help="With --score: print one JSON object of overall figures."),

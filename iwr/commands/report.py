@@ -16,7 +16,8 @@ def _table_text(rows: list[dict], fmt: str) -> str:
 
     if fmt == "json":
         return json.dumps(rows, indent=2)
-    cols = ["run_id", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "ifs", "vfs", "final", "probe_ifs", "cost_usd", "tokens", "wall_s"]
+    cols = ["run_id", "agent", "model", "protocol", "tasks", "scored", "failed", "infra", "ifs", "vfs", "final", "probe_ifs",
+            "cost_usd", "tokens", "wall_s"]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -41,7 +42,8 @@ def register(app: typer.Typer) -> None:
     def report_cmd(
         source: Path = typer.Argument(..., help="A runs folder (holding runs.sqlite) or one run folder inside it."),
         fmt: str = typer.Option("html", "--format", help="html | md | csv | json"),
-        out: Path | None = typer.Option(None, "--out", help="Output file (default: SOURCE/report.html for html, stdout otherwise)."),
+        out: Path | None = typer.Option(None, "--out",
+                                        help="Output file (default: SOURCE/report.html for html, stdout otherwise)."),
         run_id: str | None = typer.Option(None, "--run-id", help="Only this run."),
     ) -> None:
         """Write a leaderboard, per-category breakdown, iteration curves and per-task step views."""

@@ -60,7 +60,8 @@ class SearchRegion:
             w2 = s2[th:, tw:] - s2[:-th, tw:] - s2[th:, :-tw] + s2[:-th, :-tw]
             var = w2 - w1 * w1 / n
             inv = np.zeros(var.shape, np.float32)
-            np.divide(1.0, np.sqrt(var, where=var > 0.01 * n, out=np.zeros_like(var)), out=inv, where=var > 0.01 * n, casting="unsafe")
+            np.divide(1.0, np.sqrt(var, where=var > 0.01 * n, out=np.zeros_like(var)), out=inv, where=var > 0.01 * n,
+                      casting="unsafe")
             self._windows[th, tw] = (w1.astype(np.float32), inv)
         return self._windows[th, tw]
 

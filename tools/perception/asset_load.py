@@ -36,7 +36,8 @@ class LoadedAsset:
         tx, ty, fw, fh = self.trim
         if fw == 0:
             fw, fh = self.size
-        return PBox(x=int(round(x - tx * scale)), y=int(round(y - ty * scale)), width=int(round(fw * scale)), height=int(round(fh * scale)))
+        return PBox(x=int(round(x - tx * scale)), y=int(round(y - ty * scale)), width=int(round(fw * scale)),
+                    height=int(round(fh * scale)))
 
     @property
     def size(self) -> tuple[int, int]:

@@ -86,7 +86,8 @@ class AssetMatcher:
             tpl = self._cache[key] = scaled_template(asset, s, crop)
         return tpl
 
-    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int], keyframe: int,
+    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int],
+              keyframe: int,
               focus: Focus | None = None) -> list[AssetMatch]:
         """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe; with `focus`,
         only places that overlap one of its boxes (what is new there)."""
@@ -241,7 +242,8 @@ class AssetMatcher:
             box = _displayed_box(asset, tpl, bx, by)
             method = "template"
         conf = score if method == "template" else score * 0.9
-        return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3), method=method)
+        return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3),
+                          method=method)
 
     def _score_at(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, gray: np.ndarray,
                   level: int, cx: float, cy: float, pad: int) -> tuple[float, Template, int, int] | None:
@@ -295,7 +297,8 @@ class AssetMatcher:
 
 
 def _one_per_place(candidates: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]],
-                   iou: float, limit: int) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
+                   iou: float,
+                   limit: int) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
     """Greedy suppression of coarse candidates (already sorted best first): one per place."""
     boxes = np.zeros((limit, 4), np.float64)
     chosen: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]] = []

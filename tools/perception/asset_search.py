@@ -95,7 +95,8 @@ class Searcher:
             if (k, rect) not in self._proposals:
                 self._proposals[k, rect] = icon_proposals(self.levels[k][1], rect)
             blobs = self._proposals[k, rect]
-            found += self.matcher.match_icons(asset, self.frames[k], self.levels[k][1], [b for b, hit in zip(blobs, focus.hits(blobs), strict=True) if hit], k)
+            found += self.matcher.match_icons(asset, self.frames[k], self.levels[k][1],
+                                              [b for b, hit in zip(blobs, focus.hits(blobs), strict=True) if hit], k)
         return found
 
 

@@ -33,7 +33,8 @@ class Source:
     keyframe: int
     shift: tuple[int, int]
     changed: tuple[Rect, ...]  # where this keyframe differs from the moved source (parts scrolled into view included)
-    unsure: tuple[Rect, ...] = ()  # unchanged, but searched again: next to what scrolled into view, a picture clipped before may show whole
+    unsure: tuple[Rect,
+                  ...] = ()  # unchanged, but searched again: next to what scrolled into view, a picture clipped before may show whole
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[R
     then the pair whose union costs least over two separate searches merged, while
     merging saves work."""
     pads = [int(np.clip(min(w, h) * PAD_SHARE, MIN_SEARCH_PAD, SEARCH_PAD)) for _, _, w, h in boxes]
-    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h), p in zip(boxes, pads, strict=True)],
+    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h),
+                  p in zip(boxes, pads, strict=True)],
                  np.int64).reshape(-1, 4)
     while len(r) > 1:
         x0, y0 = np.minimum.outer(r[:, 0], r[:, 0]), np.minimum.outer(r[:, 1], r[:, 1])

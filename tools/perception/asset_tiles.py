@@ -27,7 +27,8 @@ def tiled_background(asset: LoadedAsset, frame: np.ndarray, levels: dict[int, np
     H, W = frame.shape[:2]
     if 3 * tw > W or 3 * th > H:
         return None
-    small = cv2.cvtColor(cv2.resize(asset.bgr, (max(1, tw // 2), max(1, th // 2)), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    small = cv2.cvtColor(cv2.resize(asset.bgr, (max(1, tw // 2), max(1, th // 2)), interpolation=cv2.INTER_AREA),
+                         cv2.COLOR_BGR2GRAY)
     res = cv2.matchTemplate(levels[2], small, cv2.TM_SQDIFF)
     _, _, (lx, ly), _ = cv2.minMaxLoc(res)
     best: tuple[float, int, int] | None = None
@@ -42,7 +43,8 @@ def tiled_background(asset: LoadedAsset, frame: np.ndarray, levels: dict[int, np
     reps = ((H + th) // th + 1, (W + tw) // tw + 1)
     tiled = np.tile(asset.bgr, (reps[0], reps[1], 1))[th - py:th - py + H, tw - px:tw - px + W]
     half = frame[::2, ::2]  # cell means barely change at half resolution
-    err = cv2.resize(cv2.absdiff(half, np.ascontiguousarray(tiled[::2, ::2])).mean(axis=2), (W, H), interpolation=cv2.INTER_NEAREST)
+    err = cv2.resize(cv2.absdiff(half, np.ascontiguousarray(tiled[::2, ::2])).mean(axis=2), (W, H),
+                     interpolation=cv2.INTER_NEAREST)
     mean = np.full_like(half, [int(round(v)) for v in asset.bgr.reshape(-1, 3).mean(axis=0)])
     flat = cv2.resize(cv2.absdiff(half, mean).mean(axis=2), (W, H), interpolation=cv2.INTER_NEAREST)
     xs = [0, *range(px, W, tw), W] if px else [*range(0, W, tw), W]
@@ -62,7 +64,8 @@ def tiled_background(asset: LoadedAsset, frame: np.ndarray, levels: dict[int, np
     if len(rows) < 4 or len(set(rows.tolist())) < 2 or len(set(cols.tolist())) < 2:
         return None
     x0, x1, y0, y1 = xs[cols.min()], xs[cols.max() + 1], ys[rows.min()], ys[rows.max() + 1]
-    return AssetMatch(asset=asset.name, keyframe=keyframe, box=PBox(x=int(x0), y=int(y0), width=int(x1 - x0), height=int(y1 - y0)),
+    return AssetMatch(asset=asset.name, keyframe=keyframe,
+                      box=PBox(x=int(x0), y=int(y0), width=int(x1 - x0), height=int(y1 - y0)),
                       scale=1.0, confidence=round(1.0 - best[0] / 255.0, 3), method="tiled")
 
 

@@ -104,7 +104,8 @@ def tinted_ok(picture: np.ndarray, patch: np.ndarray, tolerance: float) -> bool:
     if picture.shape[0] * picture.shape[1] < MIN_TINT_AREA or h < 4:
         return False
     bands = max(1, min(TINT_BANDS, h // 8))
-    fits = [tint_fit(picture[i * h // bands:(i + 1) * h // bands], patch[i * h // bands:(i + 1) * h // bands]) for i in range(bands)]
+    fits = [tint_fit(picture[i * h // bands:(i + 1) * h // bands],
+                     patch[i * h // bands:(i + 1) * h // bands]) for i in range(bands)]
     if any(f is None for f in fits):
         return False
     return all(MIN_TINT_GAIN <= f[0] <= 1.1 for f in fits) and float(np.mean([f[1] for f in fits])) <= tolerance / 2  # type: ignore[index]
@@ -136,7 +137,8 @@ def palette_ok(patch: np.ndarray, tpl: Template) -> bool:
         tpl.palette = (main, int((np.abs(tpl.bgr[solid].astype(np.float32) - main).mean(axis=1) <= COLOUR_TOLERANCE).sum()))
     main, expected = tpl.palette
     scalar = (float(main[0]), float(main[1]), float(main[2]), 0.0)
-    near = cv2.absdiff(np.ascontiguousarray(patch), scalar)  # type: ignore[call-overload]  # |a - b| per channel; cv2's stubs lack the Scalar overload
+    # |a - b| per channel; cv2's stubs lack the Scalar overload
+    near = cv2.absdiff(np.ascontiguousarray(patch), scalar)  # type: ignore[call-overload]
     present = int(np.count_nonzero(near.reshape(-1, 3).sum(axis=1, dtype=np.int32) <= 3 * COLOUR_TOLERANCE))
     return present >= 0.3 * expected
 

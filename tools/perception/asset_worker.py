@@ -36,7 +36,8 @@ class AssetWorker:
     the child fails, the searches run here instead (slower, same result)."""
 
     def __init__(self) -> None:
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the child's life; read only when the child fails (a pipe nobody reads could fill up)
+        # open for the child's life; read only when the child fails (a pipe nobody reads could fill up)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                                                            stdout=subprocess.PIPE, stderr=self._stderr)

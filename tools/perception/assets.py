@@ -99,7 +99,8 @@ class AssetSearch:
         low_texture = {a.name for a in self.assets if a.low_texture}
         by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in self.assets}
         for k in range(len(frames)):
-            candidates = sorted(found.get(k, []), key=lambda m: (m.asset, m.box.as_tuple()))  # the same order however the search was split
+            candidates = sorted(found.get(k, []),
+                                key=lambda m: (m.asset, m.box.as_tuple()))  # the same order however the search was split
             current = inside_tiled(merge_tiles(nms(_across_assets(candidates), 0.5)))
             for m in current:
                 if m.method == "tiled" or m.asset not in low_texture:
@@ -108,7 +109,8 @@ class AssetSearch:
             if r.readable:
                 r.matches = by_name.get(r.asset, [])
 
-    def _search(self, frames: list[np.ndarray], bases: list[Basis], levels: list[dict[int, np.ndarray]]) -> dict[int, list[AssetMatch]]:
+    def _search(self, frames: list[np.ndarray], bases: list[Basis],
+                levels: list[dict[int, np.ndarray]]) -> dict[int, list[AssetMatch]]:
         """`search_assets` over all keyframes, shared with the child when there is one
         (the result does not depend on the split)."""
         if self.worker is None:

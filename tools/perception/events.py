@@ -99,7 +99,8 @@ def merge_static_runs(scan: Scan) -> list[StableRun]:
         prev = kept[-1]
         between = scan.samples[prev.last + 1: run.first + 1]
         if not _significant(state_diff(scan, prev, run), scan.info.width) and not _click_sample(between):
-            prev.last, prev.end, prev.frame_no, prev.image, prev.small, prev.pointer = run.last, run.end, run.frame_no, run.image, run.small, run.pointer
+            prev.last, prev.end, prev.frame_no = run.last, run.end, run.frame_no
+            prev.image, prev.small, prev.pointer = run.image, run.small, run.pointer
         else:
             kept.append(run)
     return kept
@@ -168,7 +169,8 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
     return None
 
 
-def _text_run(seed: list[tuple[int, int, int, int]], chars: list[tuple[int, int, int, int]], line: int) -> list[tuple[int, int, int, int]]:
+def _text_run(seed: list[tuple[int, int, int, int]], chars: list[tuple[int, int, int, int]],
+              line: int) -> list[tuple[int, int, int, int]]:
     """The typed characters: from the leftmost growing box, every character-sized change
     that continues the line without a word-sized gap (a clear button further right, a
     counter elsewhere in the field are not typed text)."""
@@ -281,7 +283,8 @@ class TypingJob:
         return _typed_text(self.before, self.after, self.boxes)
 
 
-def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True, jobs: list[TypingJob] | None = None) -> list[PerceivedEvent]:
+def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
+                 jobs: list[TypingJob] | None = None) -> list[PerceivedEvent]:
     """One event per pair of consecutive stable runs (keyframe indices = run indices).
 
     With `ocr` the typed text is read now; else typing events are appended to `jobs`.

@@ -53,7 +53,8 @@ def choose_states(n_states: int, events: list[PerceivedEvent], cap: int, frame_a
     shows = {s: results_visible(events, s) for s in range(n_states)}
     covered = set().union(*(shows[s] for s in keep))
     while len(keep) < cap:
-        best = max((s for s in range(n_states) if s not in keep), key=lambda s: (len(shows[s] - covered), weight.get(s, 0.0)), default=None)
+        best = max((s for s in range(n_states) if s not in keep), key=lambda s: (len(shows[s] - covered), weight.get(s, 0.0)),
+                   default=None)
         if best is None:
             break
         keep.add(best)

@@ -51,8 +51,10 @@ def perceive(video: Path, assets_dir: Path | None, out_dir: Path, options: Perce
             search.close()
 
 
-def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, timings: Timings, search: AssetSearch | None) -> Perception:
-    scan = scan_video(video, sample_fps=o.sample_fps, min_stable=o.min_stable, on_first_state=search.first_state if search else None)
+def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, timings: Timings,
+              search: AssetSearch | None) -> Perception:
+    scan = scan_video(video, sample_fps=o.sample_fps, min_stable=o.min_stable,
+                      on_first_state=search.first_state if search else None)
     timings.decode = round(time.perf_counter() - t_start, 3)
 
     t = time.perf_counter()
@@ -72,7 +74,8 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     kf_dir = out_dir / "keyframes"
     kf_dir.mkdir(exist_ok=True)
     paths = [kf_dir / f"keyframe_{i:03d}.png" for i in range(len(kept_runs))]
-    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path, r in zip(paths, kept_runs, strict=True)])
+    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path,
+                                         r in zip(paths, kept_runs, strict=True)])
 
     t = time.perf_counter()
     assets = []
@@ -93,7 +96,8 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     last = len(kept_runs) - 1
     for i, (path, r) in enumerate(zip(paths, kept_runs, strict=True)):
         reason = "first" if i == 0 else "last" if i == last else "state"
-        keyframes.append(Keyframe(index=i, time=round(r.end, 3), start=round(r.start, 3), end=round(r.end, 3), frame_no=r.frame_no,
+        keyframes.append(Keyframe(index=i, time=round(r.end, 3), start=round(r.start, 3), end=round(r.end, 3),
+                                  frame_no=r.frame_no,
                                   path=str(path), reason=reason))
     pointer = [PointerObservation(time=round(s.time, 3), x=round(s.pointer.x, 1), y=round(s.pointer.y, 1), shape=s.pointer.shape,
                                   clicking=s.ring is not None, score=round(s.pointer.score, 3))

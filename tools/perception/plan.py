@@ -18,11 +18,13 @@ def draft_plan(perception: Perception) -> list[PlanStep]:
         if e.kind == "typing":
             text = e.typed_text or ""
             steps.append(PlanStep(type="Type", point=e.pointer, text=text,
-                                  description=f"Type '{text}' into the field{where}", before_keyframe=before, after_keyframe=after))
+                                  description=f"Type '{text}' into the field{where}", before_keyframe=before,
+                                  after_keyframe=after))
         elif e.kind == "scroll":
             direction = "down" if e.scroll_dy >= 0 else "up"
             steps.append(PlanStep(type="Scroll", point=e.pointer, direction=direction,
-                                  description=f"Scroll {direction} by about {abs(e.scroll_dy):.0f} px{where}", before_keyframe=before, after_keyframe=after))
+                                  description=f"Scroll {direction} by about {abs(e.scroll_dy):.0f} px{where}",
+                                  before_keyframe=before, after_keyframe=after))
         elif e.kind == "key":
             key = e.key or "Enter"
             steps.append(PlanStep(type="Press", key=key, description=f"Press {key}{region}",

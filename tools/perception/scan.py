@@ -69,7 +69,8 @@ class Scan:
     scale: float  # downscaled / full-res
     samples: list[Sample]
     runs: list[StableRun]
-    diffs: dict[tuple[int, int, int, int], list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
+    diffs: dict[tuple[int, int, int, int],
+                list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
@@ -78,7 +79,8 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
         raise PerceptionError(f"video not found: {path}")
     if path.stat().st_size == 0:
         raise PerceptionError(f"video is empty: {path}")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])  # one decoding thread: the other core searches assets
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY,
+                           [cv2.CAP_PROP_N_THREADS, 1])  # one decoding thread: the other core searches assets
     if not cap.isOpened():  # a backend that does not take the setting
         cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
@@ -180,7 +182,8 @@ class _Analyzer:
         self.first_seen: PointerHit | None = None  # the pointer where it rested before moving first
         self._grays: dict[int, np.ndarray] = {}  # sample index: full-resolution gray (the last two made)
 
-    def analyse(self, sample: Sample, frame: np.ndarray, prev_frame: np.ndarray, small: np.ndarray, prev_small: np.ndarray) -> None:
+    def analyse(self, sample: Sample, frame: np.ndarray, prev_frame: np.ndarray, small: np.ndarray,
+                prev_small: np.ndarray) -> None:
         diff = change_mask(small, prev_small)
         prev_pointer = self.pointer
         if not diff.any():
@@ -312,7 +315,8 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                 r.pointer = analyzer.first_seen
     runs = _stable_only(runs, min_stable, len(samples) - 1)
     duration = (frame_no + 1) / fps
-    info = VideoInfo(path=str(path), width=W, height=H, fps=fps, frame_count=frame_no + 1, duration=duration, sample_fps=fps / step)
+    info = VideoInfo(path=str(path), width=W, height=H, fps=fps, frame_count=frame_no + 1, duration=duration,
+                     sample_fps=fps / step)
     return Scan(info=info, scale=scale, samples=samples, runs=runs)
 
 

@@ -45,7 +45,8 @@ def render_sheet(perception: Perception, frames: list[np.ndarray], path: Path, c
                 continue
             for r in e.regions:
                 b = r.box
-                cv2.rectangle(tile, (int(b.x * k), int(b.y * k)), (int((b.x + b.width) * k), int((b.y + b.height) * k)), EVENT_COLOUR, 2)
+                cv2.rectangle(tile, (int(b.x * k), int(b.y * k)), (int((b.x + b.width) * k), int((b.y + b.height) * k)),
+                              EVENT_COLOUR, 2)
             if e.pointer is not None:
                 c = (int(e.pointer[0] * k), int(e.pointer[1] * k))
                 cv2.circle(tile, c, 7, POINTER_COLOUR, 2)

@@ -164,7 +164,8 @@ class _Page:
         label, color = (self.text, (20, 20, 20)) if self.text else ("Your name", (165, 165, 165))
         cv2.putText(f, label, (x + int(12 * k), y + int(30 * k)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k, color, 2, cv2.LINE_AA)
         if self.submitted:
-            cv2.putText(f, f"Welcome, {self.submitted}!", self.px(60, 610), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k, (150, 60, 40), 2, cv2.LINE_AA)
+            cv2.putText(f, f"Welcome, {self.submitted}!", self.px(60, 610), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k, (150, 60, 40), 2,
+                        cv2.LINE_AA)
         self._render_list(f)
         return f
 

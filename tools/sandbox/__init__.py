@@ -35,6 +35,7 @@ from ._page import SANDBOX_INIT_SCRIPT, InitStep, Sandbox, SandboxPage, apply_in
 from ._site import ASSETS_PLACEHOLDER, SandboxSite, serve_site
 
 __all__ = [
-    "ASSETS_PLACEHOLDER", "SANDBOX_INIT_SCRIPT", "BrowserHandle", "BrowserPool", "InitStep", "Sandbox", "SandboxPage", "SandboxSite",
+    "ASSETS_PLACEHOLDER", "SANDBOX_INIT_SCRIPT", "BrowserHandle", "BrowserPool", "InitStep", "Sandbox", "SandboxPage",
+    "SandboxSite",
     "apply_init_steps", "open_sandboxed_page", "serve_site",
 ]

@@ -107,7 +107,8 @@ class SandboxPage:
         if self.crashed or self.hung or self.page.is_closed():
             return
         with contextlib.suppress(Exception):
-            stats = await asyncio.wait_for(self.page.evaluate("() => window.__iwrSandbox ? window.__iwrSandbox() : null"), timeout)
+            stats = await asyncio.wait_for(self.page.evaluate("() => window.__iwrSandbox ? window.__iwrSandbox() : null"),
+                                           timeout)
             if isinstance(stats, dict):
                 self.stub_stats = {k: int(v) for k, v in stats.items()}
 
@@ -140,7 +141,8 @@ class Sandbox:
         """Serve a page until the sandbox exits."""
         return self._stack.enter_context(serve_site(page_dir, assets_dir, entry))
 
-    def open(self, site: SandboxSite, width: int, height: int, init_scripts: Sequence[InitStep] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
+    def open(self, site: SandboxSite, width: int, height: int,
+             init_scripts: Sequence[InitStep] = ()) -> contextlib.AbstractAsyncContextManager[SandboxPage]:
         return open_sandboxed_page(
             self.handle, site, width, height, init_scripts=init_scripts,
             load_timeout=self.load_timeout, close_timeout=self.close_timeout,

@@ -33,7 +33,8 @@ def _plate(seed: int, palette: list[tuple[int, int, int]]) -> Image.Image:
 def make(dest: Path) -> None:
     """Write the recipe gallery's images into `dest`."""
     hero = gradient((1200, 340), (60, 40, 30), (150, 90, 50))
-    hero = Image.blend(hero, photo((1200, 340), seed=3, palette=[(90, 60, 40), (160, 100, 60), (200, 140, 80), (70, 90, 40)]), 0.5)
+    hero = Image.blend(hero,
+                       photo((1200, 340), seed=3, palette=[(90, 60, 40), (160, 100, 60), (200, 140, 80), (70, 90, 40)]), 0.5)
     hero.save(dest / "hero.jpg", quality=60)
     for n, (name, palette) in enumerate(DISHES.items(), 1):
         _plate(100 + n, palette).save(dest / name, quality=62)

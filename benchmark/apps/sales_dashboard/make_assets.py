@@ -30,5 +30,6 @@ def make(dest: Path) -> None:
     icon(40, "cart", (255, 255, 255), (59, 130, 246)).save(dest / "kpi-orders.png")
     badge("Ø", (40, 40), (255, 255, 255), (168, 85, 247)).save(dest / "kpi-aov.png")
     badge("%", (40, 40), (255, 255, 255), (245, 158, 11)).save(dest / "kpi-conversion.png")
-    for name, shape in {"overview": "square", "orders": "cart", "products": "star", "customers": "heart", "reports": "triangle", "alerts": "bell"}.items():
+    for name, shape in {"overview": "square", "orders": "cart", "products": "star", "customers": "heart", "reports": "triangle",
+                        "alerts": "bell"}.items():
         icon(20, shape, (148, 163, 184)).save(dest / f"nav-{name}.png")

@@ -26,7 +26,8 @@ def _trash(size: int) -> Image.Image:
     grey = (150, 155, 165, 255)
     d.rectangle([size * 0.2, size * 0.18, size * 0.8, size * 0.26], fill=grey)
     d.rectangle([size * 0.4, size * 0.1, size * 0.6, size * 0.18], fill=grey)
-    d.polygon([(size * 0.26, size * 0.3), (size * 0.74, size * 0.3), (size * 0.68, size * 0.9), (size * 0.32, size * 0.9)], fill=grey)
+    d.polygon([(size * 0.26, size * 0.3), (size * 0.74, size * 0.3), (size * 0.68, size * 0.9), (size * 0.32, size * 0.9)],
+              fill=grey)
     return img
 
 
