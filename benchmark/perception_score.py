@@ -188,8 +188,7 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
     for ai in reversed(range(n)):
         start = effect_times[ai]
         end = effect_times[ai + 1] if ai + 1 < n else float("inf")
-        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf,
-                        st in zip(perception.keyframes, states, strict=True))
+        shown[ai] = any(start < _stable_from(kf) <= end + FRAME_SLACK and st >= ai + 1 for kf, st in zip(perception.keyframes, states, strict=True))
         if not shown[ai] and ai + 1 < n and end - start < MIN_STABLE:
             shown[ai] = shown[ai + 1]
     return shown

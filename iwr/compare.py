@@ -123,8 +123,7 @@ def load_result_set(spec: str) -> ResultSet:
     chosen = [r for r in rows if all(str(getattr(r, k)) == v for k, v in filters.items())]
     configs = {(r.agent, r.model, r.seed) for r in chosen}
     if len(configs) > 1:
-        names = ", ".join(f"agent={a},model={m}" + (f",seed={s}" if s is not None else "") for a, m,
-                          s in sorted(configs, key=str))
+        names = ", ".join(f"agent={a},model={m}" + (f",seed={s}" if s is not None else "") for a, m, s in sorted(configs, key=str))
         raise IwrError(f"{spec}: several configurations ({names}); add a selector like '{path}#agent=...,model=...'")
     protocol = summary.protocol.name if isinstance(summary, EvalSummary) else None
     result = ResultSet(label=spec, scores={}, protocol=protocol)

@@ -143,8 +143,7 @@ def _categories(rows: list[ResultRow], classes: dict[str, dict[str, str]]) -> di
             continue  # as in the leaderboard: model failures count 0, infra failures are left out
         for axis, label in classes[r.task_id].items():
             acc[axis][label][f"{r.agent}|{r.model}"].append(r.final or 0.0)
-    return {axis: {label: {k: statistics.fmean(v) for k, v in cfg.items()} for label, cfg in sorted(labels.items())} for axis,
-            labels in acc.items()}
+    return {axis: {label: {k: statistics.fmean(v) for k, v in cfg.items()} for label, cfg in sorted(labels.items())} for axis, labels in acc.items()}
 
 
 def _final_judge_file(folder: Path) -> Path | None:

@@ -77,8 +77,7 @@ class ConfigTally(BaseModel):
         """'0 of 1 tasks scored; 1 failed: auth' (+ means that say how failures counted)."""
         parts = [f"{self.scored} of {self.cells} {unit} scored"]
         if self.failed:
-            parts.append(f"{self.failed_count} failed: " + ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k,
-                                                                     n in self.failed.items()))
+            parts.append(f"{self.failed_count} failed: " + ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in self.failed.items()))
         if self.infra:
             parts.append(f"{len(self.infra)} infra failure(s), not scored and left out of the means: {', '.join(self.infra)}")
         text = "; ".join(parts)

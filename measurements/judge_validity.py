@@ -193,8 +193,8 @@ def load_report(path: Path) -> AppReport:
     data = json.loads(path.read_text())
     pages = []
     for p in data.pop("pages"):
-        judged = {k: Judged(**{**j, "outcome": Outcome(j["outcome"]) if j["outcome"] else None}) for k,
-                  j in p.pop("judged").items()}
+        judged = {k: Judged(**{**j, "outcome": Outcome(j["outcome"]) if j["outcome"] else None})
+                  for k, j in p.pop("judged").items()}
         pages.append(PageReport(**p, judged=judged))
     return AppReport(pages=pages, **data)
 

@@ -173,8 +173,8 @@ def _attempts(out: Path, run_id: str, model_slug: str, task: str) -> list[int]:
 
 def _start(runs: dict[str, list[str]]) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
     """Run the `iwr run` commands side by side: outputs and exit statuses."""
-    procs = {name: subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name,
-             args in runs.items()}
+    procs = {name: subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name, args in runs.items()}
     outs = {name: proc.communicate(timeout=1200) for name, proc in procs.items()}
     return outs, {name: proc.returncode for name, proc in procs.items()}
 

@@ -14,8 +14,8 @@ from iwr.tools.perception.types import VideoInfo
 
 def _perception(keyframes: list[tuple[float, float, str | None]]) -> Perception:
     video = VideoInfo(path="v.mp4", width=320, height=180, fps=15, frame_count=300, duration=20, sample_fps=8)
-    kfs = [Keyframe(index=i, time=end, start=start, end=end, frame_no=int(end * 15), path=path) for i,
-           (start, end, path) in enumerate(keyframes)]
+    kfs = [Keyframe(index=i, time=end, start=start, end=end, frame_no=int(end * 15), path=path)
+           for i, (start, end, path) in enumerate(keyframes)]
     return Perception(video=video, keyframes=kfs)
 
 

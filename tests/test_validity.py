@@ -179,8 +179,8 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
 
     async def run() -> list[Any]:
         async with launch_browser() as browser:
-            return await gather_limited([probe_app(browser, spec)] + [probe_app(browser, spec, d) for d,
-                                                                      _ in variants.values()], 3)
+            return await gather_limited([probe_app(browser, spec)]
+                                        + [probe_app(browser, spec, d) for d, _ in variants.values()], 3)
 
     original, *traces = asyncio.run(run())
     assert original.texts == ["Add one\nCount: 0", "Add one\nCount: 1", "Add one\nCount: 2", "Add one\nCount: 3"]

@@ -53,8 +53,8 @@ _RELATIONS: list[tuple[str, str]] = [
     (r"below|under|underneath|beneath", "below"), (r"above|over", "above"),
     (r"next to|beside|besides|near|adjacent to|by", "near"),
 ]
-_REL_RE = re.compile(r"\b(" + "|".join(p for p,
-                                       _ in _RELATIONS) + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\(|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
+_REL_RE = re.compile(r"\b(" + "|".join(p for p, _ in _RELATIONS)
+                     + r")\s+(?:the\s+)?(.+?)(?=\s*(?:,|;|\.|\(|\band\b|\bthen\b|\bin\b|\bon\b|\bof\b|$))", re.I)
 STOPWORDS = set(
     "a an the this that these those to of in on at for with from into onto by via and or then it its is are be "
     "which who where when while page screen area section part element item one ones currently shown displayed "

@@ -29,8 +29,8 @@ def scroll_shift(before: dict[int, np.ndarray], after: dict[int, np.ndarray]) ->
     h4, w4 = a.shape
     aliases = [(x, y) for x in (sx, sx - w4, sx + w4) for y in (sy, sy - h4,
                                                                 sy + h4) if abs(x) < w4 and abs(y) < h4]  # FFT shifts wrap
-    candidates = {(int(round(x * 4)) + ddx, int(round(y * 4)) + ddy) for x,
-                  y in aliases for ddy in range(-3, 4) for ddx in range(-3, 4)}
+    candidates = {(int(round(x * 4)) + ddx, int(round(y * 4)) + ddy)
+                  for x, y in aliases for ddy in range(-3, 4) for ddx in range(-3, 4)}
     for dx, dy in sorted(candidates):
         if abs(dy) >= H - 8 or abs(dx) >= W - 8:
             continue

@@ -74,8 +74,8 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     kf_dir = out_dir / "keyframes"
     kf_dir.mkdir(exist_ok=True)
     paths = [kf_dir / f"keyframe_{i:03d}.png" for i in range(len(kept_runs))]
-    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1]) for path,
-                                         r in zip(paths, kept_runs, strict=True)])
+    written = background.submit(lambda: [cv2.imwrite(str(path), r.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+                                         for path, r in zip(paths, kept_runs, strict=True)])
 
     t = time.perf_counter()
     assets = []

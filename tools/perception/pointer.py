@@ -17,8 +17,8 @@ import numpy as np
 
 from ..cursor_shapes import SHAPES as CURSOR_SHAPES
 
-SHAPES: dict[str, np.ndarray] = {shape.value: polygon for shape,
-                                 polygon in CURSOR_SHAPES.items()}  # the shapes drawn by tools.pointer
+SHAPES: dict[str, np.ndarray] = {shape.value: polygon
+                                 for shape, polygon in CURSOR_SHAPES.items()}  # the shapes drawn by tools.pointer
 SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
 INK_DARK, INK_LIGHT = 70, 185  # gray levels a region must reach both of to hold a black-and-white cursor (codec-softened)
