@@ -33,8 +33,8 @@ class Source:
     keyframe: int
     shift: tuple[int, int]
     changed: tuple[Rect, ...]  # where this keyframe differs from the moved source (parts scrolled into view included)
-    unsure: tuple[Rect,
-                  ...] = ()  # unchanged, but searched again: next to what scrolled into view, a picture clipped before may show whole
+    # unchanged, but searched again: next to what scrolled into view, a picture clipped before may show whole
+    unsure: tuple[Rect, ...] = ()
 
 
 @dataclass(frozen=True)
