@@ -14,20 +14,24 @@ from __future__ import annotations
 import asyncio
 import atexit
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ray
 
 from .grid import GridCell
 from .run_types import RunOptions
 
+if TYPE_CHECKING:
+    from .benchmark.judge.judge import Judge
+    from .runner import Runner
+
 
 @dataclass
 class _Worker:
     key: str
     loop: asyncio.AbstractEventLoop
-    runner: Any
-    judge: Any
+    runner: Runner
+    judge: Judge
 
     def close(self) -> None:
         try:

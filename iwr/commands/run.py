@@ -10,8 +10,7 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from iwr.result_schema import RunSummary, SummaryRow, TaskOutcome
-    from iwr.run_types import ExecutorName
+    from iwr.result_schema import ExecutorName, RunSummary, SummaryRow, TaskOutcome
 
 
 class RichProgress:
@@ -192,7 +191,8 @@ def register(app: typer.Typer) -> None:
         try:
             from iwr.agents import OFFLINE_DEFAULT_AGENTS
             from iwr.grid import parse_seeds
-            from iwr.runner import Runner, RunOptions, api_key_present
+            from iwr.run_types import RunOptions
+            from iwr.runner import Runner, api_key_present
             from iwr.tools.llm.gateway import ProviderLimits
 
             agents = list(agent or [])
