@@ -2,8 +2,9 @@
 
 `single-shot` (the paper's protocol), `perceive-then-code`, `iterative` (the full loop),
 the model-free baselines `blank`, `screenshot-slideshow`, `static-layout`,
-`trajectory-replay`, and the `reference` oracle (the bundled app itself, an upper bound). Switches (thinking, repair style, iterations, perception, critic,
-oracle feedback) are applied by `resolve_agent`; a changed default shows in the label.
+`trajectory-replay`, and the `reference` oracle (the bundled app itself, an upper bound).
+Switches (thinking, repair style, iterations, perception, critic, oracle feedback) are applied
+by `resolve_agent`; a changed default shows in the label.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def build_context(
     spec: AgentSpec,
     *,
     work_dir: Path,
-    gateway: "LLMGateway | None" = None,
+    gateway: LLMGateway | None = None,
     self_tester: SelfTester | None = None,
     on_iteration: IterationHook | None = None,
     max_tokens: int | None = None,

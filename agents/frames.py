@@ -67,7 +67,7 @@ def save_composed_frames(video: Path, recipes: list[FrameRecipe], out_dir: Path,
                 break
     fallback = images[max(images)] if images else np.zeros((info.height, info.width, 3), np.uint8)
     paths: list[Path] = []
-    for k, (recipe, indices) in enumerate(zip(recipes, wanted)):
+    for k, (recipe, indices) in enumerate(zip(recipes, wanted, strict=True)):
         frames = [images.get(i, fallback) for i in indices] or [fallback]
         distinct = list({id(f): f for f in frames}.values())
         image = distinct[0].copy() if len(distinct) < 3 else np.median(np.stack(distinct), axis=0).astype(np.uint8)

@@ -74,7 +74,7 @@ def text_colour(pixels: np.ndarray) -> np.ndarray:
     return far.mean(axis=0) if len(far) else np.zeros(3)
 
 
-def _ocr_cache() -> "OcrCache":
+def _ocr_cache() -> OcrCache:
     from iwr.tools.ocr import OcrCache
 
     root = Path(os.environ.get("IWR_CACHE_DIR", Path.home() / ".cache" / "iwr"))
@@ -134,7 +134,8 @@ def reading_order(texts: list[TextItem]) -> list[TextItem]:
     return [texts[i] for block in text_blocks(texts) for i in block]
 
 
-def _state(keyframe: int, resolution: Resolution, pixels: np.ndarray, texts: list[TextItem], images: list[ImageItem]) -> StateLayout:
+def _state(keyframe: int, resolution: Resolution, pixels: np.ndarray, texts: list[TextItem],
+           images: list[ImageItem]) -> StateLayout:
     return StateLayout(
         keyframe=keyframe,
         width=resolution.width,
@@ -159,7 +160,8 @@ async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, 
 FULL_OCR_CHANGE = 0.3  # changed share of pixels above which a state is OCR'd whole
 
 
-def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = 24, min_pixels: int = 6) -> list[tuple[int, int, int, int]] | None:
+def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = 24,
+                  min_pixels: int = 6) -> list[tuple[int, int, int, int]] | None:
     """Boxes (x, y, w, h) of the regions that differ between two same-sized RGB images;
     None when so much changed (or the sizes differ) that the whole image should be re-read."""
     import cv2
@@ -183,7 +185,8 @@ CROP_CONTEXT = 48  # px of context read around a changed region
 FULL_READ_SHARE = 0.5  # crops covering more than this share of the image: read it whole
 
 
-def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: tuple[float, float, float, float], slack: float = 4.0) -> bool:
+def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: tuple[float, float, float, float],
+               slack: float = 4.0) -> bool:
     cx, cy = box[0] + offset[0] + box[2] / 2, box[1] + offset[1] + box[3] / 2
     return region[0] - slack <= cx <= region[0] + region[2] + slack and region[1] - slack <= cy <= region[1] + region[3] + slack
 
@@ -213,7 +216,8 @@ def _merge_boxes(boxes: list[tuple[float, float, float, float]]) -> list[tuple[f
     return out
 
 
-def _regions_to_read(changed: list[tuple[float, float, float, float]], lines: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+def _regions_to_read(changed: list[tuple[float, float, float, float]],
+                     lines: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
     """Changed boxes widened to every text line they touch, merged until no line is cut."""
     regions = _merge_boxes(changed)
     while True:
@@ -235,7 +239,7 @@ async def _ocr_crop(pixels: np.ndarray, box: tuple[int, int, int, int], path: Pa
     crop = Image.fromarray(pixels[y : y + h, x : x + w])
     factor = 2 if h < SMALL_CROP else 1
     if factor > 1:
-        crop = crop.resize((w * factor, h * factor), Image.LANCZOS)
+        crop = crop.resize((w * factor, h * factor), Image.Resampling.LANCZOS)
     crop.save(path)
     result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
     return [
@@ -243,7 +247,8 @@ async def _ocr_crop(pixels: np.ndarray, box: tuple[int, int, int, int], path: Pa
     ]
 
 
-async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[float, float, float, float]], scale: float) -> list[TextItem]:
+async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[float, float, float, float]],
+                        scale: float) -> list[TextItem]:
     """Text items centred in `regions`, read from crops with context around them (detection
     is poor on tiny crops); nearby regions share one crop, and when the crops would cover
     much of the image it is read whole."""
@@ -268,13 +273,14 @@ async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[floa
             lines.append(await _ocr_crop(pixels, box, crop_dir / f"{path.stem}_{i}.png"))
             origins.append(box[:2])
     items: list[TextItem] = []
-    for found, origin in zip(lines, origins):
+    for found, origin in zip(lines, origins, strict=True):
         inside = [ln for ln in found if any(_centre_in(ln.box, origin, r) for r in regions)]
         items += _text_items(inside, pixels, scale, origin)
     return items
 
 
-async def layout_states(image_paths: list[Path], resolution: Resolution, sightings: list[list[AssetSighting]]) -> list[StateLayout]:
+async def layout_states(image_paths: list[Path], resolution: Resolution,
+                        sightings: list[list[AssetSighting]]) -> list[StateLayout]:
     """Lay out a sequence of states (ids 0..n-1), each OCR'd only where it differs from the
     one before: text lines untouched by a change are carried over, changed regions (widened
     to the lines they touch) are read again from crops. `sightings[k]` are state k's assets."""
@@ -293,7 +299,7 @@ async def layout_states(image_paths: list[Path], resolution: Resolution, sightin
         else:
             line_boxes = [(t.box.x / scale, t.box.y / scale, t.box.width / scale, t.box.height / scale) for t in prev_texts]
             regions = _regions_to_read([(float(x), float(y), float(w), float(h)) for x, y, w, h in boxes], line_boxes)
-            texts = [t for t, b in zip(prev_texts, line_boxes) if not any(_overlap(b, r) for r in regions)]
+            texts = [t for t, b in zip(prev_texts, line_boxes, strict=True) if not any(_overlap(b, r) for r in regions)]
             texts += await _read_regions(path, pixels, regions, scale)
         texts = reading_order(texts)
         images = [ImageItem(asset=s.asset, box=s.box) for s in sightings[k]] if k < len(sightings) else []

@@ -27,7 +27,7 @@ def _box(b: object, scale: float) -> Box:
     return Box(x=b.x * scale, y=b.y * scale, width=b.width * scale, height=b.height * scale)  # type: ignore[attr-defined]
 
 
-def summarize(perception: "Perception", page_width: int) -> PerceptionSummary:
+def summarize(perception: Perception, page_width: int) -> PerceptionSummary:
     """Keyframes and events of a `Perception`, in CSS pixels of a page `page_width` wide."""
     scale = page_width / perception.video.width if perception.video.width else 1.0
     keyframes = [KeyframeRef(index=k.index, time=k.time, path=Path(k.path)) for k in perception.keyframes if k.path]
@@ -57,7 +57,7 @@ def summarize(perception: "Perception", page_width: int) -> PerceptionSummary:
     )
 
 
-def asset_map(perception: "Perception", page_width: int) -> AssetMap:
+def asset_map(perception: Perception, page_width: int) -> AssetMap:
     """Asset sightings in page coordinates, and the assets never seen."""
     scale = page_width / perception.video.width if perception.video.width else 1.0
     sightings = [
@@ -88,7 +88,7 @@ def perception_key(inputs: TaskInputs) -> str:
     return h.hexdigest()[:24]
 
 
-def _relocate(perception: "Perception", src: Path, dst: Path) -> "Perception":
+def _relocate(perception: Perception, src: Path, dst: Path) -> Perception:
     """The same result with its file paths moved from folder `src` to folder `dst`."""
 
     def moved(path: str | None) -> str | None:
@@ -107,7 +107,7 @@ def _relocate(perception: "Perception", src: Path, dst: Path) -> "Perception":
     return data
 
 
-def _copy_result(perception: "Perception", src: Path, dst: Path) -> "Perception":
+def _copy_result(perception: Perception, src: Path, dst: Path) -> Perception:
     """Copy a perception folder (keyframes, sheet, perception.json) from `src` to `dst`."""
     dst.mkdir(parents=True, exist_ok=True)
     for item in src.iterdir():
@@ -133,7 +133,7 @@ class ToolPerceiver:
         self.cache_dir = cache_dir or _cache_root()
         self.use_cache = use_cache
 
-    def _load_or_run(self, inputs: TaskInputs, out_dir: Path) -> "Perception":
+    def _load_or_run(self, inputs: TaskInputs, out_dir: Path) -> Perception:
         from iwr.tools.perception.pipeline import perceive
         from iwr.tools.perception.types import Perception
 
@@ -156,7 +156,7 @@ class ToolPerceiver:
         return result
 
     @staticmethod
-    def _store(result: "Perception", out_dir: Path, shared: Path) -> None:
+    def _store(result: Perception, out_dir: Path, shared: Path) -> None:
         """Publish a fresh result to the shared cache (atomically; a concurrent writer wins)."""
         shared.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=shared.name + ".", dir=shared.parent))

@@ -150,7 +150,7 @@ def state_recipes(transitions: list[Transition], duration: float, scale: float =
     before: list[Transition | None] = [None, *transitions]
     after: list[Transition | None] = [*transitions, None]
     recipes = []
-    for a, nxt, prev_t, next_t in zip(ends, starts, before, after):
+    for a, nxt, prev_t, next_t in zip(ends, starts, before, after, strict=True):
         b = min(last, max(nxt - FRAME_BACK, 0.0))
         a = min(a, b)
         patches = []
@@ -175,7 +175,7 @@ def state_sightings(
     time whose pixels the state still shows in the same place."""
     out: list[list[AssetSighting]] = []
     ordered = sorted(keyframes, key=lambda k: k.time)
-    for when, frame in zip(times, frames):
+    for when, frame in zip(times, frames, strict=True):  # one frame per state time
         before = [k for k in ordered if k.time <= when + 0.1] or ordered[:1]
         keep: list[AssetSighting] = []
         if before:
@@ -332,7 +332,7 @@ def _type_items(state: StateLayout, t: Transition, k: int) -> list[str]:
         _text_html(x, tag="label", attrs=f' for="field-{k}"') if i == caption else _text_html(x)
         for i, x in enumerate(rest)
     ]
-    return items + [field]
+    return [*items, field]
 
 
 def state_html(state: StateLayout, transition: Transition | None, visible: bool) -> str:
@@ -353,7 +353,8 @@ def build_replay_page(states: list[StateLayout], transitions: list[Transition], 
     divs = "\n".join(
         state_html(s, transitions[i] if i < len(transitions) else None, visible=i == 0) for i, s in enumerate(states)
     )
-    nxt = {str(i): {"kind": t.trigger, "to": i + 1, "scroll": t.by_scroll} for i, t in enumerate(transitions) if i + 1 < len(states)}
+    nxt = {str(i): {"kind": t.trigger, "to": i + 1, "scroll": t.by_scroll}
+           for i, t in enumerate(transitions) if i + 1 < len(states)}
     start = resolution.height * 3
     script = SCRIPT % {"next": json.dumps(nxt), "start": start, "pause": TYPING_PAUSE_MS}
     return (

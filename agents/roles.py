@@ -13,9 +13,9 @@ from iwr.benchmark.task import Action, ActionParameters, Point, TaskInputs
 from iwr.graphs import (
     AssetSighting,
     CodeResult,
-    KeyframeRef,
     CritiqueResult,
     EventSummary,
+    KeyframeRef,
     PerceptionSummary,
     PlanResult,
     RepairStyle,

@@ -56,7 +56,7 @@ def describe_states(states: list[StateLayout], titles: list[str]) -> str:
     """The states as text: the first whole, each later one as its changes from the one before."""
     out: list[str] = []
     previous: list[str] | None = None
-    for state, title in zip(states, titles):
+    for state, title in zip(states, titles, strict=False):  # the titles are the caller's: a state without one is left out
         lines = block_lines(state)
         if previous is None:
             out.append(f"{title} (background {state.background}):")

@@ -9,16 +9,7 @@ from .gateway import LLMGateway
 from .parsing import extract_code, extract_json, require_code
 from .scripted import ScriptedProvider
 from .transcript import read_transcript
-from .types import (
-    ImagePart,
-    LLMResponse,
-    LLMSettings,
-    Message,
-    ModelError,
-    PurposeTotals,
-    TextPart,
-    Usage,
-)
+from .types import ImagePart, LLMResponse, LLMSettings, Message, ModelError, PurposeTotals, TextPart, Usage
 
 __all__ = [
     "EditResult",

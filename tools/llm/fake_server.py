@@ -32,6 +32,7 @@ When the script is used up the server answers 500 with a message saying so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -54,7 +55,8 @@ class FakeOpenAIServer:
         self.api_key = api_key
         self.models = models
         self.refused = 0  # requests answered 401/404 by the key or model check
-        self._script: dict[str, list[Entry]] = {"default": list(script)} if isinstance(script, list) else {k: list(v) for k, v in (script or {}).items()}
+        self._script: dict[str, list[Entry]] = ({"default": list(script)} if isinstance(script, list)
+                                                else {k: list(v) for k, v in (script or {}).items()})
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -89,7 +91,7 @@ class FakeOpenAIServer:
             self.requests.append(body)
             self.purposes.append(purpose)
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
@@ -123,7 +125,8 @@ class FakeOpenAIServer:
         if fault == "auth":
             return 401, {}, _error("Incorrect API key provided.", "invalid_api_key")
         if fault == "not_found":
-            return 404, {}, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.", "model_not_found")
+            return 404, {}, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.",
+                                   "model_not_found")
         if fault == "context_window":
             return 400, {}, _error("This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
                                    "context_length_exceeded")
@@ -149,10 +152,12 @@ class FakeOpenAIServer:
         if self.api_key is not None and authorization != f"Bearer {self.api_key}":
             return 401, _error("Incorrect API key provided.", "invalid_api_key")
         if self.models is not None and body.get("model") not in self.models:
-            return 404, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.", "model_not_found")
+            return 404, _error(f"The model `{body.get('model')}` does not exist or you do not have access to it.",
+                               "model_not_found")
         return None
 
-    def _completion(self, body: dict[str, Any], text: str, usage: tuple[int, ...] | None = None, finish_reason: str = "stop") -> dict[str, Any]:
+    def _completion(self, body: dict[str, Any], text: str, usage: tuple[int, ...] | None = None,
+                    finish_reason: str = "stop") -> dict[str, Any]:
         prompt, completion = (usage or self.usage)[:2]
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
@@ -183,19 +188,17 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path.rstrip("/").endswith("/models"):
                 names = server.models or [server.model.split("/", 1)[1]]
                 self._send(200, {}, {"object": "list", "data": [{"id": n, "object": "model"} for n in names]})
             else:
                 self._send(404, {}, _error(f"no route {self.path}", "not_found"))
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if not self.path.rstrip("/").endswith("/chat/completions"):

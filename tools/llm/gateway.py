@@ -30,17 +30,7 @@ from .errors import classify_litellm_error
 from .images import EncodedImage, apply_image_budget, encode_image
 from .scripted import ScriptedProvider
 from .transcript import Transcript
-from .types import (
-    RETRYABLE_KINDS,
-    ImagePart,
-    LLMResponse,
-    LLMSettings,
-    Message,
-    ModelError,
-    ProviderFault,
-    PurposeTotals,
-    Usage,
-)
+from .types import RETRYABLE_KINDS, ImagePart, LLMResponse, LLMSettings, Message, ModelError, ProviderFault, PurposeTotals, Usage
 
 log = structlog.get_logger()
 
@@ -133,7 +123,7 @@ class ProviderLimits:
         self.peak: dict[str, int] = {}
 
     @classmethod
-    def parse(cls, text: str | None) -> "ProviderLimits":
+    def parse(cls, text: str | None) -> ProviderLimits:
         """`"openai=4,default=8"` -> limits (raises ValueError on a malformed entry)."""
         limits: dict[str, int] = {}
         for part in (text or "").split(","):
@@ -321,21 +311,25 @@ class LLMGateway:
             self._account(purpose, None, failed=True)
             log.warning("llm.failed", purpose=purpose, model=s.model, kind=e.kind, attempts=e.attempts,
                         retried=e.attempts > 1, error=str(e))
-            self._write(record | {"cached": False, "attempts": e.attempts, "duration_s": round(time.monotonic() - started, 3), "error": {"kind": e.kind, "message": str(e)}})
+            self._write(record | {"cached": False, "attempts": e.attempts, "duration_s": round(time.monotonic() - started, 3),
+                                  "error": {"kind": e.kind, "message": str(e)}})
             raise
-        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens, cost_usd=self._cost(s, answer))
+        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                      cost_usd=self._cost(s, answer))
         response = LLMResponse(text=answer.text, usage=usage, model=s.model, finish_reason=answer.finish_reason, purpose=purpose)
         if cache is not None:
             await asyncio.to_thread(cache.put, key, s.model, purpose, response.model_dump_json())
         self._account(purpose, usage)
-        self._write(record | {"cached": False, "attempts": attempts, "duration_s": round(time.monotonic() - started, 3), "response": response.model_dump(mode="json")})
+        self._write(record | {"cached": False, "attempts": attempts, "duration_s": round(time.monotonic() - started, 3),
+                              "response": response.model_dump(mode="json")})
         return response
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._transcript is not None:
             self._transcript.write(record)
 
-    async def _call_with_retries(self, s: LLMSettings, purpose: str, prepared: _Prepared, params: dict[str, Any]) -> tuple[_Answer, int]:
+    async def _call_with_retries(self, s: LLMSettings, purpose: str, prepared: _Prepared,
+                                 params: dict[str, Any]) -> tuple[_Answer, int]:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, ProviderFault) and exc.retry_after is not None:
@@ -370,7 +364,8 @@ class LLMGateway:
                     attempts = attempt.retry_state.attempt_number
                     return await self._call_once(s, purpose, prepared, params), attempts
         except ProviderFault as fault:
-            raise ModelError(f"{fault} (after {attempts} attempt(s))", kind=fault.kind, purpose=purpose, attempts=attempts) from fault
+            raise ModelError(f"{fault} (after {attempts} attempt(s))", kind=fault.kind, purpose=purpose,
+                             attempts=attempts) from fault
         except ModelError as e:
             e.attempts = attempts
             raise
@@ -409,7 +404,7 @@ class LLMGateway:
             resp = await litellm.acompletion(**kwargs)
         except ModelError:
             raise
-        except Exception as exc:  # noqa: BLE001 - classified below
+        except Exception as exc:
             raise classify_litellm_error(exc, lambda: bool(missing_credentials(s.model, s.api_key, s.api_base))) from exc
         choices = getattr(resp, "choices", None) or []
         if not choices:

@@ -82,8 +82,9 @@ def encode_image(part: ImagePart, max_side: int | None) -> EncodedImage:
     if max_side is not None or needs_convert:
         from PIL import Image
 
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
+        with Image.open(io.BytesIO(raw)) as opened:
+            opened.load()
+            img: Image.Image = opened
             too_big = max_side is not None and max(img.size) > max_side
             if too_big or needs_convert:
                 if too_big:

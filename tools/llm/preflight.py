@@ -53,7 +53,7 @@ class PreflightReport:
         return not self.problems
 
 
-def _litellm():  # noqa: ANN202 - lazily imported module
+def _litellm():
     from .gateway import load_litellm
 
     return load_litellm()
@@ -93,7 +93,7 @@ def _credentials_hint(model: str, missing: list[str], api_key: str | None, api_b
     return what + (" (or pass --api-key / IWR_API_KEY)" if key_flag else "")
 
 
-def _known_models(litellm, provider: str | None = None) -> dict[str, str]:  # noqa: ANN001
+def _known_models(litellm, provider: str | None = None) -> dict[str, str]:
     """Bare model name -> provider/name for the chat models in LiteLLM's local list (of one
     provider when given); a name listed without a prefix keeps its own provider (gpt-4o: openai)."""
     out: dict[str, str] = {}
@@ -108,7 +108,7 @@ def _known_models(litellm, provider: str | None = None) -> dict[str, str]:  # no
     return out
 
 
-def _suggest(model: str, litellm, provider: str | None = None) -> list[str]:  # noqa: ANN001
+def _suggest(model: str, litellm, provider: str | None = None) -> list[str]:
     """Close names from LiteLLM's list: within `provider` when known, else among all."""
     known = _known_models(litellm, provider)
     bare = model.split("/", 1)[1] if "/" in model else model
@@ -136,7 +136,8 @@ def check_model(use: ModelUse) -> tuple[list[Problem], list[str]]:
     except Exception:  # noqa: BLE001 - LiteLLM raises BadRequestError with a long text
         prefix = use.model.split("/", 1)[0] if "/" in use.model else ""
         if prefix:
-            close = difflib.get_close_matches(prefix, [str(p.value if hasattr(p, "value") else p) for p in litellm.provider_list], n=1)
+            close = difflib.get_close_matches(prefix,
+                                              [str(p.value if hasattr(p, "value") else p) for p in litellm.provider_list], n=1)
             hint = f"did you mean {close[0]}/{use.model.split('/', 1)[1]}?" if close else "see LiteLLM's provider list"
             return [Problem(subject, f"unknown provider {prefix!r}: {hint}")], []
         close = _suggest(use.model, litellm)
@@ -149,11 +150,12 @@ def check_model(use: ModelUse) -> tuple[list[Problem], list[str]]:
                         + (f"; did you mean {' or '.join(close)}?" if close else ""))
     missing = missing_credentials(use.model, use.api_key, use.api_base)
     if missing:
-        return [Problem(subject, f"no credentials for {provider}: {_credentials_hint(use.model, missing, use.api_key, use.api_base)}")], warnings
+        return [Problem(subject,
+                        f"no credentials for {provider}: {_credentials_hint(use.model, missing, use.api_key, use.api_base)}")], warnings
     return [], warnings
 
 
-def _in_model_list(litellm, model: str, bare: str, provider: str) -> bool:  # noqa: ANN001
+def _in_model_list(litellm, model: str, bare: str, provider: str) -> bool:
     return any(k in litellm.model_cost for k in (model, bare, f"{provider}/{bare}"))
 
 

@@ -90,11 +90,11 @@ class ScriptedProvider:
         self.calls: list[str] = []  # purposes, in call order
 
     @classmethod
-    def from_file(cls, path: Path) -> "ScriptedProvider":
+    def from_file(cls, path: Path) -> ScriptedProvider:
         return cls(load_script(path))
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any]) -> "ScriptedProvider":
+    def from_mapping(cls, raw: dict[str, Any]) -> ScriptedProvider:
         return cls(parse_script(raw))
 
     def _take(self, purpose: str) -> ScriptedAnswer | None:

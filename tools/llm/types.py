@@ -47,7 +47,7 @@ class ImagePart(BaseModel):
     kind: Literal["contact_sheet", "frame"] = "frame"
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ImagePart":
+    def _one_source(self) -> ImagePart:
         if self.path is None and self.data is None:
             raise ValueError("ImagePart needs a path or data")
         return self

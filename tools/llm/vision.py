@@ -41,11 +41,12 @@ def server_props_url(api_base: str) -> str:
 def probe_server_vision(api_base: str, timeout: float = 3.0) -> bool | None:
     """`modalities.vision` of a llama.cpp server's /props; None when the endpoint does not say."""
     try:
-        with urllib.request.urlopen(server_props_url(api_base), timeout=timeout) as resp:  # noqa: S310 - the user's endpoint
+        with urllib.request.urlopen(server_props_url(api_base), timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8", "replace"))
     except (urllib.error.URLError, OSError, ValueError):
         return None
-    vision = data.get("modalities", {}).get("vision") if isinstance(data, dict) and isinstance(data.get("modalities"), dict) else None
+    vision = data.get("modalities", {}).get("vision") if isinstance(data,
+                                                                    dict) and isinstance(data.get("modalities"), dict) else None
     return vision if isinstance(vision, bool) else None
 
 
