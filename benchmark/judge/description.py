@@ -263,24 +263,22 @@ def without_instruction(toks: list[str]) -> list[str]:
     return toks[i:] if any(t in VERBS for t in toks[:i]) else toks
 
 
-def _container_spans(description: str) -> list[tuple[int, int]]:
-    """Where the phrases that place the target in a container are (quotes kept whole)."""
-    masked = _QUOTE_RE.sub(lambda m: "Q" * len(m.group()), description)
-    lead = re.match(r"\s*[a-z-]+\s+", masked, re.I)
-    return [m.span(1) for m in _CONTAINER_RE.finditer(masked)
+def _container_matches(text: str) -> list[re.Match[str]]:
+    """The phrases that place the target in a container ('of the Product performance table',
+    'on the Sun Cap card'), not a phrase right after the leading verb ('Click on Settings')."""
+    lead = re.match(r"\s*[a-z-]+\s+", text, re.I)
+    return [m for m in _CONTAINER_RE.finditer(text)
             if not (lead and m.start() <= lead.end() and lead.group().strip().lower() in VERBS)]
 
 
+def _container_spans(description: str) -> list[tuple[int, int]]:
+    """Where the container phrases' objects are (quotes kept whole)."""
+    masked = _QUOTE_RE.sub(lambda m: "Q" * len(m.group()), description)
+    return [m.span(1) for m in _container_matches(masked)]
+
+
 def _context_phrases(text: str, words: list[str]) -> tuple[set[str], str]:
-    """The content words of the phrases that place the target in a container ('of the Product
-    performance table', 'on the Sun Cap card'; not a phrase right after the leading verb:
-    'Click on Settings'), and the text without those phrases."""
-    out: set[str] = set()
-    lead = re.match(r"\s*[a-z-]+\s+", text, re.I)
-    rest = text
-    for m in _CONTAINER_RE.finditer(text):
-        if lead and m.start() <= lead.end() and lead.group().strip().lower() in VERBS:
-            continue
-        out.update(t for t in tokens(m.group(1)) if t in words)
-        rest = rest[:m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
-    return out, rest
+    """The content words of the container phrases, and the text without those phrases."""
+    matches = _container_matches(text)
+    out = {t for m in matches for t in tokens(m.group(1)) if t in words}
+    return out, _blank(text, [m.span() for m in matches])
