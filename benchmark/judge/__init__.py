@@ -14,8 +14,8 @@ from typing import Any
 from .types import AssertionVerdict, Grounding, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
 
 _LAZY = {
-    "Judge": "judge", "JudgeConfig": "judge", "demo_trajectory": "judge", "probe_trajectory": "judge",
-    "build_summary": "judge", "summary_row": "judge",
+    "Judge": "judge", "JudgeConfig": "judge_config", "demo_trajectory": "trajectories", "probe_trajectory": "trajectories",
+    "build_summary": "summary", "summary_row": "summary",
     "Asserter": "assertions", "AssertionContext": "assertions", "OfflineAsserter": "assertions", "LLMAsserter": "assertions",
     "VisualScorer": "visual",
     "compute_scores": "scoring", "protocol_name": "scoring", "VisualState": "scoring",

@@ -25,56 +25,27 @@ undecided, never counted as pass or fail), else `ok`.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, Field
 
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
-from ..ground_truth import GroundTruth
 from ..page_clock import PageClockPolicy
-from ..task import Action, Box, Point, Resolution, Task
+from ..task import Resolution, Task
 from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
+from .judge_config import JudgeConfig, default_cache_dir, make_gateway
+from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
+from .summary import SUMMARY_METRICS, build_summary, missing_row, summary_row
+from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
 from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
 from .visual import VisualScorer
 
 log = structlog.get_logger()
-
-
-def default_cache_dir() -> Path:
-    """`$IWR_CACHE_DIR` (default `~/.cache/iwr`) / ocr."""
-    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr") / "ocr"
-
-
-class JudgeConfig(BaseModel):
-    """How to judge: which grounder/asserter, visual scores, model settings, limits."""
-
-    grounder: Literal["dom", "llm"] = "dom"
-    asserter: Literal["offline", "llm"] = "offline"
-    judge_model: str | None = None  # LiteLLM "provider/model"; needed by llm parts and mllm
-    api_base: str | None = None
-    api_key: str | None = None
-    visual: bool = True
-    mllm: bool = False  # the MLLM rubric (needs judge_model)
-    dino_weights: Path | None = None
-    continue_after_failure: bool = True
-    action_timeout: float = 30.0
-    load_timeout: float = 20.0
-    ocr_cache_dir: Path = Field(default_factory=default_cache_dir)
-    ocr_workers: int = 1
-    probes: bool = True
-    # probe scores are IFS only (generalisation gap): their states need no OCR or image metrics
-    probe_visual: bool = False
-
-    @property
-    def uses_model(self) -> bool:
-        return self.grounder == "llm" or self.asserter == "llm" or self.mllm
 
 
 class Judge:
@@ -373,39 +344,6 @@ class Judge:
         return result
 
 
-class OcrJobs:
-    """OCR jobs by step: submitted at once (`eager`) or on first `get`."""
-
-    def __init__(self, submit: Any) -> None:
-        self._submit = submit
-        self._paths: dict[int, Path | None] = {}
-        self._jobs: dict[int, Future[OcrResult] | None] = {}
-
-    def add(self, step: int, path: Path | None, *, eager: bool) -> None:
-        self._paths[step] = path
-        if eager:
-            self._jobs[step] = self._submit(path)
-
-    def get(self, step: int) -> Future[OcrResult] | None:
-        if step not in self._jobs and step in self._paths:
-            self._jobs[step] = self._submit(self._paths[step])
-        return self._jobs.get(step)
-
-    def has_all(self, steps: Iterable[int]) -> bool:
-        """True when every one of `steps` has an image."""
-        return all(k in self._paths for k in steps)
-
-    def pop_except(self, keep: set[int]) -> list[Future[OcrResult]]:
-        """Forget the submitted jobs of steps not in `keep` and return them (to release)."""
-        gone = [k for k in self._jobs if k not in keep and self._jobs[k] is not None]
-        return [job for k in gone if (job := self._jobs.pop(k)) is not None]
-
-
-def visual_steps(trajectory: Trajectory) -> set[int]:
-    """States that get visual scores: state 0 and the steps with `visual_evaluation_flag`."""
-    return {0} | {i for i, a in enumerate(trajectory.actions, start=1) if a.visual_evaluation_flag}
-
-
 def mounted_assets(page_dir: Path, assets_dir: Path | None) -> Path | None:
     """The task assets to mount at `/assets`: none when the page ships its own `assets/`
     folder (a self-contained page, e.g. a bundled reference app, whose own files the mount
@@ -413,72 +351,6 @@ def mounted_assets(page_dir: Path, assets_dir: Path | None) -> Path | None:
     if (Path(page_dir) / "assets").is_dir():
         return None
     return Path(assets_dir) if assets_dir and Path(assets_dir).is_dir() else None
-
-
-def has_reference_texts(trajectory: Trajectory) -> bool:
-    """True when every checkpoint's visible DOM text was recorded (our recorded tasks)."""
-    n = len(trajectory.actions)
-    return n > 0 and all(k in trajectory.checkpoint_texts for k in range(n + 1))
-
-
-def safe_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "probe"
-
-
-def load_truth(task: Task) -> GroundTruth | None:
-    """The task's ground_truth.json, or None when the task has none (official data)."""
-    path = task.paths.ground_truth
-    return GroundTruth.load(path) if path.is_file() else None
-
-
-def _pointer_hints(actions: Sequence[Action], steps: Sequence[Any]) -> list[Point | None]:
-    by_index = {s.index: s for s in steps}
-    hints: list[Point | None] = []
-    for i in range(1, len(actions) + 1):
-        s = by_index.get(i)
-        hint = None
-        if s is not None:
-            hint = s.pointer or (s.target_box.center if s.target_box is not None else None)
-        hints.append(hint)
-    return hints
-
-
-def _target_boxes(actions: Sequence[Action], steps: Sequence[Any]) -> list[Box | None]:
-    by_index = {s.index: s for s in steps}
-    return [by_index[i].target_box if i in by_index else None for i in range(1, len(actions) + 1)]
-
-
-def demo_trajectory(task: Task, truth: GroundTruth | None = None) -> Trajectory:
-    """The task's action sequence with checkpoints step_0..step_N and pointer hints."""
-    p = task.paths
-    n = len(task.actions)
-    return Trajectory(
-        name="demo",
-        actions=list(task.actions),
-        checkpoints=[p.checkpoint(k) if p.checkpoint(k).is_file() else None for k in range(n + 1)],
-        pointer_hints=_pointer_hints(task.actions, truth.steps) if truth is not None else [],
-        checkpoint_texts=dict(truth.checkpoint_texts) if truth is not None else {},
-        target_boxes=_target_boxes(task.actions, truth.steps) if truth is not None else [],
-        page_clock=truth.page_clock if truth is not None else None,
-        page_times=truth.page_times() if truth is not None else None,
-    )
-
-
-def probe_trajectory(task: Task, probe: Any, truth: GroundTruth | None = None) -> Trajectory:
-    """A held-out probe with its checkpoints `checkpoints/probes/<name>/step_k.png`."""
-    folder = task.paths.checkpoints / "probes" / probe.name
-    n = len(probe.actions)
-    cps = [folder / f"step_{k}.png" for k in range(n + 1)]
-    return Trajectory(
-        name=f"probe:{probe.name}",
-        actions=list(probe.actions),
-        checkpoints=[c if c.is_file() else None for c in cps],
-        pointer_hints=_pointer_hints(probe.actions, probe.steps),
-        checkpoint_texts=dict(getattr(probe, "checkpoint_texts", {}) or {}),
-        target_boxes=_target_boxes(probe.actions, probe.steps),
-        page_clock=truth.page_clock if truth is not None else None,
-        page_times=probe.page_times() if hasattr(probe, "page_times") else None,  # probe: its own times
-    )
 
 
 def empty_result(task_id: str, trajectory: Trajectory, protocol: Protocol, status: Status, error: str) -> JudgeResult:
@@ -490,17 +362,6 @@ def empty_result(task_id: str, trajectory: Trajectory, protocol: Protocol, statu
         steps=steps, success_steps=0, total_steps=total,
         scores=Scores(ifs=0.0 if total else 1.0, final=0.0, step_pass_rate=0.0, vfs_all=0.0),
     )
-
-
-def make_gateway(cfg: JudgeConfig) -> Any:
-    """The LLM gateway for the judge's model calls (retries from the gateway, cache on disk)."""
-    from ...tools.llm.gateway import LLMGateway
-    from ...tools.llm.types import LLMSettings
-
-    if not cfg.judge_model:
-        raise ValueError("a judge model is needed for --grounder llm, --asserter llm or the MLLM rubric")
-    settings = LLMSettings(model=cfg.judge_model, api_base=cfg.api_base, api_key=cfg.api_key, max_tokens=2048)
-    return LLMGateway(settings, cache_path=cfg.ocr_cache_dir.parent / "judge_llm_cache.sqlite")
 
 
 def _rel(path: Path | None, base: Path) -> str | None:
@@ -521,52 +382,7 @@ def _step_timing_sums(steps: Sequence[Any]) -> dict[str, float]:
 
 
 __all__ = [
-    "AssertionVerdict", "Judge", "JudgeConfig", "demo_trajectory", "probe_trajectory", "load_truth",
+    "SUMMARY_METRICS", "AssertionVerdict", "Judge", "JudgeConfig", "OcrJobs", "build_summary", "default_cache_dir",
+    "demo_trajectory", "empty_result", "has_reference_texts", "load_truth", "make_gateway", "missing_row",
+    "mounted_assets", "probe_trajectory", "safe_name", "summary_row", "visual_steps",
 ]
-
-
-SUMMARY_METRICS = ("ifs", "vfs", "final", "lfs", "hfs", "step_pass_rate", "vfs_all", "probe_ifs", "generalization_gap")
-
-
-def summary_row(result: JudgeResult) -> dict[str, Any]:
-    """One summary.json row: official scores, extended ones, probes, status and timings."""
-    s = result.scores
-    gap = s.ifs - result.probe_ifs if result.probe_ifs is not None else None
-    return {
-        "task_id": result.task_id,
-        "ifs": s.ifs, "vfs": s.vfs, "final": s.final, "lfs": s.lfs, "hfs": s.hfs,
-        "success_steps": result.success_steps, "total_steps": result.total_steps,
-        "status": result.status.value, "error": result.error,
-        "step_pass_rate": s.step_pass_rate, "vfs_all": s.vfs_all,
-        "probe_ifs": result.probe_ifs, "generalization_gap": gap,
-        "probes": len(result.probes),
-        "blocked_requests": result.blocked_requests,
-        "seconds": result.timings.get("total"),
-    }
-
-
-def missing_row(task_id: str, total_steps: int, reason: str) -> dict[str, Any]:
-    """A summary row for a task whose page does not exist: status `missing`, scores 0 as the
-    official scripts count a page that was never generated."""
-    row: dict[str, Any] = {m: None for m in SUMMARY_METRICS}
-    row.update(task_id=task_id, ifs=0.0, vfs=None, final=0.0, success_steps=0, total_steps=total_steps,
-               status="missing", error=reason, probes=0, blocked_requests=0, seconds=None)
-    return row
-
-
-def build_summary(rows: Sequence[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
-    """summary.json content: rows, macro averages and the protocol.
-
-    Macro averages are over every task except infra errors (the judge's own failures,
-    listed in `macro.infra_errors`); a missing page counts as 0.
-    """
-    from .scoring import macro_average
-
-    scored = [r for r in rows if r["status"] != Status.INFRA_ERROR.value]
-    macro: dict[str, Any] = dict(macro_average(scored, SUMMARY_METRICS))
-    macro["tasks"] = len(rows)
-    macro["scored"] = len(scored)
-    macro["infra_errors"] = [r["task_id"] for r in rows if r["status"] == Status.INFRA_ERROR.value]
-    macro["model_errors"] = [r["task_id"] for r in rows if r["status"] == Status.MODEL_ERROR.value]
-    macro["missing"] = [r["task_id"] for r in rows if r["status"] == "missing"]
-    return {"tasks": list(rows), "macro": macro, "protocol": protocol.model_dump(mode="json")}
