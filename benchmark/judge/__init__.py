@@ -19,7 +19,7 @@ _LAZY = {
     "Asserter": "assertions", "AssertionContext": "assertions", "OfflineAsserter": "assertions", "LLMAsserter": "assertions",
     "VisualScorer": "visual",
     "compute_scores": "scoring", "protocol_name": "scoring", "VisualState": "scoring",
-    "replay_page": "replay", "ReplayTrace": "replay", "StepTrace": "replay",
+    "replay_page": "replay", "ReplayTrace": "replay_types", "StepTrace": "replay_types",
     "DomGrounder": "grounding", "Grounder": "grounding",
 }
 

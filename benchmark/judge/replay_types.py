@@ -1,0 +1,88 @@
+"""What a replay records (`StepTrace`, `ReplayTrace`), when a page counts as settled, and the
+ways a page operation can fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..page_clock import AppliedClock
+from .types import Grounding
+
+
+class StepTrace(BaseModel):
+    """What the replay did at one step."""
+
+    index: int  # 1-based
+    grounding: Grounding
+    performed: bool
+    error: str | None = None
+    error_kind: str | None = None  # not_found | not_performed | timeout | hung | crashed | model | infra
+    screenshot: Path | None = None  # state after the step (PNG), None if not performed
+    text_before: str = ""
+    text_after: str = ""
+    changed_fraction: float = 0.0
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds: ground, act, settle, screenshot
+
+
+class ReplayTrace(BaseModel):
+    """The whole replay of a trajectory on one page."""
+
+    state0_screenshot: Path | None = None
+    state0_text: str = ""
+    steps: list[StepTrace] = Field(default_factory=list)
+    blocked_urls: list[str] = Field(default_factory=list)
+    dialogs: int = 0
+    popups: int = 0
+    downloads: int = 0
+    crashed: bool = False  # renderer hung/crashed and was killed
+    error: str | None = None  # infra problem (page failed to load etc.)
+    page_clock: AppliedClock | None = None  # the page time the candidate was given
+    timings: dict[str, float] = Field(default_factory=dict)  # load, steps (wall of all steps), total
+
+    @property
+    def performed_prefix(self) -> int:
+        """Steps performed before the first step that could not be."""
+        n = 0
+        for s in self.steps:
+            if not s.performed:
+                break
+            n += 1
+        return n
+
+
+@dataclass(frozen=True)
+class SettleConfig:
+    """When a page counts as settled after an action (milliseconds)."""
+
+    quiet_min: float = 40.0  # DOM quiet this long with no pending short timer/request: settled
+    quiet_max: float = 150.0  # fixed wait when the page broke the tracker
+    busy_max: float = 1000.0  # DOM quiet this long while timers/requests stay pending: settled
+    cap: float = 1500.0
+
+
+class PageHung(Exception):
+    """The renderer stopped answering."""
+
+
+class PageCrashed(Exception):
+    """The renderer crashed or the page was closed."""
+
+
+class StepTimeout(Exception):
+    """An operation timed out but the page still answers."""
+
+
+def error_kind(exc: BaseException) -> str:
+    """The `StepTrace.error_kind` of an exception raised while replaying a step."""
+    if isinstance(exc, PageHung):
+        return "hung"
+    if isinstance(exc, PageCrashed):
+        return "crashed"
+    if isinstance(exc, StepTimeout):
+        return "timeout"
+    if type(exc).__name__ == "ModelError":
+        return "model"
+    return "infra"
