@@ -154,14 +154,16 @@ class PageClockPolicy(BaseModel):
     def context_options(self) -> dict[str, str]:
         return {"timezone_id": self.timezone, "locale": self.locale}
 
-    def init_steps(self, before_clock: Sequence[str] = ()) -> list[InitStep]:
+    def init_steps(self, before_clock: Sequence[str] = (), *, paused: bool = True) -> list[InitStep]:
         """Context set-up in order: real timers kept, `before_clock` scripts (they see real
-        timers), the paused clock at `start`, the tracker, the seeded random."""
+        timers), the clock at `start` (paused, or running in real time: screen recordings),
+        the tracker, the seeded random."""
         start = self.start
 
         async def install(context: Any) -> None:
             await context.clock.install(time=start)
-            await context.clock.pause_at(start)
+            if paused:
+                await context.clock.pause_at(start)
 
         steps: list[InitStep] = [REAL_TIME_JS, *before_clock, install, TRACKER_JS]
         if self.random_seed is not None:
