@@ -9,6 +9,7 @@ ROOTS = {
     "iwr.graphs": "graphs",
     "iwr.benchmark": "benchmark",
     "iwr.prompts": "prompts",
+    "iwr.core": "core",
 }
 
 packages: list[str] = []

@@ -154,7 +154,7 @@ class ReferenceCoder(_NoRepair):
         out_dir: Path,
     ) -> CodeResult:
         from iwr.benchmark.bundled import bundled_apps
-        from iwr.errors import IwrError
+        from iwr.core.errors import IwrError
 
         app = next((a for a in bundled_apps() if a.task_id == inputs.task_id), None)
         if app is None or not (app.dir / "index.html").is_file():

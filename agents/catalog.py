@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from iwr.errors import IwrError
+from iwr.core.errors import IwrError
 from iwr.graphs import Coder, Context, RepairStyle, SelfTester
 from iwr.graphs.context import IterationHook
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import structlog
 import yaml
 
-from ..errors import IwrError
+from ..core.errors import IwrError
 
 log = structlog.get_logger()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import IwrError
+from ..core.errors import IwrError
 from .task import Task
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import IwrError
+from ..core.errors import IwrError
 from .task import Action, ActionParameters, ActionType, Classification, Resolution
 
 

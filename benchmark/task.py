@@ -13,6 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..core.geometry import Box as Box  # re-exported: the task model's name for the core box
+from ..core.geometry import Point as Point
+
 DEFAULT_RESOLUTION = "1920x1080"
 
 
@@ -23,38 +26,6 @@ class ActionType(str, Enum):
     TYPE = "Type"
     PRESS = "Press"
     SCROLL = "Scroll"
-
-
-class Point(BaseModel):
-    """A viewport coordinate in CSS pixels."""
-
-    x: float
-    y: float
-
-
-class Box(BaseModel):
-    """An axis-aligned box in CSS pixels (viewport or image coordinates)."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-
-    @property
-    def center(self) -> Point:
-        return Point(x=self.x + self.width / 2, y=self.y + self.height / 2)
-
-    def iou(self, other: Box) -> float:
-        """Intersection over union with another box (0 when either is empty)."""
-        x0, y0 = max(self.x, other.x), max(self.y, other.y)
-        x1 = min(self.x + self.width, other.x + other.width)
-        y1 = min(self.y + self.height, other.y + other.height)
-        inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-        union = self.width * self.height + other.width * other.height - inter
-        return inter / union if union > 0 else 0.0
-
-    def contains(self, p: Point) -> bool:
-        return self.x <= p.x <= self.x + self.width and self.y <= p.y <= self.y + self.height
 
 
 class Resolution(BaseModel):

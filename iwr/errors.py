@@ -1,9 +1,8 @@
-"""User-facing errors: the CLI prints them as one line and exits non-zero."""
+"""User-facing errors: the base lives in the floor-0 core (`iwr.core.errors`) so that every
+floor can derive from it; this name stays importable."""
 
 from __future__ import annotations
 
+from .core.errors import IwrError
 
-class IwrError(Exception):
-    """An error with a message fit for a user (no traceback shown)."""
-
-    exit_code = 2
+__all__ = ["IwrError"]

@@ -11,10 +11,12 @@ import string
 from functools import cache
 from pathlib import Path
 
+from ..core.errors import IwrError
+
 PROMPTS_DIR = Path(__file__).resolve().parent
 
 
-class PromptError(KeyError):
+class PromptError(IwrError, KeyError):
     """A template that does not exist, or a placeholder left without a value."""
 
     def __str__(self) -> str:

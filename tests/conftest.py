@@ -26,7 +26,7 @@ MINI_TWIN_ID = "mini-shop-twin"
 TWIN_ACTIONS = 3  # the twin repeats the first actions only (enough to compare, cheaper)
 
 
-NAMESPACES = ("iwr", "iwr.agents", "iwr.tools", "iwr.graphs", "iwr.benchmark", "iwr.prompts")
+NAMESPACES = ("iwr", "iwr.agents", "iwr.tools", "iwr.graphs", "iwr.benchmark", "iwr.prompts", "iwr.core")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -180,7 +180,6 @@ def test_the_reader_sees_the_package() -> None:
     assert any(s.startswith("iwr.") and t.startswith("iwr.tools") for s, t in found)
 
 
-@pytest.mark.xfail(strict=True, reason="10 imports of iwr.errors from agents/ and benchmark/ (issue 17: floor-0 core)")
 def test_no_module_imports_a_floor_above_its_own() -> None:
     upward = [str(e) for e in imports() if floor(e.target) > floor(e.source)]
     assert not upward, "upward imports:\n" + "\n".join(upward)

@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.errors import IwrError
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser
 
@@ -36,7 +38,7 @@ LAUNCH_ARGS = [
 ]
 
 
-class BrowserNotFound(RuntimeError):
+class BrowserNotFound(IwrError, RuntimeError):
     """No Chromium binary could be found."""
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from ..core.geometry import PixelBox
 
 SSIM_WIDTH = 512
 SSIM_WEIGHT = 0.7
@@ -159,18 +160,7 @@ def changed_fraction(a: np.ndarray | Path | str, b: np.ndarray | Path | str) -> 
     return float(mask.mean()) if mask.size else 0.0
 
 
-@dataclass(frozen=True)
-class Region:
-    """A changed region in the first image's pixel coordinates."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def area(self) -> int:
-        return self.width * self.height
+Region = PixelBox  # a changed region in the first image's pixel coordinates
 
 
 def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_area: int = 16,
@@ -181,7 +171,7 @@ def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_
         mask = cv2.dilate(mask, np.ones((merge_px, merge_px), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     regions = [
-        Region(int(x), int(y), int(w), int(h))
+        Region(x=int(x), y=int(y), width=int(w), height=int(h))
         for x, y, w, h, area in stats[1:count]
         if area >= min_area
     ]

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ..core.errors import IwrError
+
 if TYPE_CHECKING:
     import cv2
 
 
-class VideoError(RuntimeError):
+class VideoError(IwrError, RuntimeError):
     """A video could not be written or opened."""
 
 

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from ...errors import IwrError
+from ...core.errors import IwrError
 from . import corpus_apps, fetch_app, record_corpus
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ...errors import IwrError
+from ...core.errors import IwrError
 
 CORPUS_DIR = Path(__file__).resolve().parent
 APPS_YAML = CORPUS_DIR / "apps.yaml"

@@ -32,7 +32,7 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from ...errors import IwrError
+from ...core.errors import IwrError
 from ..bundled import cache_dir, file_lock
 from .catalog import CorpusApp, CorpusError, PackageRef, corpus_app
 

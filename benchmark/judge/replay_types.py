@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ...core.errors import IwrError
 from ..page_clock import AppliedClock
 from .types import Grounding
 
@@ -63,15 +64,15 @@ class SettleConfig:
     cap: float = 1500.0
 
 
-class PageHung(Exception):
+class PageHung(IwrError):
     """The renderer stopped answering."""
 
 
-class PageCrashed(Exception):
+class PageCrashed(IwrError):
     """The renderer crashed or the page was closed."""
 
 
-class StepTimeout(Exception):
+class StepTimeout(IwrError):
     """An operation timed out but the page still answers."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import IwrError
+from ...core.errors import IwrError
 from ..page_clock import SETTLE_MIN_MS, PageClockPolicy
 
 RECORDER_VERSION = "iwr-recorder/2"  # 2: page time follows video time (page_clock)

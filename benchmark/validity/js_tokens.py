@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ...core.errors import IwrError
+
 Kind = Literal["name", "number", "string", "template", "regex", "comment", "punct"]
 
 # longest first: maximal munch
@@ -37,7 +39,7 @@ _NUMBER = re.compile(
 )
 
 
-class TokenizeError(ValueError):
+class TokenizeError(IwrError, ValueError):
     """The source ends inside a string, comment, template or regex literal."""
 
 

@@ -31,6 +31,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from ...core.errors import IwrError
 from .js_tokens import Token, TokenizeError, inline_scripts, significant, tokenize
 
 Operator = Literal["listener", "comparison", "arithmetic", "constant", "statement"]
@@ -49,7 +50,7 @@ _HTML_TAG = re.compile(r"<[A-Za-z][^<>]*>")
 _HTML_HANDLER = re.compile(r"(?<=[\s\"'])on[a-z]+(?=\s*=)")
 
 
-class MutantError(ValueError):
+class MutantError(IwrError, ValueError):
     """A mutant does not fit the file it is applied to (already applied, or another file)."""
 
 

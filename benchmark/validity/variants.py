@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, TypeAdapter
 
-from ...errors import IwrError
+from ...core.errors import IwrError
 from ..task import Task
 from .mutants import Mutant, mutated_copy
 

@@ -103,6 +103,6 @@ def register(app: typer.Typer) -> None:
                 _score(target, out, as_json, not no_ocr, not no_assets)
             else:
                 _perceive(target, out, not no_ocr, not no_assets)
-        except (IwrError, ValueError) as e:
+        except IwrError as e:  # any other exception is a bug: its traceback is shown
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None

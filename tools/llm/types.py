@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from ...core.errors import IwrError
+
 ErrorKind = Literal[
     "api",  # any other provider error
     "rate_limit",  # 429 (retried)
@@ -134,7 +136,7 @@ class LLMSettings(BaseModel):
         return self.model.split("/", 1)[0] if "/" in self.model else ""
 
 
-class ModelError(Exception):
+class ModelError(IwrError):
     """A model call that failed for good (after retries), or an unusable answer.
 
     `kind` is one of `ErrorKind`; `purpose` is the call's purpose tag; `attempts` how many
@@ -156,7 +158,7 @@ class ModelError(Exception):
         return f"{self.kind}{where}: {super().__str__()}"
 
 
-class ProviderFault(Exception):
+class ProviderFault(IwrError):
     """A provider-level failure classified by kind (raised by scripted provider and by the
     gateway's classification of LiteLLM errors); `retry_after` in seconds when known."""
 

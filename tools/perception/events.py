@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ...core.geometry import Point
 from .ocr import read_text
 from .pointer import PointerHit
 from .scan import DIFF_THRESHOLD, Sample, Scan, StableRun, _paint_pointer, change_mask, strong_blobs
@@ -153,7 +154,7 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
         chars: list[tuple[int, int, int, int]] = []  # also those next to the pointer
         for s in between:
             sized = [b for b in s.changes if b[3] <= rb.height + 4 and b[2] <= 2 * rb.height
-                     and rb.contains(b[0] + b[2] / 2, b[1] + b[3] / 2, margin=4)]  # character-sized changes
+                     and rb.contains(Point(x=b[0] + b[2] / 2, y=b[1] + b[3] / 2), margin=4)]  # character-sized changes
             chars.extend(sized)
             inside = [b for b in sized if b not in s.near]
             if inside:

@@ -10,43 +10,19 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ...core.errors import IwrError
+from ...core.geometry import PixelBox
 from ..video import VideoInfo
 
 EventKind = Literal["click", "typing", "key", "scroll", "unknown"]
 PlanType = Literal["Click", "Type", "Press", "Scroll"]
 
 
-class PerceptionError(ValueError):
+class PerceptionError(IwrError, ValueError):
     """A clear, user-facing perception failure (bad video, missing folder, ...)."""
 
 
-class PBox(BaseModel):
-    """An axis-aligned box (x, y, width, height) in video pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def area(self) -> int:
-        return max(0, self.width) * max(0, self.height)
-
-    def iou(self, other: PBox) -> float:
-        """Intersection over union (0 when either box is empty)."""
-        x0, y0 = max(self.x, other.x), max(self.y, other.y)
-        x1 = min(self.x + self.width, other.x + other.width)
-        y1 = min(self.y + self.height, other.y + other.height)
-        inter = max(0, x1 - x0) * max(0, y1 - y0)
-        union = self.area + other.area - inter
-        return inter / union if union > 0 else 0.0
-
-    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
-        return (self.x - margin <= x <= self.x + self.width + margin
-                and self.y - margin <= y <= self.y + self.height + margin)
-
-    def as_tuple(self) -> tuple[int, int, int, int]:
-        return (self.x, self.y, self.width, self.height)
+PBox = PixelBox  # the perception name of the core pixel box
 
 
 class Keyframe(BaseModel):

@@ -1,0 +1,64 @@
+"""The floor-0 core: one error base for the whole project, one Box and Point."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+from test_import_graph import MODULES, module_path
+
+from iwr.core import Box, IwrError, PixelBox, Point
+
+BUILTIN_ERRORS = {name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
+                  and issubclass(getattr(builtins, name), BaseException)}
+
+
+def _error_classes() -> dict[str, list[str]]:
+    """Every exception class the package defines: name -> its bases' names."""
+    classes: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases]
+                classes[f"{module_path(name)}:{node.name}"] = bases
+    return classes
+
+
+def test_every_error_of_the_project_derives_from_the_core_base() -> None:
+    classes = _error_classes()
+    project_errors = {"IwrError"}
+    changed = True
+    while changed:  # close over the classes deriving from a project error
+        before = len(project_errors)
+        project_errors |= {key.rpartition(":")[2] for key, bases in classes.items() if project_errors & set(bases)}
+        changed = len(project_errors) != before
+    stray = [key for key, bases in classes.items()
+             if BUILTIN_ERRORS & set(bases) and not project_errors & set(bases) and not key.endswith(":IwrError")]
+    assert not stray, "errors not derived from IwrError:\n" + "\n".join(stray)
+
+
+def test_floor_one_errors_are_user_errors_and_keep_their_old_bases() -> None:
+    from iwr.prompts.render import PromptError
+    from iwr.tools.llm.types import ModelError
+    from iwr.tools.perception.types import PerceptionError
+    from iwr.tools.video import VideoError
+
+    assert all(issubclass(e, IwrError) for e in (ModelError, VideoError, PerceptionError, PromptError))
+    assert issubclass(PerceptionError, ValueError) and issubclass(VideoError, RuntimeError) and issubclass(PromptError, KeyError)
+
+
+def test_box_geometry() -> None:
+    a, b = Box(x=0, y=0, width=10, height=10), Box(x=5, y=0, width=10, height=10)
+    assert a.iou(b) == 50 / 150 and a.center == Point(x=5, y=5) and (a.right, a.bottom) == (10, 10)
+    assert a.contains(Point(x=10, y=10)) and not a.contains(Point(x=11, y=5)) and a.contains(Point(x=11, y=5), margin=1)
+    assert Box(x=0, y=0, width=-1, height=5).area == 0 and a.iou(Box(x=20, y=20, width=0, height=0)) == 0.0
+
+
+def test_pixel_box_is_a_box_on_whole_pixels() -> None:
+    from iwr.benchmark.task import Box as TaskBox
+    from iwr.tools.image_metrics import Region
+    from iwr.tools.perception.types import PBox
+
+    p = PBox(x=1, y=2, width=3, height=4)
+    assert PBox is PixelBox is Region and TaskBox is Box and isinstance(p, Box)
+    assert p.as_tuple() == (1, 2, 3, 4) and p.area == 12 and p.model_dump() == {"x": 1, "y": 2, "width": 3, "height": 4}
