@@ -13,11 +13,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import random
 import threading
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,25 +25,17 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from .cache import ResponseCache
 from .errors import classify_litellm_error
-from .images import EncodedImage, apply_image_budget, encode_image
+from .limits import ProviderLimits
+from .litellm_lib import load_litellm
+from .prepare import PreparedMessages, prepare_messages
 from .scripted import ScriptedProvider
 from .transcript import Transcript
-from .types import RETRYABLE_KINDS, ImagePart, LLMResponse, LLMSettings, Message, ModelError, ProviderFault, PurposeTotals, Usage
+from .types import RETRYABLE_KINDS, LLMResponse, LLMSettings, Message, ModelError, ProviderFault, PurposeTotals, Usage
 
 log = structlog.get_logger()
 
 PURPOSE_HEADER = "X-IWR-Purpose"
 _EXTRA_OVERRIDES = {"cache_salt"}  # complete(**overrides) keys that are not LLMSettings fields
-
-
-def load_litellm() -> Any:
-    """Import LiteLLM offline and quietly (the local price map, no banner)."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True
-    litellm.drop_params = True
-    return litellm
 
 
 @dataclass(frozen=True)
@@ -58,104 +48,12 @@ class _Answer:
     litellm_cost: float | None  # from LiteLLM's price map, None when unknown
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    wire: list[dict[str, Any]]  # OpenAI-format messages with data URLs
-    logged: list[dict[str, Any]]  # images as {"image_sha256", "path"}
-    keyed: list[dict[str, Any]]  # images as {"image_sha256"} (no paths: content-addressed)
-    dropped_images: int
-
-
-def _prepare(messages: list[Message], max_images: int, max_side: int | None) -> _Prepared:
-    kept, dropped = apply_image_budget(messages, max_images)
-    wire: list[dict[str, Any]] = []
-    logged: list[dict[str, Any]] = []
-    keyed: list[dict[str, Any]] = []
-    for m in kept:
-        if isinstance(m.content, str):
-            for out in (wire, logged, keyed):
-                out.append({"role": m.role, "content": m.content})
-            continue
-        w: list[dict[str, Any]] = []
-        lg: list[dict[str, Any]] = []
-        k: list[dict[str, Any]] = []
-        for part in m.content:
-            if isinstance(part, ImagePart):
-                enc: EncodedImage = encode_image(part, max_side)
-                url: dict[str, Any] = {"url": enc.data_url()}
-                if part.detail:
-                    url["detail"] = part.detail
-                w.append({"type": "image_url", "image_url": url})
-                lg.append({"image_sha256": enc.sha256, "path": str(part.path) if part.path else None})
-                k.append({"image_sha256": enc.sha256, "detail": part.detail})
-            else:
-                for out_list in (w, lg, k):
-                    out_list.append({"type": "text", "text": part.text})
-        wire.append({"role": m.role, "content": w})
-        logged.append({"role": m.role, "content": lg})
-        keyed.append({"role": m.role, "content": k})
-    return _Prepared(wire, logged, keyed, dropped)
-
-
 def _cached_response(raw: str, purpose: str) -> LLMResponse | None:
     try:
         return LLMResponse.model_validate_json(raw).model_copy(update={"cached": True, "purpose": purpose})
     except ValueError:
         log.warning("llm.cache_unreadable", purpose=purpose)
         return None
-
-
-class ProviderLimits:
-    """Per-provider caps on concurrent model requests, shared by every gateway of a run.
-
-    Built from `{"openai": 4, "default": 8}`: each provider not named gets its own cap of `default`
-    (no cap when there is no `default`). Slots are held for one request attempt only, never while a retry
-    waits, and cache hits take none. `peak` records the most requests seen in flight per provider.
-    """
-
-    def __init__(self, limits: dict[str, int] | None = None) -> None:
-        self.limits = dict(limits or {})
-        bad = {k: v for k, v in self.limits.items() if v < 1}
-        if bad:
-            raise ValueError(f"model concurrency limits must be >= 1: {bad}")
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._in_flight: dict[str, int] = {}
-        self.peak: dict[str, int] = {}
-
-    @classmethod
-    def parse(cls, text: str | None) -> ProviderLimits:
-        """`"openai=4,default=8"` -> limits (raises ValueError on a malformed entry)."""
-        limits: dict[str, int] = {}
-        for part in (text or "").split(","):
-            if not part.strip():
-                continue
-            name, sep, value = part.partition("=")
-            if not sep or not name.strip() or not value.strip().isdigit():
-                raise ValueError(f"bad model concurrency entry {part.strip()!r}: use provider=N[,default=N]")
-            limits[name.strip()] = int(value)
-        return cls(limits)
-
-    def limit_for(self, provider: str) -> int | None:
-        return self.limits.get(provider, self.limits.get("default"))
-
-    @contextlib.asynccontextmanager
-    async def slot(self, provider: str) -> AsyncIterator[None]:
-        """Hold one request slot of `provider` (waits while the provider is at its cap)."""
-        limit = self.limit_for(provider)
-        semaphore = None
-        if limit is not None:
-            semaphore = self._semaphores.get(provider)
-            if semaphore is None:
-                semaphore = self._semaphores[provider] = asyncio.Semaphore(limit)
-            await semaphore.acquire()
-        self._in_flight[provider] = self._in_flight.get(provider, 0) + 1
-        self.peak[provider] = max(self.peak.get(provider, 0), self._in_flight[provider])
-        try:
-            yield
-        finally:
-            self._in_flight[provider] -= 1
-            if semaphore is not None:
-                semaphore.release()
 
 
 class LLMGateway:
@@ -260,7 +158,7 @@ class LLMGateway:
             params["seed"] = s.seed  # LiteLLM drops it for providers without one (drop_params)
         return params
 
-    def _cache_key(self, s: LLMSettings, params: dict[str, Any], prepared: _Prepared, salt: str) -> str:
+    def _cache_key(self, s: LLMSettings, params: dict[str, Any], prepared: PreparedMessages, salt: str) -> str:
         blob = json.dumps(
             {"model": s.model, "api_base": s.api_base, "params": params, "messages": prepared.keyed, "salt": salt},
             sort_keys=True,
@@ -284,7 +182,7 @@ class LLMGateway:
         if not messages:
             raise ValueError("complete() needs at least one message")
         s, salt = self._settings_for(dict(overrides))
-        prepared = await asyncio.to_thread(_prepare, messages, s.max_images, s.max_image_side)
+        prepared = await asyncio.to_thread(prepare_messages, messages, s.max_images, s.max_image_side)
         params = self._request_params(s)
         key = self._cache_key(s, params, prepared, salt)
         record: dict[str, Any] = {
@@ -328,7 +226,7 @@ class LLMGateway:
         if self._transcript is not None:
             self._transcript.write(record)
 
-    async def _call_with_retries(self, s: LLMSettings, purpose: str, prepared: _Prepared,
+    async def _call_with_retries(self, s: LLMSettings, purpose: str, prepared: PreparedMessages,
                                  params: dict[str, Any]) -> tuple[_Answer, int]:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -371,7 +269,7 @@ class LLMGateway:
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _call_once(self, s: LLMSettings, purpose: str, prepared: _Prepared, params: dict[str, Any]) -> _Answer:
+    async def _call_once(self, s: LLMSettings, purpose: str, prepared: PreparedMessages, params: dict[str, Any]) -> _Answer:
         async with self._limits.slot(s.provider) if self._limits is not None else contextlib.nullcontext():
             if self._scripted is not None:
                 a = self._scripted.answer(purpose)
@@ -382,7 +280,7 @@ class LLMGateway:
             raise ModelError("the model returned empty content", kind="empty", purpose=purpose)
         return answer
 
-    async def _call_litellm(self, s: LLMSettings, purpose: str, prepared: _Prepared, params: dict[str, Any]) -> _Answer:
+    async def _call_litellm(self, s: LLMSettings, purpose: str, prepared: PreparedMessages, params: dict[str, Any]) -> _Answer:
         from .preflight import missing_credentials
 
         litellm = load_litellm()
@@ -425,3 +323,6 @@ class LLMGateway:
             model=str(getattr(resp, "model", s.model)),
             litellm_cost=cost,
         )
+
+
+__all__ = ["PURPOSE_HEADER", "LLMGateway", "PreparedMessages", "ProviderLimits", "load_litellm", "prepare_messages"]

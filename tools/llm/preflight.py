@@ -54,7 +54,7 @@ class PreflightReport:
 
 
 def _litellm():
-    from .gateway import load_litellm
+    from .litellm_lib import load_litellm
 
     return load_litellm()
 

@@ -51,7 +51,7 @@ def probe_server_vision(api_base: str, timeout: float = 3.0) -> bool | None:
 
 
 def _litellm_vision(model: str) -> bool | None:
-    from .gateway import load_litellm
+    from .litellm_lib import load_litellm
 
     litellm = load_litellm()
     try:
