@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ...core.errors import IwrError
 from ..page_clock import SETTLE_MIN_MS, PageClockPolicy
@@ -33,6 +34,10 @@ class RecordOptions:
     scroll_increments: int = 8
     parallel_pages: int = 3  # the demo and its probes run in separate pages, this many at once
     clock: PageClockPolicy = PageClockPolicy()  # start date, Math.random seed, time zone
+    # "composed": headless pages filmed state by state with a drawn pointer (deterministic);
+    # "screen": a headed Chromium on Xvfb, X input at a human pace, ffmpeg x11grab (`screen_capture`)
+    capture: Literal["composed", "screen"] = "composed"
+    input_seed: int = 0  # screen capture: seeds the glide, click and key timings
 
 
 def short_error(err: BaseException) -> str:

@@ -27,6 +27,19 @@ class Trajectory:
     state0_at: float = 0.0  # page seconds when state 0 was captured
 
 
+async def local_only(context: Any, site: ServedSite) -> None:
+    """Abort every request of `context` except to the app's own server (and data:/blob: URLs)."""
+
+    async def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith((site.base_url, "data:", "blob:")):
+            await route.continue_()
+        else:
+            await route.abort()
+
+    await context.route("**/*", guard)
+
+
 async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite,
                              options: RecordOptions = RecordOptions()) -> tuple[Any, Any]:
     """A fresh context and page as the recorder uses them (the judge may reuse this).
@@ -44,14 +57,7 @@ async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite,
         **options.clock.context_options(),
     )
 
-    async def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith((site.base_url, "data:", "blob:")):
-            await route.continue_()
-        else:
-            await route.abort()
-
-    await context.route("**/*", guard)
+    await local_only(context, site)
     await apply_init_steps(context, options.clock.init_steps())
     page = await context.new_page()
     return context, page

@@ -1,0 +1,222 @@
+"""The screen recorder's hands: performs demo actions through the X server on a headed page.
+
+The page is read over CDP (target boxes, settling, checkpoints, visible text, images), but
+every click, key and wheel notch goes through the X server (`HumanInput`), so the page gets
+real input events and the X cursor takes the shapes the page asks for. The page lives real
+time: page seconds are wall seconds since it opened (its clock runs at the policy's start
+date), and the times of the truth come from the input log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ..demo import DemoAction, DemoSpec
+from ..ground_truth import StepTruth
+from ..page_clock import QUIET_MS, PageClock
+from ..task import ActionType, Box, Point
+from .driver import ImageUse
+from .options import RecordError, RecordOptions, short_error
+from .page_scripts import SCAN_IMAGES_JS
+from .trajectory import PAGE_STATE_JS
+from .x_input import HumanInput
+
+# The element a wheel turned at (x, y) scrolls along one axis (the document when no scrollable
+# ancestor can move that way).
+SCROLLER_AT_JS = """([x, y, vertical]) => {
+  const doc = document.scrollingElement || document.documentElement;
+  const can = (e) => { const cs = getComputedStyle(e), o = vertical ? cs.overflowY : cs.overflowX;
+    return /(auto|scroll|overlay)/.test(o) && (vertical ? e.scrollHeight > e.clientHeight : e.scrollWidth > e.clientWidth); };
+  let t = document.elementFromPoint(x, y);
+  while (t && t !== document.body && t !== document.documentElement && !can(t)) t = t.parentElement;
+  return (!t || t === document.body || t === document.documentElement) ? doc : t;
+}"""
+# The viewport point nearest (x, y), on a grid, where a wheel scrolls the document itself.
+DOCUMENT_SPOT_JS = """([x, y, vertical]) => {
+  const doc = document.scrollingElement || document.documentElement, scrollerAt = (SCROLLER_AT);
+  if (scrollerAt([x, y, vertical]) === doc) return [x, y];
+  let best = [x, y], bestD = Infinity;
+  for (let gy = 1; gy < 8; gy++) for (let gx = 1; gx < 10; gx++) {
+    const px = innerWidth * gx / 10, py = innerHeight * gy / 8, d = Math.hypot(px - x, py - y);
+    if (d < bestD && scrollerAt([px, py, vertical]) === doc) { best = [px, py]; bestD = d; }
+  }
+  return best;
+}""".replace("SCROLLER_AT", SCROLLER_AT_JS)
+HITS_JS = """(el, [x, y]) => { const h = document.elementFromPoint(x, y);
+  return !h ? 'nothing' : (el === h || el.contains(h) || h.contains(el)) ? '' : h.tagName.toLowerCase(); }"""
+SCROLL_POS_JS = "(e) => [e.scrollLeft, e.scrollTop]"
+
+
+class ScreenDriver:
+    """Performs demo actions on the headed page with X input; times are wall clock."""
+
+    def __init__(self, page: Any, spec: DemoSpec, human: HumanInput, options: RecordOptions, label: str) -> None:
+        self.page, self.spec, self.human, self.opt, self.label = page, spec, human, options, label
+        self.width, self.height = spec.resolution.width, spec.resolution.height
+        self.clock = PageClock(page, 40.0)  # read-only here: `activity()` of the page's tracker
+        self.page_offset = 0.0  # wall seconds at page second 0
+        self.inflight = 0
+        self.network_images: list[str] = []
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_done)
+        page.on("requestfailed", self._on_done)
+        page.on("response", self._on_response)
+
+    def _on_request(self, request: Any) -> None:
+        self.inflight += 1
+
+    def _on_done(self, request: Any) -> None:
+        self.inflight = max(0, self.inflight - 1)
+
+    def _on_response(self, response: Any) -> None:
+        ctype = (response.headers.get("content-type") or "").lower()
+        image = response.request.resource_type == "image" or ctype.startswith("image/")
+        if response.ok and image and response.url not in self.network_images:
+            self.network_images.append(response.url)
+
+    # --- time and page state -----------------------------------------------------------
+    async def sync_page_time(self) -> None:
+        """Measure which wall time is page second 0 (the page's clock runs in real time)."""
+        before = time.time()
+        page_ms = float(await self.page.evaluate("() => performance.now()"))
+        self.page_offset = (before + time.time()) / 2 - page_ms / 1000
+
+    def page_time(self, wall: float) -> float:
+        return wall - self.page_offset
+
+    async def settle(self) -> None:
+        """Wait (real time) until no request is in flight and the page has been quiet for
+        `QUIET_MS` (no DOM change, no short timer pending, no finite animation running), and
+        at least `settle_min` has passed; at most `settle_timeout`."""
+        start = time.monotonic()
+        deadline = start + self.opt.settle_timeout
+        seen, last_change = -1, start
+        while True:
+            act = await self.clock.activity()
+            now = time.monotonic()
+            if act.mutations != seen:
+                seen, last_change = act.mutations, now
+            quiet = now - last_change >= QUIET_MS / 1000 and not act.pending and not act.finite and not self.inflight
+            if (quiet and now - start >= self.opt.settle_min) or now >= deadline:
+                return
+            await asyncio.sleep(0.03)
+
+    async def screenshot(self) -> bytes:
+        return bytes(await self.page.screenshot(type="png", caret="hide"))
+
+    async def visible_text(self) -> str:
+        """The viewport's visible text, extracted exactly as the judge extracts a candidate's."""
+        return str(await self.page.evaluate(PAGE_STATE_JS.read_text(), {"op": "text"}))
+
+    async def scan_images(self) -> list[ImageUse]:
+        raw = await self.page.evaluate(SCAN_IMAGES_JS)
+        return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
+
+    # --- actions -------------------------------------------------------------------------
+    def _fail(self, k: int, act: DemoAction, reason: str) -> RecordError:
+        sel = f" {act.target!r}" if act.target else ""
+        return RecordError(f"{self.label}: action {k} ({act.type.value}{sel}): {reason}")
+
+    async def _target(self, k: int, act: DemoAction) -> tuple[Any, Box, Point]:
+        """The action's target: its locator, its box in view and the point to act on."""
+        loc = self.page.locator(act.target or "").first
+        try:
+            await loc.wait_for(state="visible", timeout=self.opt.action_timeout * 1000)
+        except Exception as e:  # noqa: BLE001 - Playwright timeout or bad selector
+            try:
+                count = await self.page.locator(act.target or "").count()
+            except Exception:  # noqa: BLE001
+                raise self._fail(k, act, f"invalid selector ({short_error(e)})") from None
+            what = "not visible" if count else "not found"
+            raise self._fail(k, act, f"selector {what} within {self.opt.action_timeout:g} s") from None
+        await loc.scroll_into_view_if_needed(timeout=self.opt.action_timeout * 1000)
+        bb = await loc.bounding_box()
+        if bb is None:
+            raise self._fail(k, act, "target has no box")
+        box = Box(**bb)
+        c = box.center
+        return loc, box, Point(x=min(max(c.x, 0.0), self.width - 1.0), y=min(max(c.y, 0.0), self.height - 1.0))
+
+    async def _click(self, k: int, act: DemoAction) -> tuple[Box, Point, float]:
+        """Glide to the target, rest, and click it through X; (box, pointer, input wall time)."""
+        loc, box, point = await self._target(k, act)
+        await self.human.glide(point.x, point.y)
+        await asyncio.sleep(self.opt.hover_pause)
+        px, py = self.human.pointer
+        covered = await loc.evaluate(HITS_JS, [px, py])
+        if covered:
+            raise self._fail(k, act, f"target covered by <{covered}> at ({px}, {py})")
+        down = await self.human.click()
+        return box, Point(x=down.x, y=down.y), down.at
+
+    async def _wait_scroll(self, handle: Any, quiet: float = 0.12, limit: float = 1.5) -> list[float]:
+        """The scroller's position once smooth scrolling has stopped."""
+        pos = await handle.evaluate(SCROLL_POS_JS)
+        still_since, deadline = time.monotonic(), time.monotonic() + limit
+        while time.monotonic() - still_since < quiet and time.monotonic() < deadline:
+            await asyncio.sleep(0.03)
+            now = await handle.evaluate(SCROLL_POS_JS)
+            if now != pos:
+                pos, still_since = now, time.monotonic()
+        return [float(v) for v in pos]
+
+    async def _scroll(self, k: int, act: DemoAction) -> tuple[Box | None, Point, float, Point]:
+        """Wheel notches through X over the target (or over the document): one notch first
+        to learn how far a notch scrolls, then the rest at a human flick's pace."""
+        vertical = act.direction in ("up", "down")
+        total = act.amount or (self.height if vertical else self.width) // 2
+        box: Box | None = None
+        if act.target:
+            _, box, point = await self._target(k, act)
+            spot = [point.x, point.y]
+        else:
+            spot = await self.page.evaluate(DOCUMENT_SPOT_JS, [*self.human.pointer, vertical])
+        await self.human.glide(spot[0], spot[1])
+        await asyncio.sleep(self.opt.hover_pause)
+        handle = await self.page.evaluate_handle(SCROLLER_AT_JS, [*self.human.pointer, vertical])
+        start = await self._wait_scroll(handle, quiet=0.05)
+        first = self.human.x.wheel(act.direction or "down")
+        after_one = await self._wait_scroll(handle)
+        per_notch = max(abs(after_one[0] - start[0]), abs(after_one[1] - start[1]))
+        for _ in range(max(0, round(total / per_notch) - 1) if per_notch > 0 else 0):
+            await self.human.pause(0.05, 0.11)
+            self.human.x.wheel(act.direction or "down")
+        end = await self._wait_scroll(handle)
+        moved = Point(x=end[0] - start[0], y=end[1] - start[1])
+        if abs(moved.y if vertical else moved.x) <= 5:
+            raise self._fail(k, act, f"nothing scrolled {act.direction} (page or container at its end, or not scrollable)")
+        return box, Point(x=first.x, y=first.y), first.at, moved
+
+    async def perform(self, k: int, act: DemoAction) -> StepTruth:
+        """Perform action k (1-based) through X; its truth, `input_at` in page seconds and
+        `span` both ends at the wall time it started (the caller makes them video seconds)."""
+        start = time.time()
+        box: Box | None = None
+        scrolled: Point | None = None
+        try:
+            if act.type in (ActionType.CLICK, ActionType.TYPE):
+                box, point, input_wall = await self._click(k, act)
+                if act.type is ActionType.TYPE:
+                    await self.human.pause(0.25, 0.45)
+                    await self.human.type_text(act.text or "")
+            elif act.type is ActionType.PRESS:
+                if act.target:
+                    loc, box, _ = await self._target(k, act)
+                    await loc.focus()
+                await asyncio.sleep(self.opt.hover_pause)
+                try:
+                    event = await self.human.press(act.key or "")
+                except Exception as e:  # noqa: BLE001
+                    raise self._fail(k, act, f"cannot press {act.key!r}: {short_error(e)}") from None
+                point, input_wall = Point(x=event.x, y=event.y), event.at
+            else:
+                box, point, input_wall, scrolled = await self._scroll(k, act)
+        except RecordError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any browser error becomes a one-line error
+            raise self._fail(k, act, short_error(e)) from None
+        step = StepTruth(index=k, selector=act.target, target_box=box, pointer=point, span=(start, start),
+                         scroll_delta=scrolled, input_at=self.page_time(input_wall))
+        return step

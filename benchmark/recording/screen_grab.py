@@ -1,0 +1,106 @@
+"""The screen grabber: Debian's ffmpeg reading an X display with `x11grab`, cursor drawn, to mp4.
+
+x11grab stamps every frame with the wall clock (`time.time()`'s clock) and ffmpeg prints the
+first frame's stamp on its input line (`Duration: N/A, start: <epoch seconds>`): video
+second v is wall time `start + v`. The output is forced to a constant frame rate, so frame i
+shows the screen at `start + i / fps` (ffmpeg repeats or drops frames to keep it). Stopped
+with `q` on stdin, which finalises the mp4.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from .options import RecordError
+from .x_server import SETUP_HINT, XDisplay, stop_process
+
+_START = re.compile(rb"Duration: N/A, start: (\d+\.\d+)")
+
+
+class ScreenGrab:
+    """One running capture of a display to an H.264 (yuv420p) mp4; `start` is frame 0's wall time."""
+
+    def __init__(self, display: XDisplay, out: Path, fps: float = 25.0, *, timeout: float = 10.0) -> None:
+        exe = shutil.which("ffmpeg")
+        if exe is None:
+            raise RecordError(f"--capture screen needs ffmpeg: {SETUP_HINT}")
+        self.out, self.fps = out, float(fps)
+        self._lines: list[bytes] = []
+        self._started = threading.Event()
+        self.start = 0.0
+        launched = time.time()
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [exe, "-hide_banner", "-nostats", "-loglevel", "info",
+             "-f", "x11grab", "-framerate", f"{self.fps:g}", "-video_size", f"{display.width}x{display.height}",
+             "-draw_mouse", "1", "-i", f"{display.name}+0,0",
+             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+             "-fps_mode", "cfr", "-r", f"{self.fps:g}", "-movflags", "+faststart", "-y", str(out)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=display.env(),
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read_stderr, name="iwr-ffmpeg-log", daemon=True)
+        self._reader.start()
+        try:
+            self.start = self._first_frame(launched, timeout)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        for line in self._proc.stderr:
+            self._lines.append(line)
+            if _START.search(line):
+                self._started.set()
+        self._started.set()  # ffmpeg ended: wake the waiter
+
+    def _tail(self) -> str:
+        lines = [ln.decode(errors="replace").strip() for ln in self._lines[-4:]]
+        return " | ".join(ln for ln in lines if ln) or "no output"
+
+    def _first_frame(self, launched: float, timeout: float) -> float:
+        """The wall time of frame 0, read from ffmpeg's input line and checked against the clock."""
+        self._started.wait(timeout)
+        stamp = next((m.group(1) for ln in self._lines if (m := _START.search(ln))), None)
+        if stamp is None:
+            raise RecordError(f"ffmpeg x11grab did not start within {timeout:g} s: {self._tail()}")
+        start = float(stamp)
+        if not launched - 1.0 <= start <= time.time() + 1.0:
+            raise RecordError(f"ffmpeg's first frame is stamped {start:.3f}, not wall-clock time "
+                              f"(launched at {launched:.3f}): cannot time the video")
+        return start
+
+    def video_time(self, wall: float) -> float:
+        """Seconds into the video of a wall-clock time."""
+        return wall - self.start
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop capturing and finalise the mp4; raises `RecordError` if ffmpeg failed."""
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            if proc.poll() is None and proc.stdin is not None:
+                proc.stdin.write(b"q")
+                proc.stdin.flush()
+                proc.stdin.close()
+            proc.wait(timeout=timeout)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            pass
+        finally:
+            stop_process(proc)
+            self._proc = None
+            self._reader.join(timeout=2)
+        if proc.returncode != 0 or not self.out.is_file() or self.out.stat().st_size == 0:
+            raise RecordError(f"ffmpeg x11grab failed (exit {proc.returncode}): {self._tail()}")
+
+    def abort(self) -> None:
+        """Kill ffmpeg (after an error) and remove a partial file."""
+        proc, self._proc = self._proc, None
+        stop_process(proc, grace=1.0)
+        self.out.unlink(missing_ok=True)
