@@ -121,7 +121,7 @@ def test_parse_description_cues() -> None:
 
 
 def _llm_grounder(srv: Any) -> Any:
-    from iwr.benchmark.judge.grounding import LLMGrounder
+    from iwr.benchmark.judge.llm_grounding import LLMGrounder
     from iwr.tools.llm import LLMGateway, LLMSettings
 
     settings = LLMSettings(model=srv.model, api_base=srv.api_base, api_key="x", cache=False, max_retries=0, timeout=20)

@@ -52,15 +52,6 @@ def load_js(name: str) -> str:
     return (JS_DIR / name).read_text()
 
 
-def __getattr__(name: str) -> Any:
-    """`LLMGrounder` lives in `llm_grounding` (imported lazily: it pulls in the LLM gateway)."""
-    if name == "LLMGrounder":
-        from .llm_grounding import LLMGrounder
-
-        return LLMGrounder
-    raise AttributeError(name)
-
-
 @dataclass(frozen=True)
 class LookCue:
     """What the target looked like: the reference image of the state before the action, the

@@ -37,7 +37,7 @@ from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..page_clock import PageClockPolicy
 from ..task import Resolution, Task
 from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
-from .judge_config import JudgeConfig, default_cache_dir, make_gateway
+from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
 from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
 from .summary import SUMMARY_METRICS, build_summary, missing_row, summary_row
@@ -64,14 +64,13 @@ class Judge:
     # -- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> Judge:
         from ...tools.sandbox import BrowserHandle
-        from . import grounding
 
         cfg = self.config
         if cfg.uses_model and self._gateway is None:
             self._gateway = make_gateway(cfg)
         self.pool = OcrPool(OcrCache(cfg.ocr_cache_dir), workers=cfg.ocr_workers)
         self.pool.warm_up()
-        self.grounder = grounding.LLMGrounder(self._gateway) if cfg.grounder == "llm" else grounding.DomGrounder()
+        self.grounder = make_grounder(cfg, self._gateway)
         self.asserter = LLMAsserter(self._gateway) if cfg.asserter == "llm" else OfflineAsserter()
         self.visual = VisualScorer(gateway=self._gateway if cfg.mllm else None, dino_weights=cfg.dino_weights)
         self.handle = BrowserHandle()

@@ -48,3 +48,14 @@ def make_gateway(cfg: JudgeConfig) -> Any:
         raise ValueError("a judge model is needed for --grounder llm, --asserter llm or the MLLM rubric")
     settings = LLMSettings(model=cfg.judge_model, api_base=cfg.api_base, api_key=cfg.api_key, max_tokens=2048)
     return LLMGateway(settings, cache_path=cfg.ocr_cache_dir.parent / "judge_llm_cache.sqlite")
+
+
+def make_grounder(cfg: JudgeConfig, gateway: Any) -> Any:
+    """The grounder `cfg` names (the LLM one, and the gateway it calls, imported only when asked for)."""
+    if cfg.grounder == "llm":
+        from .llm_grounding import LLMGrounder
+
+        return LLMGrounder(gateway)
+    from .grounding import DomGrounder
+
+    return DomGrounder()
