@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ...tools.perception.visible_change import VisibleChange
+
 
 class AssertionContext(BaseModel):
     """Everything an asserter may look at for one step."""
@@ -26,6 +28,7 @@ class AssertionContext(BaseModel):
     reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
     reference_text_after: str = ""
     reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
+    expected_change: VisibleChange | None = None  # what the recording showed changing (video plans)
 
     @property
     def exact_reference_text(self) -> bool:

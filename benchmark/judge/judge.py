@@ -43,6 +43,8 @@ from .scoring import VisualState, compute_scores, make_protocol, prefix_success
 from .summary import SUMMARY_METRICS, build_summary, missing_row, summary_row
 from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
 from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
+from .video_assertions import check_step
+from .video_plan import video_protocol
 from .visual import VisualScorer
 
 log = structlog.get_logger()
@@ -88,10 +90,11 @@ class Judge:
     def protocol(self) -> Protocol:
         return self.protocol_for(self.config.visual)
 
-    def protocol_for(self, visual: bool) -> Protocol:
-        """The protocol of a judgement with visual scores on or off."""
+    def protocol_for(self, visual: bool, trajectory: Trajectory | None = None) -> Protocol:
+        """The protocol of a judgement with visual scores on or off (`video` for a trajectory
+        perceived from a recording alone)."""
         cfg = self.config
-        return make_protocol(
+        protocol = make_protocol(
             grounder=cfg.grounder,
             asserter=cfg.asserter,
             visual=self.visual.methods if visual else [],
@@ -101,6 +104,7 @@ class Judge:
             visual_uses_model=visual and cfg.mllm,
             extra_versions={"chromium": self.chromium_version},
         )
+        return video_protocol(protocol) if trajectory is not None and trajectory.source == "video" else protocol
 
     # -- OCR helpers -----------------------------------------------------------------------
     def _ocr(self, path: Path | None) -> Future[OcrResult] | None:
@@ -144,7 +148,8 @@ class Judge:
             result = await self._judge(Path(page_dir), trajectory, resolution, assets_dir, out_dir, task_id, visual)
         except Exception as e:  # noqa: BLE001 - anything escaping here is the judge's own trouble
             log.error("judge.infra_error", task_id=task_id, error=repr(e))
-            result = empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR, f"{type(e).__name__}: {e}")
+            result = empty_result(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
+                                  f"{type(e).__name__}: {e}")
         result.timings["total"] = time.perf_counter() - start
         if save:
             result.save(out_dir / "eval.json")
@@ -156,7 +161,7 @@ class Judge:
         from .replay import replay_page
 
         if not (page_dir / "index.html").is_file():
-            return empty_result(task_id, trajectory, self.protocol_for(visual), Status.INFRA_ERROR,
+            return empty_result(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
                                 f"page not found: {page_dir / 'index.html'}")
         cfg = self.config
         # OCR only what a score reads. With visuals on, state 0 and the visually flagged steps
@@ -164,7 +169,8 @@ class Judge:
         # checkpoint texts for assertions only when the task recorded no DOM text.
         flagged = visual_steps(trajectory) if visual else set()
         needed = set() if has_reference_texts(trajectory) else {
-            k for i, a in enumerate(trajectory.actions, start=1) if a.logical_assertion for k in (i - 1, i)}
+            k for i, a in enumerate(trajectory.actions, start=1)
+            if a.logical_assertion or trajectory.expected_change(i) is not None for k in (i - 1, i)}
         refs = OcrJobs(self._ocr)
         for k, path in enumerate(trajectory.checkpoints):
             refs.add(k, path, eager=k in flagged or k in needed)
@@ -219,7 +225,7 @@ class Judge:
             trajectory=trajectory.name,
             status=status,
             error=error,
-            protocol=self.protocol_for(visual),
+            protocol=self.protocol_for(visual, trajectory),
             state0=state0,
             state0_screenshot=_rel(trace.state0_screenshot, out_dir),
             steps=verdicts,
@@ -251,9 +257,11 @@ class Judge:
                 checkpoint=str(trajectory.checkpoint(st.index)) if trajectory.checkpoint(st.index) else None,
                 timings=dict(st.timings),
             )
-            if st.performed and action.logical_assertion:
+            expected = trajectory.expected_change(st.index)
+            if st.performed and (action.logical_assertion or expected is not None):
                 ctx = AssertionContext(
-                    assertion=action.logical_assertion,
+                    assertion=action.logical_assertion or "",
+                    expected_change=expected,
                     step=st.index,
                     description=action.description,
                     action_type=action.type.value,
@@ -278,13 +286,13 @@ class Judge:
                 if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter)):
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
-                verdict.assertion = await self.asserter.check(ctx)
+                verdict.assertion = await check_step(self.asserter, ctx)
                 if (ocr_sides and verdict.assertion.passed is False and not ctx.candidate_ocr_after
                         and ctx.candidate_text_after.strip()):
                     # the offline rule may accept OCR evidence: read the screenshots only now
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
-                    verdict.assertion = await self.asserter.check(ctx)
+                    verdict.assertion = await check_step(self.asserter, ctx)
                 verdict.timings["assert"] = time.perf_counter() - t
             verdict.passed = st.performed and not (verdict.assertion is not None and verdict.assertion.passed is False)
             if st.performed and st.screenshot is not None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ...tools.perception.visible_change import VisibleChange
 from ..page_clock import AppliedClock, PageClockPolicy, PageTimes
 from ..task import Action, Box, Point
 
@@ -24,6 +25,9 @@ class Trajectory(BaseModel):
     (same extractor as the replay's candidate text); absent for official tasks.
     `target_boxes[k-1]` is the recorded viewport box of action k's target (in checkpoint
     k-1), when known: the DOM grounder matches its look.
+    `expected_changes[k-1]` is what the recording showed changing at action k (a plan
+    perceived from the video): checked on the candidate besides any assertion text.
+    `source` is `video` when the trajectory comes from a recording alone (protocol `video`).
     """
 
     name: str = "demo"
@@ -35,6 +39,12 @@ class Trajectory(BaseModel):
     # the page clock the reference lived in and its recorded page times (None: not recorded)
     page_clock: PageClockPolicy | None = None
     page_times: PageTimes | None = None
+    expected_changes: list[VisibleChange | None] = Field(default_factory=list)  # [k-1]: seen at action k
+    source: Literal["annotated", "video"] = "annotated"
+
+    def expected_change(self, step: int) -> VisibleChange | None:
+        i = step - 1
+        return self.expected_changes[i] if 0 <= i < len(self.expected_changes) else None
 
     def target_box(self, step: int) -> Box | None:
         i = step - 1
@@ -59,7 +69,7 @@ class Status(str, Enum):
 class Protocol(BaseModel):
     """Which methods produced a score. Never mix protocols in one table."""
 
-    name: Literal["official", "offline", "mixed"]
+    name: Literal["official", "offline", "mixed", "video"]  # video: expectations perceived from the recording alone
     grounder: str
     asserter: str
     visual: list[str]

@@ -1,0 +1,148 @@
+"""Checking a video-derived assertion (`VisibleChange`) on a candidate page, offline.
+
+The statement says what the recording showed changing at a step: which text lines appeared,
+disappeared or changed, where, and how much of the screen. On the candidate it is checked
+the way the offline asserter checks a benchmark assertion against OCR'd checkpoints:
+
+1. Change: the shared rule of `assertion_change` (the recording changed and the candidate
+   did not at all; or the recording changed a large part of the screen and the candidate
+   almost nothing, elsewhere).
+2. Text: the tokens of the changed lines whose count on the whole recorded screen went up
+   must go up on the candidate (after a scroll: be present), and those whose count went
+   down must go down. A token that only moved keeps its screen count and is not evidence.
+   The candidate's counts come from its DOM text, or from OCR of its screenshots when the
+   DOM text accounts for most of what is on screen (pictures of the recording do not pass).
+3. Decision: at least half of the text checks must hold (OCR of the recording misreads a
+   few tokens, so no single one decides); with no text evidence the change rule alone
+   decides, and a candidate that changed too is undecided (`passed=None`).
+
+`merge_verdicts` joins it with the verdict on the step's own assertion text, when the plan
+has one (an analyst model's), so neither replaces the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+
+from ...tools.perception.visible_change import VisibleChange
+from .assertion_change import ChangeEvidence, change_failure, measure
+from .assertion_context import AssertionContext
+from .assertion_tokens import count_phrase, dom_covers_screen, holds, tokens
+from .types import AssertionVerdict
+
+if TYPE_CHECKING:
+    from .assertions import Asserter
+
+METHOD = "video"
+VideoExpect = Literal["appear", "disappear", "present"]
+
+
+class VideoTokenCheck(BaseModel):
+    """One token of the recorded change: its screen counts in the recording and the candidate."""
+
+    token: str
+    expect: VideoExpect
+    ref_before: int
+    ref_after: int
+    cand_before: int
+    cand_after: int
+    ok: bool
+    source: str = "dom"  # dom | ocr: where the candidate's counts come from
+
+
+def _useful(token: str) -> bool:
+    """Numbers of any length and words of two letters or more (single letters are mostly OCR
+    debris of icons and cursors)."""
+    return token[0].isdigit() or len(token) >= 2
+
+
+def changed_tokens(change: VisibleChange) -> tuple[Counter[str], Counter[str]]:
+    """Tokens the changed lines gained and lost (multisets)."""
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    for t in change.texts:
+        before.update(tok for tok in tokens(t.before) if _useful(tok))
+        after.update(tok for tok in tokens(t.after) if _useful(tok))
+    return after - before, before - after
+
+
+def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoTokenCheck]:
+    """One check per gained or lost token whose whole-screen count moved the same way."""
+    gained, lost = changed_tokens(change)
+    trust_ocr = dom_covers_screen(ctx)
+    checks: list[VideoTokenCheck] = []
+    for tok in sorted(set(gained) | set(lost)):
+        rb, ra = count_phrase(ctx.reference_text_before, tok), count_phrase(ctx.reference_text_after, tok)
+        expect: VideoExpect
+        if tok in gained and ra > rb:
+            expect = "present" if ctx.action_type == "Scroll" else "appear"
+        elif tok in lost and rb > ra and ctx.action_type != "Scroll":
+            expect = "disappear"
+        else:
+            continue  # moved, or read differently by OCR on the two sides: not evidence
+        cb, ca = count_phrase(ctx.candidate_text_before, tok), count_phrase(ctx.candidate_text_after, tok)
+        ok, source = holds(expect, cb, ca), "dom"
+        if not ok and trust_ocr:
+            ob, oa = count_phrase(ctx.candidate_ocr_before, tok), count_phrase(ctx.candidate_ocr_after, tok)
+            if holds(expect, ob, oa):
+                ok, source, cb, ca = True, "ocr", ob, oa
+        checks.append(VideoTokenCheck(token=tok, expect=expect, ref_before=rb, ref_after=ra, cand_before=cb,
+                                      cand_after=ca, ok=ok, source=source))
+    return checks
+
+
+def decide(checks: list[VideoTokenCheck], evidence: ChangeEvidence, replay_fraction: float | None) -> tuple[bool | None, str]:
+    """The pass/fail rule of a video assertion (module docstring) and a one-line reason."""
+    against = change_failure(evidence, replay_fraction)
+    if against:
+        return False, against
+    if checks:
+        good = [c for c in checks if c.ok]
+        if 2 * len(good) >= len(checks):
+            return True, f"{len(good)} of {len(checks)} changed tokens of the recording change alike"
+        missing = ", ".join(f"{c.token} ({c.expect})" for c in checks if not c.ok)
+        return False, f"the recording's text change is not on the page: {missing[:300]}"
+    return None, "no text change to check; the screen changed as in the recording"
+
+
+async def check_visible_change(ctx: AssertionContext, change: VisibleChange) -> AssertionVerdict:
+    """The verdict of a video-derived statement on the candidate's step."""
+    checks = token_checks(ctx, change)
+    evidence = await asyncio.to_thread(measure, ctx)
+    passed, reason = decide(checks, evidence, ctx.candidate_changed_fraction)
+    return AssertionVerdict(method=METHOD, passed=passed, evidence={
+        "reason": reason,
+        "statement": change.describe(),
+        "tokens": [c.model_dump() for c in checks],
+        "reference_changed_fraction": evidence.reference,
+        "candidate_screen_changed_fraction": evidence.candidate,
+        "change_overlap": evidence.overlap,
+        "ocr_trusted": dom_covers_screen(ctx),
+    })
+
+
+def merge_verdicts(text: AssertionVerdict | None, video: AssertionVerdict | None) -> AssertionVerdict | None:
+    """Both verdicts of a step as one: failed when either failed, passed when one passed and
+    none failed, else undecided; each kept in the evidence."""
+    if text is None or video is None:
+        return text or video
+    votes = [text.passed, video.passed]
+    passed = False if False in votes else (True if True in votes else None)
+    failed = text if text.passed is False else video
+    return AssertionVerdict(
+        method=f"{text.method}+{METHOD}", passed=passed, error=text.error or video.error,
+        evidence={"reason": failed.evidence.get("reason", ""), "text": text.model_dump(), "video": video.model_dump()},
+    )
+
+
+async def check_step(asserter: Asserter, ctx: AssertionContext) -> AssertionVerdict:
+    """A step's verdict: its assertion text by `asserter` and the recorded change, merged."""
+    text = await asserter.check(ctx) if ctx.assertion else None
+    video = await check_visible_change(ctx, ctx.expected_change) if ctx.expected_change is not None else None
+    merged = merge_verdicts(text, video)
+    assert merged is not None, "check_step needs an assertion text or an expected change"
+    return merged

@@ -1,0 +1,110 @@
+"""A trajectory from a recording alone: the model-free plan of its perceived events, with the
+keyframes as checkpoints and, per step, what the recording showed changing (`VisibleChange`).
+
+No action sequence, checkpoint or ground truth of a task is read: only the perception of its
+video. Judged with it, a page gets protocol `video` (`video_protocol`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from ...tools.ocr import OcrCache
+from ...tools.perception.plan import draft_plan
+from ...tools.perception.types import PBox, Perception, PlanStep
+from ...tools.perception.visible_change import VisibleChange, pointer_box, visible_change
+from ..task import Action, ActionParameters, ActionType, Point, Resolution
+from .types import Protocol, Trajectory
+
+VIDEO_TRAJECTORY = "video"
+POINTER_SLACK = 0.5  # seconds around a keyframe's stable span in which a pointer sighting counts
+
+
+def plan_action(step: PlanStep, scale: float) -> Action:
+    """A perceived plan step as an `Action` acting at its point (page pixels)."""
+    point = Point(x=step.point[0] * scale, y=step.point[1] * scale) if step.point is not None else None
+    params = ActionParameters(description=step.description, text=step.text, key=step.key, direction=step.direction)
+    return Action(type=ActionType(step.type), parameters=params, point=point, visual_evaluation_flag=True)
+
+
+def _keyframe_paths(perception: Perception) -> dict[int, Path]:
+    return {k.index: Path(k.path) for k in perception.keyframes if k.path}
+
+
+def pointer_at(perception: Perception, keyframe: int | None) -> PBox | None:
+    """Where the pointer covered the screen in a keyframe (the observation nearest its time)."""
+    frame = next((k for k in perception.keyframes if k.index == keyframe), None)
+    if frame is None:
+        return None
+    seen = [p for p in perception.pointer if frame.start - POINTER_SLACK <= p.time <= frame.end + POINTER_SLACK]
+    if not seen:
+        return None
+    best = min(seen, key=lambda p: abs(p.time - frame.time))
+    return pointer_box(best.x, best.y)
+
+
+def expected_changes(perception: Perception, keyframes: list[int | None], scale: float,
+                     cache: OcrCache | None) -> list[VisibleChange | None]:
+    """What changed from each checkpoint keyframe to the next (boxes scaled to page pixels)."""
+    frames = _keyframe_paths(perception)
+    out: list[VisibleChange | None] = []
+    for a, b in itertools.pairwise(keyframes):
+        before, after = frames.get(a) if a is not None else None, frames.get(b) if b is not None else None
+        if before is None or after is None or not before.is_file() or not after.is_file():
+            out.append(None)
+            continue
+        hidden = [box for box in (pointer_at(perception, a), pointer_at(perception, b)) if box is not None]
+        out.append(visible_change(before, after, cache, hidden).scaled(scale))
+    return out
+
+
+def typed_key(change: VisibleChange | None) -> str | None:
+    """The key a keyboard step most likely pressed, read from what it changed: one printable
+    character appended to a line (or a line of one character appearing); None when unclear."""
+    if change is None:
+        return None
+    keys = set()
+    for t in change.texts:
+        before, after = "".join(t.before.split()), "".join(t.after.split())
+        if t.kind in ("changed", "appeared") and len(after) == len(before) + 1 and after.startswith(before):
+            keys.add(after[-1])
+    keys = {k for k in keys if k.isascii() and k.isprintable()}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _with_key(action: Action, change: VisibleChange | None) -> Action:
+    """A perceived key press whose key perception could not see, with the key its change shows."""
+    key = typed_key(change) if action.type == ActionType.PRESS else None
+    if key is None:
+        return action
+    params = action.parameters.model_copy(update={"key": key, "description": f"Press {key}"})
+    return action.model_copy(update={"parameters": params})
+
+
+def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
+    """The recording's own plan: one action per perceived event, checkpoints = the keyframes
+    before the first and after each event, expected changes between consecutive checkpoints."""
+    scale = resolution.width / perception.video.width if perception.video.width else 1.0
+    steps = draft_plan(perception)
+    frames = _keyframe_paths(perception)
+    first = steps[0].before_keyframe if steps else (perception.keyframes[0].index if perception.keyframes else None)
+    keyframes: list[int | None] = [first, *(s.after_keyframe for s in steps)]
+    checkpoints = [frames.get(k) if k is not None else None for k in keyframes]
+    changes = expected_changes(perception, keyframes, scale, cache)
+    actions = [_with_key(plan_action(s, scale), c) for s, c in zip(steps, changes, strict=True)]
+    return Trajectory(
+        name=VIDEO_TRAJECTORY,
+        actions=actions,
+        checkpoints=checkpoints,
+        pointer_hints=[a.point for a in actions],
+        expected_changes=changes,
+        source="video",
+    )
+
+
+def video_protocol(protocol: Protocol) -> Protocol:
+    """The protocol of a judgement against a recording alone (never mixed with annotated ones)."""
+    if protocol.name == "video":
+        return protocol
+    return protocol.model_copy(update={"name": "video", "asserter": f"{protocol.asserter}+video"})

@@ -1,0 +1,169 @@
+"""What visibly changed between two stable frames of a recording: where, how much, which text.
+
+`visible_change(before, after)` compares two keyframes (or checkpoints) with the project's
+change detection (`tools.image_metrics.changed_regions` / `changed_fraction`) and reads both
+whole frames with the one OCR entry (`tools.ocr.ocr_text`, cached by content, so a keyframe
+shared by two steps is read once). The text lines that touch a changed region are the
+change's text: a line on both sides at the same place with other words "changed", a line
+only after "appeared", a line only before "disappeared". The result is a typed statement
+(`VisibleChange`) that a judge can check on a candidate page and a coder can read
+(`describe`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..image_metrics import Region, changed_fraction, changed_regions, load_image
+from ..ocr import OcrCache, OcrLine, ocr_text
+from .types import PBox
+
+MAX_REGIONS = 8  # regions kept in a statement (largest first); the fraction covers them all
+MAX_DESCRIBED = 6  # text changes named in `describe`
+POINTER_REACH = (12, 6, 40, 42)  # left and up of the hotspot, width, height (an arrow or a hand, with margin)
+TextChangeKind = Literal["appeared", "disappeared", "changed"]
+
+
+class TextChange(BaseModel):
+    """One line of text that appeared, disappeared or changed, and where (after-frame box, or
+    before-frame box for a disappeared line)."""
+
+    kind: TextChangeKind
+    before: str = ""
+    after: str = ""
+    box: PBox
+
+
+class VisibleChange(BaseModel):
+    """What changed on screen between two states of a recording."""
+
+    changed_fraction: float = 0.0  # share of the screen's pixels that changed
+    regions: list[PBox] = Field(default_factory=list)  # where, largest first
+    texts: list[TextChange] = Field(default_factory=list)
+    width: int = 0  # size of the frames compared
+    height: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.changed_fraction > 0.0
+
+    def scaled(self, factor: float) -> VisibleChange:
+        """The same statement with boxes scaled (video pixels -> page pixels)."""
+
+        def box(b: PBox) -> PBox:
+            return PBox(x=round(b.x * factor), y=round(b.y * factor), width=round(b.width * factor),
+                        height=round(b.height * factor))
+
+        return self.model_copy(update={
+            "regions": [box(r) for r in self.regions],
+            "texts": [t.model_copy(update={"box": box(t.box)}) for t in self.texts],
+            "width": round(self.width * factor), "height": round(self.height * factor),
+        })
+
+    def describe(self) -> str:
+        """One sentence a coder (or an LLM asserter) can read."""
+        if not self.changed:
+            return "Nothing visible changes."
+        parts = [_say(t) for t in self.texts[:MAX_DESCRIBED]]
+        more = len(self.texts) - MAX_DESCRIBED
+        if more > 0:
+            parts.append(f"{more} more text change(s)")
+        where = ""
+        if self.regions:
+            b = self.regions[0]
+            where = f" around ({b.x}, {b.y}, {b.width}x{b.height})"
+        share = f"{self.changed_fraction:.0%}" if self.changed_fraction >= 0.01 else "under 1%"
+        text = "; ".join(parts) if parts else "no text changes"
+        return f"{text[0].upper()}{text[1:]}; {share} of the screen changes{where}."
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _say(t: TextChange) -> str:
+    at = f" at ({t.box.x}, {t.box.y})"
+    if t.kind == "appeared":
+        return f"'{_clip(t.after)}' appears{at}"
+    if t.kind == "disappeared":
+        return f"'{_clip(t.before)}' disappears{at}"
+    return f"'{_clip(t.before)}' changes to '{_clip(t.after)}'{at}"
+
+
+def _box(line: OcrLine) -> PBox:
+    x, y, w, h = line.box
+    return PBox(x=round(x), y=round(y), width=max(1, round(w)), height=max(1, round(h)))
+
+
+def _touches(box: PBox, region: Region) -> bool:
+    return (box.x < region.x + region.width and region.x < box.x + box.width
+            and box.y < region.y + region.height and region.y < box.y + box.height)
+
+
+def _same_place(a: PBox, b: PBox) -> bool:
+    """Two line boxes share the same line of the screen: they overlap horizontally and
+    their vertical centres lie within each other's height."""
+    ay, by = a.y + a.height / 2, b.y + b.height / 2
+    return (a.x < b.x + b.width and b.x < a.x + a.width
+            and abs(ay - by) <= max(a.height, b.height) / 2)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def _overlaps(a: PBox, b: PBox) -> bool:
+    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
+
+
+def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Region],
+                 hidden: Sequence[PBox] = ()) -> list[TextChange]:
+    """Lines touching a changed region, paired by place: changed, appeared, disappeared.
+    Lines touching a `hidden` box (the pointer: it covers and distorts what is under it) are
+    read on neither side."""
+
+    def kept(line: OcrLine) -> bool:
+        box = _box(line)
+        return (bool(line.text.strip()) and any(_touches(box, r) for r in regions)
+                and not any(_overlaps(box, h) for h in hidden))
+
+    near_before = [ln for ln in before if kept(ln)]
+    near_after = [ln for ln in after if kept(ln)]
+    used: set[int] = set()
+    out: list[TextChange] = []
+    for a in near_after:
+        box = _box(a)
+        match = next((i for i, b in enumerate(near_before) if i not in used and _same_place(_box(b), box)), None)
+        if match is None:
+            out.append(TextChange(kind="appeared", after=a.text, box=box))
+            continue
+        used.add(match)
+        old = near_before[match].text
+        if _squeezed(old) != _squeezed(a.text):  # OCR spacing ('9×8= 72' / '9 × 8 = 72') is no change
+            out.append(TextChange(kind="changed", before=old, after=a.text, box=box))
+    out += [TextChange(kind="disappeared", before=b.text, box=_box(b)) for i, b in enumerate(near_before) if i not in used]
+    return sorted(out, key=lambda t: (t.box.y, t.box.x))
+
+
+def pointer_box(x: float, y: float) -> PBox:
+    """Where a pointer with its hotspot at (x, y) may cover the screen (arrow, hand or I-beam)."""
+    return PBox(x=round(x - POINTER_REACH[0]), y=round(y - POINTER_REACH[1]), width=POINTER_REACH[2], height=POINTER_REACH[3])
+
+
+def visible_change(before: Path, after: Path, cache: OcrCache | None = None, hidden: Sequence[PBox] = ()) -> VisibleChange:
+    """The statement of what changed from frame `before` to frame `after` (same size); text
+    under the `hidden` boxes (the pointer in either frame) is not read."""
+    image = load_image(before)
+    height, width = image.shape[:2]
+    fraction = changed_fraction(before, after)
+    if fraction == 0.0:
+        return VisibleChange(width=width, height=height)
+    regions = changed_regions(before, after)
+    texts = text_changes(ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines, regions, hidden)
+    boxes = [PBox(x=r.x, y=r.y, width=r.width, height=r.height) for r in regions[:MAX_REGIONS]]
+    return VisibleChange(changed_fraction=round(fraction, 5), regions=boxes, texts=texts, width=width, height=height)
