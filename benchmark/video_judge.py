@@ -75,7 +75,8 @@ def source_of_video(video: Path, assets: Path | None = None, resolution: Resolut
         cap = cv2.VideoCapture(str(video))
         resolution = Resolution(width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         cap.release()
-    return VideoSource(task_id=task_id or video.stem, video=video, assets=assets, resolution=resolution)
+    name = video.parent.name if video.stem == "video" and video.parent.name else video.stem  # a task folder's video.mp4
+    return VideoSource(task_id=task_id or name, video=video, assets=assets, resolution=resolution)
 
 
 def _cache_root() -> Path:

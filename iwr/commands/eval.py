@@ -34,7 +34,7 @@ def page_dir_for(pages: str, task_id: str, model: str | None) -> Path:
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(
-        tasks: str = typer.Option(..., "--tasks", help="A data.jsonl (or its folder) or 'bundled'."),
+        tasks: str | None = typer.Option(None, "--tasks", help="A data.jsonl (or its folder) or 'bundled'."),
         pages: str = typer.Option(..., "--pages",
                                   help="PAGES folder (PAGES/<task_id>/index.html) or 'reference' (the bundled apps)."),
         out: Path = typer.Option(..., "--out", help="Output folder."),
@@ -58,6 +58,11 @@ def register(app: typer.Typer) -> None:
         probes: bool = typer.Option(True, "--probes/--no-probes", help="Also replay the held-out probes."),
         dino_weights: Path | None = typer.Option(None, "--dino-weights", help="Local DINOv2 weights folder (optional)."),
         jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Pages judged in parallel (one browser each)."),
+        against_video: bool = typer.Option(False, "--against-video",
+                                           help="Judge against each task's video alone (protocol video): its plan is "
+                                           "perceived from video.mp4; no actions, checkpoints or ground truth are read."),
+        video: Path | None = typer.Option(None, "--video", help="Judge against this bare recording (implies --against-video)."),
+        video_assets: Path | None = typer.Option(None, "--assets", help="The bare recording's assets folder (with --video)."),
     ) -> None:
         """Judge candidate pages by replaying each task's actions (offline protocol by default).
 
@@ -67,6 +72,15 @@ def register(app: typer.Typer) -> None:
         tasks (summary.json is still written); 2 for usage and preflight errors (nothing written).
         """
         try:
+            if against_video or video is not None:
+                from .eval_video import run_against_video
+
+                status = run_against_video(tasks, task_ids, video, video_assets, pages, out, visual)
+                if status:
+                    raise typer.Exit(status)
+                return
+            if tasks is None:
+                raise IwrError("--tasks is required (or --against-video with --video FILE)")
             status = _run(tasks, pages, out, task_ids, grounder, asserter, judge_model, api_base, model, mllm, visual,
                           probes, dino_weights, jobs, api_key=api_key, skip_preflight=skip_preflight, fuse=fuse)
         except IwrError as e:
