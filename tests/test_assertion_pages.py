@@ -1,6 +1,6 @@
 """The offline asserter end to end on small pages made for issue 19's classes 2-4.
 
-Three tiny apps are recorded with the real recorder (one `record_demos` call), then the real
+Four tiny apps are recorded with the real recorder (one `record_demos` call), then the real
 judge (one per module, offline, no visual scores) judges each reference page (IFS 1) and
 defective copies that must fail exactly at their step:
 
@@ -9,7 +9,9 @@ defective copies that must fail exactly at their step:
 - class 3, a dialog that must close and stays open: the reference's step changes most of
   the screen, the candidate's only a hover style; a restyle of the same app still passes;
 - class 4, the same number in several places: a merge whose score no longer adds the tile
-  ('4' appears once instead of three times).
+  ('4' appears once instead of three times);
+- what goes unnamed: a filter box without its handler keeps every card, the ones the
+  assertion names among them; the words the reference removed are the evidence.
 """
 
 from __future__ import annotations
@@ -87,6 +89,21 @@ document.getElementById('merge').addEventListener('click', () => {
 </script></body></html>"""
 
 
+FILTER = STYLE + """
+.card { border: 1px solid #ccc; padding: 6px; margin: 4px 0; width: 300px; }
+</style></head><body>
+<input id="filter" placeholder="Filter cards">
+<div id="cards"><div class="card">Design product detail page</div><div class="card">Migrate build to Vite</div>
+<div class="card">Refresh icon system design</div><div class="card">Write quarterly report</div>
+<div class="card">Fix login timeout bug</div></div>
+<script>
+document.getElementById('filter').addEventListener('input', (e) => {
+  const q = e.target.value.toLowerCase();
+  for (const c of document.querySelectorAll('.card')) c.hidden = !c.textContent.toLowerCase().includes(q);
+});
+</script></body></html>"""
+
+
 def _demo(task_id: str, actions: list[dict]) -> dict:
     return {"id": task_id, "title": task_id, "resolution": "640x480", "entry": "index.html", "actions": actions}
 
@@ -131,6 +148,13 @@ APPS = [
     ], [
         ("score-ignores-merge", "score += v;", "score += 0;", 2, "4"),
     ]),
+    App("filter-cards", FILTER, [
+        {"type": "Type", "target": "#filter", "text": "design", "description": "Type 'design' into the 'Filter cards' box",
+         "logical_assertion": "Only cards about design remain, among them 'Design product detail page' and "
+                              "'Refresh icon system design'"},
+    ], [
+        ("filter-box-dead", "addEventListener('input'", "addEventListener('x-never'", 1, "removed"),
+    ]),
 ]
 
 
@@ -142,7 +166,7 @@ def _write_app(folder: Path, html: str) -> Path:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Task]:
-    """The three apps recorded once (one recorder run)."""
+    """The four apps recorded once (one recorder run)."""
     from iwr.benchmark.recorder import record_demos
 
     base = tmp_path_factory.mktemp("assert_apps")

@@ -27,7 +27,10 @@ checkpoints' before/after states:
    count, the candidate must keep that token's count too.
 3. Order (`assertion_order`): when the reference reordered the named values it kept (a
    swap, a sort), the candidate must reorder them as well.
-4. Decision: every quoted/number check and the order check must hold and at least half of
+4. Removal (`assertion_removal`): with the DOM's reference text, most content words the
+   reference removed at the step (and the candidate showed) must go in the candidate too,
+   named or not (a filter that filters nothing keeps every card the assertion names).
+5. Decision: every quoted/number check and the order check must hold and at least half of
    the word checks; no usable check and no decisive change evidence -> undecided
    (`passed=None`).
 
@@ -46,6 +49,7 @@ from typing import Any, Protocol
 from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure
 from .assertion_context import AssertionContext
 from .assertion_order import OrderCheck, order_check
+from .assertion_removal import RemovalCheck, removal_check
 from .assertion_tokens import (
     STOP_WORDS,
     NamedToken,
@@ -77,11 +81,14 @@ class Asserter(Protocol):
 
 
 def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck | None = None,
-           replay_fraction: float | None = None) -> tuple[bool | None, str]:
+           replay_fraction: float | None = None, removal: RemovalCheck | None = None) -> tuple[bool | None, str]:
     """The offline pass/fail rule (see the module docstring) and a one-line reason."""
     against = change_failure(change, replay_fraction)
     if against:
         return False, against
+    if removal is not None and not removal.ok:
+        return False, (f"the reference removed {len(removal.removed)} words at this step, the candidate kept "
+                       f"{len(removal.kept)}: {', '.join(removal.kept[:8])}")
     strong = [c for c in checks if c.kind in ("quoted", "number")]
     words = [c for c in checks if c.kind == "word"]
     failed_strong = [c.token for c in strong if not c.ok]
@@ -108,13 +115,15 @@ class OfflineAsserter:
     async def check(self, ctx: AssertionContext) -> AssertionVerdict:
         checks = token_checks(ctx)
         order = order_check(ctx, checks)
+        removal = removal_check(ctx)
         change = await asyncio.to_thread(measure, ctx)
-        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
             "tokens": [c.model_dump() for c in checks],
             "order": order.model_dump() if order is not None else None,
+            "removal": removal.model_dump() if removal is not None else None,
             "reference_changed_fraction": change.reference,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
             "candidate_screen_changed_fraction": change.candidate,
