@@ -23,14 +23,14 @@ from .run_types import RunOptions
 
 if TYPE_CHECKING:
     from .benchmark.judge.judge import Judge
-    from .runner import Runner
+    from .cell_run import CellRunner
 
 
 @dataclass
 class _Worker:
     key: str
     loop: asyncio.AbstractEventLoop
-    runner: Runner
+    cells: CellRunner
     judge: Judge
 
     def close(self) -> None:
@@ -52,14 +52,18 @@ def _worker(opts_json: str, api_key: str | None) -> _Worker:
         _current.close()
         _current = None
     from .benchmark.judge.judge import Judge, JudgeConfig
-    from .runner import Runner
+    from .cell_run import CellRunner
+    from .run_plan import plan_run
+    from .run_progress import QuietProgress
 
     opts = RunOptions.model_validate_json(opts_json).model_copy(update={"api_key": api_key})
-    runner = Runner(opts)
-    runner.prepare()
+    if opts.run_id is None:
+        raise ValueError("a worker's options carry the driver's run id")
+    plan = plan_run(opts)  # the driver resolved the same options: same agents, tasks and cells
+    cells = CellRunner(opts, opts.out / opts.run_id, plan.specs, plan.tasks, QuietProgress())
     loop = asyncio.new_event_loop()
     judge = loop.run_until_complete(Judge(JudgeConfig(probes=opts.probes)).__aenter__())
-    _current = _Worker(opts_json, loop, runner, judge)
+    _current = _Worker(opts_json, loop, cells, judge)
     return _current
 
 
@@ -77,5 +81,5 @@ def remote_run_cell(opts_json: str, api_key: str | None, cell_json: str, max_tok
     """Run one cell in this worker; returns the TaskOutcome as JSON."""
     w = _worker(opts_json, api_key)
     cell = GridCell.model_validate_json(cell_json)
-    outcome = w.loop.run_until_complete(w.runner.run_cell(cell, w.judge, max_tokens, max_cost_usd))
+    outcome = w.loop.run_until_complete(w.cells.run_cell(cell, w.judge, max_tokens, max_cost_usd))
     return outcome.model_dump_json()

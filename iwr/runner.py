@@ -26,8 +26,9 @@ from .budget import Budget
 from .cell_run import CellRunner, finished_outcome
 from .errors import IwrError
 from .fuse import Fuse, RunGate
-from .grid import NO_MODEL, GridCell, plan_grid
+from .grid import NO_MODEL, GridCell
 from .result_schema import RunSummary, TaskOutcome, write_record
+from .run_plan import inputs_mode, plan_run, resolve_specs
 from .run_progress import Progress, QuietProgress
 from .run_types import RunOptions
 
@@ -80,66 +81,17 @@ class Runner:
 
     def prepare(self) -> list[GridCell]:
         """Resolve agents and tasks and plan the grid (raises IwrError on bad options)."""
-        specs = self._specs()
-        self.jsonl, tasks = self._tasks()
-        self.specs = {s.run_name: s for s in specs}
-        self.tasks = {t.key: t for t in tasks}
-        self.cells = plan_grid([t.key for t in tasks], [(s.run_name, s.needs_model) for s in specs],
-                               self.opts.models, self.opts.seeds)
+        plan = plan_run(self.opts)
+        self.jsonl, self.specs, self.tasks, self.cells = plan.jsonl, plan.specs, plan.tasks, plan.cells
         self._cell_runner = CellRunner(self.opts, self.run_dir, self.specs, self.tasks, self.progress)
         return self.cells
 
     def _specs(self) -> list[AgentSpec]:
-        from .agents import resolve_agent
-
-        specs = [
-            resolve_agent(
-                name,
-                max_iters=self.opts.max_iters if name == "iterative" else None,
-                repair_style=self.opts.repair_style,
-                use_perception=self.opts.perception,
-                reasoning_effort=self.opts.reasoning_effort,
-                oracle_feedback=self.opts.oracle_feedback,
-                critic=self.opts.critic if name == "iterative" else None,
-                inputs=self.inputs_mode(),
-            )
-            for name in self.opts.agents
-        ]
-        for spec in specs:
-            if spec.needs_model and not self.opts.models:
-                raise IwrError(f"agent {spec.name} needs a model: pass --model provider/name")
-        if not specs:
-            raise IwrError("no agent given: pass --agent NAME (see `iwr agents`)")
-        return specs
+        return resolve_specs(self.opts)
 
     def inputs_mode(self) -> Literal["images", "text"]:
-        """--inputs; `auto` is text when a model of the run takes no images (its agents are labelled +text)."""
-        if self.opts.inputs != "auto":
-            return self.opts.inputs
-        from .tools.llm.vision import image_support
-
-        for model in self.opts.models:
-            support = image_support(model, self.opts.api_base)
-            if not support.images:
-                log.info("text-only model: agents get the video as text", model=model, source=support.source)
-                return "text"
-        return "images"
-
-    def _tasks(self) -> tuple[Path, list[Task]]:
-        from .benchmark.dataset import load_tasks
-        from .benchmark.tasks_source import resolve_tasks_path
-
-        jsonl = resolve_tasks_path(self.opts.tasks)
-        tasks = load_tasks(jsonl)
-        if self.opts.task_ids:
-            wanted = set(self.opts.task_ids)
-            unknown = wanted - {t.key for t in tasks}
-            if unknown:
-                raise IwrError(f"unknown task id(s) {', '.join(sorted(unknown))} in {jsonl}")
-            tasks = [t for t in tasks if t.key in wanted]
-        if not tasks:
-            raise IwrError(f"no tasks in {jsonl}")
-        return jsonl, tasks
+        """--inputs; `auto` is text when a model of the run takes no images (see `run_plan.inputs_mode`)."""
+        return inputs_mode(self.opts)
 
     def _store_config(self) -> dict[str, Any]:
         from .run_types import EXECUTION_OPTIONS
