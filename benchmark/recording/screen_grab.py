@@ -2,9 +2,10 @@
 
 x11grab stamps every frame with the wall clock (`time.time()`'s clock) and ffmpeg prints the
 first frame's stamp on its input line (`Duration: N/A, start: <epoch seconds>`): video
-second v is wall time `start + v`. The output is forced to a constant frame rate, so frame i
-shows the screen at `start + i / fps` (ffmpeg repeats or drops frames to keep it). Stopped
-with `q` on stdin, which finalises the mp4.
+second v is wall time `start + v`. The `fps` filter makes the frame rate constant from those
+stamps (frame i is the grab nearest `start + i / fps`, repeated or dropped as needed), not
+ffmpeg's output `-fps_mode cfr`, whose duplicate-first policy was measured to show the
+screen 1-2 frames late under load. Stopped with `q` on stdin, which finalises the mp4.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class ScreenGrab:
             [exe, "-hide_banner", "-nostats", "-loglevel", "info",
              "-f", "x11grab", "-framerate", f"{self.fps:g}", "-video_size", f"{display.width}x{display.height}",
              "-draw_mouse", "1", "-i", f"{display.name}+0,0",
+             "-vf", f"fps={self.fps:g}", "-fps_mode", "passthrough",
              "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-             "-fps_mode", "cfr", "-r", f"{self.fps:g}", "-movflags", "+faststart", "-y", str(out)],
+             "-movflags", "+faststart", "-y", str(out)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=display.env(),
             start_new_session=True,
         )
