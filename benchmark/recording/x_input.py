@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ...core.errors import IwrError
+
 EventKind = Literal["move", "down", "up", "wheel", "key"]
 
 # X keysym names of the keys a demo may press (Playwright names -> X names)
@@ -29,7 +31,7 @@ _KEY_NAMES = {
 _WHEEL_BUTTONS = {"up": 4, "down": 5, "left": 6, "right": 7}
 
 
-class XInputError(RuntimeError):
+class XInputError(IwrError, RuntimeError):
     """The X server or its XTEST extension cannot be used."""
 
 
