@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import html as html_lib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from iwr.benchmark.task import Box, Resolution
+from iwr.core.cache_files import cache_dir
 from iwr.graphs import AssetSighting
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ def text_colour(pixels: np.ndarray) -> np.ndarray:
 def _ocr_cache() -> OcrCache:
     from iwr.tools.ocr import OcrCache
 
-    root = Path(os.environ.get("IWR_CACHE_DIR", Path.home() / ".cache" / "iwr"))
-    return OcrCache(root / "ocr")
+    return OcrCache(cache_dir() / "ocr")
 
 
 def _text_items(result_lines: list, pixels: np.ndarray, scale: float, offset: tuple[int, int] = (0, 0)) -> list[TextItem]:

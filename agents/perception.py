@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from iwr.benchmark.task import Box, Point, TaskInputs
+from iwr.core.cache_files import cache_dir
 from iwr.graphs import AssetMap, AssetSighting, EventSummary, KeyframeRef, PerceptionSummary
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def asset_map(perception: Perception, page_width: int) -> AssetMap:
 
 
 def _cache_root() -> Path:
-    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr") / "perception"
+    return cache_dir() / "perception"
 
 
 def perception_key(inputs: TaskInputs) -> str:

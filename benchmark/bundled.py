@@ -10,19 +10,18 @@ only that app. A lock file keeps two processes from recording at the same time.
 from __future__ import annotations
 
 import concurrent.futures
-import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 import yaml
 
+from ..core.cache_files import cache_dir, file_lock
 from ..core.errors import IwrError
 
 log = structlog.get_logger()
@@ -61,11 +60,6 @@ class BundledApp:
     dir: Path
     demo_path: Path
     task_id: str
-
-
-def cache_dir() -> Path:
-    """`$IWR_CACHE_DIR`, else `~/.cache/iwr`."""
-    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr").expanduser()
 
 
 def bundled_apps(apps_dir: Path = APPS_DIR) -> list[BundledApp]:
@@ -112,18 +106,6 @@ def fingerprint(apps: list[BundledApp] | None = None, sources: bytes | None = No
     for app in apps:
         h.update(f"{app.name}={app_fingerprint(app, sources)}\n".encode())
     return h.hexdigest()[:16]
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created), across processes, while the block runs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -240,17 +222,3 @@ def _prune(root: Path, apps: list[BundledApp], sources: bytes, keep: Path, keep_
                       key=lambda d: d.stat().st_mtime)
     for old in combined[: max(0, len(combined) - (keep_combined - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def reference_page_dir(task_id: str | int) -> Path:
-    """The folder of the bundled app, or of the fetched third-party corpus app, that is
-    the reference page of `task_id`."""
-    for app in bundled_apps():
-        if app.task_id == str(task_id):
-            return app.dir
-    from .corpus import corpus_reference_dir
-
-    found = corpus_reference_dir(str(task_id))
-    if found is not None:
-        return found
-    raise IwrError(f"no bundled or corpus app has task id {task_id!r}")

@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from iwr.benchmark.bundled import bundled_tasks_jsonl, reference_page_dir
+from iwr.benchmark.bundled import bundled_tasks_jsonl
 from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.benchmark.judge.grounding import DomGrounder
 from iwr.benchmark.judge.replay import key_of, replay_page
 from iwr.benchmark.judge.types import Trajectory
+from iwr.benchmark.references import reference_page_dir
 from iwr.benchmark.task import ActionType, Task
 from iwr.tools.sandbox import BrowserHandle, Sandbox
 

@@ -157,7 +157,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--workers-check", action="store_true")
     args = ap.parse_args()
-    from iwr.benchmark.bundled import reference_page_dir
+    from iwr.benchmark.references import reference_page_dir
 
     tasks = load_tasks(resolve_tasks_path(args.tasks))
     if args.task:

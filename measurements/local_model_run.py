@@ -26,7 +26,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-CACHE = Path(os.environ.get("IWR_CACHE_DIR", Path.home() / ".cache" / "iwr")) / "local-model"
+from iwr.core.cache_files import cache_dir
+
+CACHE = cache_dir() / "local-model"
 DEFAULT_MODEL = "openai/qwen2.5-coder-0.5b"
 
 

@@ -23,11 +23,12 @@ from typing import TypeVar
 import pytest
 import yaml
 
-from iwr.benchmark.bundled import bundled_apps, reference_page_dir
+from iwr.benchmark.bundled import bundled_apps
 from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.ground_truth import GroundTruth
 from iwr.benchmark.judge.judge import Judge, JudgeConfig
 from iwr.benchmark.judge.types import JudgeResult, Status
+from iwr.benchmark.references import reference_page_dir
 from iwr.benchmark.task import Task
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,10 +15,11 @@ from conftest import MINI_APP, MINI_TWIN_ID, TWIN_ACTIONS, make_demo_variant
 from PIL import Image
 from typer.testing import CliRunner
 
-from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl, fingerprint, reference_page_dir
+from iwr.benchmark.bundled import bundled_apps, bundled_tasks_jsonl, fingerprint
 from iwr.benchmark.dataset import load_task, load_tasks
 from iwr.benchmark.demo import DemoError, load_demo
 from iwr.benchmark.ground_truth import GroundTruth
+from iwr.benchmark.references import reference_page_dir
 from iwr.benchmark.task import ActionType, Box
 from iwr.cli import app
 from iwr.errors import IwrError

@@ -32,8 +32,8 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from ...core.cache_files import cache_dir, file_lock
 from ...core.errors import IwrError
-from ..bundled import cache_dir, file_lock
 from .catalog import CorpusApp, CorpusError, PackageRef, corpus_app
 
 NPM_TIMEOUT_S = 300  # a slow registry answer still finishes; a dead one fails well before

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ...core.cache_files import cache_dir
+
 
 def default_cache_dir() -> Path:
     """`$IWR_CACHE_DIR` (default `~/.cache/iwr`) / ocr."""
-    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr") / "ocr"
+    return cache_dir() / "ocr"
 
 
 class JudgeConfig(BaseModel):

@@ -19,7 +19,7 @@ REFERENCE = "reference"
 def page_dir_for(pages: str, task_id: str, model: str | None) -> Path:
     """Where the page of a task lives: the bundled reference app, PAGES/<id>/ or PAGES/<id>/<model>/."""
     if pages == REFERENCE:
-        from ..benchmark.bundled import reference_page_dir
+        from ..benchmark.references import reference_page_dir
 
         return Path(reference_page_dir(task_id))
     base = Path(pages) / task_id
