@@ -9,6 +9,11 @@ if ! [ -x /usr/lib/chromium/chromium ] || ! [ -f /usr/share/fonts/truetype/dejav
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
+# `iwr record --capture screen`: an X server (Xvfb), XTEST input (libXtst, xdotool) and a screen grabber (ffmpeg x11grab)
+if ! command -v Xvfb >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends xvfb xdotool libxtst6 ffmpeg >/dev/null
+fi
 # npm fetches the pinned third-party validation corpus (benchmark/corpus) on first use
 if ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get update -qq
