@@ -12,9 +12,10 @@ the way the offline asserter checks a benchmark assertion against OCR'd checkpoi
    down must go down. A token that only moved keeps its screen count and is not evidence.
    The candidate's counts come from its DOM text, or from OCR of its screenshots when the
    DOM text accounts for most of what is on screen (pictures of the recording do not pass).
-3. Decision: at least half of the text checks must hold (OCR of the recording misreads a
-   few tokens, so no single one decides); with no text evidence the change rule alone
-   decides, and a candidate that changed too is undecided (`passed=None`).
+3. Decision, as for a benchmark assertion: every number check must hold and at least half
+   of the word checks (OCR of the recording misreads a few words, so no single word
+   decides); with no text evidence the change rule alone decides, and a candidate that
+   changed too is undecided (`passed=None`).
 
 `merge_verdicts` joins it with the verdict on the step's own assertion text, when the plan
 has one (an analyst model's), so neither replaces the other.
@@ -95,17 +96,24 @@ def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoToke
     return checks
 
 
+def _listed(checks: list[VideoTokenCheck]) -> str:
+    return ", ".join(f"{c.token} ({c.expect})" for c in checks)[:300]
+
+
 def decide(checks: list[VideoTokenCheck], evidence: ChangeEvidence, replay_fraction: float | None) -> tuple[bool | None, str]:
     """The pass/fail rule of a video assertion (module docstring) and a one-line reason."""
     against = change_failure(evidence, replay_fraction)
     if against:
         return False, against
+    numbers = [c for c in checks if c.token[0].isdigit()]
+    words = [c for c in checks if not c.token[0].isdigit()]
+    wrong_numbers = [c for c in numbers if not c.ok]
+    if wrong_numbers:
+        return False, "the recording's numbers do not change alike: " + _listed(wrong_numbers)
+    if words and 2 * sum(c.ok for c in words) < len(words):
+        return False, "most of the recording's changed words are not on the page: " + _listed([c for c in words if not c.ok])
     if checks:
-        good = [c for c in checks if c.ok]
-        if 2 * len(good) >= len(checks):
-            return True, f"{len(good)} of {len(checks)} changed tokens of the recording change alike"
-        missing = ", ".join(f"{c.token} ({c.expect})" for c in checks if not c.ok)
-        return False, f"the recording's text change is not on the page: {missing[:300]}"
+        return True, f"{sum(c.ok for c in checks)} of {len(checks)} changed tokens of the recording change alike"
     return None, "no text change to check; the screen changed as in the recording"
 
 

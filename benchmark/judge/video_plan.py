@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ...tools.ocr import OcrCache
 from ...tools.perception.plan import draft_plan
-from ...tools.perception.types import PBox, Perception, PlanStep
+from ...tools.perception.types import PBox, PerceivedEvent, Perception, PlanStep
 from ...tools.perception.visible_change import VisibleChange, pointer_box, visible_change
 from ..task import Action, ActionParameters, ActionType, Point, Resolution
+from .assertion_change import REFERENCE_CHANGED
 from .types import Protocol, Trajectory
 
 VIDEO_TRAJECTORY = "video"
@@ -82,11 +83,19 @@ def _with_key(action: Action, change: VisibleChange | None) -> Action:
     return action.model_copy(update={"parameters": params})
 
 
+def _unseen_key(event: PerceivedEvent, screen: int) -> bool:
+    """A key press perception guessed from a change smaller than what the judge counts as a
+    visible change (a cursor flicker): pressing a key there could only do harm."""
+    area = sum(r.box.area for r in event.regions)
+    return event.kind == "key" and area < REFERENCE_CHANGED * screen
+
+
 def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
     """The recording's own plan: one action per perceived event, checkpoints = the keyframes
     before the first and after each event, expected changes between consecutive checkpoints."""
     scale = resolution.width / perception.video.width if perception.video.width else 1.0
-    steps = draft_plan(perception)
+    screen = perception.video.width * perception.video.height
+    steps = draft_plan(perception.model_copy(update={"events": [e for e in perception.events if not _unseen_key(e, screen)]}))
     frames = _keyframe_paths(perception)
     first = steps[0].before_keyframe if steps else (perception.keyframes[0].index if perception.keyframes else None)
     keyframes: list[int | None] = [first, *(s.after_keyframe for s in steps)]

@@ -1,0 +1,100 @@
+"""Video-derived assertions: what a recording shows changing at each perceived event, checked on
+pages of known quality (the recorded counter app and its defective twins, real Chromium)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from video_tasks import TALLY_ID, record_tally, tally_page
+
+from iwr.benchmark.dataset import load_task
+from iwr.benchmark.judge.judge import Judge, JudgeConfig
+from iwr.benchmark.judge.types import AssertionVerdict, JudgeResult, Trajectory
+from iwr.benchmark.judge.video_assertions import changed_tokens, merge_verdicts
+from iwr.benchmark.judge.video_plan import typed_key
+from iwr.benchmark.video_judge import VideoSource, judge_against_video, source_of_task, video_plan_of
+from iwr.tools.ocr import OcrCache
+from iwr.tools.perception.types import PBox
+from iwr.tools.perception.visible_change import TextChange, VisibleChange
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VideoSource, Trajectory, Path]]:
+    base = tmp_path_factory.mktemp("tally")
+    task = load_task(record_tally(base), TALLY_ID)
+    source = source_of_task(task)
+    trajectory = video_plan_of(source, cache_root=base / "plans", ocr_cache=OcrCache(base / "ocr"))
+    yield source, trajectory, base
+
+
+def _judge(source: VideoSource, trajectory: Trajectory, pages: dict[str, Path], out: Path) -> dict[str, JudgeResult]:
+    async def run() -> dict[str, JudgeResult]:
+        config = JudgeConfig(visual=False, probes=False, ocr_cache_dir=out / "ocr")
+        async with Judge(config) as judge:
+            return {name: await judge_against_video(judge, source, trajectory, page, out / name)
+                    for name, page in pages.items()}
+
+    return asyncio.run(run())
+
+
+def test_plan_states_what_the_recording_shows(recorded: tuple[VideoSource, Trajectory, Path]) -> None:
+    _, trajectory, _ = recorded
+    assert trajectory.source == "video" and [a.type.value for a in trajectory.actions] == ["Click"] * 3
+    assert len(trajectory.expected_changes) == 3 and all(c is not None for c in trajectory.expected_changes)
+    first = trajectory.expected_changes[0]
+    assert first is not None and first.changed
+    gained, lost = changed_tokens(first)
+    assert "1" in gained and "0" in lost  # 'Count 0' became 'Count 1'
+    assert "added" in gained  # 'Nothing yet' became 'Added one'
+    assert "Count 1" in first.describe() or "count 1" in first.describe().lower()
+    third = trajectory.expected_changes[2]
+    assert third is not None and "cleared" in changed_tokens(third)[0]
+    # no ground truth was read: the checkpoints are the video's keyframes
+    assert all(c is not None and "keyframe_" in c.name for c in trajectory.checkpoints)
+
+
+def test_pages_of_known_quality(recorded: tuple[VideoSource, Trajectory, Path]) -> None:
+    source, trajectory, base = recorded
+    pages = {
+        "reference": tally_page(base / "pages" / "reference"),
+        "no-ten": tally_page(base / "pages" / "no-ten", ten=""),  # a missing handler at step 2
+        "adds-two": tally_page(base / "pages" / "adds-two", add=2),  # a logic error at step 1
+        "stuck-note": tally_page(base / "pages" / "stuck-note", note_line=""),  # the count right, the note never changes
+    }
+    blank = base / "pages" / "blank"
+    blank.mkdir(parents=True)
+    (blank / "index.html").write_text("<!doctype html><html><body></body></html>")
+    pages["blank"] = blank
+    results = _judge(source, trajectory, pages, base / "judged")
+
+    ref = results["reference"]
+    assert ref.protocol.name == "video" and ref.scores.ifs == 1.0, [s.assertion for s in ref.steps]
+    assert all(s.assertion is not None and s.assertion.method == "video" for s in ref.steps)
+    assert results["adds-two"].success_steps == 0  # 'Count 2' where the video shows 'Count 1'
+    assert "numbers do not change alike" in results["adds-two"].steps[0].assertion.evidence["reason"]  # type: ignore[union-attr]
+    assert results["no-ten"].success_steps == 1  # nothing changes at step 2
+    assert results["stuck-note"].success_steps == 0  # 'Added one' never appears, 'Nothing yet' stays
+    assert results["blank"].scores.ifs == 0.0
+
+
+def test_merge_keeps_both_verdicts() -> None:
+    yes = AssertionVerdict(method="offline", passed=True, evidence={"reason": "named text"})
+    no = AssertionVerdict(method="video", passed=False, evidence={"reason": "not on the page"})
+    undecided = AssertionVerdict(method="video", passed=None)
+    merged = merge_verdicts(yes, no)
+    assert merged is not None and merged.passed is False and merged.method == "offline+video"
+    assert merged.evidence["reason"] == "not on the page" and merged.evidence["text"]["passed"] is True
+    kept = merge_verdicts(yes, undecided)
+    assert kept is not None and kept.passed is True
+    assert merge_verdicts(None, no) is no
+
+
+def test_key_read_from_the_change() -> None:
+    box = PBox(x=0, y=0, width=10, height=10)
+    typed = VisibleChange(changed_fraction=0.01, texts=[TextChange(kind="changed", before="24", after="245", box=box)])
+    assert typed_key(typed) == "5"
+    unclear = VisibleChange(changed_fraction=0.01, texts=[TextChange(kind="changed", before="24", after="4.8", box=box)])
+    assert typed_key(unclear) is None
