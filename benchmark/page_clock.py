@@ -21,15 +21,18 @@ Page time is in seconds since the page was opened (`Date.now()` = start + page t
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..tools.sandbox import InitStep, apply_init_steps
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_PACE", "DEFAULT_SEED", "DEFAULT_START", "QUIET_MS", "SETTLE_MIN_MS", "Activity", "AppliedClock",
@@ -221,9 +224,10 @@ FrameHook = Callable[[Activity, int], Awaitable[None]]  # (activity, frames abou
 class PageClock:
     """Page time of one page: paused, and moved only by `advance*` (timers, rAF, animations)."""
 
-    def __init__(self, page: Any, frame_ms: float) -> None:
+    def __init__(self, page: Any, frame_ms: float, call_timeout: float | None = None) -> None:
         self.page = page
         self.frame_ms = float(frame_ms)
+        self.call_timeout = call_timeout  # s: bound of each call into the page (a hung page), not of a whole settle
         self.now_ms = 0  # page milliseconds since the page was opened
         self._cdp: Any = None
         self._seen = -1  # mutation count at the last frame hook
@@ -240,17 +244,21 @@ class PageClock:
         """Page seconds since the page was opened."""
         return self.now_ms / 1000
 
+    async def _call(self, aw: Awaitable[T]) -> T:
+        """One call into the page, bounded by `call_timeout` (TimeoutError) when set."""
+        return await (asyncio.wait_for(aw, self.call_timeout) if self.call_timeout else aw)
+
     async def activity(self) -> Activity:
-        return Activity.of(await self.page.evaluate(_ACTIVITY_JS))
+        return Activity.of(await self._call(self.page.evaluate(_ACTIVITY_JS)))
 
     async def advance(self, ms: int) -> Activity:
         """Move page time forward by whole milliseconds: timers and frames fire in order,
         animations move by the same amount."""
         ms = max(0, int(ms))
         if ms:
-            await self.page.clock.run_for(ms)
+            await self._call(self.page.clock.run_for(ms))
             self.now_ms += ms
-        return Activity.of(await self.page.evaluate(_ADVANCE_JS, ms))
+        return Activity.of(await self._call(self.page.evaluate(_ADVANCE_JS, ms)))
 
     async def advance_to(self, seconds: float) -> Activity:
         """Move page time forward to `seconds` (no-op when already there or past it)."""

@@ -22,6 +22,10 @@ from .types import Grounding
 log = structlog.get_logger()
 T = TypeVar("T")
 JUDGE_WORK_TIMEOUT_MIN = 10.0  # s: grounding, screenshots and reading the page are the judge's work, not the page's action
+# s: a page-clock operation (a settle of many frames) as a whole; each call into the page is
+# bounded by the judge's work timeout, so a hung page is still found that fast, and a busy page
+# on a loaded machine is not cut off halfway through its settle
+PAGE_CLOCK_WALL_CAP = 12 * JUDGE_WORK_TIMEOUT_MIN
 PAGE_FRAME_MS = 1000 / 15  # page-time step while waiting for a busy page (the recorder's default frame)
 _REPLACE_WORDS = re.compile(r"\b(replace|replacing|clear|clearing|overwrite|change|changing|instead of|select all|erase|delete the)\b", re.I)
 
@@ -30,7 +34,7 @@ class PageTimeline:
     """The candidate's page time: when it gets each input and each screenshot."""
 
     def __init__(self, page: Any, policy: PageClockPolicy, times: PageTimes | None, actions: int) -> None:
-        self.clock = PageClock(page, PAGE_FRAME_MS)
+        self.clock = PageClock(page, PAGE_FRAME_MS, call_timeout=JUDGE_WORK_TIMEOUT_MIN)
         self.times = times if times is not None and len(times.inputs) == actions else None
         self.actions = actions
         self.record = AppliedClock(policy=policy, source="recorded" if self.times else "default pace",
@@ -69,7 +73,7 @@ class PageOps:
         """A page-clock operation, bounded; a page that broke the clock or its tracker just
         stops living page time (like a page that broke the settle tracker)."""
         try:
-            await self.bounded(aw, "page clock", self.judge_work_timeout)
+            await self.bounded(aw, "page clock", max(PAGE_CLOCK_WALL_CAP, self.judge_work_timeout))
         except (PageHung, PageCrashed, StepTimeout):
             raise
         except Exception as exc:  # noqa: BLE001 - the page's own doing, not the judge's
