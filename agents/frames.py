@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from iwr.core.change import TEXT_CHANGE, changed_share
 from iwr.tools.video import sample_frames
 
 PAPER_FPS = 1.0
@@ -31,8 +32,8 @@ def distinct_frames(paths: list[Path], *, min_changed: float = 0.002) -> list[Pa
     kept: list[Path] = []
     last: np.ndarray | None = None
     for path in paths:
-        small = np.asarray(Image.open(path).convert("L").resize((320, 180)), dtype=np.int16)
-        if last is None or float((np.abs(small - last) > 24).mean()) > min_changed:
+        small = np.asarray(Image.open(path).convert("L").resize((320, 180)), dtype=np.uint8)
+        if last is None or changed_share(small, last, TEXT_CHANGE) > min_changed:
             kept.append(path)
             last = small
     return kept

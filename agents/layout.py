@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from iwr.benchmark.task import Box, Resolution
 from iwr.core.cache_files import cache_dir
+from iwr.core.change import TEXT_CHANGE, changed_mask
 from iwr.graphs import AssetSighting
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ async def layout_state(image_path: Path, keyframe: int, resolution: Resolution, 
 FULL_OCR_CHANGE = 0.3  # changed share of pixels above which a state is OCR'd whole
 
 
-def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = 24,
+def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = TEXT_CHANGE,
                   min_pixels: int = 6) -> list[tuple[int, int, int, int]] | None:
     """Boxes (x, y, w, h) of the regions that differ between two same-sized RGB images;
     None when so much changed (or the sizes differ) that the whole image should be re-read."""
@@ -167,7 +168,7 @@ def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = 24,
 
     if before.shape != after.shape:
         return None
-    mask = (np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=2) > threshold).astype(np.uint8)
+    mask = changed_mask(before, after, threshold)
     if float(mask.mean()) > FULL_OCR_CHANGE:
         return None
     grown = cv2.dilate(mask, np.ones((9, 15), np.uint8))

@@ -62,3 +62,18 @@ def test_pixel_box_is_a_box_on_whole_pixels() -> None:
     p = PBox(x=1, y=2, width=3, height=4)
     assert PBox is PixelBox is Region and TaskBox is Box and isinstance(p, Box)
     assert p.as_tuple() == (1, 2, 3, 4) and p.area == 12 and p.model_dump() == {"x": 1, "y": 2, "width": 3, "height": 4}
+
+
+def test_one_change_detection_with_named_thresholds() -> None:
+    import numpy as np
+
+    from iwr.core.change import IMAGE_CHANGE, SCREENSHOT_CHANGE, TEXT_CHANGE, VIDEO_CHANGE, changed_mask, changed_share
+    from iwr.tools.perception.scan import change_mask
+
+    a = np.zeros((4, 5, 3), np.uint8)
+    b = a.copy()
+    b[0, 0, 2], b[1, 1, 0] = 23, 22  # one channel over the video threshold, one exactly at it
+    assert SCREENSHOT_CHANGE < IMAGE_CHANGE < VIDEO_CHANGE < TEXT_CHANGE
+    assert changed_mask(a, b, VIDEO_CHANGE).tolist() == change_mask(a, b).tolist()
+    assert int(changed_mask(a, b, VIDEO_CHANGE).sum()) == 1 and changed_share(a, b, SCREENSHOT_CHANGE) == 2 / 20
+    assert changed_share(a[:, :, 0], b[:, :, 0], SCREENSHOT_CHANGE) == 1 / 20  # grey images too

@@ -26,12 +26,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.change import IMAGE_CHANGE, changed_mask
 from ..core.geometry import PixelBox
 
 SSIM_WIDTH = 512
 SSIM_WEIGHT = 0.7
 HIST_WEIGHT = 0.3
-DIFF_THRESHOLD = 16  # per-channel grey-level difference that counts as a change
+DIFF_THRESHOLD = IMAGE_CHANGE  # per-channel grey-level difference that counts as a change
 
 
 DECODED_CACHE_BYTES = 160 * 2**20  # decoded images kept: ~60 of 1280x720 (2.7 MB each)
@@ -82,18 +83,6 @@ def load_image(path: Path | str) -> np.ndarray:
 def decode_png(data: bytes) -> np.ndarray | None:
     """Decode image bytes as BGR uint8 (None when they are not an image)."""
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-
-
-def changed_mask(a: np.ndarray, b: np.ndarray, threshold: int = 16) -> np.ndarray:
-    """uint8 mask (1 = changed) of pixels whose largest channel difference exceeds `threshold`
-    (b resized to a when the sizes differ)."""
-    if a.shape != b.shape:
-        b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    diff = cv2.absdiff(a, b)
-    lo = (0,) * (diff.shape[2] if diff.ndim == 3 else 1)
-    hi = (threshold,) * len(lo)
-    # all channels within the threshold -> 255; inRange is ~30x faster than diff.max(axis=2)
-    return (cv2.inRange(diff, lo, hi) == 0).astype(np.uint8)
 
 
 def _as_image(img: np.ndarray | Path | str) -> np.ndarray:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import structlog
 
+from ...core.change import SCREENSHOT_CHANGE, changed_share
 from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite, open_sandboxed_page
 from ..page_clock import PageClockPolicy
 from ..task import Action, Resolution
@@ -44,10 +45,10 @@ from .types import Grounding, Trajectory
 log = structlog.get_logger()
 
 
-def changed_fraction(before: bytes | np.ndarray | None, after: bytes | np.ndarray | None, threshold: int = 12) -> float:
-    """Fraction of pixels whose largest channel difference exceeds `threshold` (images as
-    encoded bytes or decoded BGR arrays)."""
-    from ...tools.image_metrics import changed_mask, decode_png
+def screenshot_change(before: bytes | np.ndarray | None, after: bytes | np.ndarray | None) -> float:
+    """The share of pixels that changed between two screenshots of the same page (encoded
+    bytes or decoded BGR arrays; 1 when the sizes differ, 0 when one is missing)."""
+    from ...tools.image_metrics import decode_png
 
     a = decode_png(before) if isinstance(before, bytes) else before
     b = decode_png(after) if isinstance(after, bytes) else after
@@ -55,7 +56,7 @@ def changed_fraction(before: bytes | np.ndarray | None, after: bytes | np.ndarra
         return 0.0
     if a.shape != b.shape:
         return 1.0
-    return float(np.count_nonzero(changed_mask(a, b, threshold))) / (a.shape[0] * a.shape[1])
+    return changed_share(a, b, SCREENSHOT_CHANGE)
 
 
 def _decode_and_remember(shot: bytes, path: Path | None) -> np.ndarray | None:
@@ -259,7 +260,7 @@ async def _replay_step(
 
 async def _compare(before: asyncio.Future[np.ndarray | None], after: asyncio.Future[np.ndarray | None]) -> float:
     """Changed pixel fraction between two decoded screenshots (in a thread)."""
-    return await asyncio.to_thread(changed_fraction, await before, await after)
+    return await asyncio.to_thread(screenshot_change, await before, await after)
 
 
 def _finish(trace: ReplayTrace, sp: SandboxPage | None, t_start: float) -> ReplayTrace:
@@ -275,5 +276,5 @@ def _finish(trace: ReplayTrace, sp: SandboxPage | None, t_start: float) -> Repla
 
 __all__ = [
     "JUDGE_WORK_TIMEOUT_MIN", "PAGE_FRAME_MS", "PageCrashed", "PageHung", "PageOps", "PageTimeline", "ReplayTrace",
-    "SettleConfig", "StepTimeout", "StepTrace", "changed_fraction", "key_of", "normalise_key", "replay_page",
+    "SettleConfig", "StepTimeout", "StepTrace", "key_of", "normalise_key", "replay_page", "screenshot_change",
 ]

@@ -15,10 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ...core.change import VIDEO_CHANGE, changed_mask
 from .pointer import PointerHit, PointerTracker, is_ring
 from .types import ChangeRegion, PerceptionError, VideoInfo
 
-DIFF_THRESHOLD = 22  # gray levels: above H.264 noise, below any visible UI change
+DIFF_THRESHOLD = VIDEO_CHANGE  # gray levels: above H.264 noise, below any visible UI change
 WORK_WIDTH = 640  # width of the downscaled copy used for change detection
 MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
 SURE_POINTER = 0.85  # a cursor match this good ends the search of a frame
@@ -96,13 +97,7 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
 
 def change_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 where two BGR images differ by more than DIFF_THRESHOLD in any channel."""
-    d = cv2.threshold(cv2.absdiff(a, b), DIFF_THRESHOLD, 1, cv2.THRESH_BINARY)[1]
-    if d.ndim == 3:
-        d = cv2.transform(d, _CHANNEL_SUM)
-    return (d > 0).view(np.uint8)
-
-
-_CHANNEL_SUM = np.ones((1, 3), np.float32)
+    return changed_mask(a, b, DIFF_THRESHOLD)
 
 
 def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int, int, int]]:
