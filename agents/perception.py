@@ -24,8 +24,8 @@ log = structlog.get_logger()
 PIPELINE_HELPERS = ("video.py", "pointer.py", "ocr.py")  # tools modules the perception pipeline uses
 
 
-def _box(b: object, scale: float) -> Box:
-    return Box(x=b.x * scale, y=b.y * scale, width=b.width * scale, height=b.height * scale)  # type: ignore[attr-defined]
+def _box(b: Box, scale: float) -> Box:
+    return b.scaled(scale)
 
 
 def summarize(perception: Perception, page_width: int) -> PerceptionSummary:

@@ -48,6 +48,10 @@ class Box(BaseModel):
         """True when `p` lies in the box grown by `margin` on every side."""
         return self.x - margin <= p.x <= self.right + margin and self.y - margin <= p.y <= self.bottom + margin
 
+    def scaled(self, factor: float) -> Box:
+        """The same box in units `factor` times as large (e.g. video pixels to CSS pixels)."""
+        return Box(x=self.x * factor, y=self.y * factor, width=self.width * factor, height=self.height * factor)
+
 
 class PixelBox(Box):
     """A box on whole image pixels (perception boxes, changed regions)."""

@@ -62,6 +62,7 @@ def test_pixel_box_is_a_box_on_whole_pixels() -> None:
     p = PBox(x=1, y=2, width=3, height=4)
     assert PBox is PixelBox is Region and TaskBox is Box and isinstance(p, Box)
     assert p.as_tuple() == (1, 2, 3, 4) and p.area == 12 and p.model_dump() == {"x": 1, "y": 2, "width": 3, "height": 4}
+    assert p.scaled(0.5) == Box(x=0.5, y=1, width=1.5, height=2) and type(p.scaled(2)) is Box
 
 
 def test_one_change_detection_with_named_thresholds() -> None:
