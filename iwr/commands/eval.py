@@ -188,7 +188,7 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
                     progress.update(bar, description=f"task {task.key}")
                     try:
                         page_dir = page_dir_for(pages, task.key, model)
-                    except Exception as e:  # noqa: BLE001 - unknown reference app etc.
+                    except IwrError as e:  # no reference app or corpus page for this task
                         rows[task.key] = missing_row(task.key, len(task.actions), f"no page: {e}")
                         progress.advance(bar)
                         continue

@@ -91,7 +91,7 @@ async def _judge_all(sources: list[VideoSource], pages: str, out: Path, visual: 
             protocol = judge.protocol_for(visual, trajectory)
             try:
                 page_dir = _page_dir(pages, source, bare)
-            except Exception as e:  # noqa: BLE001 - unknown reference app etc.
+            except IwrError as e:  # no reference app or corpus page for this task
                 rows.append(missing_row(source.task_id, len(trajectory.actions), f"no page: {e}"))
                 continue
             if not (page_dir / "index.html").is_file():
