@@ -329,6 +329,7 @@ class LLMCoder:
         failures = "\n".join(
             f"- step {f.index}: {f.description}"
             + (f"; expected: {f.assertion}" if f.assertion else "")
+            + (f"; the recording shows: {f.recorded}" if f.recorded else "")
             + (f"; error: {f.error}" if f.error else "")
             + (f"; evidence: {f.evidence}" if f.evidence else "")
             + (f"; see keyframe {f.keyframe}" if f.keyframe is not None else "")

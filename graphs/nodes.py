@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 
 from iwr.benchmark.judge.types import JudgeResult, Trajectory
 from iwr.benchmark.task import Action, ActionParameters, ActionType
+from iwr.tools.perception.visible_change import VisibleChange
 
 from .context import CodeResult, Context, PlanResult
 from .state import EventSummary, FailedStep, PageVersion, PerceptionSummary, ReconstructionState, SelfTestVerdict
@@ -87,17 +88,55 @@ def event_to_action(event: EventSummary) -> Action:
     return Action(type=kind, parameters=params, point=event.point, visual_evaluation_flag=True)
 
 
-def plan_from_perception(perception: PerceptionSummary | None) -> PlanResult:
-    """A model-free plan: one action per perceived event, checked against the next keyframe."""
+def plan_from_perception(perception: PerceptionSummary | None, screen_area: float | None = None) -> PlanResult:
+    """A model-free plan: one action per perceived event, checked against the next keyframe
+    (with `screen_area`, key presses guessed from a change too small to see are left out)."""
+    from iwr.benchmark.judge.video_plan import unseen_key
+
     if perception is None:
         return PlanResult(actions=[])
-    actions = [event_to_action(e) for e in perception.events]
+    events = [e for e in perception.events
+              if screen_area is None or not unseen_key(e.kind, sum(b.width * b.height for b in e.regions), screen_area)]
+    actions = [event_to_action(e) for e in events]
     first = perception.keyframes[0].index if perception.keyframes else None
-    return PlanResult(actions=actions, keyframes=[e.after_keyframe for e in perception.events], initial_keyframe=first)
+    return PlanResult(actions=actions, keyframes=[e.after_keyframe for e in events], initial_keyframe=first)
+
+
+def plan_changes(perception: PerceptionSummary | None, plan: list[Action], initial: int | None,
+                 keyframes: list[int | None], page_width: int) -> list[VisibleChange | None]:
+    """What the recording showed changing at each plan step: between the keyframe before it
+    and its checkpoint keyframe, text under the pointer (at the step's and the previous
+    step's point) not read. An analyst's steps get them too: its assertion texts are checked
+    besides them, never instead."""
+    from iwr.benchmark.judge.judge_config import default_cache_dir
+    from iwr.benchmark.judge.video_plan import changes_between
+    from iwr.tools.ocr import OcrCache
+    from iwr.tools.perception.visible_change import pointer_box
+
+    if perception is None or not plan:
+        return []
+
+    def frame(index: int | None) -> Path | None:
+        kf = perception.keyframe(index)
+        return kf.path if kf is not None else None
+
+    order = [initial, *(list(keyframes) + [None] * len(plan))[: len(plan)]]
+    points = [None, *(a.point for a in plan)]
+    scale = 1.0
+    first = next((p for p in (frame(k) for k in order) if p is not None and p.is_file()), None)
+    if first is not None:
+        from iwr.tools.image_metrics import load_image
+
+        scale = load_image(first).shape[1] / page_width  # page pixels -> keyframe pixels
+    hidden = [[pointer_box(p.x * scale, p.y * scale)] if p is not None else [] for p in points]
+    # the pointer stays where the previous step left it: hide both places in each frame
+    hidden = [h + (hidden[i - 1] if i > 0 else []) for i, h in enumerate(hidden)]
+    return changes_between([frame(k) for k in order], hidden, page_width, OcrCache(default_cache_dir()))
 
 
 def self_test_trajectory(state: ReconstructionState) -> Trajectory:
-    """The agent's plan as a trajectory, with keyframes as checkpoints and plan points as hints."""
+    """The agent's plan as a trajectory, with keyframes as checkpoints, plan points as hints and
+    what the recording showed changing at each step (checked besides any assertion text)."""
     perception = state.perception
 
     def frame(index: int | None) -> Path | None:
@@ -110,6 +149,8 @@ def self_test_trajectory(state: ReconstructionState) -> Trajectory:
         actions=state.plan,
         checkpoints=[frame(state.initial_keyframe)] + [frame(k) for k in keyframes[: len(state.plan)]],
         pointer_hints=[a.point for a in state.plan],
+        expected_changes=list(state.plan_changes),
+        source="video",
     )
 
 
@@ -118,12 +159,22 @@ def _evidence(step: Any) -> str:
     if step.grounding is not None and not step.grounding.found:
         parts.append("target not found" + (f": {step.grounding.error}" if step.grounding.error else ""))
     if step.assertion is not None and step.assertion.passed is False:
-        parts.append("assertion failed: " + json.dumps(step.assertion.evidence, default=str)[:400])
+        if "video" in step.assertion.method:  # a recorded change: its one-line reason says what is missing
+            parts.append("assertion failed: " + str(step.assertion.evidence.get("reason", ""))[:400])
+        else:
+            parts.append("assertion failed: " + json.dumps(step.assertion.evidence, default=str)[:400])
     return "; ".join(parts)
 
 
+def _recorded(step: Any, changes: list[VisibleChange | None]) -> str | None:
+    """The statement of what the recording showed at a step (None when the plan has none)."""
+    change = changes[step.index - 1] if 0 < step.index <= len(changes) else None
+    return change.describe() if change is not None else None
+
+
 def verdict_from_result(
-    result: JudgeResult, iteration: int, pass_score: float, path: Path | None, keyframes: list[int | None] | None = None
+    result: JudgeResult, iteration: int, pass_score: float, path: Path | None, keyframes: list[int | None] | None = None,
+    changes: list[VisibleChange | None] | None = None,
 ) -> SelfTestVerdict:
     """Condense a judge result into what the repair step is told."""
     scores = result.scores
@@ -136,6 +187,7 @@ def verdict_from_result(
             error=s.error,
             evidence=_evidence(s),
             keyframe=keyframes[s.index - 1] if 0 < s.index <= len(keyframes) else None,
+            recorded=_recorded(s, changes or []),
         )
         for s in result.steps
         if not s.passed
@@ -210,8 +262,9 @@ async def match_assets(state: ReconstructionState, runtime: Runtime[Context]) ->
 async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
     """The agent's own test plan: from the analyst, else from the perceived events."""
     ctx = runtime.context
+    screen = state.inputs.resolution.width * state.inputs.resolution.height
     if ctx.analyst is None:
-        result = plan_from_perception(state.perception)
+        result = plan_from_perception(state.perception, screen)
         errors = state.errors
     else:
         from iwr.tools.llm import ModelError
@@ -221,12 +274,19 @@ async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> dict
             errors = state.errors
         except ModelError as e:
             log.warning("analyse failed; using the perceived events as plan", error=str(e))
-            result = plan_from_perception(state.perception)
+            result = plan_from_perception(state.perception, screen)
             errors = [*state.errors, f"analyse: {e}"]
+    try:
+        changes = plan_changes(state.perception, result.actions, result.initial_keyframe, result.keyframes,
+                               state.inputs.resolution.width)
+    except (OSError, ValueError) as e:  # unreadable keyframes: the plan is still usable without them
+        log.warning("video assertions unavailable", error=repr(e))
+        changes = []
     return {
         "plan": result.actions,
         "plan_keyframes": result.keyframes,
         "initial_keyframe": result.initial_keyframe,
+        "plan_changes": changes,
         "usage": state.usage + result.usage,
         "errors": errors,
     }
@@ -259,7 +319,8 @@ async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> di
     out.mkdir(parents=True, exist_ok=True)
     result_path = out / "self_test.json"
     result.save(result_path)
-    verdict = verdict_from_result(result, page.iteration, ctx.pass_score, result_path, state.plan_keyframes)
+    verdict = verdict_from_result(result, page.iteration, ctx.pass_score, result_path, state.plan_keyframes,
+                                  state.plan_changes)
     pages = [p.model_copy(update={"self_test": verdict.score}) if p.iteration == page.iteration else p for p in state.pages]
     log.info("self-test", iteration=page.iteration, ifs=verdict.ifs, score=verdict.score)
     return {"verdicts": [*state.verdicts, verdict], "pages": pages}

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from iwr.benchmark.task import Action, Box, Point, TaskInputs
+from iwr.tools.perception.types import PBox
+from iwr.tools.perception.visible_change import TextChange, VisibleChange
 
 
 class Usage(BaseModel):
@@ -115,6 +117,7 @@ class FailedStep(BaseModel):
     error: str | None = None
     evidence: str = ""
     keyframe: int | None = None  # the keyframe showing the expected state after the step
+    recorded: str | None = None  # what the recording showed changing at the step (video assertion)
 
 
 class SelfTestVerdict(BaseModel):
@@ -142,6 +145,7 @@ class ReconstructionState(BaseModel):
     plan: list[Action] = Field(default_factory=list)
     plan_keyframes: list[int | None] = Field(default_factory=list)  # checkpoint keyframe per plan step
     initial_keyframe: int | None = None
+    plan_changes: list[VisibleChange | None] = Field(default_factory=list)  # [k-1]: what the video showed at step k
     pages: list[PageVersion] = Field(default_factory=list)
     verdicts: list[SelfTestVerdict] = Field(default_factory=list)
     best_iteration: int | None = None
@@ -169,4 +173,7 @@ STATE_TYPES: tuple[type[BaseModel], ...] = (
     FailedStep,
     SelfTestVerdict,
     ReconstructionState,
+    VisibleChange,
+    TextChange,
+    PBox,
 )

@@ -45,19 +45,28 @@ def pointer_at(perception: Perception, keyframe: int | None) -> PBox | None:
     return pointer_box(best.x, best.y)
 
 
-def expected_changes(perception: Perception, keyframes: list[int | None], scale: float,
-                     cache: OcrCache | None) -> list[VisibleChange | None]:
-    """What changed from each checkpoint keyframe to the next (boxes scaled to page pixels)."""
-    frames = _keyframe_paths(perception)
+def changes_between(frames: list[Path | None], hidden: list[list[PBox]], page_width: int,
+                    cache: OcrCache | None) -> list[VisibleChange | None]:
+    """What changed from each frame to the next (boxes scaled to a page `page_width` wide);
+    `hidden[k]` are the boxes of frame k not to read (the pointer)."""
     out: list[VisibleChange | None] = []
-    for a, b in itertools.pairwise(keyframes):
-        before, after = frames.get(a) if a is not None else None, frames.get(b) if b is not None else None
+    for k, (before, after) in enumerate(itertools.pairwise(frames)):
         if before is None or after is None or not before.is_file() or not after.is_file():
             out.append(None)
             continue
-        hidden = [box for box in (pointer_at(perception, a), pointer_at(perception, b)) if box is not None]
-        out.append(visible_change(before, after, cache, hidden).scaled(scale))
+        boxes = [*(hidden[k] if k < len(hidden) else []), *(hidden[k + 1] if k + 1 < len(hidden) else [])]
+        change = visible_change(before, after, cache, boxes)
+        out.append(change.scaled(page_width / change.width) if change.width else change)
     return out
+
+
+def expected_changes(perception: Perception, keyframes: list[int | None], page_width: int,
+                     cache: OcrCache | None) -> list[VisibleChange | None]:
+    """What changed from each checkpoint keyframe to the next, the pointer's place not read."""
+    frames = _keyframe_paths(perception)
+    paths = [frames.get(k) if k is not None else None for k in keyframes]
+    hidden = [[box] if (box := pointer_at(perception, k)) is not None else [] for k in keyframes]
+    return changes_between(paths, hidden, page_width, cache)
 
 
 def typed_key(change: VisibleChange | None) -> str | None:
@@ -83,11 +92,14 @@ def _with_key(action: Action, change: VisibleChange | None) -> Action:
     return action.model_copy(update={"parameters": params})
 
 
-def _unseen_key(event: PerceivedEvent, screen: int) -> bool:
+def unseen_key(kind: str, changed_area: float, screen_area: float) -> bool:
     """A key press perception guessed from a change smaller than what the judge counts as a
     visible change (a cursor flicker): pressing a key there could only do harm."""
-    area = sum(r.box.area for r in event.regions)
-    return event.kind == "key" and area < REFERENCE_CHANGED * screen
+    return kind == "key" and changed_area < REFERENCE_CHANGED * screen_area
+
+
+def _unseen_key(event: PerceivedEvent, screen: int) -> bool:
+    return unseen_key(event.kind, sum(r.box.area for r in event.regions), screen)
 
 
 def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
@@ -100,7 +112,7 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
     first = steps[0].before_keyframe if steps else (perception.keyframes[0].index if perception.keyframes else None)
     keyframes: list[int | None] = [first, *(s.after_keyframe for s in steps)]
     checkpoints = [frames.get(k) if k is not None else None for k in keyframes]
-    changes = expected_changes(perception, keyframes, scale, cache)
+    changes = expected_changes(perception, keyframes, resolution.width, cache)
     actions = [_with_key(plan_action(s, scale), c) for s, c in zip(steps, changes, strict=True)]
     return Trajectory(
         name=VIDEO_TRAJECTORY,
