@@ -24,7 +24,7 @@ from typing import Any
 from ...tools.browser import find_chromium
 from .options import RecordError, short_error
 from .x_input import XInput
-from .x_server import SETUP_HINT, XDisplay, stop_process
+from .x_server import SETUP_HINT, XDisplay, die_with_parent, stop_process
 
 SCREEN_ARGS = [
     "--kiosk", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
@@ -138,6 +138,7 @@ async def headed_chromium(display: XDisplay, browser_type: Any, x: XInput,
                 [find_chromium(), *SCREEN_ARGS, f"--user-data-dir={profile}", "--window-position=0,0",
                  f"--window-size={display.width},{display.height}", "about:blank"],
                 env=display.env(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         port = await _devtools_port(profile, proc, timeout)
         try:

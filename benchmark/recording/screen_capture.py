@@ -22,6 +22,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from ...tools.local_server import ServedSite, serve_directory
 from ...tools.video import video_info
 from ..demo import DemoSpec
@@ -31,10 +33,12 @@ from .options import RECORDER_VERSION, RecordError, RecordOptions, short_error
 from .record import RecordedTask, TaskFilm, record_probe, start_pointer_of, write_task
 from .screen_browser import ScreenPage, headed_chromium
 from .screen_driver import ScreenDriver
-from .screen_grab import ScreenGrab
+from .screen_grab import GrabStats, ScreenGrab, grab_stats
 from .trajectory import Trajectory, local_only, new_recording_page
 from .x_input import HumanInput, InputLog, XInput, XInputError
 from .x_server import XDisplay, require_screen_tools, xvfb
+
+log = structlog.get_logger()
 
 
 async def prepare_page(screen: ScreenPage, site: ServedSite, options: RecordOptions) -> Any:
@@ -101,17 +105,30 @@ async def run_on_screen(driver: ScreenDriver, display: XDisplay, site: ServedSit
     return out, grab
 
 
-def write_input_log(path: Path, log: InputLog, grab: ScreenGrab) -> None:
-    """The X events in video seconds (evaluation-only, next to ground_truth.json)."""
+def write_input_log(path: Path, log: InputLog, grab: ScreenGrab, grabs: list[float]) -> None:
+    """The X events and the screen grabs in video seconds (evaluation-only, next to
+    ground_truth.json)."""
     events = [{"t": round(grab.video_time(e.at), 4), "kind": e.kind, "x": e.x, "y": e.y, "detail": e.detail}
               for e in log.events]
-    path.write_text(json.dumps({"fps": grab.fps, "first_frame_wall": grab.start, "events": events}) + "\n")
+    path.write_text(json.dumps({"fps": grab.fps, "first_frame_wall": grab.start, "events": events,
+                                "grabs": [round(t, 3) for t in grabs]}) + "\n")
+
+
+def note_grab_quality(task_dir: Path, stats: GrabStats, frames: int, label: str) -> None:
+    """Add the grabber's figures to metadata.json; warn when many frames repeat an old grab."""
+    path = task_dir / "metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata["screen_capture"] = stats.to_json()
+    path.write_text(json.dumps(metadata, indent=2) + "\n")
+    if stats.stale_frames > 0.05 * frames or stats.longest_gap > 0.5:
+        log.warning("screen grabber fell behind: the machine was too busy", demo=label,
+                    stale_frames=f"{stats.stale_frames}/{frames}", longest_gap=round(stats.longest_gap, 2))
 
 
 async def film_on_screen(browser_type: Any, spec: DemoSpec, site: ServedSite, task_dir: Path,
-                         options: RecordOptions, label: str) -> tuple[Trajectory, float, str]:
+                         options: RecordOptions, label: str) -> tuple[Trajectory, float, str, GrabStats]:
     """Film the demo on a private X screen into task_dir/video.mp4 (+ input_log.json);
-    (trajectory, video seconds, Chromium version)."""
+    (trajectory, video seconds, Chromium version, how faithfully the grabber followed)."""
     res = spec.resolution
     with xvfb(res.width, res.height) as display:
         try:
@@ -128,8 +145,13 @@ async def film_on_screen(browser_type: Any, spec: DemoSpec, site: ServedSite, ta
                 version = screen.version
         finally:
             x.close()
-    write_input_log(task_dir / "input_log.json", human.log, grab)
-    return demo, video_info(task_dir / "video.mp4").duration, version
+    try:
+        grabs = grab.grab_times()
+    finally:
+        grab.cleanup()
+    write_input_log(task_dir / "input_log.json", human.log, grab, grabs)
+    info = video_info(task_dir / "video.mp4")
+    return demo, info.duration, version, grab_stats(grabs, info.frame_count, options.fps)
 
 
 async def record_screen_demo(browser: Any, spec: DemoSpec, task_dir: Path,
@@ -144,7 +166,7 @@ async def record_screen_demo(browser: Any, spec: DemoSpec, task_dir: Path,
     require_screen_tools()
     task_dir.mkdir(parents=True)
     with serve_directory(spec.app_dir) as site:
-        demo, duration, version = await film_on_screen(browser.browser_type, spec, site, task_dir, options, label)
+        demo, duration, version, stats = await film_on_screen(browser.browser_type, spec, site, task_dir, options, label)
         probe_runs = [(p.name, await record_probe(browser, spec, site, options, p, label)) for p in spec.probes]
         context, _ = await new_recording_page(browser, spec, site, options)
         try:
@@ -156,4 +178,5 @@ async def record_screen_demo(browser: Any, spec: DemoSpec, task_dir: Path,
                    f"input through XTEST, ffmpeg x11grab {options.fps:g} fps with the X cursor; device scale 1")
     film = TaskFilm(demo, duration, options.fps, environment)
     task, gt = write_task(spec, task_dir, film, probe_runs, names, site, options)
+    note_grab_quality(task_dir, stats, round(duration * options.fps), label)
     return RecordedTask(task=task, ground_truth=gt, dir=task_dir, assets=len(names), seconds=time.monotonic() - started)

@@ -5,20 +5,26 @@ first frame's stamp on its input line (`Duration: N/A, start: <epoch seconds>`):
 second v is wall time `start + v`. The `fps` filter makes the frame rate constant from those
 stamps (frame i is the grab nearest `start + i / fps`, repeated or dropped as needed), not
 ffmpeg's output `-fps_mode cfr`, whose duplicate-first policy was measured to show the
-screen 1-2 frames late under load. Stopped with `q` on stdin, which finalises the mp4.
+screen 1-2 frames late under load. Stopped with `q` on stdin, which finalises the mp4. A
+second output lists the stamp of every grab (`grab_times`): on a machine too busy to grab
+25 times a second, the frames in a gap repeat the last grab, and `grab_stats` says how many.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .options import RecordError
-from .x_server import SETUP_HINT, XDisplay, stop_process
+from .x_server import SETUP_HINT, XDisplay, real_time_helper, stop_process
 
 _START = re.compile(rb"Duration: N/A, start: (\d+\.\d+)")
 
@@ -31,6 +37,8 @@ class ScreenGrab:
         if exe is None:
             raise RecordError(f"--capture screen needs ffmpeg: {SETUP_HINT}")
         self.out, self.fps = out, float(fps)
+        self._stamps_dir = tempfile.TemporaryDirectory(prefix="iwr-grab-")
+        self._stamps = Path(self._stamps_dir.name) / "grabs.txt"
         self._lines: list[bytes] = []
         self._started = threading.Event()
         self.start = 0.0
@@ -40,10 +48,12 @@ class ScreenGrab:
              "-f", "x11grab", "-framerate", f"{self.fps:g}", "-video_size", f"{display.width}x{display.height}",
              "-draw_mouse", "1", "-i", f"{display.name}+0,0",
              "-vf", f"fps={self.fps:g}", "-fps_mode", "passthrough",
-             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-             "-movflags", "+faststart", "-y", str(out)],
+             "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
+             "-movflags", "+faststart", "-y", str(out),
+             # second output: the stamp (ms) of every grab, to tell fresh frames from repeats
+             "-map", "0:v", "-c:v", "copy", "-f", "mkvtimestamp_v2", "-y", str(self._stamps)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=display.env(),
-            start_new_session=True,
+            start_new_session=True, preexec_fn=real_time_helper,
         )
         self._reader = threading.Thread(target=self._read_stderr, name="iwr-ffmpeg-log", daemon=True)
         self._reader.start()
@@ -77,6 +87,13 @@ class ScreenGrab:
                               f"(launched at {launched:.3f}): cannot time the video")
         return start
 
+    def grab_times(self) -> list[float]:
+        """Video seconds of every screen grab (after `stop`); frames between grabs repeat one."""
+        if not self._stamps.is_file():
+            return []
+        lines = self._stamps.read_text().splitlines()
+        return [float(v) / 1000 for v in lines if v.strip() and not v.startswith("#")]
+
     def video_time(self, wall: float) -> float:
         """Seconds into the video of a wall-clock time."""
         return wall - self.start
@@ -106,3 +123,32 @@ class ScreenGrab:
         proc, self._proc = self._proc, None
         stop_process(proc, grace=1.0)
         self.out.unlink(missing_ok=True)
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Remove the grab stamps (read them with `grab_times` first)."""
+        self._stamps_dir.cleanup()
+
+
+@dataclass(frozen=True)
+class GrabStats:
+    """How faithfully the video's frames follow the screen."""
+
+    grabs: int
+    stale_frames: int  # frames whose nearest grab is more than one frame interval away
+    longest_gap: float  # seconds between two consecutive grabs, at most
+
+    def to_json(self) -> dict[str, float]:
+        return {"grabs": self.grabs, "stale_frames": self.stale_frames, "longest_gap": round(self.longest_gap, 3)}
+
+
+def grab_stats(grabs: list[float], frames: int, fps: float) -> GrabStats:
+    """Compare the grab stamps with the video's frame times."""
+    stale = 0
+    for n in range(frames):
+        t = n / fps
+        i = bisect.bisect_left(grabs, t)
+        near = min((abs(grabs[j] - t) for j in (i - 1, i) if 0 <= j < len(grabs)), default=float("inf"))
+        stale += near > 1 / fps
+    gaps = [b - a for a, b in itertools.pairwise(grabs)]
+    return GrabStats(grabs=len(grabs), stale_frames=stale, longest_gap=max(gaps, default=0.0))

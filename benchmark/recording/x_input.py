@@ -103,6 +103,11 @@ class XInput:
         xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
         xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
         xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+        x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        x11.XDefaultRootWindow.restype = ctypes.c_ulong
+        ulong_p, int_p = ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_int)
+        x11.XQueryPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ulong_p, ulong_p, int_p, int_p, int_p, int_p,
+                                      ctypes.POINTER(ctypes.c_uint)]
         self._dpy = x11.XOpenDisplay(display.encode())
         if not self._dpy:
             raise XInputError(f"cannot open X display {display}")
@@ -110,8 +115,10 @@ class XInput:
         if not xtst.XTestQueryExtension(self._dpy, *[ctypes.byref(i) for i in ints]):
             self.close()
             raise XInputError(f"X display {display} has no XTEST extension")
+        self._root = x11.XDefaultRootWindow(self._dpy)
         self.log = InputLog()
         self.x, self.y = 0, 0
+        self.stale_moves = 0  # moves the server showed only after a re-send
         self._spare_keycode: int | None = None
 
     def close(self) -> None:
@@ -126,10 +133,26 @@ class XInput:
         self.log.events.append(event)
         return event
 
+    def server_pointer(self) -> tuple[int, int]:
+        """Where the X server has the pointer now (its sprite, which the grabber draws)."""
+        window, child = ctypes.c_ulong(), ctypes.c_ulong()
+        rx, ry, wx, wy, mask = ctypes.c_int(), ctypes.c_int(), ctypes.c_int(), ctypes.c_int(), ctypes.c_uint()
+        self._x11.XQueryPointer(self._dpy, self._root, ctypes.byref(window), ctypes.byref(child), ctypes.byref(rx),
+                                ctypes.byref(ry), ctypes.byref(wx), ctypes.byref(wy), ctypes.byref(mask))
+        return rx.value, ry.value
+
     def move(self, x: float, y: float) -> InputEvent:
-        """Put the pointer at (x, y) in screen pixels at once."""
+        """Put the pointer at (x, y) in screen pixels; logged once the server has it there."""
         self.x, self.y = round(x), round(y)
         self._xtst.XTestFakeMotionEvent(self._dpy, -1, self.x, self.y, 0)
+        self._x11.XSync(self._dpy, 0)
+        for _ in range(20):
+            if self.server_pointer() == (self.x, self.y):
+                break
+            self.stale_moves += 1
+            time.sleep(0.002)
+            self._xtst.XTestFakeMotionEvent(self._dpy, -1, self.x, self.y, 0)
+            self._x11.XSync(self._dpy, 0)
         return self._sent("move")
 
     def button(self, number: int, down: bool) -> InputEvent:

@@ -2,12 +2,13 @@
 
 `Xvfb -displayfd` picks a free display number itself (no collision with other X servers or
 other recordings on the machine). Every process started here is killed on exit, also after
-an error.
+an error, and the kernel kills them should this process die without cleaning up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import select
 import shutil
@@ -22,6 +23,25 @@ from pathlib import Path
 from .options import RecordError
 
 SETUP_HINT = "run `bash scripts/setup.sh` (it installs xvfb, xdotool and ffmpeg with apt)"
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for helpers started here: the kernel kills the child if this process dies
+    without cleaning up (Linux `PR_SET_PDEATHSIG`; a no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def real_time_helper() -> None:
+    """`preexec_fn` for the X server and the grabber: `die_with_parent`, and back to normal
+    priority when the recorder runs niced and may lower niceness (they are light, but a late
+    grab is a frozen stretch of video; a no-op without the privilege)."""
+    die_with_parent()
+    with contextlib.suppress(OSError):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if current > 0:
+            os.setpriority(os.PRIO_PROCESS, 0, 0)
 
 
 def missing_screen_tools() -> list[str]:
@@ -87,7 +107,7 @@ def xvfb(width: int, height: int, timeout: float = 10.0) -> Iterator[XDisplay]:
                 ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
                  "-nolisten", "tcp", "-noreset", "-dpi", "96"],
                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=real_time_helper,
             )
             os.close(write_fd)
             write_fd = -1
