@@ -5,7 +5,8 @@
 Per app, every figure twice: `gt` judges the recorded task with ground_truth.json, `off`
 an official-layout copy of it without that file (what IWR-Bench ships). Pages judged:
 the reference (IFS, and probe IFS with gt), the planted defects of defects.yaml, N
-mechanical JS mutants picked by the seed, and the blank and slideshow baselines. A
+mechanical JS mutants picked by the seed among the sites in code the demo runs (V8 block
+coverage of the original's replay), and the blank and slideshow baselines. A
 variant's truth is where a DOM probe (replay by selector at human pace) first sees its
 visible text differ from the original's; the judge should fail exactly there (a
 difference at load: at step 1), and keep IFS 1 when the text never differs.
@@ -168,6 +169,9 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
             ops.add_row(op, SHORT[proto], _caught(live, proto), f"{_count(eq, proto, Outcome.KEPT)}/{len(eq)}",
                         f"{sum(bool(p.load_error) for p in ms)}/{sum(p.syntax_error for p in ms)}")
     console.print(ops)
+    sites = ", ".join(f"{r.name} {r.mutant_sites_run}/{r.mutant_sites}" for r in reports if r.mutant_sites)
+    if sites:
+        console.print(f"mutants drawn from the sites the demo runs (run/all): {sites}")
 
     for r in reports:
         for p in r.pages:

@@ -192,6 +192,44 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
     assert first_pixel_difference(original, traces[3]) == 0
 
 
+COVERED_JS = """\
+let count = 0;
+const out = document.getElementById('out');
+function show() { out.textContent = 'Count: ' + count; }
+function neverCalled(n) { return n * 2 + 7; }
+document.getElementById('add').addEventListener('click', () => { count = count + 1; show(); });
+show();
+"""
+COVERED_HTML = ('<!DOCTYPE html><html><body><button id="add">Add one</button><p id="out"></p><p id="note"></p>'
+                '<script src="app.js"></script>\n<script>\nfunction inlineUnused(a) { return a - 3; }\n'
+                'document.getElementById("note").textContent = "note " + (2 + 2);\n</script></body></html>')
+
+
+def test_coverage_maps_what_the_demo_ran_to_file_offsets_and_mutants_are_drawn_there(tmp_path: Path) -> None:
+    app = _app(tmp_path / "covered", COVERED_JS, COVERED_HTML)
+    spec = load_demo(_counter_demo(app))
+
+    async def run() -> Any:
+        async with launch_browser() as browser:
+            return await probe_app(browser, spec, coverage=True)
+
+    covered = asyncio.run(run()).covered
+    assert covered is not None and covered.files == ["app.js", "index.html"]
+    js, html = COVERED_JS, COVERED_HTML
+    assert covered.covers("app.js", js.index("count + 1"))  # the click handler ran
+    assert covered.covers("app.js", js.index("'Count: ' + count"))
+    assert not covered.covers("app.js", js.index("n * 2 + 7"))  # never called
+    assert covered.covers("index.html", html.index("2 + 2"))  # inline block, top level
+    assert not covered.covers("index.html", html.index("a - 3"))
+    assert not covered.covers("other.js", 0)
+    every = all_mutants(app)
+    picked = select_mutants(app, 100, seed=0, ran=covered.covers)
+    assert picked and len(picked) < len(every)
+    assert all(covered.covers(m.file, m.offset) for m in picked)
+    assert any(m.file == "app.js" and m.original == "*" for m in every)  # in neverCalled: a site, never drawn
+    assert not any(m.file == "app.js" and m.original == "*" for m in picked)
+
+
 # ---------------------------------------------------------------- end to end
 
 
@@ -218,7 +256,7 @@ def test_one_bundled_app_judged_and_classified(loop: asyncio.AbstractEventLoop, 
             import iwr.benchmark.validity.measure as measure
 
             original = measure.select_mutants
-            measure.select_mutants = lambda app_dir, n, seed: chosen  # type: ignore[assignment]
+            measure.select_mutants = lambda app_dir, n, seed, ran=None: chosen  # type: ignore[assignment]
             try:
                 return await measure_app(vapp, judge, browser, tmp_path, mutants=2, seed=0, visual=False)
             finally:

@@ -21,6 +21,7 @@ from ...tools.local_server import serve_directory
 from ..demo import DemoAction, DemoSpec
 from ..page_clock import PageClock
 from ..recorder import RecordError, RecordOptions, _Driver, _open_app, _TimeFilm, _visible_text, new_recording_page
+from .coverage import CodeCoverage, CoveredCode
 
 # A variant's target may be gone for good: waiting the recorder's full 5 s for each such
 # step only slows the probe (the original's targets were all there within the settle).
@@ -37,6 +38,7 @@ class DomTrace:
     failures: list[str | None] = field(default_factory=list)  # per action: why not
     load_errors: list[str] = field(default_factory=list)  # script errors while the page loaded
     errors: list[str] = field(default_factory=list)  # script errors during the actions
+    covered: CoveredCode | None = None  # the app's code the replay ran (when asked for)
 
     @property
     def syntax_error(self) -> bool:
@@ -70,8 +72,9 @@ def first_pixel_difference(original: DomTrace, variant: DomTrace, again: DomTrac
 
 async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                     actions: list[DemoAction] | None = None, options: RecordOptions = PROBE_OPTIONS,
-                    label: str = "") -> DomTrace:
-    """Replay `actions` (default: the demo's) on `app_dir` (default: the demo's folder).
+                    label: str = "", coverage: bool = False) -> DomTrace:
+    """Replay `actions` (default: the demo's) on `app_dir` (default: the demo's folder);
+    with `coverage`, also which of the app's code ran (`DomTrace.covered`).
 
     An action that cannot be performed (target gone, click refused, nothing scrolled) is
     recorded as not performed and the replay goes on. A page that does not load gives a
@@ -81,9 +84,13 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
     label = label or spec.id
     trace = DomTrace()
     errors: list[str] = []
-    with serve_directory(Path(app_dir or spec.app_dir)) as site:
+    root = Path(app_dir or spec.app_dir)
+    with serve_directory(root) as site:
         context, page = await new_recording_page(browser, spec, site, options)
+        cov = CodeCoverage(page, root, site.base_url) if coverage else None
         try:
+            if cov is not None:
+                await cov.start()
             page.on("pageerror", lambda exc: errors.append(f"{getattr(exc, 'name', '') or 'Error'}: {exc}"))
             film = _TimeFilm(options.fps, (0.0, 0.0))  # keeps the demo's page time, draws nothing
             driver = _Driver(page, spec, film, options, label, PageClock(page, 1000 / options.fps))
@@ -111,6 +118,8 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                 # as the recorder: settling and holding the state last `after_action` together
                 await driver.hold(max(1 / film.fps, options.after_action - (film.time - settle_from)))
             trace.errors = errors[len(trace.load_errors):]
+            if cov is not None:
+                trace.covered = await cov.collect()
         finally:
             await context.close()
     return trace

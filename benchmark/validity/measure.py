@@ -22,7 +22,7 @@ from ..judge.judge import Judge, JudgeConfig
 from ..judge.types import JudgeResult
 from ..task import Task
 from .dom_probe import DomTrace, first_difference, first_pixel_difference, probe_app
-from .mutants import select_mutants
+from .mutants import all_mutants, select_mutants
 from .outcome import Outcome, classify, failure_reason, judged_step
 from .variants import PlantedDefect, Variant, make_variants, official_copy
 
@@ -103,6 +103,8 @@ class AppReport:
     deterministic: bool  # two replays of the original agreed
     probe_seconds: float
     judge_seconds: float
+    mutant_sites: int = 0  # every mutation site of the app's own scripts
+    mutant_sites_run: int = 0  # of those, in code the demo ran (where mutants are drawn from)
 
 
 async def gather_limited(jobs: Sequence[Awaitable[T]], limit: int) -> list[T]:
@@ -143,13 +145,18 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
     reference and the visual-only defects also get visual scores (their VFS compared)."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    variants = make_variants(app.dir, app.defects, select_mutants(app.dir, mutants, seed), work / "pages")
+    # the original first, with coverage: mutants are drawn from the code its demo runs
+    original = await probe_app(browser, app.spec, label=f"{app.name} original 1", coverage=True)
+    ran = original.covered.covers if original.covered is not None and original.covered.blocks else None
+    sites = all_mutants(app.dir)
+    sites_run = sum(1 for m in sites if ran is None or ran(m.file, m.offset))
+    variants = make_variants(app.dir, app.defects, select_mutants(app.dir, mutants, seed, ran=ran), work / "pages")
     traces = await gather_limited(
-        [probe_app(browser, app.spec, label=f"{app.name} original {i}") for i in (1, 2)]
+        [probe_app(browser, app.spec, label=f"{app.name} original 2")]
         + [probe_app(browser, app.spec, v.dir, label=f"{app.name} {v.name}") for v in variants], PROBE_PAGES)
-    original, again = traces[0], traces[1]
+    again = traces[0]
     reports = [PageReport(name="reference", kind="reference", label="reference", description=str(app.dir))]
-    reports += [_variant_report(v, original, again, t) for v, t in zip(variants, traces[2:], strict=True)]
+    reports += [_variant_report(v, original, again, t) for v, t in zip(variants, traces[1:], strict=True)]
     reports += [PageReport(name=p.name, kind=p.kind, label=p.kind, description=str(p.dir)) for p in extra_pages]
     dirs = [app.dir] + [v.dir for v in variants] + [p.dir for p in extra_pages]
     with_vfs = [visual] + [visual and v.visual_only for v in variants] + [False] * len(extra_pages)
@@ -167,4 +174,5 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
         truth_known = rep.kind in ("reference", "defect", "mutant")
         rep.judged[proto] = _judged(result, rep.truth, truth_known)
     return AppReport(name=app.name, pages=reports, deterministic=first_difference(original, again) is None,
-                     probe_seconds=t1 - t0, judge_seconds=loop.time() - t1)
+                     probe_seconds=t1 - t0, judge_seconds=loop.time() - t1, mutant_sites=len(sites),
+                     mutant_sites_run=sites_run)

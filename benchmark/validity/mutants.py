@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -230,13 +230,15 @@ def all_mutants(app_dir: Path) -> list[Mutant]:
     return [m for path in own_scripts(app_dir) for m in file_mutants(app_dir, path)]
 
 
-def select_mutants(app_dir: Path, n: int, seed: int) -> list[Mutant]:
+def select_mutants(app_dir: Path, n: int, seed: int, ran: Callable[[str, int], bool] | None = None) -> list[Mutant]:
     """`n` mutants picked by `random.Random(seed)`, the operators taking turns (so each
-    class is represented), in pick order."""
+    class is represented), in pick order. With `ran(file, offset)`, only sites where it is
+    true (code the demo runs: see `coverage.CoveredCode.covers`)."""
     rng = random.Random(seed)
     pools: dict[Operator, list[Mutant]] = {op: [] for op in OPERATORS}
     for m in all_mutants(app_dir):
-        pools[m.operator].append(m)
+        if ran is None or ran(m.file, m.offset):
+            pools[m.operator].append(m)
     for op in OPERATORS:
         rng.shuffle(pools[op])
     picked: list[Mutant] = []
