@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from iwr.benchmark.judge.judge import Judge, JudgeConfig
 from iwr.benchmark.judge.types import JudgeResult, Status
 from iwr.cli import app
-from iwr.commands.eval import official_model_dir, page_dir_for
+from iwr.naming import official_model_dir
+from iwr.pages import page_dir_for
 from iwr.tools.llm.fake_server import FakeOpenAIServer
 from iwr.tools.llm.gateway import LLMGateway
 from iwr.tools.llm.types import LLMSettings

@@ -5,9 +5,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from iwr.cli import app
-from iwr.commands.eval import page_dir_for
 from iwr.export import export_official
 from iwr.naming import official_model_dir
+from iwr.pages import page_dir_for
 from iwr.store import ResultRow, RunStore
 
 

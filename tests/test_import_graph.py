@@ -185,8 +185,7 @@ def test_no_module_imports_a_floor_above_its_own() -> None:
     assert not upward, "upward imports:\n" + "\n".join(upward)
 
 
-@pytest.mark.xfail(strict=True, reason="2 cycles left in new work: recording.record/screen_capture, "
-                   "commands.eval/eval_video (issue 17)")
+@pytest.mark.xfail(strict=True, reason="1 cycle left in new work: recording.record/screen_capture (issue 17)")
 def test_no_import_cycle_between_modules() -> None:
     edges = imports()
     groups = cycles(edges)

@@ -8,28 +8,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import IwrError
-from ..naming import official_model_dir
+from ..pages import REFERENCE, page_dir_for
+from .eval_table import judge_failure_kinds, print_eval_table
 
 if TYPE_CHECKING:
     from ..result_schema import EvalSummary
-
-REFERENCE = "reference"
-
-
-def page_dir_for(pages: str, task_id: str, model: str | None) -> Path:
-    """Where the page of a task lives: the bundled reference app, PAGES/<id>/ or PAGES/<id>/<model>/."""
-    if pages == REFERENCE:
-        from ..benchmark.references import reference_page_dir
-
-        return Path(reference_page_dir(task_id))
-    base = Path(pages) / task_id
-    if model is None:
-        return base
-    for name in (model, official_model_dir(model), model.split("/")[-1], official_model_dir(model.split("/")[-1])):
-        if (base / name / "index.html").is_file():
-            return base / name
-    return base / official_model_dir(model)
-
 
 def register(app: typer.Typer) -> None:
     @app.command("eval")
@@ -129,7 +112,7 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
     out.mkdir(parents=True, exist_ok=True)
     summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs, fuse))
     write_record(out / "summary.json", summary)
-    _print_table(summary, out)
+    print_eval_table(summary, out)
     failed = summary.macro.model_errors or summary.macro.infra_errors or summary.stopped_by_fuse
     return 1 if failed else 0
 
@@ -145,15 +128,6 @@ def _preflight_judge(judge_model: str, api_base: str | None, api_key: str | None
         lines = "\n".join(f"  - {p}" for p in report.problems)
         raise IwrError(f"preflight found {len(report.problems)} problem(s); nothing was judged or written "
                        f"(--skip-preflight starts anyway):\n{lines}")
-
-
-def judge_failure_kinds(error: str | None) -> list[str]:
-    """The model error kinds named in a judge result's error ('... auth [assert]: ...' -> ['auth'])."""
-    import re
-
-    from ..tools.llm.errors import KIND_HELP
-
-    return list(dict.fromkeys(k for k in re.findall(r"\b([a-z_]+) \[\w+\]:", error or "") if k in KIND_HELP))
 
 
 async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path, config: Any, jobs: int,
@@ -209,47 +183,3 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
         "not_judged": [t.key for t in tasks if t.key not in rows],  # left by the fuse: neither scored nor in the means
         "stopped_by_fuse": fuse.reason,
     })
-
-
-def _fmt(v: Any) -> str:
-    return "-" if v is None else f"{100 * v:.1f}"
-
-
-def _print_table(summary: EvalSummary, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    proto = summary.protocol
-    table = Table(title=f"iwr eval ({proto.name} protocol: grounder {proto.grounder}, asserter {proto.asserter}, "
-                        f"visual {'+'.join(proto.visual) or 'off'})")
-    for col in ("task", "IFS", "VFS", "Final", "steps", "probe IFS", "gap", "status"):
-        table.add_column(col, justify="left" if col in ("task", "status") else "right")
-    for r in summary.tasks:
-        status = r.status if r.status == "ok" else f"{r.status}: {(r.error or '')[:60]}"
-        table.add_row(r.task_id, _fmt(r.ifs), _fmt(r.vfs), _fmt(r.final), f"{r.success_steps}/{r.total_steps}",
-                      _fmt(r.probe_ifs), _fmt(r.generalization_gap), status)
-    m = summary.macro
-    table.add_section()
-    table.add_row("macro", _fmt(m.ifs), _fmt(m.vfs), _fmt(m.final), "",
-                  _fmt(m.probe_ifs), _fmt(m.generalization_gap), f"{m.scored}/{m.tasks} scored")
-    Console().print(table)
-    Console().print(_tasks_line(summary), markup=False, highlight=False)
-    Console().print(f"wrote {out / 'summary.json'}")
-
-
-def _tasks_line(summary: EvalSummary) -> str:
-    """'3 of 4 tasks judged; 1 missing page counted as 0 (official convention); judge model failed on 1: auth'."""
-    m, rows = summary.macro, summary.tasks
-    total = len(rows) + len(summary.not_judged)
-    parts = [f"{len(rows) - len(m.model_errors) - len(m.infra_errors)} of {total} tasks judged"]
-    if m.missing:
-        parts.append(f"{len(m.missing)} missing page(s) counted as 0 (official convention): {', '.join(m.missing)}")
-    if m.model_errors:
-        kinds = sorted({k for r in rows if r.status == "model_error" for k in judge_failure_kinds(r.error)})
-        parts.append(f"the judge model failed on {len(m.model_errors)} ({', '.join(kinds) or 'see errors'}): "
-                     f"their scores are incomplete: {', '.join(m.model_errors)}")
-    if m.infra_errors:
-        parts.append(f"{len(m.infra_errors)} infra failure(s), not scored: {', '.join(m.infra_errors)}")
-    if summary.stopped_by_fuse:
-        parts.append(f"stopped by the fuse: {summary.stopped_by_fuse}; not judged: {', '.join(summary.not_judged)}")
-    return "; ".join(parts)

@@ -47,7 +47,7 @@ def _sources(tasks: str | None, task_ids: list[str], video: Path | None, assets:
 
 def _page_dir(pages: str, source: VideoSource, bare: bool) -> Path:
     """A bare video's page: PAGES/index.html (or PAGES/<id>/); a task's: as `iwr eval` finds it."""
-    from .eval import page_dir_for
+    from ..pages import page_dir_for
 
     if bare and (Path(pages) / "index.html").is_file():
         return Path(pages)
@@ -59,8 +59,9 @@ def run_against_video(tasks: str | None, task_ids: list[str], video: Path | None
     """Judge every page against its recording; the exit status (0 ok, 1 some judge failed)."""
     import asyncio
 
+    from ..pages import REFERENCE
     from ..result_schema import write_record
-    from .eval import REFERENCE, _print_table
+    from .eval_table import print_eval_table
 
     if video is None and assets is not None:
         raise IwrError("--assets goes with --video (a task folder brings its own assets)")
@@ -70,7 +71,7 @@ def run_against_video(tasks: str | None, task_ids: list[str], video: Path | None
     out.mkdir(parents=True, exist_ok=True)
     summary = asyncio.run(_judge_all(sources, pages, out, visual, bare=video is not None))
     write_record(out / "summary.json", summary)
-    _print_table(summary, out)
+    print_eval_table(summary, out)
     return 1 if summary.macro.infra_errors else 0
 
 
