@@ -10,12 +10,17 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import cv2
+import numpy as np
+
+from ...tools.image_metrics import load_image
 from ...tools.ocr import OcrCache
+from ...tools.perception.asset_motion import scroll_shift
 from ...tools.perception.plan import draft_plan
 from ...tools.perception.types import PBox, PerceivedEvent, Perception, PlanStep
 from ...tools.perception.visible_change import VisibleChange, pointer_box, visible_change
 from ..task import Action, ActionParameters, ActionType, Point, Resolution
-from .assertion_change import REFERENCE_CHANGED
+from .assertion_change import LARGE_CHANGE, REFERENCE_CHANGED
 from .types import Protocol, Trajectory
 
 VIDEO_TRAJECTORY = "video"
@@ -102,6 +107,25 @@ def _unseen_key(event: PerceivedEvent, screen: int) -> bool:
     return unseen_key(event.kind, sum(r.box.area for r in event.regions), screen)
 
 
+def _pyramid(path: Path) -> dict[int, np.ndarray]:
+    gray = cv2.cvtColor(load_image(path), cv2.COLOR_BGR2GRAY)
+    return {1: gray, 4: cv2.resize(gray, (gray.shape[1] // 4, gray.shape[0] // 4), interpolation=cv2.INTER_AREA)}
+
+
+def _as_scroll(action: Action, change: VisibleChange | None, before: Path | None, after: Path | None) -> Action:
+    """A perceived click whose recorded change is the page moved as a whole (a large change that
+    is one translation of the content) as the scroll it was: clicking there replays nothing."""
+    if (action.type != ActionType.CLICK or change is None or change.changed_fraction < LARGE_CHANGE
+            or before is None or after is None):
+        return action
+    shift = scroll_shift(_pyramid(before), _pyramid(after))
+    if shift is None or abs(shift[1]) < abs(shift[0]):
+        return action
+    direction = "down" if shift[1] < 0 else "up"
+    params = ActionParameters(description=f"Scroll {direction} by about {abs(shift[1])} px", direction=direction)
+    return action.model_copy(update={"type": ActionType.SCROLL, "parameters": params})
+
+
 def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
     """The recording's own plan: one action per perceived event, checkpoints = the keyframes
     before the first and after each event, expected changes between consecutive checkpoints."""
@@ -113,7 +137,8 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
     keyframes: list[int | None] = [first, *(s.after_keyframe for s in steps)]
     checkpoints = [frames.get(k) if k is not None else None for k in keyframes]
     changes = expected_changes(perception, keyframes, resolution.width, cache)
-    actions = [_with_key(plan_action(s, scale), c) for s, c in zip(steps, changes, strict=True)]
+    actions = [_as_scroll(_with_key(plan_action(s, scale), c), c, a, b)
+               for s, c, a, b in zip(steps, changes, checkpoints, checkpoints[1:], strict=False)]
     return Trajectory(
         name=VIDEO_TRAJECTORY,
         actions=actions,
