@@ -233,7 +233,7 @@ def test_typed_text_is_on_screen_at_the_end(rec: Recording) -> None:
     assert squeeze(TYPED) not in squeeze(ocr_text(first).text)
     final = squeeze(ocr_text(last).text)
     assert squeeze(TYPED) in final, final
-    assert squeeze(f"Hello, {TYPED}!").rstrip("!") in final  # the click's effect, typed text included
+    assert final.count(squeeze(TYPED)) >= 2 and "hello" in final  # in the field and in the click's greeting
 
 
 def _our_processes() -> set[int]:

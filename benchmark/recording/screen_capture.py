@@ -30,10 +30,11 @@ from ..demo import DemoSpec
 from ..page_clock import apply_init_steps
 from .assets import asset_order, save_assets
 from .options import RECORDER_VERSION, RecordError, RecordOptions, short_error
-from .record import RecordedTask, TaskFilm, record_probe, start_pointer_of, write_task
+from .probes import record_probe, start_pointer_of
 from .screen_browser import ScreenPage, headed_chromium
 from .screen_driver import ScreenDriver
 from .screen_grab import GrabStats, ScreenGrab, grab_stats
+from .task_files import RecordedTask, TaskFilm, write_task
 from .trajectory import Trajectory, local_only, new_recording_page
 from .x_input import HumanInput, InputLog, XInput, XInputError
 from .x_server import XDisplay, require_screen_tools, xvfb
@@ -83,6 +84,7 @@ async def run_on_screen(driver: ScreenDriver, display: XDisplay, site: ServedSit
     await _keep_state(driver, out)
     driver.human.log.events.clear()  # the log starts with the video
     grab = ScreenGrab(display, video, options.fps)
+    driver.grab = grab
     try:
         out.state0_at = driver.page_time(grab.start)
         await _until(grab.start + options.intro)

@@ -20,6 +20,7 @@ from ..task import ActionType, Box, Point
 from .driver import ImageUse
 from .options import RecordError, RecordOptions, short_error
 from .page_scripts import SCAN_IMAGES_JS
+from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
 from .x_input import HumanInput
 
@@ -57,6 +58,7 @@ class ScreenDriver:
         self.width, self.height = spec.resolution.width, spec.resolution.height
         self.clock = PageClock(page, 40.0)  # read-only here: `activity()` of the page's tracker
         self.page_offset = 0.0  # wall seconds at page second 0
+        self.grab: ScreenGrab | None = None  # the running grabber, once filming
         self.inflight = 0
         self.network_images: list[str] = []
         page.on("request", self._on_request)
@@ -144,12 +146,20 @@ class ScreenDriver:
         loc, box, point = await self._target(k, act)
         await self.human.glide(point.x, point.y)
         await asyncio.sleep(self.opt.hover_pause)
+        await self.pointer_filmed()
         px, py = self.human.pointer
         covered = await loc.evaluate(HITS_JS, [px, py])
         if covered:
             raise self._fail(k, act, f"target covered by <{covered}> at ({px}, {py})")
         down = await self.human.click()
         return box, Point(x=down.x, y=down.y), down.at
+
+    async def pointer_filmed(self) -> None:
+        """Before a press: wait (briefly) until the grabber has filmed the pointer at rest, so
+        the video shows where the press happens even when the machine is slow to grab."""
+        moves = self.human.log.moves()
+        if self.grab is not None and moves:
+            await self.grab.shown_after(moves[-1].at)
 
     async def _wait_scroll(self, handle: Any, quiet: float = 0.12, limit: float = 1.5) -> list[float]:
         """The scroller's position once smooth scrolling has stopped."""
@@ -175,6 +185,7 @@ class ScreenDriver:
             spot = await self.page.evaluate(DOCUMENT_SPOT_JS, [*self.human.pointer, vertical])
         await self.human.glide(spot[0], spot[1])
         await asyncio.sleep(self.opt.hover_pause)
+        await self.pointer_filmed()
         handle = await self.page.evaluate_handle(SCROLLER_AT_JS, [*self.human.pointer, vertical])
         start = await self._wait_scroll(handle, quiet=0.05)
         first = self.human.x.wheel(act.direction or "down")

@@ -12,7 +12,9 @@ second output lists the stamp of every grab (`grab_times`): on a machine too bus
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 import itertools
 import re
 import shutil
@@ -40,6 +42,7 @@ class ScreenGrab:
         self._stamps_dir = tempfile.TemporaryDirectory(prefix="iwr-grab-")
         self._stamps = Path(self._stamps_dir.name) / "grabs.txt"
         self._lines: list[bytes] = []
+        self._read_at, self._latest = 0, -1.0  # how far the stamps were read, the newest grab seen
         self._started = threading.Event()
         self.start = 0.0
         launched = time.time()
@@ -51,7 +54,7 @@ class ScreenGrab:
              "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
              "-movflags", "+faststart", "-y", str(out),
              # second output: the stamp (ms) of every grab, to tell fresh frames from repeats
-             "-map", "0:v", "-c:v", "copy", "-f", "mkvtimestamp_v2", "-y", str(self._stamps)],
+             "-map", "0:v", "-c:v", "copy", "-flush_packets", "1", "-f", "mkvtimestamp_v2", "-y", str(self._stamps)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=display.env(),
             start_new_session=True, preexec_fn=real_time_helper,
         )
@@ -86,6 +89,29 @@ class ScreenGrab:
             raise RecordError(f"ffmpeg's first frame is stamped {start:.3f}, not wall-clock time "
                               f"(launched at {launched:.3f}): cannot time the video")
         return start
+
+    def latest_grab(self) -> float:
+        """Video seconds of the newest grab so far (-1 before the first); reads the stamps ffmpeg
+        flushes after every grab."""
+        with contextlib.suppress(OSError), self._stamps.open("rb") as f:
+            f.seek(self._read_at)
+            chunk = f.read()
+            end = chunk.rfind(b"\n") + 1  # complete lines only
+            self._read_at += end
+            for line in chunk[:end].split():
+                if line[:1].isdigit():
+                    self._latest = max(self._latest, float(line) / 1000)
+        return self._latest
+
+    async def shown_after(self, wall: float, timeout: float = 2.0) -> bool:
+        """Wait until a grab taken after wall time `wall` exists (what the screen showed then is
+        in the video); False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.latest_grab() < self.video_time(wall):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     def grab_times(self) -> list[float]:
         """Video seconds of every screen grab (after `stop`); frames between grabs repeat one."""
