@@ -20,11 +20,13 @@ it names on other hosts are left out of the assets (never fetched).
 
 Modules: `options` (RecordOptions, RecordError), `page_scripts` (the JavaScript run in the
 page), `driver` (performs and films actions), `trajectory` (one page from open to last
-action), `assets` (the images used, fetched from the local server), `record` (demos -> tasks).
+action), `assets` (the images used, fetched from the local server), `probes` (held-out probes,
+not filmed), `task_files` (a recorded task on disk), `record` (demos -> tasks).
 """
 
 from .options import RECORDER_VERSION, RecordError, RecordOptions
-from .record import RecordedTask, record_demo, record_demos
+from .record import record_demo, record_demos
+from .task_files import RecordedTask
 from .trajectory import new_recording_page
 
 __all__ = ["RECORDER_VERSION", "RecordError", "RecordOptions", "RecordedTask", "new_recording_page", "record_demo",
