@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 
 # package -> (folder, floor); "iwr" is the application floor, every other package sits below it
@@ -185,7 +183,6 @@ def test_no_module_imports_a_floor_above_its_own() -> None:
     assert not upward, "upward imports:\n" + "\n".join(upward)
 
 
-@pytest.mark.xfail(strict=True, reason="1 cycle left in new work: recording.record/screen_capture (issue 17)")
 def test_no_import_cycle_between_modules() -> None:
     edges = imports()
     groups = cycles(edges)
