@@ -22,6 +22,10 @@ Modules: `options` (RecordOptions, RecordError), `page_scripts` (the JavaScript 
 page), `driver` (performs and films actions), `trajectory` (one page from open to last
 action), `assets` (the images used, fetched from the local server), `probes` (held-out probes,
 not filmed), `task_files` (a recorded task on disk), `record` (demos -> tasks).
+`--capture screen` (`RecordOptions.capture`): `screen_capture` films the demo on a private X
+screen instead, with `x_server` (Xvfb), `screen_browser` (a headed Chromium over CDP),
+`x_input` (XTEST input at a human pace), `screen_driver` (actions through X) and
+`screen_grab` (ffmpeg x11grab); the task folder is the same.
 """
 
 from .options import RECORDER_VERSION, RecordError, RecordOptions

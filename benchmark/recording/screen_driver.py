@@ -4,7 +4,9 @@ The page is read over CDP (target boxes, settling, checkpoints, visible text, im
 every click, key and wheel notch goes through the X server (`HumanInput`), so the page gets
 real input events and the X cursor takes the shapes the page asks for. The page lives real
 time: page seconds are wall seconds since it opened (its clock runs at the policy's start
-date), and the times of the truth come from the input log.
+date), and the times of the truth come from the input log. One exception to "input through
+X": a target outside the viewport is brought into view by Playwright (a jump, as an anchor
+link would make), not by wheel notches.
 """
 
 from __future__ import annotations
