@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,26 @@ async def replay_page(
     return _finish(trace, sp_ref, t_start)
 
 
+@dataclass(frozen=True)
+class PageState:
+    """The page after a step: its screenshot (a future of the decoded image) and its text."""
+
+    image: asyncio.Future[np.ndarray | None]
+    text: str
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """One replayed step: its trace, the page state after it (the one before when the step did
+    nothing), whether the page is gone (hung or crashed), and the future changed share of a
+    performed step's screenshot."""
+
+    step: StepTrace
+    state: PageState
+    page_gone: bool = False
+    change: asyncio.Future[float] | None = None
+
+
 async def _drive(
     run: PageOps, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
     out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
@@ -152,12 +173,11 @@ async def _drive(
         return
 
     # decoding and comparing screenshots runs in threads, off the replay's critical path
-    last_shot, last_text = state0_image, trace.state0_text
     compares: list[tuple[StepTrace, asyncio.Future[float]]] = []
     t_steps = time.perf_counter()
     try:
         await _drive_steps(run, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure,
-                           last_shot, last_text, compares)
+                           PageState(state0_image, trace.state0_text), compares)
     finally:
         for step, job in compares:
             try:
@@ -170,19 +190,17 @@ async def _drive(
 async def _drive_steps(
     run: PageOps, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
     out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
-    last_shot: asyncio.Future[np.ndarray | None], last_text: str,
-    compares: list[tuple[StepTrace, asyncio.Future[float]]],
+    state: PageState, compares: list[tuple[StepTrace, asyncio.Future[float]]],
 ) -> None:
     for k, action in enumerate(trajectory.actions, start=1):
-        step, last_shot, last_text, fatal, compare = await _replay_step(
-            run, grounder, trajectory, k, action, resolution, out_dir, last_shot, last_text,
-        )
-        if compare is not None:
-            compares.append((step, compare))
+        outcome = await _replay_step(run, grounder, trajectory, k, action, resolution, out_dir, state)
+        step, state = outcome.step, outcome.state
+        if outcome.change is not None:
+            compares.append((step, outcome.change))
         trace.steps.append(step)
         if step.screenshot is not None:
             emit(k, step.screenshot)
-        if fatal:
+        if outcome.page_gone:
             trace.crashed = True
             break
         if not step.performed and not continue_after_failure:
@@ -191,14 +209,13 @@ async def _drive_steps(
 
 async def _replay_step(
     run: PageOps, grounder: Grounder, trajectory: Trajectory, k: int, action: Action, resolution: Resolution,
-    out_dir: Path, last_shot: asyncio.Future[np.ndarray | None], last_text: str,
-) -> tuple[StepTrace, asyncio.Future[np.ndarray | None], str, bool, asyncio.Future[float] | None]:
-    """One step: ground, act, settle, screenshot. Returns the trace, the new state (its decoded
-    screenshot as a future), whether the page is gone (hung or crashed), and the future
-    changed fraction of a performed step."""
+    out_dir: Path, before: PageState,
+) -> StepOutcome:
+    """One step: ground, act, settle, screenshot (see `StepOutcome`)."""
+    last_shot = before.image
     timings: dict[str, float] = {}
     grounding = Grounding(method=getattr(grounder, "name", "?"), found=False)
-    step = StepTrace(index=k, grounding=grounding, performed=False, text_before=last_text)
+    step = StepTrace(index=k, grounding=grounding, performed=False, text_before=before.text)
     phase = "ground"
     try:
         t = time.perf_counter()
@@ -216,7 +233,7 @@ async def _replay_step(
         if not grounding.found:
             step.error, step.error_kind = grounding.error or "target not found", "not_found"
             step.timings = timings
-            return step, last_shot, last_text, False, None
+            return StepOutcome(step, before)
         phase = "act"
         t = time.perf_counter()
         run.mark_input(k)
@@ -243,11 +260,11 @@ async def _replay_step(
             step.performed = True
             compare = asyncio.ensure_future(_compare(last_shot, image))
         step.timings = timings
-        return step, image, text, False, compare
+        return StepOutcome(step, PageState(image, text), change=compare)
     except (PageHung, PageCrashed) as exc:
         step.error, step.error_kind = str(exc), error_kind(exc)
         step.timings = timings
-        return step, last_shot, last_text, True, None
+        return StepOutcome(step, before, page_gone=True)
     except Exception as exc:  # noqa: BLE001 - timeouts, model errors, Playwright errors
         kind = error_kind(exc)
         msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
@@ -255,7 +272,7 @@ async def _replay_step(
         if kind == "model":
             step.grounding = Grounding(method=getattr(grounder, "name", "llm"), found=False, error=msg)
         step.timings = timings
-        return step, last_shot, last_text, False, None
+        return StepOutcome(step, before)
 
 
 async def _compare(before: asyncio.Future[np.ndarray | None], after: asyncio.Future[np.ndarray | None]) -> float:
