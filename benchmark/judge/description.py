@@ -73,6 +73,7 @@ _EDGE_ROW_RE = re.compile(r"\b(top|upper|bottom|lower)(?:[\s-]?most)?[\s-]+row\b
 _EDGE_COL_RE = re.compile(r"\b(left|right)(?:[\s-]?most|[\s-]?hand)?[\s-]+column\b", re.I)
 _CORNER_RE = re.compile(r"\b(top|upper|bottom|lower)[\s-]*(left|right)\b", re.I)
 _ITEM_ORD_RE = re.compile(rf"\b{_ORD}\b", re.I)
+_SUPERLATIVE_RE = re.compile(r"\b(left|right|top|bottom)most\b", re.I)
 # "... of the Product performance table": a phrase that says where the target is
 _CONTAINER_RE = re.compile(r"\b(?:of|in|on|inside|within|for|from)\s+(?:the\s+|a\s+|an\s+)?([^,;.()]+)", re.I)
 
@@ -167,6 +168,16 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
         text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
     om = _ITEM_ORD_RE.search(text)
     ordinal = _ordinal_value(om.group(1)) if om else None
+    sm = _SUPERLATIVE_RE.search(text)
+    if ordinal is None and sm is not None and (row is None) != (col is None):
+        # "the rightmost button of the top row": its rank within that row
+        edge = sm.group(1).lower()
+        if row is not None and edge in ("left", "right"):
+            ordinal = 1 if edge == "left" else -1
+        elif col is not None and edge in ("top", "bottom"):
+            ordinal = 1 if edge == "top" else -1
+        if ordinal is not None:
+            text = text[:sm.start()] + " " * (sm.end() - sm.start()) + text[sm.end():]
     rank_in_row = rank_in_col = False
     if ordinal is not None and (row is None) != (col is None):
         # "the third cell of the second row": the rank within the row is the column
@@ -178,7 +189,10 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
 
 def parse_description(description: str, exclude_quote: str | None = None) -> ParsedDescription:
     """Split a description into quoted strings, content words and spatial/kind/ordinal/grid cues."""
-    relations, spans = _parse_relations(description)
+    # an aside in parentheses ("(a bar and a left-pointing triangle)") describes the look: its
+    # words are context, not the target's name
+    asides = [m.span() for m in _ASIDE_RE.finditer(description)]
+    relations, spans = _parse_relations(description, asides)
     containers = _container_spans(description)
     quotes: list[str] = []
     context_quotes: list[str] = []
@@ -192,17 +206,19 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
     # "left-most" -> "leftmost"; "first-move" -> "first move" (no ordinal leaves a '-' behind)
     rest = _HYPHEN_RE.sub(" ", _MOST_RE.sub(r"\1most", strip_quotes(description)))
     toks = without_instruction(tokens(rest))
-    # an aside in parentheses ("(a bar and a left-pointing triangle)") describes the look: its
-    # words are context, not the target's name; kind words of an anchor ("under the Value box")
-    # or of an aside name something else than the target
-    asides = [m.span() for m in _ASIDE_RE.finditer(description)]
+    # kind words of an anchor ("under the Value box") or of an aside name something else than the target
     outside = strip_quotes(_blank(description, spans + asides))
     kinds = {KIND_WORDS[t] for t in without_instruction(tokens(outside)) if t in KIND_WORDS}
     if "check" in toks and "box" in toks:
         kinds.add("checkbox")
-    grid, ordinal, left = _parse_grid(rest, kinds, toks)
+    _, _, left = _parse_grid(rest, kinds, toks)
+    # where the target is: not from a place word that is part of a name or a look ("the
+    # last-move button", "a right-pointing triangle"); an aside may still give a place ("(row 2, column 3)")
+    place = _blank_name_compounds(_MOST_RE.sub(r"\1most", strip_quotes(description)))
+    place = _HYPHEN_RE.sub(" ", place)
+    grid, ordinal, place_left = _parse_grid(place, kinds, without_instruction(tokens(place)))
     # the words of a grid position ("the leftmost button of the top row") place it in the grid, not on the screen
-    absolute = {t for t in without_instruction(tokens(left)) if t in ABSOLUTE_SPATIAL}
+    absolute = {t for t in without_instruction(tokens(place_left)) if t in ABSOLUTE_SPATIAL}
     word_toks = without_instruction(tokens(left))
     # relation anchors stay content words: they usually also name the target's container
     words = [
@@ -221,6 +237,19 @@ def parse_description(description: str, exclude_quote: str | None = None) -> Par
 
 _MOST_RE = re.compile(r"\b(left|right|top|bottom)[\s-]most\b", re.I)
 _ASIDE_RE = re.compile(r"\([^()]*\)")
+_COMPOUND_RE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", re.I)
+_PLACE_PARTS = ABSOLUTE_SPATIAL | set(ORDINALS) | {"row", "rows", "column", "columns", "col", "cols", "most", "hand", "side"}
+
+
+def _blank_name_compounds(text: str) -> str:
+    """`text` with every hyphenated compound blanked that joins a place word to another word
+    ("last-move", "right-pointing", "top-level"): a name or a look, not a place. Compounds
+    of place words only ("bottom-right", "second-row", "left-hand") stay."""
+    def blank(m: re.Match[str]) -> str:
+        parts = {w.lower() for w in m.group().split("-")}
+        return " " * len(m.group()) if parts & _PLACE_PARTS and not parts <= _PLACE_PARTS else m.group()
+
+    return _COMPOUND_RE.sub(blank, text)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -230,13 +259,17 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return text
 
 
-def _parse_relations(description: str) -> tuple[list[tuple[str, str]], list[tuple[int, int]]]:
+def _parse_relations(description: str, asides: list[tuple[int, int]]) -> tuple[list[tuple[str, str]], list[tuple[int, int]]]:
     """(relation, anchor phrase) pairs and the spans of their anchors. A quoted string in the
-    anchor is the anchor's name ("under the 'Autocomplete' heading" -> 'Autocomplete')."""
+    anchor is the anchor's name ("under the 'Autocomplete' heading" -> 'Autocomplete'). A
+    relation inside an aside ("(a small box followed by '4')") describes the look, not where
+    the target is."""
     masked = _QUOTE_RE.sub(lambda m: "Q" * len(m.group()), description)  # quotes kept whole, same positions
     relations: list[tuple[str, str]] = []
     spans: list[tuple[int, int]] = []
     for m in _REL_RE.finditer(masked):
+        if any(a <= m.start() < b for a, b in asides):
+            continue
         rel = next(name for pat, name in _RELATIONS if re.fullmatch(pat, m.group(1).lower()))
         start, end = m.span(2)
         raw = description[start:end].strip()
