@@ -14,6 +14,7 @@ import structlog
 
 from iwr.benchmark.task import Box, Point, TaskInputs
 from iwr.core.cache_files import cache_dir
+from iwr.core.sources import module_sources
 from iwr.graphs import AssetMap, AssetSighting, EventSummary, KeyframeRef, PerceptionSummary
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 PERCEPTION_FILE = "perception.json"
 log = structlog.get_logger()
-PIPELINE_HELPERS = ("video.py", "pointer.py", "ocr.py")  # tools modules the perception pipeline uses
 
 
 def _box(b: Box, scale: float) -> Box:
@@ -77,15 +77,12 @@ def _cache_root() -> Path:
 def perception_key(inputs: TaskInputs) -> str:
     """Content key of one perception run: the video, the assets (names and bytes) and the
     perception code, so a changed input or a changed pipeline never reuses a stale result."""
-    import iwr.tools.perception as package
-
     h = hashlib.sha256()
     h.update(inputs.video.read_bytes())
     for asset in sorted(inputs.assets, key=lambda p: p.name):
         h.update(asset.name.encode() + b"\0" + asset.read_bytes())
-    tools = Path(package.__file__).parent.parent
-    for source in [*sorted(Path(package.__file__).parent.glob("*.py")), *(tools / name for name in PIPELINE_HELPERS)]:
-        h.update(source.name.encode() + b"\0" + (source.read_bytes() if source.is_file() else b"missing"))
+    for source in module_sources("iwr.tools.perception"):  # the pipeline and every module it imports
+        h.update(f"{source.parent.name}/{source.name}".encode() + b"\0" + source.read_bytes())
     return h.hexdigest()[:24]
 
 

@@ -23,30 +23,18 @@ import yaml
 
 from ..core.cache_files import cache_dir, file_lock
 from ..core.errors import IwrError
+from ..core.sources import module_sources
 
 log = structlog.get_logger()
 
 APPS_DIR = Path(__file__).resolve().parent / "apps"
 _BENCHMARK_DIR = Path(__file__).resolve().parent
-_TOOLS_DIR = _BENCHMARK_DIR.parent / "tools"
 
-# The code whose behaviour shapes a recording; a change to any of it re-records.
-RECORDER_SOURCES = (
-    _BENCHMARK_DIR / "recorder.py",
-    *sorted((_BENCHMARK_DIR / "recording").glob("*.py")),  # the recorder's modules
-    _BENCHMARK_DIR / "demo.py",
-    _BENCHMARK_DIR / "dataset.py",
-    _BENCHMARK_DIR / "task.py",
-    _BENCHMARK_DIR / "ground_truth.py",
-    _BENCHMARK_DIR / "page_clock.py",  # the page's clock while recorded
-    _BENCHMARK_DIR / "judge" / "page_state.js",  # the visible-text probe stored per checkpoint
-    _TOOLS_DIR / "video.py",
-    _TOOLS_DIR / "pointer.py",
-    _TOOLS_DIR / "cursor_shapes.py",  # the pointer drawn
-    _TOOLS_DIR / "contact_sheet.py",
-    _TOOLS_DIR / "local_server.py",
-    _TOOLS_DIR / "browser.py",
-)
+# The code whose behaviour shapes a recording, so that a change to any of it re-records: the
+# recorder and every package module it imports (found by `core.sources`, not kept by hand),
+# and the page script whose text it stores per checkpoint.
+RECORDER_MODULE = "iwr.benchmark.recorder"
+RECORDER_DATA = (_BENCHMARK_DIR / "judge" / "page_state.js",)
 _SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 _COMPLETE = ".complete"
 FAILED_FILE = "failed.txt"  # apps whose demo could not be recorded, one "name: error" a line
@@ -83,8 +71,8 @@ def _app_files(app_dir: Path) -> Iterator[Path]:
 
 def _sources_digest(extra: tuple[Path, ...] = ()) -> bytes:
     h = hashlib.sha256()
-    for path in RECORDER_SOURCES + extra:
-        h.update(f"src:{path.name}\0".encode())
+    for path in (*module_sources(RECORDER_MODULE), *RECORDER_DATA, *extra):
+        h.update(f"src:{path.parent.name}/{path.name}\0".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
     return h.digest()
 

@@ -78,3 +78,13 @@ def test_one_change_detection_with_named_thresholds() -> None:
     assert changed_mask(a, b, VIDEO_CHANGE).tolist() == change_mask(a, b).tolist()
     assert int(changed_mask(a, b, VIDEO_CHANGE).sum()) == 1 and changed_share(a, b, SCREENSHOT_CHANGE) == 2 / 20
     assert changed_share(a[:, :, 0], b[:, :, 0], SCREENSHOT_CHANGE) == 1 / 20  # grey images too
+
+
+def test_sources_follow_the_imports() -> None:
+    from iwr.core.sources import module_sources
+
+    recorder = {f"{p.parent.name}/{p.name}" for p in module_sources("iwr.benchmark.recorder")}
+    assert {"benchmark/recorder.py", "recording/record.py", "core/geometry.py", "tools/video.py"} <= recorder
+    perception = {f"{p.parent.name}/{p.name}" for p in module_sources("iwr.tools.perception")}
+    assert {"core/change.py", "tools/cursor_shapes.py", "perception/scan.py"} <= perception
+    assert "tools/pointer.py" not in perception  # the pointer drawer is the recorder's, not perception's

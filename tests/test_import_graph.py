@@ -9,9 +9,10 @@ iwr/ 5 > agents/ 4 > graphs/ 3 > benchmark/ 2 > tools/ 1, prompts/ 1 > core/ 0.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from iwr.core.sources import module_file, module_imports
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,55 +71,10 @@ def floor(name: str) -> int:
     return PACKAGES[best][1]
 
 
-def _package_of(name: str) -> str:
-    """The package a module's relative imports start from."""
-    return name if MODULES[name].name == "__init__.py" else name.rpartition(".")[0]
-
-
-def _known(name: str) -> str | None:
-    """`name` itself when it is a module of ours, else the nearest enclosing module."""
-    while name:
-        if name in MODULES:
-            return name
-        name = name.rpartition(".")[0]
-    return None
-
-
-def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
-    """The modules of ours an import statement loads (absolute names)."""
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.name == "iwr" or alias.name.startswith("iwr."):
-                found = _known(alias.name)
-                if found:
-                    yield found
-        return
-    if node.level:
-        base = _package_of(module)
-        for _ in range(node.level - 1):
-            base = base.rpartition(".")[0]
-        base = f"{base}.{node.module}" if node.module else base
-    elif node.module and (node.module == "iwr" or node.module.startswith("iwr.")):
-        base = node.module
-    else:
-        return
-    for alias in node.names:
-        # `from pkg import sub` loads the sub-module; `from mod import name` the module
-        found = _known(f"{base}.{alias.name}") if f"{base}.{alias.name}" in MODULES else _known(base)
-        if found:
-            yield found
-
-
 def imports() -> list[Import]:
-    """Every import between modules of the package, wherever it stands in the file (one per
-    statement and target)."""
-    out: set[Import] = set()
-    for name, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                out.update(Import(name, target, node.lineno) for target in _targets(name, node) if target != name)
-    return sorted(out, key=lambda e: (e.source, e.target, e.line))
+    """Every import between modules of the package, wherever it stands in the file (read by
+    `iwr.core.sources`, which also keys the recorder's and perception's caches)."""
+    return [Import(name, i.target, i.line) for name in MODULES for i in module_imports(name)]
 
 
 def top_level_folder_imports() -> list[str]:
@@ -172,6 +128,7 @@ def cycles(edges: list[Import]) -> list[list[str]]:
 
 def test_the_reader_sees_the_package() -> None:
     assert {"iwr.cli", "iwr.tools.ocr", "iwr.benchmark.judge.judge", "iwr.agents", "iwr.graphs", "iwr.prompts"} <= set(MODULES)
+    assert all(module_file(name) == path for name, path in MODULES.items())  # the installed package is this checkout
     found = {(e.source, e.target) for e in imports()}
     # a relative import, an absolute iwr.* import and an import inside a function are all read
     assert ("iwr.benchmark.judge.judge", "iwr.benchmark.judge.scoring") in found
