@@ -1,4 +1,10 @@
-"""Floor 0: what every floor may import (the error base, Box and Point). Imports nothing of iwr."""
+"""Floor 0: what every floor may import. Imports nothing of iwr above it.
+
+`errors` (IwrError, the base of every error of the project), `geometry` (Box, PixelBox, Point),
+`change` (change detection and the named threshold of each use), `cache_files` (the cache
+root, a file lock), `sources` (the package modules a module imports, for cache keys and the
+import-graph test).
+"""
 
 from __future__ import annotations
 
