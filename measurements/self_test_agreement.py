@@ -184,7 +184,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="iwr-agreement-"))
     started = time.perf_counter()
     reports = asyncio.run(run(apps, work, args.mutants, args.seed, args.visual))
-    print_table(reports, Console())
+    print_table(reports, Console(width=200))
     print(f"{len(apps)} apps in {time.perf_counter() - started:.0f} s; work files in {work}")
 
 
