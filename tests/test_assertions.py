@@ -248,16 +248,16 @@ def test_a_dialog_that_must_close_and_stays_open_fails(tmp_path: Path) -> None:
                 reference_before=ref_b, reference_after=ref_a, reference_text_source="dom",
                 reference_text_before=text + "\nConfirm upgrade\nClose", reference_text_after=text)
 
-    def judge(cand_after: Path) -> object:
+    def judge(cand_after: Path, text_after: str) -> object:
         return _check(AssertionContext(candidate_before=ref_b, candidate_after=cand_after,
                                        candidate_changed_fraction=changed_fraction(ref_b, cand_after),
                                        candidate_text_before=text + "\nConfirm upgrade\nClose",
-                                       candidate_text_after=text + "\nConfirm upgrade\nClose", **base))
+                                       candidate_text_after=text_after, **base))
 
-    stuck = judge(_screen(tmp_path / "stuck.png", True, dot=True))
+    stuck = judge(_screen(tmp_path / "stuck.png", True, dot=True), text + "\nConfirm upgrade\nClose")
     assert stuck.passed is False, stuck.evidence
     assert "screen" in stuck.evidence["reason"] and stuck.evidence["reference_changed_fraction"] > 0.5
-    assert judge(ref_a).passed is True  # the reference page itself
+    assert judge(ref_a, text).passed is True  # the reference page itself (its dialog's text gone too)
     # a restyle (another backdrop colour) still closes the dialog: the change is as large
     restyled_before = _screen(tmp_path / "rsb.png", True, backdrop="#334455")
     v = _check(AssertionContext(candidate_before=restyled_before, candidate_after=ref_a,
@@ -315,3 +315,30 @@ def test_order_against_ocr_reference_text_is_read_in_the_candidates_ocr() -> Non
     assert moved.passed is True, moved.evidence
     stuck = _check(AssertionContext(candidate_ocr_before="Alpha Beta", candidate_ocr_after="Alpha Beta", **ctx))
     assert stuck.passed is False and "order" in stuck.evidence["reason"]
+
+
+# --- what the assertion leaves unnamed: words the reference removed ------------------------
+
+CARDS = "Filter cards\nDesign product page\nMigrate build to Vite\nRefresh icon system design\nWrite quarterly report"
+
+
+def test_words_the_reference_removed_must_go_in_the_candidate_too() -> None:
+    from iwr.benchmark.judge.assertion_removal import removal_check
+
+    after = "Filter cards\nDesign product page\nRefresh icon system design"
+    base = dict(assertion="Only cards about design remain, among them 'Design product page'", step=1, action_type="Type",
+                reference_text_source="dom", reference_text_before=CARDS, reference_text_after=after,
+                candidate_text_before=CARDS)
+    dead = removal_check(AssertionContext(candidate_text_after=CARDS, **base))
+    assert dead is not None and not dead.ok and set(dead.kept) == {"migrate", "build", "vite", "write", "quarterly", "report"}
+    assert _check(AssertionContext(candidate_text_after=CARDS, **base)).passed is False
+    assert _check(AssertionContext(candidate_text_after=after, **base)).passed is True
+    # a page that never showed those words gives no evidence; neither do OCR'd reference text and scrolls
+    assert removal_check(AssertionContext(**{**base, "candidate_text_before": "Design product page"},
+                                          candidate_text_after="Design product page")).ok
+    assert removal_check(AssertionContext(candidate_text_after=CARDS, **{**base, "reference_text_source": "ocr"})) is None
+    assert removal_check(AssertionContext(candidate_text_after=CARDS, **{**base, "action_type": "Scroll"})) is None
+    # two words going (a label toggling) is a detail, not a removal
+    toggle = dict(base, reference_text_before="Show more\nitems", reference_text_after="items",
+                  candidate_text_before="Show more\nitems")
+    assert removal_check(AssertionContext(candidate_text_after="Show more\nitems", **toggle)).ok
