@@ -5,7 +5,8 @@ and `--remote-debugging-port=0` on 127.0.0.1 (the port is read from the profile'
 `DevToolsActivePort`). Without a window manager the kiosk window comes out a pixel short,
 so it is moved and sized with `xdotool`, and the result is checked from the page: the
 viewport must be exactly the screen (viewport coordinates = screen coordinates), which a
-real mouse event confirms (`screenX - clientX`, `screenY - clientY`).
+real mouse event confirms (`screenX - clientX`, `screenY - clientY`). The window is given
+the keyboard focus (no window manager does), and a real key confirms that keys reach it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _NEXT_MOUSE_JS = """() => new Promise(resolve => addEventListener('mousemove', e
   {dx: e.screenX - e.clientX, dy: e.screenY - e.clientY, width: innerWidth, height: innerHeight,
    scale: devicePixelRatio}), {once: true, capture: true}))"""
 _VIEWPORT_JS = "() => [innerWidth, innerHeight]"
+# resolves at the next key the page sees
+_NEXT_KEY_JS = """() => new Promise(resolve => addEventListener('keydown', e => resolve(e.key), {once: true, capture: true}))"""
 
 
 @dataclass
@@ -123,6 +126,25 @@ async def check_viewport(page: Any, x: XInput, display: XDisplay, pid: int) -> N
     raise RecordError(f"the viewport sits at screen ({got['dx']}, {got['dy']}), not (0, 0), and cannot be moved")
 
 
+async def focus_keyboard(page: Any, x: XInput, display: XDisplay, pid: int) -> None:
+    """Give Chromium's window the X keyboard focus (with no window manager nothing else does)
+    and confirm with a real key (Shift, on the blank page) that keys reach the page."""
+    for win in _windows(display, pid):
+        _xdotool(display, "windowfocus", "--sync", win, check=False)
+    await page.bring_to_front()
+    seen = asyncio.ensure_future(page.evaluate(_NEXT_KEY_JS))
+    await asyncio.sleep(0.1)
+    codes = x.chord_codes("Shift")
+    x.keys_down(codes, "Shift")
+    x.keys_up(codes)
+    try:
+        await asyncio.wait_for(seen, timeout=3.0)
+    except TimeoutError:
+        raise RecordError("the page saw no key from the X server: the window has no keyboard focus") from None
+    finally:
+        x.log.events.clear()
+
+
 @contextlib.asynccontextmanager
 async def headed_chromium(display: XDisplay, browser_type: Any, x: XInput,
                           timeout: float = 20.0) -> AsyncIterator[ScreenPage]:
@@ -150,6 +172,7 @@ async def headed_chromium(display: XDisplay, browser_type: Any, x: XInput,
         page = pages[0]
         await fit_window(display, page, proc.pid)
         await check_viewport(page, x, display, proc.pid)
+        await focus_keyboard(page, x, display, proc.pid)
         yield ScreenPage(browser=browser, context=context, page=page, version=browser.version)
     finally:
         if browser is not None:
