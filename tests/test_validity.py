@@ -200,8 +200,9 @@ function neverCalled(n) { return n * 2 + 7; }
 document.getElementById('add').addEventListener('click', () => { count = count + 1; show(); });
 show();
 """
-COVERED_HTML = ('<!DOCTYPE html><html><body><button id="add">Add one</button><p id="out"></p><p id="note"></p>'
-                '<script src="app.js"></script>\n<script>\nfunction inlineUnused(a) { return a - 3; }\n'
+COVERED_HTML = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><button id="add">Add one</button><p id="out"></p><p id="note"></p>'
+                '<script src="app.js"></script>\n<script>\nconst face = "\U0001F600";  // V8 counts it as two UTF-16 units\n'
+                'function inlineUnused(a) { return a - 3; }\n'
                 'document.getElementById("note").textContent = "note " + (2 + 2);\n</script></body></html>')
 
 
@@ -211,7 +212,7 @@ def test_coverage_maps_what_the_demo_ran_to_file_offsets_and_mutants_are_drawn_t
 
     async def run() -> Any:
         async with launch_browser() as browser:
-            return await probe_app(browser, spec, coverage=True)
+            return await probe_app(browser, spec, coverage={"app.js", "index.html"})
 
     covered = asyncio.run(run()).covered
     assert covered is not None and covered.files == ["app.js", "index.html"]

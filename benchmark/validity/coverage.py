@@ -11,22 +11,21 @@ innermost range around the offset ran at least once.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 
-def _code_points(text: str, utf16_offset: int) -> int:
-    """The character index of a UTF-16 offset into `text` (V8 counts UTF-16 code units)."""
-    if text.isascii():
-        return utf16_offset
-    units = 0
-    for i, ch in enumerate(text):
-        if units >= utf16_offset:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(text)
+def _code_points(text: str) -> Callable[[int], int]:
+    """Maps a UTF-16 offset into `text` (V8 counts UTF-16 code units) to a character index."""
+    if not any(ord(ch) > 0xFFFF for ch in text):
+        return lambda offset: min(offset, len(text))
+    starts = list(accumulate((2 if ord(ch) > 0xFFFF else 1 for ch in text), initial=0))  # UTF-16 start of each char
+    return lambda offset: bisect_left(starts, offset)
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,11 @@ class CoveredCode:
 class CodeCoverage:
     """Block coverage of one page: `await start()` before loading, `await collect()` at the end."""
 
-    def __init__(self, page: Any, app_dir: Path, base_url: str) -> None:
+    def __init__(self, page: Any, app_dir: Path, base_url: str, files: Collection[str] | None = None) -> None:
         self.page = page
         self.app_dir = Path(app_dir)
         self.base_path = urlsplit(base_url).path
+        self.files = None if files is None else set(files)  # app-relative files to map (None: every one)
         self._cdp: Any = None
 
     async def start(self) -> None:
@@ -90,7 +90,7 @@ class CodeCoverage:
         result = await self._cdp.send("Profiler.takePreciseCoverage")
         for script in result.get("result", []):
             rel = self._file(script.get("url", ""))
-            if rel is None:
+            if rel is None or (self.files is not None and rel not in self.files):
                 continue
             text = (self.app_dir / rel).read_text(encoding="utf-8", errors="replace")
             base = 0
@@ -104,8 +104,8 @@ class CodeCoverage:
                     continue
                 text = source
             blocks = covered.blocks.setdefault(rel, [])
+            char_at = _code_points(text)
             for fn in script.get("functions", []):
                 for r in fn.get("ranges", []):
-                    start, end = _code_points(text, r["startOffset"]), _code_points(text, r["endOffset"])
-                    blocks.append(Block(base + start, base + end, r.get("count", 0) > 0))
+                    blocks.append(Block(base + char_at(r["startOffset"]), base + char_at(r["endOffset"]), r.get("count", 0) > 0))
         return covered

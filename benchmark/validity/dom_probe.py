@@ -5,7 +5,8 @@ app served from 127.0.0.1, exactly as the recorder drives it (same page setup, c
 random seed, same action code, and the recorder's settle after each action: human pace),
 living the same page time between actions (the recorder's intro and after-action holds),
 and reads the viewport's visible text with the judge's own extractor before any action
-and after each one. `first_difference(original, variant)` is the first state whose visible
+and after each one (and the whole body's text, for checks that look past the viewport).
+`first_difference(original, variant)` is the first state whose visible
 text differs (0 = the initial state; None = never: the variant is equivalent for this
 trajectory).
 """
@@ -13,6 +14,7 @@ trajectory).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,15 +29,29 @@ from .coverage import CodeCoverage, CoveredCode
 # step only slows the probe (the original's targets were all there within the settle).
 PROBE_OPTIONS = replace(RecordOptions(), action_timeout=2.0)
 
+# Why an action's target is not one element on top at its centre inside the viewport ("" if it is).
+TARGET_PROBLEM_JS = """sel => {
+  const all = document.querySelectorAll(sel);
+  if (all.length !== 1) return `matches ${all.length} elements`;
+  const r = all[0].getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) return "outside the viewport";
+  const hit = document.elementFromPoint(x, y);
+  return hit !== null && (hit === all[0] || all[0].contains(hit)) ? "" : "covered at its centre";
+}"""
+
 
 @dataclass
 class DomTrace:
     """What one replay saw: state k is before any action (k = 0) or after action k."""
 
     texts: list[str] = field(default_factory=list)  # visible DOM text per state
+    page_texts: list[str] = field(default_factory=list)  # document.body.innerText per state
     shots: list[str] = field(default_factory=list)  # sha256 of the settled screenshot per state
     performed: list[bool] = field(default_factory=list)  # per action: could it be performed
     failures: list[str | None] = field(default_factory=list)  # per action: why not
+    # per action, before it: why its target is not one visible element on top (None: fine or no target)
+    target_problems: list[str | None] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # paths the page asked for that the app does not have
     load_errors: list[str] = field(default_factory=list)  # script errors while the page loaded
     errors: list[str] = field(default_factory=list)  # script errors during the actions
     covered: CoveredCode | None = None  # the app's code the replay ran (when asked for)
@@ -72,9 +88,9 @@ def first_pixel_difference(original: DomTrace, variant: DomTrace, again: DomTrac
 
 async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                     actions: list[DemoAction] | None = None, options: RecordOptions = PROBE_OPTIONS,
-                    label: str = "", coverage: bool = False) -> DomTrace:
+                    label: str = "", coverage: Collection[str] | None = None) -> DomTrace:
     """Replay `actions` (default: the demo's) on `app_dir` (default: the demo's folder);
-    with `coverage`, also which of the app's code ran (`DomTrace.covered`).
+    with `coverage` (app-relative files), also which of their code ran (`DomTrace.covered`).
 
     An action that cannot be performed (target gone, click refused, nothing scrolled) is
     recorded as not performed and the replay goes on. A page that does not load gives a
@@ -87,7 +103,7 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
     root = Path(app_dir or spec.app_dir)
     with serve_directory(root) as site:
         context, page = await new_recording_page(browser, spec, site, options)
-        cov = CodeCoverage(page, root, site.base_url) if coverage else None
+        cov = CodeCoverage(page, root, site.base_url, coverage) if coverage is not None else None
         try:
             if cov is not None:
                 await cov.start()
@@ -100,10 +116,10 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                 trace.load_errors = [*errors, f"not loaded: {e}"]
                 return trace
             trace.load_errors = list(errors)
-            trace.texts.append(await _visible_text(driver))
-            trace.shots.append(hashlib.sha256(shot).hexdigest())
+            await _add_state(trace, driver, shot)
             await driver.hold(options.intro)
             for k, act in enumerate(actions, start=1):
+                trace.target_problems.append(await _target_problem(page, act))
                 try:
                     await driver.perform(k, act)
                     trace.performed.append(True)
@@ -113,8 +129,7 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                     trace.failures.append(str(e))
                 settle_from = film.time
                 shot = await driver.settle()
-                trace.texts.append(await _visible_text(driver))
-                trace.shots.append(hashlib.sha256(shot).hexdigest())
+                await _add_state(trace, driver, shot)
                 # as the recorder: settling and holding the state last `after_action` together
                 await driver.hold(max(1 / film.fps, options.after_action - (film.time - settle_from)))
             trace.errors = errors[len(trace.load_errors):]
@@ -122,4 +137,21 @@ async def probe_app(browser: Any, spec: DemoSpec, app_dir: Path | None = None,
                 trace.covered = await cov.collect()
         finally:
             await context.close()
+        trace.missing = [p for p in site.not_found if not p.endswith("favicon.ico")]
     return trace
+
+
+async def _add_state(trace: DomTrace, driver: _Driver, shot: bytes) -> None:
+    trace.texts.append(await _visible_text(driver))
+    trace.page_texts.append(await driver.page.evaluate("() => document.body.innerText"))
+    trace.shots.append(hashlib.sha256(shot).hexdigest())
+
+
+async def _target_problem(page: Any, act: DemoAction) -> str | None:
+    if not act.target:
+        return None
+    try:
+        problem = await page.evaluate(TARGET_PROBLEM_JS, act.target)
+    except Exception as e:  # noqa: BLE001 - a selector the browser refuses
+        return f"invalid selector: {str(e).splitlines()[0]}"
+    return f"{act.target!r} {problem}" if problem else None

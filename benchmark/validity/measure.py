@@ -145,10 +145,10 @@ async def measure_app(app: ValidityApp, judge: Judge, browser: Any, work: Path, 
     reference and the visual-only defects also get visual scores (their VFS compared)."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    # the original first, with coverage: mutants are drawn from the code its demo runs
-    original = await probe_app(browser, app.spec, label=f"{app.name} original 1", coverage=True)
-    ran = original.covered.covers if original.covered is not None and original.covered.blocks else None
+    # the original first, with coverage of the files with mutation sites: mutants are drawn from the code its demo runs
     sites = all_mutants(app.dir)
+    original = await probe_app(browser, app.spec, label=f"{app.name} original 1", coverage={m.file for m in sites})
+    ran = original.covered.covers if original.covered is not None else None  # none of it ran: no mutant
     sites_run = sum(1 for m in sites if ran is None or ran(m.file, m.offset))
     variants = make_variants(app.dir, app.defects, select_mutants(app.dir, mutants, seed, ran=ran), work / "pages")
     traces = await gather_limited(
