@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..core.cache_files import cache_dir
 from ..tools.ocr import OcrCache
 from ..tools.perception.pipeline import PerceiveOptions, load_perception, perceive
 from ..tools.perception.types import Perception, PerceptionError
@@ -80,7 +81,7 @@ def source_of_video(video: Path, assets: Path | None = None, resolution: Resolut
 
 
 def _cache_root() -> Path:
-    return Path(os.environ.get("IWR_CACHE_DIR") or Path.home() / ".cache" / "iwr") / "video_judge"
+    return cache_dir() / "video_judge"
 
 
 def _key(video: Path) -> str:
