@@ -17,6 +17,7 @@ from ..page_clock import Activity, PageClock
 from ..task import ActionType, Box, Point
 from .options import RecordError, RecordOptions, short_error
 from .page_scripts import CURSOR_AT_JS, NEXT_FRAME_JS, SCAN_IMAGES_JS, SCROLL_JS
+from .page_traffic import PageTraffic
 
 
 @dataclass
@@ -61,29 +62,17 @@ class Driver:
         self.clock = clock
         self.origin = 0.0  # page seconds at video time 0 (set when state 0 is captured)
         self.width, self.height = spec.resolution.width, spec.resolution.height
-        self.inflight = 0
-        self.network_images: list[str] = []
+        self.traffic = PageTraffic(page)
         self.scrolled: Point | None = None  # set by a Scroll action
         self.input_at: float | None = None  # page seconds of the current action's input
         self.filming = not isinstance(film, NullFilm)
         self._seen = -1  # DOM mutation count when the film last took the page's picture
-        page.on("request", self._on_request)
-        page.on("requestfinished", self._on_done)
-        page.on("requestfailed", self._on_done)
-        page.on("response", self._on_response)
 
-    # --- page events -----------------------------------------------------------------
-    def _on_request(self, request: Any) -> None:
-        self.inflight += 1
-
-    def _on_done(self, request: Any) -> None:
-        self.inflight = max(0, self.inflight - 1)
-
-    def _on_response(self, response: Any) -> None:
-        ctype = (response.headers.get("content-type") or "").lower()
-        image = response.request.resource_type == "image" or ctype.startswith("image/")
-        if response.ok and image and response.url not in self.network_images:
-            self.network_images.append(response.url)
+    # --- what the page fetched ---------------------------------------------------------
+    @property
+    def network_images(self) -> list[str]:
+        """Image URLs the page received, in order of first response."""
+        return self.traffic.network_images
 
     # --- screenshots and settling ----------------------------------------------------
     async def shot(self, settled: bool = False) -> bytes:
@@ -92,7 +81,7 @@ class Driver:
     async def _network_idle(self) -> None:
         """Wait (real time, page clock paused) until no request is in flight."""
         deadline = time.monotonic() + self.opt.settle_timeout
-        while self.inflight and time.monotonic() < deadline:
+        while self.traffic.inflight and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
     async def _frame(self, act: Activity | None = None) -> None:

@@ -22,6 +22,7 @@ from ..task import ActionType, Box, Point
 from .driver import ImageUse
 from .options import RecordError, RecordOptions, short_error
 from .page_scripts import SCAN_IMAGES_JS
+from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
 from .x_input import HumanInput
@@ -61,24 +62,12 @@ class ScreenDriver:
         self.clock = PageClock(page, 40.0)  # read-only here: `activity()` of the page's tracker
         self.page_offset = 0.0  # wall seconds at page second 0
         self.grab: ScreenGrab | None = None  # the running grabber, once filming
-        self.inflight = 0
-        self.network_images: list[str] = []
-        page.on("request", self._on_request)
-        page.on("requestfinished", self._on_done)
-        page.on("requestfailed", self._on_done)
-        page.on("response", self._on_response)
+        self.traffic = PageTraffic(page)
 
-    def _on_request(self, request: Any) -> None:
-        self.inflight += 1
-
-    def _on_done(self, request: Any) -> None:
-        self.inflight = max(0, self.inflight - 1)
-
-    def _on_response(self, response: Any) -> None:
-        ctype = (response.headers.get("content-type") or "").lower()
-        image = response.request.resource_type == "image" or ctype.startswith("image/")
-        if response.ok and image and response.url not in self.network_images:
-            self.network_images.append(response.url)
+    @property
+    def network_images(self) -> list[str]:
+        """Image URLs the page received, in order of first response."""
+        return self.traffic.network_images
 
     # --- time and page state -----------------------------------------------------------
     async def sync_page_time(self) -> None:
@@ -102,7 +91,7 @@ class ScreenDriver:
             now = time.monotonic()
             if act.mutations != seen:
                 seen, last_change = act.mutations, now
-            quiet = now - last_change >= QUIET_MS / 1000 and not act.pending and not act.finite and not self.inflight
+            quiet = now - last_change >= QUIET_MS / 1000 and not act.pending and not act.finite and not self.traffic.inflight
             if (quiet and now - start >= self.opt.settle_min) or now >= deadline:
                 return
             await asyncio.sleep(0.03)
