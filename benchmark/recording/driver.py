@@ -48,6 +48,18 @@ class TimeFilm(NullFilm):
         self.fps = float(fps)
 
 
+
+async def scan_images(page: Any) -> list[ImageUse]:
+    """Every image the page shows (img elements, CSS backgrounds, ...) with its box."""
+    raw = await page.evaluate(SCAN_IMAGES_JS)
+    return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
+
+
+def action_error(label: str, k: int, act: DemoAction, reason: str) -> RecordError:
+    """The error of demo action k that could not be performed, naming its target."""
+    sel = f" {act.target!r}" if act.target else ""
+    return RecordError(f"{label}: action {k} ({act.type.value}{sel}): {reason}")
+
 class Driver:
     """Performs demo actions on one page, filming them (or not, for probes).
 
@@ -156,13 +168,11 @@ class Driver:
         await self.hold(self.opt.transition_samples / self.film.fps)
 
     async def scan_images(self) -> list[ImageUse]:
-        raw = await self.page.evaluate(SCAN_IMAGES_JS)
-        return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
+        return await scan_images(self.page)
 
     # --- actions ---------------------------------------------------------------------
     def _fail(self, k: int, act: DemoAction, reason: str) -> RecordError:
-        sel = f" {act.target!r}" if act.target else ""
-        return RecordError(f"{self.label}: action {k} ({act.type.value}{sel}): {reason}")
+        return action_error(self.label, k, act, reason)
 
     async def _locate(self, k: int, act: DemoAction) -> Any:
         assert act.target

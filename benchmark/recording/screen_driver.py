@@ -19,9 +19,8 @@ from ..demo import DemoAction, DemoSpec
 from ..ground_truth import StepTruth
 from ..page_clock import QUIET_MS, PageClock
 from ..task import ActionType, Box, Point
-from .driver import ImageUse
+from .driver import ImageUse, action_error, scan_images
 from .options import RecordError, RecordOptions, short_error
-from .page_scripts import SCAN_IMAGES_JS
 from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
@@ -104,13 +103,11 @@ class ScreenDriver:
         return str(await self.page.evaluate(PAGE_STATE_JS.read_text(), {"op": "text"}))
 
     async def scan_images(self) -> list[ImageUse]:
-        raw = await self.page.evaluate(SCAN_IMAGES_JS)
-        return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
+        return await scan_images(self.page)
 
     # --- actions -------------------------------------------------------------------------
     def _fail(self, k: int, act: DemoAction, reason: str) -> RecordError:
-        sel = f" {act.target!r}" if act.target else ""
-        return RecordError(f"{self.label}: action {k} ({act.type.value}{sel}): {reason}")
+        return action_error(self.label, k, act, reason)
 
     async def _target(self, k: int, act: DemoAction) -> tuple[Any, Box, Point]:
         """The action's target: its locator, its box in view and the point to act on."""
