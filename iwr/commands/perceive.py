@@ -54,6 +54,41 @@ def _perceive(target: str, out: Path | None, ocr: bool, assets: bool) -> None:
     typer.echo(f"written to {out_dir} (perception.json, keyframes/, contact_sheet.png)")
 
 
+def _is_tasks_file(target: str) -> bool:
+    """Whether `target` names a data set: 'bundled', a .jsonl file, or a folder with a data.jsonl and no video."""
+    path = Path(target)
+    if target == "bundled" or path.suffix.lower() == ".jsonl":
+        return True
+    return path.is_dir() and (path / "data.jsonl").is_file() and not (path / "video.mp4").is_file()
+
+
+def _perceive_set(target: str, out: Path | None, ocr: bool, assets: bool) -> None:
+    """Perceive every task of a data set into OUT/<task id>/ (no ground truth needed)."""
+    from ..benchmark.dataset import load_tasks
+    from ..benchmark.tasks_source import resolve_tasks_path
+    from ..tools.perception import PerceiveOptions, PerceptionError, perceive
+
+    tasks = load_tasks(resolve_tasks_path(target))
+    if not tasks:
+        raise IwrError(f"{target}: no tasks in this data set")
+    out_root = out or Path(tempfile.mkdtemp(prefix="iwr-perceive-"))
+    failed: list[str] = []
+    for i, task in enumerate(tasks, start=1):
+        paths = task.paths
+        assets_dir = paths.assets if assets and paths.assets.is_dir() else None
+        try:
+            p = perceive(paths.video, assets_dir, out_root / task.key, PerceiveOptions(ocr=ocr, assets=assets))
+        except PerceptionError as e:
+            failed.append(task.key)
+            typer.echo(f"[{i}/{len(tasks)}] {task.key}: error: {e}")
+            continue
+        typer.echo(f"[{i}/{len(tasks)}] {task.key}: {p.video.duration:.1f} s video, {len(p.keyframes)} keyframes, "
+                   f"{len(p.events)} events, {sum(a.found for a in p.assets)} assets found, {p.timings.total:.1f} s")
+    typer.echo(f"perceived {len(tasks) - len(failed)} of {len(tasks)} tasks into {out_root} (<task id>/perception.json)")
+    if failed:
+        raise IwrError(f"{len(failed)} task(s) could not be perceived: {', '.join(failed)}")
+
+
 def _score(target: str, out: Path | None, as_json: bool, ocr: bool, assets: bool) -> None:
     from ..benchmark.dataset import load_tasks
     from ..benchmark.perception_score import score_tasks
@@ -90,8 +125,9 @@ def register(app: typer.Typer) -> None:
     @app.command("perceive")
     def perceive_cmd(
         target: str = typer.Argument(...,
-                                     help="Task folder, video file or bundled task id; with --score: TASKS.jsonl or 'bundled'."),
-        out: Path | None = typer.Option(None, "--out", help="Output folder (default: a new temporary folder)."),
+                                     help="Task folder, video file, bundled task id, or a data set (DATA.jsonl, a folder holding one, 'bundled')."),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default: a new temporary folder); "
+                                                          "for a data set, one sub-folder per task."),
         score: bool = typer.Option(False, "--score", help="Compare with each task's ground_truth.json."),
         as_json: bool = typer.Option(False, "--json", help="With --score: print one JSON object of overall figures."),
         no_ocr: bool = typer.Option(False, "--no-ocr", help="Skip OCR of typed text."),
@@ -101,6 +137,8 @@ def register(app: typer.Typer) -> None:
         try:
             if score:
                 _score(target, out, as_json, not no_ocr, not no_assets)
+            elif _is_tasks_file(target):
+                _perceive_set(target, out, not no_ocr, not no_assets)
             else:
                 _perceive(target, out, not no_ocr, not no_assets)
         except IwrError as e:  # any other exception is a bug: its traceback is shown
