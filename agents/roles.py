@@ -60,8 +60,7 @@ def usage_of(response: LLMResponse) -> Usage:
     """Graph usage of one response (a cache hit costs nothing now)."""
     if response.cached:
         return Usage(calls=1, cached_calls=1, cost_usd=0.0)
-    u = response.usage
-    return Usage(calls=1, prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens, cost_usd=u.cost_usd)
+    return response.usage.model_copy(update={"calls": 1, "cached_calls": 0})
 
 
 def shown_keyframes(perception: PerceptionSummary, text_inputs: bool = False) -> list[KeyframeRef]:

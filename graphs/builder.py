@@ -39,6 +39,7 @@ def build_graph() -> StateGraph[ReconstructionState, Context, ReconstructionStat
 def state_serializer() -> JsonPlusSerializer:
     """A checkpoint serializer that allows the state's nested pydantic types."""
     allowed = [(t.__module__, t.__name__) for t in STATE_TYPES]
+    allowed.append(("iwr.graphs.state", "Usage"))  # checkpoints written before Usage moved to tools.llm.types name it here
     for module in (task_types, judge_types):
         for name in dir(module):
             obj = getattr(module, name)

@@ -13,32 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from iwr.benchmark.task import Action, Box, Point, TaskInputs
+from iwr.tools.llm.types import Usage
 from iwr.tools.perception.types import PBox
 from iwr.tools.perception.visible_change import TextChange, VisibleChange
-
-
-class Usage(BaseModel):
-    """Model usage summed over calls; `cost_usd` is None when any call's cost was unknown."""
-
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = 0.0
-
-    @property
-    def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
-        return Usage(
-            calls=self.calls + other.calls,
-            cached_calls=self.cached_calls + other.cached_calls,
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cost_usd=cost,
-        )
 
 
 class KeyframeRef(BaseModel):

@@ -229,3 +229,23 @@ def test_checkpointing_nested_state_gives_no_serializer_warning(tmp_path: Path) 
         warnings.simplefilter("always")
         asyncio.run(_run(tmp_path, _context(tmp_path, FakeCoder(defects=1)), start=ReconstructionState(inputs=_inputs(tmp_path))))
     assert not [w for w in caught if "serializ" in str(w.message).lower() or "msgpack" in str(w.message).lower()]
+
+
+def test_usage_is_one_type_and_checkpoints_naming_its_old_module_still_load() -> None:
+    from iwr.tools.llm import Usage as CallUsage
+
+    assert Usage is CallUsage
+    total = Usage(calls=1, prompt_tokens=10, completion_tokens=2, cost_usd=0.5) + Usage(calls=1, cached_calls=1)
+    assert (total.calls, total.cached_calls, total.tokens, total.cost_usd) == (2, 1, 12, 0.5)
+    assert (total + Usage(calls=1, cost_usd=None)).cost_usd is None  # unknown stays unknown
+
+    class OldUsage(Usage):  # what a checkpoint written before the move names: iwr.graphs.state.Usage
+        pass
+
+    OldUsage.__module__, OldUsage.__name__, OldUsage.__qualname__ = "iwr.graphs.state", "Usage", "Usage"
+    serde = state_serializer()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        back = serde.loads_typed(serde.dumps_typed(OldUsage(calls=3, prompt_tokens=7)))
+    assert type(back) is Usage and (back.calls, back.prompt_tokens) == (3, 7)
+    assert not [w for w in caught if "msgpack" in str(w.message).lower() or "serializ" in str(w.message).lower()]

@@ -212,7 +212,7 @@ class LLMGateway:
             self._write(record | {"cached": False, "attempts": e.attempts, "duration_s": round(time.monotonic() - started, 3),
                                   "error": {"kind": e.kind, "message": str(e)}})
             raise
-        usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+        usage = Usage(calls=1, prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
                       cost_usd=self._cost(s, answer))
         response = LLMResponse(text=answer.text, usage=usage, model=s.model, finish_reason=answer.finish_reason, purpose=purpose)
         if cache is not None:

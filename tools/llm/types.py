@@ -74,11 +74,30 @@ class Message(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens and cost of one call; `cost_usd=None` means unknown (never reported as 0)."""
+    """Model usage of one call or summed over calls (the one usage type of the project).
 
+    `cost_usd=None` means unknown, and stays unknown in any sum (never reported as 0);
+    `cached_calls` counts calls answered from the cache, which cost nothing now."""
+
+    calls: int = 0
+    cached_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float | None = None
+    cost_usd: float | None = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
+        return Usage(
+            calls=self.calls + other.calls,
+            cached_calls=self.cached_calls + other.cached_calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=cost,
+        )
 
 
 class LLMResponse(BaseModel):
