@@ -18,7 +18,7 @@ from iwr.benchmark.judge.types import JudgeResult
 from .context import Context
 from .page_files import PAGE_FILE, assets_dir_of, iteration_dir, write_page
 from .self_test_plan import event_to_action, plan_changes, plan_from_perception, self_test_trajectory, verdict_from_result
-from .state import PageVersion, ReconstructionState, SelfTestVerdict
+from .state import PageVersion, ReconstructionState, SelfTestVerdict, StateUpdate
 
 log = structlog.get_logger()
 
@@ -59,7 +59,7 @@ async def _record(page: PageVersion, ctx: Context) -> None:
 # ---------------------------------------------------------------- nodes
 
 
-async def perceive(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def perceive(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """Keyframes and events from the video."""
     ctx = runtime.context
     assert ctx.perceiver is not None
@@ -68,7 +68,7 @@ async def perceive(state: ReconstructionState, runtime: Runtime[Context]) -> dic
     return {"perception": summary}
 
 
-async def match_assets(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def match_assets(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """Where each asset appears in the keyframes."""
     ctx = runtime.context
     assert ctx.perceiver is not None and state.perception is not None
@@ -77,7 +77,7 @@ async def match_assets(state: ReconstructionState, runtime: Runtime[Context]) ->
     return {"asset_map": amap.sightings, "perception": perception}
 
 
-async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """The agent's own test plan: from the analyst, else from the perceived events."""
     ctx = runtime.context
     screen = state.inputs.resolution.width * state.inputs.resolution.height
@@ -110,7 +110,7 @@ async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> dict
     }
 
 
-async def draft(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def draft(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """The first page (iteration 0). A model failure here propagates: there is no page."""
     ctx = runtime.context
     out = iteration_dir(ctx.work_dir, 0)
@@ -120,7 +120,7 @@ async def draft(state: ReconstructionState, runtime: Runtime[Context]) -> dict[s
     return {"pages": [page], "usage": state.usage + result.usage, "best_iteration": 0}
 
 
-async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """Judge the current page on the agent's own plan (never on the ground truth)."""
     ctx = runtime.context
     assert ctx.self_tester is not None
@@ -144,7 +144,7 @@ async def self_test(state: ReconstructionState, runtime: Runtime[Context]) -> di
     return {"verdicts": [*state.verdicts, verdict], "pages": pages}
 
 
-async def repair(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def repair(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """Targeted edits (or a whole new page) from the last self-test verdict."""
     from iwr.tools.llm import ModelError
 
@@ -189,7 +189,7 @@ def critic_pairs(verdict: SelfTestVerdict, limit: int) -> list[tuple[Path, Path]
     return pairs
 
 
-async def critic(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def critic(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """The critic's visual review of the current page, added to the last verdict for the repair."""
     from iwr.tools.llm import ModelError
 
@@ -217,7 +217,7 @@ def best_page(state: ReconstructionState) -> PageVersion | None:
     return best
 
 
-async def finish(state: ReconstructionState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def finish(state: ReconstructionState, runtime: Runtime[Context]) -> StateUpdate:
     """Keep the best page as `final/`."""
     ctx = runtime.context
     best = best_page(state)

@@ -8,7 +8,7 @@ that the SQLite checkpointer can store and restore.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -138,6 +138,25 @@ class ReconstructionState(BaseModel):
     @property
     def repairs(self) -> int:
         return sum(1 for p in self.pages if p.kind == "repair")
+
+
+class StateUpdate(TypedDict, total=False):
+    """What a node returns: some of `ReconstructionState`'s fields, each whole (no reducers)."""
+
+    inputs: TaskInputs
+    perception: PerceptionSummary | None
+    asset_map: list[AssetSighting]
+    plan: list[Action]
+    plan_keyframes: list[int | None]
+    initial_keyframe: int | None
+    plan_changes: list[VisibleChange | None]
+    pages: list[PageVersion]
+    verdicts: list[SelfTestVerdict]
+    best_iteration: int | None
+    final_page: Path | None
+    usage: Usage
+    stop_reason: str | None
+    errors: list[str]
 
 
 STATE_TYPES: tuple[type[BaseModel], ...] = (

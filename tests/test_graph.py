@@ -249,3 +249,14 @@ def test_usage_is_one_type_and_checkpoints_naming_its_old_module_still_load() ->
         back = serde.loads_typed(serde.dumps_typed(OldUsage(calls=3, prompt_tokens=7)))
     assert type(back) is Usage and (back.calls, back.prompt_tokens) == (3, 7)
     assert not [w for w in caught if "msgpack" in str(w.message).lower() or "serializ" in str(w.message).lower()]
+
+
+def test_a_node_update_names_exactly_the_state_fields_with_their_types() -> None:
+    import typing
+
+    from iwr.graphs.state import StateUpdate
+
+    hints = typing.get_type_hints(StateUpdate)
+    assert set(hints) == set(ReconstructionState.model_fields)
+    for name, info in ReconstructionState.model_fields.items():
+        assert hints[name] == info.annotation, name
