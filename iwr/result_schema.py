@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from .benchmark.judge.summary import EvalMacro as EvalMacro
+from .benchmark.judge.summary import EvalTaskRow as EvalTaskRow
 from .benchmark.judge.types import RESULT_VERSION, JudgeResult, Protocol
 from .errors import IwrError
 from .tally import ConfigTally, FailureGroup
@@ -109,47 +111,6 @@ class RunSummary(Versioned):
 
 
 # ----------------------------------------------------------------- eval files
-
-
-class EvalTaskRow(BaseModel):
-    """One judged task of `iwr eval` (status `missing`: no page, scored 0 as the official scripts do)."""
-
-    task_id: str
-    ifs: float | None = None
-    vfs: float | None = None
-    final: float | None = None
-    lfs: float | None = None
-    hfs: float | None = None
-    success_steps: int = 0
-    total_steps: int = 0
-    status: Literal["ok", "model_error", "infra_error", "missing"] = "ok"
-    error: str | None = None
-    step_pass_rate: float | None = None
-    vfs_all: float | None = None
-    probe_ifs: float | None = None
-    generalization_gap: float | None = None
-    probes: int = 0
-    blocked_requests: int = 0
-    seconds: float | None = None
-
-
-class EvalMacro(BaseModel):
-    """Means over the judged tasks (infra errors left out, missing pages as 0) and who is which."""
-
-    ifs: float | None = None
-    vfs: float | None = None
-    final: float | None = None
-    lfs: float | None = None
-    hfs: float | None = None
-    step_pass_rate: float | None = None
-    vfs_all: float | None = None
-    probe_ifs: float | None = None
-    generalization_gap: float | None = None
-    tasks: int = 0
-    scored: int = 0
-    infra_errors: list[str] = Field(default_factory=list)
-    model_errors: list[str] = Field(default_factory=list)
-    missing: list[str] = Field(default_factory=list)
 
 
 class EvalSummary(Versioned):

@@ -115,16 +115,15 @@ def test_unknown_shapes_and_newer_versions_are_refused(tmp_path: Path) -> None:
         read_summary(_write(tmp_path / "bad.json", {**OLD_RUN_SUMMARY, "rows": "x"}))
 
 
-def test_the_judges_summary_rows_fit_the_eval_schema_field_for_field() -> None:
-    """A key the judge adds to its summary rows must be added to the schema too (else it is dropped)."""
-    from iwr.benchmark.judge.judge import build_summary, missing_row, summary_row
-    from iwr.benchmark.judge.types import JudgeResult, Protocol
-    from iwr.result_schema import EvalMacro, EvalTaskRow
+def test_the_judges_summary_rows_are_the_eval_schemas_rows_and_macro_skips_infra_errors() -> None:
+    from iwr.benchmark.judge.judge import eval_macro, missing_row, summary_row
+    from iwr.benchmark.judge.types import JudgeResult, Protocol, Status
 
     protocol = Protocol.model_validate(OLD_EVAL_SUMMARY["protocol"])
-    rows = [summary_row(JudgeResult(task_id="t1", protocol=protocol, scores={"ifs": 1.0})), missing_row("t2", 3, "no page")]
-    summary = build_summary(rows, protocol)
-    assert set(summary) <= set(EvalSummary.model_fields)
-    assert set(summary["macro"]) <= set(EvalMacro.model_fields)
-    assert all(set(r) <= set(EvalTaskRow.model_fields) for r in summary["tasks"])
-    assert EvalSummary.model_validate(summary).macro.missing == ["t2"]
+    rows = [summary_row(JudgeResult(task_id="t1", protocol=protocol, scores={"ifs": 1.0})), missing_row("t2", 3, "no page"),
+            summary_row(JudgeResult(task_id="t3", protocol=protocol, scores={"ifs": 0.0}, status=Status.INFRA_ERROR, error="chromium died"))]
+    summary = EvalSummary(tasks=rows, macro=eval_macro(rows), protocol=protocol)
+    back = EvalSummary.model_validate_json(summary.model_dump_json())
+    assert back.macro.missing == ["t2"] and back.macro.infra_errors == ["t3"]
+    assert (back.macro.tasks, back.macro.scored, back.macro.ifs) == (3, 2, 0.5)  # the missing page counts 0, infra not at all
+    assert back.tasks[1].status == "missing" and back.tasks[1].total_steps == 3

@@ -15,7 +15,7 @@ from .types import AssertionVerdict, Grounding, JudgeResult, Protocol, Scores, S
 
 _LAZY = {
     "Judge": "judge", "JudgeConfig": "judge_config", "demo_trajectory": "trajectories", "probe_trajectory": "trajectories",
-    "build_summary": "summary", "summary_row": "summary",
+    "eval_macro": "summary", "EvalTaskRow": "summary", "EvalMacro": "summary", "summary_row": "summary",
     "Asserter": "assertions", "AssertionContext": "assertions", "OfflineAsserter": "assertions", "LLMAsserter": "assertions",
     "VisualScorer": "visual",
     "compute_scores": "scoring", "protocol_name": "scoring", "VisualState": "scoring",

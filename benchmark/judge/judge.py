@@ -40,7 +40,7 @@ from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
 from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
 from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
-from .summary import SUMMARY_METRICS, build_summary, missing_row, summary_row
+from .summary import SUMMARY_METRICS, EvalMacro, EvalTaskRow, eval_macro, missing_row, summary_row
 from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
 from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
 from .video_assertions import check_step
@@ -277,6 +277,7 @@ class Judge:
                     ctx.reference_text_source = "dom"
                     ctx.reference_text_before = trajectory.checkpoint_texts.get(st.index - 1, "")
                     ctx.reference_text_after = trajectory.checkpoint_texts.get(st.index, "")
+                    ctx.reference_text_recording = "\n".join(trajectory.checkpoint_texts.values())
                 else:
                     ctx.reference_text_before = await self._text(refs.get(st.index - 1))
                     ctx.reference_text_after = await self._text(refs.get(st.index))
@@ -389,7 +390,7 @@ def _step_timing_sums(steps: Sequence[Any]) -> dict[str, float]:
 
 
 __all__ = [
-    "SUMMARY_METRICS", "AssertionVerdict", "Judge", "JudgeConfig", "OcrJobs", "build_summary", "default_cache_dir",
+    "SUMMARY_METRICS", "AssertionVerdict", "Judge", "JudgeConfig", "OcrJobs", "EvalMacro", "EvalTaskRow", "eval_macro", "default_cache_dir",
     "demo_trajectory", "empty_result", "has_reference_texts", "load_truth", "make_gateway", "missing_row",
     "mounted_assets", "probe_trajectory", "safe_name", "summary_row", "visual_steps",
 ]

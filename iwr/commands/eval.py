@@ -137,12 +137,12 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..benchmark.judge.judge import Judge, build_summary, missing_row, summary_row
+    from ..benchmark.judge.judge import EvalTaskRow, Judge, eval_macro, missing_row, summary_row
     from ..fuse import Fuse
     from ..result_schema import EvalSummary
     from ..tools.llm.errors import kind_heals
 
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, EvalTaskRow] = {}
     queue: asyncio.Queue[Any] = asyncio.Queue()
     for t in tasks:
         queue.put_nowait(t)
@@ -177,9 +177,9 @@ async def _judge_all(tasks: list[Any], pages: str, model: str | None, out: Path,
 
         await asyncio.gather(*(worker() for _ in range(min(jobs, len(tasks)))))
     assert protocol is not None
-    summary = build_summary([rows[t.key] for t in tasks if t.key in rows], protocol)
-    return EvalSummary.model_validate({
-        **summary,
-        "not_judged": [t.key for t in tasks if t.key not in rows],  # left by the fuse: neither scored nor in the means
-        "stopped_by_fuse": fuse.reason,
-    })
+    judged = [rows[t.key] for t in tasks if t.key in rows]
+    return EvalSummary(
+        tasks=judged, macro=eval_macro(judged), protocol=protocol,
+        not_judged=[t.key for t in tasks if t.key not in rows],  # left by the fuse: neither scored nor in the means
+        stopped_by_fuse=fuse.reason,
+    )

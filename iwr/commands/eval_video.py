@@ -8,7 +8,7 @@ recording. Writes OUT/<id>/eval.json and OUT/summary.json like `iwr eval`, proto
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import IwrError
 
@@ -76,12 +76,12 @@ def run_against_video(tasks: str | None, task_ids: list[str], video: Path | None
 
 
 async def _judge_all(sources: list[VideoSource], pages: str, out: Path, visual: bool, *, bare: bool) -> EvalSummary:
-    from ..benchmark.judge.judge import Judge, JudgeConfig, build_summary, missing_row, summary_row
+    from ..benchmark.judge.judge import EvalTaskRow, Judge, JudgeConfig, eval_macro, missing_row, summary_row
     from ..benchmark.video_judge import judge_against_video, video_plan_of
     from ..result_schema import EvalSummary
     from ..tools.perception.types import PerceptionError
 
-    rows: list[dict[str, Any]] = []
+    rows: list[EvalTaskRow] = []
     protocol: Protocol | None = None
     async with Judge(JudgeConfig(visual=visual, probes=False)) as judge:
         for source in sources:
@@ -104,4 +104,4 @@ async def _judge_all(sources: list[VideoSource], pages: str, out: Path, visual: 
             from ..benchmark.judge.video_plan import video_protocol
 
             protocol = video_protocol(judge.protocol_for(visual))
-    return EvalSummary.model_validate({**build_summary(rows, protocol), "not_judged": [], "stopped_by_fuse": None})
+    return EvalSummary(tasks=rows, macro=eval_macro(rows), protocol=protocol)
