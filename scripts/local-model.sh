@@ -13,6 +13,7 @@ LLAMA_VERSION="11434.0.0"
 SIZE="0.5b"
 PORT="${IWR_LOCAL_MODEL_PORT:-8731}"
 CTX="${IWR_LOCAL_MODEL_CTX:-8192}"
+NICE="${IWR_LOCAL_MODEL_NICE:-10}"  # polite on a shared machine; 0 when you time it
 CMD="${1:-start}"
 shift || true
 while [ $# -gt 0 ]; do
@@ -91,7 +92,10 @@ start() {
   if running; then echo "already running (pid $(cat "$PIDFILE"))" >&2; usage_line; return 0; fi
   fetch
   build
-  nice -n 10 "$SERVER" -m "$MODEL_FILE" --alias "$ALIAS" --host 127.0.0.1 --port "$PORT" -t 1 -c "$CTX" --jinja \
+  # -np 1: one slot. With one thread, requests run one after another anyway; the default (4 slots)
+  # shares the -c tokens of KV cache among concurrent requests, so two prompts of 7,006 and 3,234
+  # tokens overflowed 8,192 ("Context size has been exceeded") although each fitted alone.
+  nice -n "$NICE" "$SERVER" -m "$MODEL_FILE" --alias "$ALIAS" --host 127.0.0.1 --port "$PORT" -t 1 -np 1 -c "$CTX" --jinja \
     >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   echo "$PORT" >"$CACHE/server.port"
