@@ -59,7 +59,7 @@ def _completed(out: Path, run_id: str) -> int:
 @pytest.mark.timeout(600)
 def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(mini_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    seed = int(os.environ.get("IWR_KILL_SEED", time.time_ns() % 10_000))
+    seed = int(os.environ.get("IWR_KILL_SEED", "2024"))  # fixed, so a failure replays; set it to explore other kill points
     rng = random.Random(seed)
     reference = subprocess.Popen(_grid(mini_jsonl, out, "whole"), env=_env(), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, start_new_session=True)
