@@ -5,6 +5,14 @@ searched with template matching (normalised cross-correlation with a mask) again
 bank of cursor shapes (arrow and hand, light-on-dark and dark-on-light) at several
 scales. Once a shape and scale match well, the tracker keeps preferring them. A click
 indicator is a hollow, roughly round blob appearing around the pointer.
+
+A real screen recording shows the system's cursor, whose shapes (arrow, hand, I-beam, in
+the user's theme) need not look like the bank. The tracker learns them from the video:
+when the pointer known in the previous frame left its place (its box changed) and a small
+object appeared nearby that no template matches, that object's changed pixels are the
+cursor in a new shape; it joins the bank as a learned template, its hotspot placed by the
+conventions of cursor design (a pointing shape points up: the top of its silhouette; a tall
+narrow one such as the I-beam: its centre).
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
 INK_DARK, INK_LIGHT = 70, 185  # gray levels a region must reach both of to hold a black-and-white cursor (codec-softened)
 LEARN_HITS = 8  # matches after which the cursor's size counts as known
+MAX_LEARNED = 8  # learned cursor templates kept (the least used is replaced)
+SPRITE_CHANGE = 40  # gray levels: a pixel of a cursor that appeared differs this much from the page under it
+LEARN_REACH = 0.2  # of the frame's larger side: how far from where it left a cursor is looked for (one sample's motion)
+SPRITE_PIXELS = 25  # changed pixels for an appeared object to be a cursor
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class PointerTracker:
     last: PointerHit | None = None
     _order: list[CursorTemplate] | None = None
     _order_hits: int = -1
+    learned: list[CursorTemplate] = field(default_factory=list)
 
     def _ordered(self) -> list[CursorTemplate]:
         """The bank, most often matched first; once the cursor's look is known (a cursor
@@ -92,7 +105,7 @@ class PointerTracker:
         return self._order
 
     def _rank(self, hits: int) -> list[CursorTemplate]:
-        bank = sorted(template_bank(), key=lambda t: -self.preferred.get(f"{t.name}@{t.scale}", 0))
+        bank = sorted([*template_bank(), *self.learned], key=lambda t: -self.preferred.get(f"{t.name}@{t.scale}", 0))
         if hits < LEARN_HITS:
             return bank
         looks: dict[tuple[str, float], int] = {}  # (fill style, scale): hits
@@ -100,7 +113,7 @@ class PointerTracker:
             look = (t.name.split("-")[-1], t.scale)
             looks[look] = looks.get(look, 0) + self.preferred.get(f"{t.name}@{t.scale}", 0)
         known = {look for look, n in looks.items() if n >= 0.2 * hits}
-        return [t for t in bank if (t.name.split("-")[-1], t.scale) in known]
+        return [t for t in bank if (t.name.split("-")[-1], t.scale) in known or t in self.learned]
 
     def find(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> PointerHit | None:
         """Best cursor match inside `box` (x, y, w, h, full-res) of a gray frame."""
@@ -111,12 +124,13 @@ class PointerTracker:
         x1, y1 = min(W, x + w + margin), min(H, y + h + margin)
         roi = gray[y0:y1, x0:x1]
         darkest, lightest, _, _ = cv2.minMaxLoc(roi)
-        if darkest > INK_DARK or lightest < INK_LIGHT:
-            return None  # every cursor in the bank is drawn in black and white
+        inked = darkest <= INK_DARK and lightest >= INK_LIGHT  # every cursor in the bank is drawn in black and white
+        if not inked and not self.learned:
+            return None
         best: tuple[float, CursorTemplate, tuple[int, int]] | None = None
         for t in self._ordered():
             th, tw = t.image.shape
-            if th > roi.shape[0] or tw > roi.shape[1]:
+            if th > roi.shape[0] or tw > roi.shape[1] or (not inked and t not in self.learned):
                 continue
             res = cv2.matchTemplate(roi, t.image, cv2.TM_CCOEFF_NORMED, mask=t.mask)
             res[~np.isfinite(res)] = -1.0
@@ -134,6 +148,79 @@ class PointerTracker:
         hit = PointerHit(x0 + lx + t.hotspot[0], y0 + ly + t.hotspot[1], (x0 + lx, y0 + ly, tw, th), t.name, float(score), t.mask)
         self.last = hit
         return hit
+
+
+    def learn(self, gray: np.ndarray, prev_gray: np.ndarray, prev: PointerHit) -> PointerHit | None:
+        """The cursor in a shape the bank lacks: the previous pointer left its place and a small,
+        contrasted object appeared within one sample's reach of it (nearest first)."""
+        if not _left(gray, prev_gray, prev):
+            return None  # the pointer did not leave its place: an object appearing is not it
+        H, W = gray.shape
+        reach = int(LEARN_REACH * max(H, W))
+        x0, y0 = max(0, int(prev.x) - reach), max(0, int(prev.y) - reach)
+        x1, y1 = min(W, int(prev.x) + reach), min(H, int(prev.y) + reach)
+        changed = (cv2.absdiff(gray[y0:y1, x0:x1], prev_gray[y0:y1, x0:x1]) > SPRITE_CHANGE).astype(np.uint8)
+        bx, by, bw, bh = prev.box  # where it left: not where it arrived
+        changed[max(0, by - y0):max(0, by + bh - y0), max(0, bx - x0):max(0, bx + bw - x0)] = 0
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(changed, np.ones((3, 3), np.uint8)), connectivity=8)
+        found = [i for i in range(1, n) if 6 <= stats[i][3] <= 48 and 3 <= stats[i][2] <= 48]
+        found.sort(key=lambda i: abs(x0 + stats[i][0] + stats[i][2] / 2 - prev.x) + abs(y0 + stats[i][1] + stats[i][3] / 2 - prev.y))
+        for i in found:
+            cx, cy, cw, ch = (int(v) for v in stats[i][:4])
+            mask = ((labels[cy:cy + ch, cx:cx + cw] == i) & (changed[cy:cy + ch, cx:cx + cw] > 0)).astype(np.uint8)
+            if int(mask.sum()) < SPRITE_PIXELS:
+                continue
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) * 255
+            image = gray[y0 + cy:y0 + cy + ch, x0 + cx:x0 + cx + cw].copy()
+            if float(image[mask > 0].std()) < 20:
+                continue  # a flat patch (a highlight, a tint): a cursor has an outline
+            return self._add(image, mask, (x0 + cx, y0 + cy))
+        return None
+
+    def _add(self, image: np.ndarray, mask: np.ndarray, at: tuple[int, int]) -> PointerHit:
+        """A learned template from a cursor seen at `at`, and the hit there."""
+        hx, hy = _hotspot(mask)
+        n = len(self.learned)
+        name = f"learned{n}-sprite"
+        if n >= MAX_LEARNED:  # replace the least used
+            worst = min(self.learned, key=lambda t: self.preferred.get(f"{t.name}@{t.scale}", 0))
+            self.learned.remove(worst)
+            self.preferred.pop(f"{worst.name}@1.0", None)
+            name = worst.name
+        template = CursorTemplate(name, 1.0, image, mask, (hx, hy))
+        self.learned.append(template)
+        self._order = None  # re-rank with the new template
+        h, w = mask.shape
+        hit = PointerHit(at[0] + hx, at[1] + hy, (at[0], at[1], w, h), name, MATCH_THRESHOLD, mask)
+        self.last = hit
+        return hit
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _left(gray: np.ndarray, prev_gray: np.ndarray, hit: PointerHit) -> bool:
+    """Most of the pointer's silhouette changed between the two frames (it is no longer there)."""
+    x, y, w, h = hit.box
+    H, W = gray.shape
+    if x < 0 or y < 0 or x + w > W or y + h > H:
+        return True
+    sil = hit.mask > 0
+    changed = cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > SPRITE_CHANGE
+    return float(changed[sil].mean()) >= 0.3 if sil.any() else False
+
+
+def _hotspot(mask: np.ndarray) -> tuple[int, int]:
+    """Where a cursor silhouette points: the middle of its top row, or the centre of a tall
+    narrow symmetric shape (an I-beam, a text cursor)."""
+    h, w = mask.shape
+    filled = mask > 0
+    if w <= 0.5 * h and np.mean(filled == filled[:, ::-1]) >= 0.85:
+        return w // 2, h // 2
+    top = int(np.argmax(filled.any(axis=1)))
+    xs = np.flatnonzero(filled[top])
+    return int(round(float(xs.mean()))), top
 
 
 def is_ring(mask: np.ndarray) -> bool:

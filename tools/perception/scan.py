@@ -202,6 +202,10 @@ class _Analyzer:
                 gone = self.tracker.find(prev_gray, (fx, fy, fw, fh))
                 if gone is not None:
                     departed.append(gone)
+        if not seen and prev_pointer is not None:  # a cursor shape the bank lacks: learn it from its motion
+            learned = self.tracker.learn(gray, prev_gray, prev_pointer)
+            if learned is not None:
+                self.pointer, seen = learned, True
         if departed and self.first_seen is None and prev_pointer is None:
             self.first_seen = departed[0]
         sample.pointer, sample.pointer_seen = self.pointer, seen
