@@ -11,7 +11,10 @@ defective copies that must fail exactly at their step:
 - class 4, the same number in several places: a merge whose score no longer adds the tile
   ('4' appears once instead of three times);
 - what goes unnamed: a filter box without its handler keeps every card, the ones the
-  assertion names among them; the words the reference removed are the evidence.
+  assertion names among them; the words the reference removed are the evidence;
+- where text sits among its neighbours: a capture credited to the other side (the same
+  numbers on screen), a new task put first instead of last (the words are right), a heading
+  shown one step early inside a dialog that is otherwise right; a restyle still passes.
 """
 
 from __future__ import annotations
@@ -104,6 +107,34 @@ document.getElementById('filter').addEventListener('input', (e) => {
 </script></body></html>"""
 
 
+BOARD = STYLE + """
+li b { margin-right: 8px; }
+#dialog { border: 1px solid #999; padding: 8px; width: 300px; }
+</style></head><body>
+<div><span>Black</span> <b id="black">0</b> <span>White</span> <b id="white">0</b></div>
+<button id="capture">Capture a stone</button>
+<h2>Tasks</h2>
+<ul id="tasks"><li><b>Plan sprint</b><i>PM</i></li><li><b>Review designs</b><i>Design</i></li></ul>
+<input id="title" placeholder="Task title"> <button id="add">Add task</button> <button id="keys">Keys</button>
+<div id="dialog" hidden><h3>api_key</h3><h4 id="authd">Authorized</h4><p>Name: api_key</p>
+<button id="authorize">Authorize</button></div>
+<script>
+let authorized = false;
+const $ = (id) => document.getElementById(id);
+function render() { $('authd').hidden = !(authorized); }
+$('capture').addEventListener('click', () => { $('black').textContent = Number($('black').textContent) + 1; });
+$('add').addEventListener('click', () => {
+  const li = document.createElement('li');
+  li.innerHTML = '<b></b><i>New</i>';
+  li.firstChild.textContent = $('title').value;
+  $('tasks').append(li);
+  $('title').value = '';
+});
+$('keys').addEventListener('click', () => { render(); $('dialog').hidden = false; });
+$('authorize').addEventListener('click', () => { authorized = true; render(); });
+</script></body></html>"""
+
+
 def _demo(task_id: str, actions: list[dict]) -> dict:
     return {"id": task_id, "title": task_id, "resolution": "640x480", "entry": "index.html", "actions": actions}
 
@@ -155,6 +186,20 @@ APPS = [
     ], [
         ("filter-box-dead", "addEventListener('input'", "addEventListener('x-never'", 1, "removed"),
     ]),
+    App("lines-board", BOARD, [
+        _click("#capture", "Click the 'Capture a stone' button", "Black's capture count reads 1 while White's reads 0"),
+        {"type": "Type", "target": "#title", "text": "Write notes", "description": "Type 'Write notes' into the Task title box",
+         "logical_assertion": "The Task title box shows 'Write notes'"},
+        _click("#add", "Click the 'Add task' button", "A task 'Write notes' tagged 'New' is added to the list"),
+        _click("#keys", "Click the 'Keys' button", "A box opens with an 'api_key' heading and the line 'Name: api_key'"),
+        _click("#authorize", "Click the 'Authorize' button in the box", "The api_key section now reads 'Authorized'"),
+    ], [
+        ("capture-credited-to-white", "$('black').textContent = Number($('black')", "$('white').textContent = Number($('white')",
+         1, "together"),
+        ("new-task-on-top", "$('tasks').append(li)", "$('tasks').prepend(li)", 3, "together"),
+        ("authorized-inverted", "!(authorized)", "!(!authorized)", 4, "another step"),
+        ("restyled", "margin-right: 8px;", "margin-right: 30px; color: #a33;", None, ""),
+    ]),
 ]
 
 
@@ -166,7 +211,7 @@ def _write_app(folder: Path, html: str) -> Path:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Task]:
-    """The four apps recorded once (one recorder run)."""
+    """The apps recorded once (one recorder run)."""
     from iwr.benchmark.recorder import record_demos
 
     base = tmp_path_factory.mktemp("assert_apps")

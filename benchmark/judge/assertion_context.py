@@ -28,6 +28,7 @@ class AssertionContext(BaseModel):
     reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
     reference_text_after: str = ""
     reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
+    reference_text_recording: str = ""  # DOM text of every checkpoint of the trajectory (dom source only)
     expected_change: VisibleChange | None = None  # what the recording showed changing (video plans)
 
     @property

@@ -30,8 +30,12 @@ checkpoints' before/after states:
 4. Removal (`assertion_removal`): with the DOM's reference text, most content words the
    reference removed at the step (and the candidate showed) must go in the candidate too,
    named or not (a filter that filters nothing keeps every card the assertion names).
-5. Decision: every quoted/number check and the order check must hold and at least half of
-   the word checks; no usable check and no decisive change evidence -> undecided
+5. Neighbours (`assertion_lines`): with the DOM's reference text, the candidate must not
+   write text the reference shows between lines the reference kept together, nor show text
+   of another step between lines the reference put together at this step (a new card put
+   first instead of last, two counts that trade places, a heading shown one step early).
+6. Decision: every quoted/number check, the order and the neighbour checks must hold and at
+   least half of the word checks; no usable check and no decisive change evidence -> undecided
    (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
@@ -48,6 +52,7 @@ from typing import Any, Protocol
 
 from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure
 from .assertion_context import AssertionContext
+from .assertion_lines import LinesCheck, lines_check
 from .assertion_order import OrderCheck, order_check
 from .assertion_removal import RemovalCheck, removal_check
 from .assertion_tokens import (
@@ -81,7 +86,8 @@ class Asserter(Protocol):
 
 
 def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck | None = None,
-           replay_fraction: float | None = None, removal: RemovalCheck | None = None) -> tuple[bool | None, str]:
+           replay_fraction: float | None = None, removal: RemovalCheck | None = None,
+           lines: LinesCheck | None = None) -> tuple[bool | None, str]:
     """The offline pass/fail rule (see the module docstring) and a one-line reason."""
     against = change_failure(change, replay_fraction)
     if against:
@@ -89,6 +95,8 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
     if removal is not None and not removal.ok:
         return False, (f"the reference removed {len(removal.removed)} words at this step, the candidate kept "
                        f"{len(removal.kept)}: {', '.join(removal.kept[:8])}")
+    if lines is not None and not lines.ok:
+        return False, lines.reason
     strong = [c for c in checks if c.kind in ("quoted", "number")]
     words = [c for c in checks if c.kind == "word"]
     failed_strong = [c.token for c in strong if not c.ok]
@@ -116,14 +124,16 @@ class OfflineAsserter:
         checks = token_checks(ctx)
         order = order_check(ctx, checks)
         removal = removal_check(ctx)
+        lines = lines_check(ctx)
         change = await asyncio.to_thread(measure, ctx)
-        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
             "tokens": [c.model_dump() for c in checks],
             "order": order.model_dump() if order is not None else None,
             "removal": removal.model_dump() if removal is not None else None,
+            "lines": lines.model_dump() if lines is not None else None,
             "reference_changed_fraction": change.reference,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
             "candidate_screen_changed_fraction": change.candidate,

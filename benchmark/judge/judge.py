@@ -277,6 +277,7 @@ class Judge:
                     ctx.reference_text_source = "dom"
                     ctx.reference_text_before = trajectory.checkpoint_texts.get(st.index - 1, "")
                     ctx.reference_text_after = trajectory.checkpoint_texts.get(st.index, "")
+                    ctx.reference_text_recording = "\n".join(trajectory.checkpoint_texts.values())
                 else:
                     ctx.reference_text_before = await self._text(refs.get(st.index - 1))
                     ctx.reference_text_after = await self._text(refs.get(st.index))
