@@ -300,3 +300,25 @@ def test_order_and_screen_change_also_without_ground_truth(loop: asyncio.Abstrac
             assert r.scores.ifs == 1.0, (task_id, _explain(r))
         else:
             assert r.success_steps == breaks_at - 1, (task_id, label, _explain(r))
+
+
+@pytest.mark.timeout(600)
+def test_a_filter_that_filters_nothing_fails_without_ground_truth(loop: asyncio.AbstractEventLoop, judge: Judge,
+                                                                  recorded: dict[str, Task], tmp_path: Path) -> None:
+    """Official layout: the words the checkpoints' OCR lost must go from the candidate's OCR too."""
+    app = next(a for a in APPS if a.task_id == "filter-cards")
+    task = _official(recorded[app.task_id], tmp_path / "official")
+    name, find, replace, breaks_at, reason = app.defects[0]
+    pages = {"reference": app.html, name: app.html.replace(find, replace)}
+
+    async def run() -> list[JudgeResult]:
+        return list(await asyncio.gather(*(judge.judge_task(task, _write_app(tmp_path / label, html), tmp_path / "out" / label)
+                                           for label, html in pages.items())))
+
+    ref, dead = loop.run_until_complete(run())
+    assert ref.status == dead.status == Status.OK
+    assert ref.scores.ifs == 1.0, _explain(ref)
+    assert dead.success_steps == breaks_at - 1, _explain(dead)  # type: ignore[operator]
+    evidence = dead.steps[0].assertion.evidence  # type: ignore[union-attr]
+    assert evidence["reference_text_source"] == "ocr" and reason in evidence["reason"], evidence
+    assert evidence["removal"]["source"] == "ocr", evidence

@@ -407,3 +407,22 @@ def test_text_of_another_step_between_lines_the_reference_put_together_fails() -
     assert lines_check(AssertionContext(**ctx, candidate_text_after=early)).ok  # type: ignore[union-attr]
     right = "Authorize\napi_key\nName: api_key\nValue:\nClose"
     assert _check(AssertionContext(**ctx, candidate_text_after=right, reference_text_recording=recording)).passed is True
+
+
+def test_words_the_checkpoints_ocr_lost_must_go_from_the_candidates_ocr() -> None:
+    from iwr.benchmark.judge.assertion_removal import needs_candidate_ocr, removal_check
+
+    after = "Filter cards design Design product page Refresh icon system design"
+    base = dict(assertion="Only cards about design remain", step=1, action_type="Type", reference_text_source="ocr",
+                reference_text_before=CARDS.replace("\n", " "), reference_text_after=after,
+                candidate_text_before=CARDS, candidate_text_after=CARDS)
+    assert needs_candidate_ocr(AssertionContext(**base))
+    assert removal_check(AssertionContext(**base)) is None  # without the candidate's OCR: no evidence
+    dead = AssertionContext(**base, candidate_ocr_before=CARDS.replace("\n", " "), candidate_ocr_after=CARDS.replace("\n", " "))
+    check = removal_check(dead)
+    assert check is not None and check.source == "ocr" and not check.ok
+    assert _check(dead).passed is False
+    works = AssertionContext(**base, candidate_ocr_before=CARDS.replace("\n", " "), candidate_ocr_after=after)
+    assert removal_check(works).ok  # type: ignore[union-attr]
+    # a count that merely fell in the reference's OCR (a misread, two lines read as one) is not a removal
+    assert not needs_candidate_ocr(AssertionContext(**{**base, "reference_text_after": CARDS.replace("Vite", "Vlte")}))

@@ -2,12 +2,18 @@
 
 An assertion often names what stays and leaves unnamed what goes ("only cards about design
 remain, among them 'A' and 'B'"): a filter that does nothing keeps every named card and
-passes the named-text rule. So, when the reference text is the DOM's (exact, recorded with
-the judge's own extractor) and the step is not a scroll, the content words whose count the
-reference lowered at this step are looked up in the candidate: of those the candidate showed
-before the step, most must fall in the candidate too. A handful of words is a widget's detail
-(a label toggling), not a removal, and gives no evidence. OCR'd reference text gives none
-either: OCR loses words for reasons the page does not.
+passes the named-text rule. So, on a step that is not a scroll, the content words whose count
+the reference lowered at this step are looked up in the candidate: of those the candidate
+showed before the step, most must fall in the candidate too. A handful of words is a widget's
+detail (a label toggling), not a removal, and gives no evidence.
+
+Two sources, never mixed: the DOM's reference text (exact, recorded with the judge's own
+extractor) against the candidate's DOM text; or, for official tasks, the checkpoints' OCR
+against the candidate screenshots' OCR (the same engine on both sides). OCR loses and
+regroups words for reasons the page does not, so with OCR only words the reference's OCR
+lost entirely count as removed (a count that merely fell can be a misread or two lines read
+as one), and the judge reads the candidate's screenshots for it only when the reference's
+OCR lost enough words (`needs_candidate_ocr`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class RemovalCheck(BaseModel):
 
     removed: list[str]
     kept: list[str]
+    source: str = "dom"  # dom | ocr: which texts were compared
 
     @property
     def ok(self) -> bool:
@@ -40,12 +47,33 @@ def _content_words(text: str) -> Counter[str]:
     return Counter(t for t in tokens(text) if t.isalpha() and len(t) >= 3 and t not in STOP_WORDS)
 
 
+def _removed(before: Counter[str], after: Counter[str], entirely: bool) -> list[str]:
+    return sorted(w for w, n in before.items() if (after[w] == 0 if entirely else after[w] < n))
+
+
+def needs_candidate_ocr(ctx: AssertionContext) -> bool:
+    """True when the reference's OCR'd text lost enough words at this (non-scroll) step for the
+    candidate's OCR to be evidence (the judge then reads the candidate's screenshots)."""
+    if ctx.reference_text_source != "ocr" or ctx.action_type == "Scroll":
+        return False
+    ref_before, ref_after = _content_words(ctx.reference_text_before), _content_words(ctx.reference_text_after)
+    return len(_removed(ref_before, ref_after, entirely=True)) >= MIN_REMOVED
+
+
 def removal_check(ctx: AssertionContext) -> RemovalCheck | None:
-    """The removal evidence of a step, or None when the reference text is not exact."""
-    if not ctx.exact_counts:
+    """The removal evidence of a step, or None on a scroll, or without the DOM's reference text
+    and the candidate's OCR."""
+    if ctx.action_type == "Scroll":
         return None
     ref_before, ref_after = _content_words(ctx.reference_text_before), _content_words(ctx.reference_text_after)
-    cand_before, cand_after = _content_words(ctx.candidate_text_before), _content_words(ctx.candidate_text_after)
-    removed = sorted(w for w, n in ref_before.items() if ref_after[w] < n and cand_before[w] > 0)
+    if ctx.exact_reference_text:
+        cand_before, cand_after = _content_words(ctx.candidate_text_before), _content_words(ctx.candidate_text_after)
+        source = "dom"
+    elif ctx.candidate_ocr_after.strip():
+        cand_before, cand_after = _content_words(ctx.candidate_ocr_before), _content_words(ctx.candidate_ocr_after)
+        source = "ocr"
+    else:
+        return None
+    removed = [w for w in _removed(ref_before, ref_after, entirely=source == "ocr") if cand_before[w] > 0]
     kept = [w for w in removed if cand_after[w] >= cand_before[w]]
-    return RemovalCheck(removed=removed, kept=kept)
+    return RemovalCheck(removed=removed, kept=kept, source=source)

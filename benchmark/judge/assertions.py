@@ -27,9 +27,10 @@ checkpoints' before/after states:
    count, the candidate must keep that token's count too.
 3. Order (`assertion_order`): when the reference reordered the named values it kept (a
    swap, a sort), the candidate must reorder them as well.
-4. Removal (`assertion_removal`): with the DOM's reference text, most content words the
-   reference removed at the step (and the candidate showed) must go in the candidate too,
-   named or not (a filter that filters nothing keeps every card the assertion names).
+4. Removal (`assertion_removal`): most content words the reference removed at the step (and
+   the candidate showed) must go in the candidate too, named or not (a filter that filters
+   nothing keeps every card the assertion names): DOM text against DOM text, or, for official
+   tasks, the checkpoints' OCR against the candidate screenshots' OCR (words lost entirely).
 5. Neighbours (`assertion_lines`): with the DOM's reference text, the candidate must not
    write text the reference shows between lines the reference kept together, nor show text
    of another step between lines the reference put together at this step (a new card put

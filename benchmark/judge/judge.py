@@ -36,6 +36,7 @@ import structlog
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..page_clock import PageClockPolicy
 from ..task import Resolution, Task
+from .assertion_removal import needs_candidate_ocr
 from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
 from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
 from .ocr_jobs import OcrJobs
@@ -284,7 +285,7 @@ class Judge:
                 t = time.perf_counter()
                 # candidate OCR is evidence only against OCR'd reference text (symmetric sources)
                 ocr_sides = ctx.reference_text_source == "ocr"
-                if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter)):
+                if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter) or needs_candidate_ocr(ctx)):
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
                 verdict.assertion = await check_step(self.asserter, ctx)
