@@ -14,7 +14,7 @@ from iwr.benchmark.dataset import load_task
 from iwr.benchmark.judge.judge import Judge, JudgeConfig
 from iwr.benchmark.judge.types import AssertionVerdict, JudgeResult, Trajectory
 from iwr.benchmark.judge.video_assertions import changed_tokens, merge_verdicts
-from iwr.benchmark.judge.video_plan import typed_key
+from iwr.benchmark.judge.video_keys import typed_key
 from iwr.benchmark.video_judge import VideoSource, judge_against_video, source_of_task, video_plan_of
 from iwr.tools.ocr import OcrCache
 from iwr.tools.perception.types import PBox
@@ -98,24 +98,3 @@ def test_key_read_from_the_change() -> None:
     assert typed_key(typed) == "5"
     unclear = VisibleChange(changed_fraction=0.01, texts=[TextChange(kind="changed", before="24", after="4.8", box=box)])
     assert typed_key(unclear) is None
-
-
-def test_a_click_that_moved_the_whole_page_is_replayed_as_a_scroll(tmp_path: Path) -> None:
-    import cv2
-    import numpy as np
-
-    from iwr.benchmark.judge.video_plan import _as_scroll
-    from iwr.benchmark.task import Action, ActionParameters, ActionType, Point
-
-    rng = np.random.default_rng(0)
-    page = np.full((1400, 640, 3), 255, np.uint8)
-    for y in range(20, 1380, 60):  # rows of text-like blocks of varied widths
-        cv2.rectangle(page, (30, y), (30 + int(rng.integers(100, 580)), y + 24), (40, 40, 40), -1)
-    before, after = tmp_path / "before.png", tmp_path / "after.png"
-    cv2.imwrite(str(before), page[:480])
-    cv2.imwrite(str(after), page[240:720])  # the content moved up by 240 px: scrolled down
-    click = Action(type=ActionType.CLICK, parameters=ActionParameters(description="Click"), point=Point(x=300, y=200))
-    moved = VisibleChange(changed_fraction=0.6)
-    scroll = _as_scroll(click, moved, before, after)
-    assert scroll.type == ActionType.SCROLL and scroll.parameters.direction == "down"
-    assert _as_scroll(click, VisibleChange(changed_fraction=0.01), before, after).type == ActionType.CLICK  # small change

@@ -201,6 +201,9 @@ class PageOps:
     async def _scroll(self, action: Action, g: Grounding, resolution: Resolution) -> tuple[bool, str | None]:
         direction = scroll_direction(action)
         half_h, half_w = resolution.height / 2, resolution.width / 2
+        amount = getattr(action.parameters, "amount", None)  # pixels, when the plan measured them (a recording's scroll)
+        if isinstance(amount, int | float) and amount > 0:
+            half_h = half_w = float(amount)
         dx, dy = {"down": (0, half_h), "up": (0, -half_h), "right": (half_w, 0), "left": (-half_w, 0)}[direction]
         point = g.point or Point(x=resolution.width / 2, y=resolution.height / 2)
         await self.state_op({"op": "snap"})

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ...core.change import TEXT_CHANGE
 from ...tools.image_metrics import load_image
 from ...tools.ocr import OcrCache
 from ...tools.perception.asset_motion import scroll_shift
@@ -20,11 +21,16 @@ from ...tools.perception.plan import draft_plan
 from ...tools.perception.types import PBox, PerceivedEvent, Perception, PlanStep
 from ...tools.perception.visible_change import VisibleChange, pointer_box, visible_change
 from ..task import Action, ActionParameters, ActionType, Point, Resolution
-from .assertion_change import LARGE_CHANGE, REFERENCE_CHANGED
+from .assertion_change import REFERENCE_CHANGED
 from .types import Protocol, Trajectory
+from .video_keys import GUESSED_KEY, read_key, typed_key
 
 VIDEO_TRAJECTORY = "video"
 POINTER_SLACK = 0.5  # seconds around a keyframe's stable span in which a pointer sighting counts
+SHIFT_EXPLAINS = 0.6  # a translation explains a change when what still differs is at most this share of it
+MIN_SCROLL_BOX = 48  # recording pixels: a smaller region is not searched for a scrolled container
+STILL_POINTER = 4  # recording pixels: the pointer did not move
+RING_SEEN = 0.9  # perception's confidence in a click whose press it saw (the ring): a click, whatever it moved
 
 
 def plan_action(step: PlanStep, scale: float) -> Action:
@@ -74,29 +80,6 @@ def expected_changes(perception: Perception, keyframes: list[int | None], page_w
     return changes_between(paths, hidden, page_width, cache)
 
 
-def typed_key(change: VisibleChange | None) -> str | None:
-    """The key a keyboard step most likely pressed, read from what it changed: one printable
-    character appended to a line (or a line of one character appearing); None when unclear."""
-    if change is None:
-        return None
-    keys = set()
-    for t in change.texts:
-        before, after = "".join(t.before.split()), "".join(t.after.split())
-        if t.kind in ("changed", "appeared") and len(after) == len(before) + 1 and after.startswith(before):
-            keys.add(after[-1])
-    keys = {k for k in keys if k.isascii() and k.isprintable()}
-    return keys.pop() if len(keys) == 1 else None
-
-
-def _with_key(action: Action, change: VisibleChange | None) -> Action:
-    """A perceived key press whose key perception could not see, with the key its change shows."""
-    key = typed_key(change) if action.type == ActionType.PRESS else None
-    if key is None:
-        return action
-    params = action.parameters.model_copy(update={"key": key, "description": f"Press {key}"})
-    return action.model_copy(update={"parameters": params})
-
-
 def unseen_key(kind: str, changed_area: float, screen_area: float) -> bool:
     """A key press perception guessed from a change smaller than what the judge counts as a
     visible change (a cursor flicker): pressing a key there could only do harm."""
@@ -107,38 +90,126 @@ def _unseen_key(event: PerceivedEvent, screen: int) -> bool:
     return unseen_key(event.kind, sum(r.box.area for r in event.regions), screen)
 
 
-def _pyramid(path: Path) -> dict[int, np.ndarray]:
+def _gray(path: Path, box: PBox | None = None) -> np.ndarray:
     gray = cv2.cvtColor(load_image(path), cv2.COLOR_BGR2GRAY)
+    return gray if box is None else gray[max(0, box.y):box.y + box.height, max(0, box.x):box.x + box.width]
+
+
+def _pyramid(gray: np.ndarray) -> dict[int, np.ndarray]:
     return {1: gray, 4: cv2.resize(gray, (gray.shape[1] // 4, gray.shape[0] // 4), interpolation=cv2.INTER_AREA)}
 
 
-def _as_scroll(action: Action, change: VisibleChange | None, before: Path | None, after: Path | None) -> Action:
-    """A perceived click whose recorded change is the page moved as a whole (a large change that
-    is one translation of the content) as the scroll it was: clicking there replays nothing."""
-    if (action.type != ActionType.CLICK or change is None or change.changed_fraction < LARGE_CHANGE
-            or before is None or after is None):
-        return action
-    shift = scroll_shift(_pyramid(before), _pyramid(after))
-    if shift is None or abs(shift[1]) < abs(shift[0]):
-        return action
-    direction = "down" if shift[1] < 0 else "up"
-    params = ActionParameters(description=f"Scroll {direction} by about {abs(shift[1])} px", direction=direction)
+def _mismatch(g0: np.ndarray, g1: np.ndarray, dx: int, dy: int) -> float:
+    """Share of the overlapping pixels that still differ once `g0` is moved by (dx, dy)."""
+    h, w = g0.shape
+    p0 = g0[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    p1 = g1[max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)]
+    return float((cv2.absdiff(p0, p1) > TEXT_CHANGE).mean()) if p0.size else 1.0
+
+
+def content_shift(before: Path, after: Path, box: PBox | None = None) -> int | None:
+    """The vertical distance the content moved from `before` to `after` (whole frames, or the
+    part in `box`), when one translation explains the change (what still differs once moved
+    is at most SHIFT_EXPLAINS of what differed): negative = moved up (scrolled down)."""
+    g0, g1 = _gray(before, box), _gray(after, box)
+    if min(g0.shape) < MIN_SCROLL_BOX or g0.shape != g1.shape:
+        return None
+    shift = scroll_shift(_pyramid(g0), _pyramid(g1))
+    if shift is None or abs(shift[1]) <= abs(shift[0]):
+        return None
+    still, was = _mismatch(g0, g1, *shift), _mismatch(g0, g1, 0, 0)
+    return shift[1] if was > 0 and still <= SHIFT_EXPLAINS * was else None
+
+
+def _scroll(action: Action, dy: float, scale: float) -> Action:
+    """`action` as the scroll that moved the content by `dy` recording pixels (its amount in page pixels)."""
+    direction = "down" if dy < 0 else "up"
+    amount = round(abs(dy) * scale)
+    params = ActionParameters.model_validate({"description": f"Scroll {direction} by about {amount} px", "direction": direction,
+                                              "amount": amount})  # `amount`: an extra field the replay honours
     return action.model_copy(update={"type": ActionType.SCROLL, "parameters": params})
+
+
+def _press(action: Action, key: str) -> Action:
+    params = ActionParameters(description=f"Press {key}", key=key)
+    return action.model_copy(update={"type": ActionType.PRESS, "parameters": params, "point": None})
+
+
+def _scrolled_box(action: Action, change: VisibleChange | None, scale: float) -> PBox | None:
+    """Where the recording changed (the box around all changed regions, recording pixels) when
+    the pointer is over it: a container the pointer may have scrolled."""
+    if action.point is None or change is None or not change.regions:
+        return None
+    x0, y0 = min(r.x for r in change.regions), min(r.y for r in change.regions)
+    x1, y1 = max(r.x + r.width for r in change.regions), max(r.y + r.height for r in change.regions)
+    if not (x0 <= action.point.x <= x1 and y0 <= action.point.y <= y1):
+        return None
+    return PBox(x=round(x0 / scale), y=round(y0 / scale), width=round((x1 - x0) / scale), height=round((y1 - y0) / scale))
+
+
+def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange | None, before: Path | None,
+             after: Path | None, typed_at: Point | None, scale: float) -> Action:
+    """How a perceived step is replayed, read from what it changed on the recording:
+
+    - a step whose change is the screen's content moved as a whole is the scroll it was, by
+      the distance it moved, unless perception saw the click's press (a link or a button that
+      expands content moves it too);
+    - a key press gets the key its change shows (`video_keys.read_key`);
+    - a click or scroll where the previous typing happened (the pointer not moved) is a key
+      press: submitting what was typed (a row it inserts moves the content below, no scroll);
+    - a click or scroll whose changed area, under the pointer, moved as a whole there is the
+      scroll of that container;
+    - a perceived scroll that moved nothing measurable keeps perception's distance."""
+    seen = change is not None and change.changed_fraction >= REFERENCE_CHANGED and before is not None and after is not None
+    perceived_key = event.key if event is not None and event.key != GUESSED_KEY else None  # perception's 'Enter' is its guess
+    if action.type == ActionType.TYPE or not seen:
+        return _press(action, read_key(perceived_key, change)) if action.type == ActionType.PRESS else action
+    assert before is not None and after is not None
+    clicked = event is not None and event.kind == "click" and event.confidence >= RING_SEEN  # a link may scroll the page
+    dy = content_shift(before, after) if not clicked else None
+    if dy is not None:
+        return _scroll(action, dy, scale)
+    if action.type == ActionType.PRESS:
+        return _press(action, read_key(perceived_key, change))
+    if typed_at is not None and action.point is not None and \
+            max(abs(action.point.x - typed_at.x), abs(action.point.y - typed_at.y)) <= STILL_POINTER * scale:
+        return _press(action, read_key(None, change))
+    box = _scrolled_box(action, change, scale) if not clicked else None
+    if box is not None and (dy := content_shift(before, after, box)) is not None:
+        return _scroll(action, dy, scale)
+    if action.type == ActionType.SCROLL and event is not None and event.scroll_dy:
+        return _scroll(action, -event.scroll_dy, scale)
+    return action
+
+
+def _shows_typed_key(event: PerceivedEvent, frames: dict[int, Path], cache: OcrCache | None) -> bool:
+    before, after = frames.get(event.before_keyframe), frames.get(event.after_keyframe)
+    if before is None or after is None:
+        return False
+    return before.is_file() and after.is_file() and typed_key(visible_change(before, after, cache)) is not None
 
 
 def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
     """The recording's own plan: one action per perceived event, checkpoints = the keyframes
-    before the first and after each event, expected changes between consecutive checkpoints."""
+    before the first and after each event, expected changes between consecutive checkpoints;
+    each step replayed as its change reads (`replayed`). A key press guessed from a change too
+    small to count is left out, unless the change shows the character it typed."""
     scale = resolution.width / perception.video.width if perception.video.width else 1.0
     screen = perception.video.width * perception.video.height
-    steps = draft_plan(perception.model_copy(update={"events": [e for e in perception.events if not _unseen_key(e, screen)]}))
     frames = _keyframe_paths(perception)
+    events = [e for e in perception.events if not _unseen_key(e, screen) or _shows_typed_key(e, frames, cache)]
+    steps = draft_plan(perception.model_copy(update={"events": events}))
+    by_span = {(e.before_keyframe, e.after_keyframe): e for e in events}
     first = steps[0].before_keyframe if steps else (perception.keyframes[0].index if perception.keyframes else None)
     keyframes: list[int | None] = [first, *(s.after_keyframe for s in steps)]
     checkpoints = [frames.get(k) if k is not None else None for k in keyframes]
     changes = expected_changes(perception, keyframes, resolution.width, cache)
-    actions = [_as_scroll(_with_key(plan_action(s, scale), c), c, a, b)
-               for s, c, a, b in zip(steps, changes, checkpoints, checkpoints[1:], strict=False)]
+    actions: list[Action] = []
+    typed_at: Point | None = None
+    for s, c, a, b in zip(steps, changes, checkpoints, checkpoints[1:], strict=False):
+        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, typed_at, scale)
+        typed_at = action.point if action.type == ActionType.TYPE else None
+        actions.append(action)
     return Trajectory(
         name=VIDEO_TRAJECTORY,
         actions=actions,

@@ -25,6 +25,7 @@ from .types import PBox
 MAX_REGIONS = 8  # regions kept in a statement (largest first); the fraction covers them all
 MAX_DESCRIBED = 6  # text changes named in `describe`
 POINTER_REACH = (12, 6, 40, 42)  # left and up of the hotspot, width, height (an arrow or a hand, with margin)
+MIN_LINE_SCORE = 0.75  # OCR confidence below which a line is not read (icons and glyphs read as '00', 'D', '+')
 TextChangeKind = Literal["appeared", "disappeared", "changed"]
 
 
@@ -125,12 +126,14 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
                  hidden: Sequence[PBox] = ()) -> list[TextChange]:
     """Lines touching a changed region, paired by place: changed, appeared, disappeared.
     Lines touching a `hidden` box (the pointer: it covers and distorts what is under it) are
-    read on neither side."""
+    read on neither side, nor is the place of a line OCR read with low confidence (an icon
+    read as '00' on one side and '0' on the other is no text change)."""
+    unsure = [_box(ln) for ln in (*before, *after) if ln.score < MIN_LINE_SCORE]
 
     def kept(line: OcrLine) -> bool:
         box = _box(line)
         return (bool(line.text.strip()) and any(_touches(box, r) for r in regions)
-                and not any(_overlaps(box, h) for h in hidden))
+                and not any(_overlaps(box, h) for h in (*hidden, *unsure)))
 
     near_before = [ln for ln in before if kept(ln)]
     near_after = [ln for ln in after if kept(ln)]

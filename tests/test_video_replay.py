@@ -1,0 +1,140 @@
+"""How the video-only plan replays a perceived event, read from what it changed on the recording
+(benchmark/judge/video_plan.replayed, video_keys): the key a press typed or closed, a press or
+an unseen click that moved the content as the scroll it was (by its distance, on real
+Chromium), a change where the pointer stayed after typing as the key that submitted it, and
+OCR lines too unsure to read (icons) left out of the statement."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from iwr.benchmark.judge.grounding import DomGrounder
+from iwr.benchmark.judge.replay import replay_page
+from iwr.benchmark.judge.types import Trajectory
+from iwr.benchmark.judge.video_keys import read_key, typed_key
+from iwr.benchmark.judge.video_plan import replayed
+from iwr.benchmark.task import Action, ActionParameters, ActionType, Point, Resolution
+from iwr.tools.ocr import OcrLine
+from iwr.tools.perception.types import PBox, PerceivedEvent
+from iwr.tools.perception.visible_change import TextChange, VisibleChange, text_changes
+from iwr.tools.sandbox import BrowserHandle, Sandbox
+
+BOX = PBox(x=0, y=0, width=10, height=10)
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def _page(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    page = np.full((1400, 640, 3), 255, np.uint8)
+    for y in range(20, 1380, 60):  # rows of text-like blocks of varied widths
+        cv2.rectangle(page, (30, y), (30 + int(rng.integers(100, 580)), y + 24), (40, 40, 40), -1)
+    return page
+
+
+def _frames(tmp_path: Path, before: np.ndarray, after: np.ndarray) -> tuple[Path, Path]:
+    a, b = tmp_path / "before.png", tmp_path / "after.png"
+    cv2.imwrite(str(a), before)
+    cv2.imwrite(str(b), after)
+    return a, b
+
+
+def _event(kind: str, confidence: float, key: str | None = None, scroll_dy: float = 0.0) -> PerceivedEvent:
+    return PerceivedEvent(index=1, start=0.0, end=1.0, kind=kind, confidence=confidence, key=key, scroll_dy=scroll_dy,
+                          before_keyframe=0, after_keyframe=1)
+
+
+def _action(kind: ActionType, point: Point | None = None, key: str | None = None) -> Action:
+    return Action(type=kind, parameters=ActionParameters(description=kind.value, key=key), point=point)
+
+
+def test_key_read_from_a_line_that_moved_and_an_operator_glyph() -> None:
+    # a calculator moves '24' up to its expression line as '24÷' when '/' is pressed
+    moved = VisibleChange(changed_fraction=0.001, texts=[TextChange(kind="disappeared", before="24", box=BOX),
+                                                         TextChange(kind="appeared", after="24÷", box=BOX)])
+    assert typed_key(moved) == "/"
+    appended = VisibleChange(changed_fraction=0.001, texts=[TextChange(kind="changed", before="12 +", after="12 + 3", box=BOX)])
+    assert typed_key(appended) == "3"
+    two = VisibleChange(changed_fraction=0.001, texts=[TextChange(kind="changed", before="ab", after="abc", box=BOX),
+                                                       TextChange(kind="changed", before="x", after="xy", box=BOX)])
+    assert typed_key(two) is None  # ambiguous
+
+
+def test_a_press_that_closed_a_dialog_is_escape() -> None:
+    closed = VisibleChange(changed_fraction=0.9, texts=[
+        TextChange(kind="changed", before="Modal HTML embedded", after="<!-- Modal HTML embedded -->", box=BOX),  # backdrop gone
+        TextChange(kind="disappeared", before="Thanks for clicking. That felt good.", box=BOX),
+        TextChange(kind="disappeared", before="Close", box=BOX),
+    ])
+    assert read_key(None, closed) == "Escape"
+    assert read_key("Tab", closed) == "Tab"  # a key perception named is kept
+    small = closed.model_copy(update={"changed_fraction": 0.01})  # a toast or a field cleared: no dialog
+    assert read_key(None, small) == "Enter"
+    opened = VisibleChange(changed_fraction=0.9, texts=[TextChange(kind="appeared", after="Please login to continue", box=BOX)])
+    assert read_key(None, opened) == "Enter"
+
+
+def test_a_guessed_key_press_that_moved_the_page_is_a_scroll_by_its_distance(tmp_path: Path) -> None:
+    page = _page()
+    before, after = _frames(tmp_path, page[:480], page[240:720])  # the content moved up by 240 px: scrolled down
+    change = VisibleChange(changed_fraction=0.06)  # text on white: few pixels change, yet all the content moved
+    out = replayed(_action(ActionType.PRESS, key="Enter"), _event("key", 0.5, key="Enter"), change, before, after, None, 2.0)
+    assert out.type == ActionType.SCROLL and out.parameters.direction == "down"
+    assert abs(getattr(out.parameters, "amount", 0) - 480) <= 4  # 240 recording px at 2 page px each
+    seen = replayed(_action(ActionType.CLICK, Point(x=100, y=100)), _event("click", 0.9), change, before, after, None, 1.0)
+    assert seen.type == ActionType.CLICK  # perception saw the press: a link that scrolled, replayed as the click
+
+
+def test_a_change_where_the_pointer_stayed_after_typing_is_the_key_that_submitted_it(tmp_path: Path) -> None:
+    page = _page()[:480]
+    inserted = page.copy()
+    inserted[226:480] = page[200:454]  # a row inserted at y=200: what was below moved down 26 px
+    inserted[200:226] = 255
+    before, after = _frames(tmp_path, page, inserted)
+    change = VisibleChange(changed_fraction=0.07, regions=[PBox(x=0, y=200, width=640, height=280)],
+                           texts=[TextChange(kind="appeared", after="Discount TRAIL10 -$5.90", box=BOX)])
+    at = Point(x=300, y=300)
+    out = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-26), change, before, after, at, 1.0)
+    assert out.type == ActionType.PRESS and out.parameters.key == "Enter" and out.point is None
+    elsewhere = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-26), change, before, after,
+                         Point(x=300, y=100), 1.0)
+    assert elsewhere.type == ActionType.SCROLL and getattr(elsewhere.parameters, "amount", None) == 26  # perception's distance
+
+
+def test_ocr_lines_read_with_low_confidence_are_not_text_changes() -> None:
+    region = [PBox(x=0, y=0, width=400, height=100)]
+    before = [OcrLine(text="00º", score=0.63, box=(18, 40, 22, 17)), OcrLine(text="Count 0", score=0.99, box=(100, 40, 80, 18))]
+    after = [OcrLine(text="0□º", score=0.54, box=(17, 39, 24, 20)), OcrLine(text="Count 1", score=0.99, box=(100, 40, 80, 18))]
+    changes = text_changes(before, after, region)  # type: ignore[arg-type]
+    assert [(c.before, c.after) for c in changes] == [("Count 0", "Count 1")]
+
+
+@pytest.fixture(scope="module")
+def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
+    h = BrowserHandle(memory_limit_mb=0)
+    loop.run_until_complete(h.start())
+    yield h
+    loop.run_until_complete(h.close())
+
+
+def test_a_scroll_with_a_measured_distance_scrolls_that_far(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
+                                                           tmp_path: Path) -> None:
+    scroll = Action(type=ActionType.SCROLL, point=Point(x=150, y=100),
+                    parameters=ActionParameters(description="Scroll down by about 80 px", direction="down", amount=80))
+    traj = Trajectory(actions=[scroll], pointer_hints=[Point(x=150, y=100)])
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with Sandbox(handle) as sb:
+            return await replay_page(handle, sb.site(PAGES / "scroll"), traj, Resolution(width=1024, height=640), tmp_path,
+                                     DomGrounder(), action_timeout=10.0)  # type: ignore[arg-type]
+
+    step = loop.run_until_complete(run()).steps[0]
+    assert step.performed, step.error
+    # 40 px rows: two went by (half the viewport, 320 px, would have taken eight)
+    assert "Message 1\n" in step.text_before and "Message 1\n" not in step.text_after
+    assert "Message 4\n" in step.text_after
