@@ -10,7 +10,6 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -26,20 +25,21 @@ from .description import (
 )
 from .description import norm as _norm
 from .description import tokens as _tokens
+from .dom_types import DomCandidate, DomSnapshot, TextField
 from .grid import GridCell, at_position, grid_cells
 
-TEXT_FIELDS = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
+TEXT_FIELDS: tuple[TextField, ...] = ("text", "aria", "label", "placeholder", "title", "alt", "value", "name")
 FORM_TAGS = frozenset({"input", "select", "textarea", "label"})  # never an icon, however small
 FIELD_TYPES = {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time", "datetime-local",
                "month", "week"}
 
 
-def _has_words(c: dict[str, Any]) -> bool:
+def _has_words(c: DomCandidate) -> bool:
     """True when the candidate's own text or name holds a word (not only symbols or digits)."""
     return any(t.isalpha() and len(t) >= 2 for f in TEXT_FIELDS if c[f] for t in _tokens(c[f]))
 
 
-def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]:
+def candidate_kinds(c: DomCandidate, cell: GridCell | None = None) -> set[str]:
     """The element kinds a candidate counts as (button, link, field, checkbox, ...); a member
     of a grid of similar elements with no words of its own is the grid's unit (a card, tile,
     cell, square), whatever its tag."""
@@ -82,10 +82,10 @@ def candidate_kinds(c: dict[str, Any], cell: GridCell | None = None) -> set[str]
     return k
 
 
-NAME_FIELDS = ("aria", "label", "placeholder", "title")
+NAME_FIELDS: tuple[TextField, ...] = ("aria", "label", "placeholder", "title")
 
 
-def _nested_counts(cands: list[dict[str, Any]]) -> list[int]:
+def _nested_counts(cands: list[DomCandidate]) -> list[int]:
     """For each candidate, how many other candidates lie inside its box (it is a container)."""
     boxes = [c["box"] for c in cands]
     return [sum(1 for j, inner in enumerate(boxes) if j != i and _inside(inner, outer, 0.9)) for i, outer in enumerate(boxes)]
@@ -139,7 +139,7 @@ def _name_in_description(own: list[str], desc_norm: str) -> float:
 
 @dataclass
 class Scored:
-    cand: dict[str, Any]
+    cand: DomCandidate
     total: float
     text: float  # textual evidence in [0, 1]
     parts: dict[str, float] = field(default_factory=dict)
@@ -190,7 +190,7 @@ def _relation_score(rel: str, c: list[float], a: list[float]) -> float:
     return math.exp(-_box_gap(c, a) / 60)
 
 
-def _find_anchor(phrase: str, snapshot: dict[str, Any]) -> list[float] | None:
+def _find_anchor(phrase: str, snapshot: DomSnapshot) -> list[float] | None:
     """Box of the visible text that best matches `phrase` (a text block or a candidate)."""
     p = _norm(re.sub(r"^(the|a|an)\s+", "", phrase.strip(), flags=re.I))
     p_words = [w for w in _tokens(p) if w not in STOPWORDS and w not in KIND_WORDS]
@@ -228,13 +228,13 @@ def _inside(inner: list[float], outer: list[float], max_area: float = 1.0) -> bo
     return w2 * h2 < w * h * max_area and x2 >= x - 1 and y2 >= y - 1 and x2 + w2 <= x + w + 1 and y2 + h2 <= y + h + 1
 
 
-def _reading_key(c: dict[str, Any]) -> tuple[float, float]:
+def _reading_key(c: DomCandidate) -> tuple[float, float]:
     x, y, _w, h = c["box"]
     return (round((y + h / 2) / max(12.0, h * 0.6)), x)
 
 
 def score_candidates(
-    snapshot: dict[str, Any], action: Action, hint: Point | None, weights: GroundingWeights | None = None,
+    snapshot: DomSnapshot, action: Action, hint: Point | None, weights: GroundingWeights | None = None,
     look: dict[int, float] | None = None,
 ) -> tuple[list[Scored], ParsedDescription]:
     """Score every candidate of a snapshot against the action; best first. `look` maps a

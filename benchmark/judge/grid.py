@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
-from typing import Any
 
 from .description import GridPosition
+from .dom_types import DomCandidate
 
 SIZE_TOLERANCE = 0.2  # cells of one grid share their size; 20% absorbs borders, rounding, a selected state
 ALIGN_FRACTION = 0.5  # centres within half a cell's extent are on the same row (column)
@@ -52,7 +52,7 @@ def _bands(values: list[tuple[float, int]], extent: float) -> dict[int, int]:
     return out
 
 
-def _groups(candidates: Sequence[dict[str, Any]]) -> list[list[int]]:
+def _groups(candidates: Sequence[DomCandidate]) -> list[list[int]]:
     """Indices of candidates grouped by shape and similar size (greedy, in DOM order)."""
     groups: list[list[int]] = []
     by_key: dict[tuple[str, str, str], list[list[int]]] = {}
@@ -69,7 +69,7 @@ def _groups(candidates: Sequence[dict[str, Any]]) -> list[list[int]]:
     return [g for g in groups if len(g) >= GRID_MIN_MEMBERS]
 
 
-def grid_cells(candidates: Sequence[dict[str, Any]]) -> list[GridCell | None]:
+def grid_cells(candidates: Sequence[DomCandidate]) -> list[GridCell | None]:
     """For each candidate, its cell in a grid of similar elements (None: not in a grid)."""
     out: list[GridCell | None] = [None] * len(candidates)
     for gid, members in enumerate(_groups(candidates)):

@@ -40,6 +40,7 @@ from .description import (  # noqa: F401 - re-exported: the grounder's public pa
     parse_description,
     strip_quotes,
 )
+from .dom_types import DomCandidate, DomSnapshot
 from .grid import GridCell, at_position, grid_cells  # noqa: F401 - re-exported
 from .types import Grounding
 
@@ -75,7 +76,7 @@ class Grounder(Protocol):
 MAX_LOOK_CANDIDATES = 600
 
 
-def look_scores(candidates: list[dict[str, Any]], current: Any, cue: LookCue) -> dict[int, float] | None:
+def look_scores(candidates: list[DomCandidate], current: Any, cue: LookCue) -> dict[int, float] | None:
     """Candidate `i` -> similarity of its region in `current` to the recorded target's region
     in the reference image (`tools.image_metrics.crop_similarity`); off-screen candidates and
     regions outside the image are left out. None when the template is unusable."""
@@ -90,7 +91,8 @@ def look_scores(candidates: list[dict[str, Any]], current: Any, cue: LookCue) ->
     for c in candidates[:MAX_LOOK_CANDIDATES]:
         if c.get("off"):
             continue
-        sim = crop_similarity(ref, target, current, tuple(c["box"]))
+        x, y, w, h = c["box"]
+        sim = crop_similarity(ref, target, current, (x, y, w, h))
         if sim is not None:
             out[c["i"]] = sim
     return out or None
@@ -103,7 +105,7 @@ def _look_evidence(best: Scored, runner: Scored | None) -> dict[str, Any]:
     return ev
 
 
-def describe_candidate(c: dict[str, Any]) -> str:
+def describe_candidate(c: DomCandidate) -> str:
     """A short human-readable label of a candidate: `<tag[role][type]> name`."""
     name = next((c[f] for f in ("aria", "text", "label", "placeholder", "title", "alt", "value") if c[f]), "")
     role = f"[role={c['role']}]" if c["role"] else ""
@@ -171,7 +173,7 @@ class DomGrounder:
     max_nodes: int = 40000
     max_millis: int = 400
 
-    async def snapshot(self, page: Any) -> dict[str, Any]:
+    async def snapshot(self, page: Any) -> DomSnapshot:
         """The candidates and text blocks of the current viewport."""
         raw = await page.evaluate(load_js("dom_candidates.js"), {"maxNodes": self.max_nodes, "maxMillis": self.max_millis})
         return json.loads(raw)
@@ -202,7 +204,7 @@ class DomGrounder:
         x, y, w, h = info["box"]
         return g.model_copy(update={"point": Point(x=info["pt"][0], y=info["pt"][1]), "box": Box(x=x, y=y, width=w, height=h)})
 
-    def choose(self, snap: dict[str, Any], action: Action, hint: Point | None,
+    def choose(self, snap: DomSnapshot, action: Action, hint: Point | None,
                looks: dict[int, float] | None = None) -> Grounding:
         """Pick the best candidate of a snapshot (pure; used by `ground`)."""
         return self._pick(snap, action, hint, looks)[0]
@@ -214,7 +216,7 @@ class DomGrounder:
             return False
         return g.score - g.runner_up <= self.weights.look + self.ambiguity_margin
 
-    async def _looks(self, page: Any, snap: dict[str, Any], cue: LookCue) -> dict[int, float] | None:
+    async def _looks(self, page: Any, snap: DomSnapshot, cue: LookCue) -> dict[int, float] | None:
         """Look similarity of the on-screen candidates to the recorded target (None when the
         reference or the target's region is not usable)."""
         import asyncio
@@ -229,8 +231,8 @@ class DomGrounder:
             current = decode_png(await page.screenshot(type="png", animations="disabled", caret="hide", scale="css"))
         return await asyncio.to_thread(look_scores, snap["candidates"], current, cue)
 
-    def _pick(self, snap: dict[str, Any], action: Action, hint: Point | None,
-              looks: dict[int, float] | None = None) -> tuple[Grounding, dict[str, Any] | None]:
+    def _pick(self, snap: DomSnapshot, action: Action, hint: Point | None,
+              looks: dict[int, float] | None = None) -> tuple[Grounding, DomCandidate | None]:
         scored, desc = score_candidates(snap, action, hint, self.weights, looks)
         if not scored:
             return Grounding(method=self.name, found=False, error="no visible interactive element", candidates=0), None

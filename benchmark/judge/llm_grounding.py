@@ -16,6 +16,7 @@ from typing import Any
 from ...tools.llm.parsing import extract_json
 from ...tools.llm.types import ImagePart, Message, ModelError, TextPart
 from ..task import Action, ActionType, Box, Point
+from .dom_types import DomCandidate
 from .grounding import DomGrounder, describe_candidate, ground_point, ground_scroll
 from .types import Grounding
 
@@ -27,7 +28,7 @@ SYSTEM = (
 )
 
 
-def element_lines(cands: list[dict[str, Any]]) -> list[str]:
+def element_lines(cands: list[DomCandidate]) -> list[str]:
     """`[i] <tag role type> name | placeholder | context` lines of the candidate list."""
     lines = []
     for i, c in enumerate(cands[:MAX_ELEMENTS]):
