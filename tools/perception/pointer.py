@@ -31,9 +31,11 @@ SCALES: tuple[float, ...] = (0.8, 1.0, 1.15, 1.35, 1.6, 2.0)
 MATCH_THRESHOLD = 0.72
 INK_DARK, INK_LIGHT = 70, 185  # gray levels a region must reach both of to hold a black-and-white cursor (codec-softened)
 LEARN_HITS = 8  # matches after which the cursor's size counts as known
+LEARNED_MATCH = 0.88  # a learned template is the cursor's own pixels: it must match closely
 MAX_LEARNED = 8  # learned cursor templates kept (the least used is replaced)
 SPRITE_CHANGE = 40  # gray levels: a pixel of a cursor that appeared differs this much from the page under it
 LEARN_REACH = 0.2  # of the frame's larger side: how far from where it left a cursor is looked for (one sample's motion)
+BUSY_PAGE = 0.03  # share of the searched window changed beyond which the page moves, not just the cursor
 SPRITE_PIXELS = 25  # changed pixels for an appeared object to be a cursor
 
 
@@ -83,6 +85,7 @@ class PointerHit:
     shape: str
     score: float
     mask: np.ndarray  # cursor silhouette inside `box`
+    image: np.ndarray | None = None  # the template that matched (gray, the size of `box`)
 
 
 @dataclass
@@ -135,6 +138,8 @@ class PointerTracker:
             res = cv2.matchTemplate(roi, t.image, cv2.TM_CCOEFF_NORMED, mask=t.mask)
             res[~np.isfinite(res)] = -1.0
             _, score, _, loc = cv2.minMaxLoc(res)
+            if t in self.learned and score < LEARNED_MATCH:
+                continue  # a copy of the real cursor matches it closely; a loose match is page content
             if best is None or score > best[0]:
                 best = (score, t, (loc[0], loc[1]))
             if best[0] >= 0.88:
@@ -145,31 +150,39 @@ class PointerTracker:
         key = f"{t.name}@{t.scale}"
         self.preferred[key] = self.preferred.get(key, 0) + 1
         th, tw = t.image.shape
-        hit = PointerHit(x0 + lx + t.hotspot[0], y0 + ly + t.hotspot[1], (x0 + lx, y0 + ly, tw, th), t.name, float(score), t.mask)
+        hit = PointerHit(x0 + lx + t.hotspot[0], y0 + ly + t.hotspot[1], (x0 + lx, y0 + ly, tw, th), t.name, float(score), t.mask,
+                         t.image)
         self.last = hit
         return hit
 
 
-    def learn(self, gray: np.ndarray, prev_gray: np.ndarray, prev: PointerHit) -> PointerHit | None:
+    def learn(self, gray: np.ndarray, prev_gray: np.ndarray, prev: PointerHit, samples: int = 1) -> PointerHit | None:
         """The cursor in a shape the bank lacks: the previous pointer left its place and a small,
-        contrasted object appeared within one sample's reach of it (nearest first)."""
+        contrasted object appeared within reach of it (nearest first); `samples` is how many
+        sampling steps the pointer had to get there (more when the frames in between repeated)."""
         if not _left(gray, prev_gray, prev):
             return None  # the pointer did not leave its place: an object appearing is not it
         H, W = gray.shape
-        reach = int(LEARN_REACH * max(H, W))
+        bx, by, bw, bh = prev.box  # a known shape in its place (a link under it went, and with it the hand)
+        known = self.find(gray, (bx - bw, by - bh, 3 * bw, 3 * bh))
+        if known is not None:
+            return known
+        reach = int(LEARN_REACH * max(H, W) * max(1, samples))
         x0, y0 = max(0, int(prev.x) - reach), max(0, int(prev.y) - reach)
         x1, y1 = min(W, int(prev.x) + reach), min(H, int(prev.y) + reach)
-        changed = (cv2.absdiff(gray[y0:y1, x0:x1], prev_gray[y0:y1, x0:x1]) > SPRITE_CHANGE).astype(np.uint8)
-        bx, by, bw, bh = prev.box  # where it left: not where it arrived
-        changed[max(0, by - y0):max(0, by + bh - y0), max(0, bx - x0):max(0, bx + bw - x0)] = 0
+        page = prev_gray[y0:y1, x0:x1].copy()  # the page without the old cursor: its silhouette filled from around it
+        old = _paint_box(page, prev, (x0, y0))
+        changed = (cv2.absdiff(gray[y0:y1, x0:x1], page) > SPRITE_CHANGE).astype(np.uint8)
+        if changed.mean() > BUSY_PAGE:
+            return None  # the page itself moves around the pointer (a scroll, a redraw): no cursor to single out
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(changed, np.ones((3, 3), np.uint8)), connectivity=8)
         found = [i for i in range(1, n) if 6 <= stats[i][3] <= 48 and 3 <= stats[i][2] <= 48]
         found.sort(key=lambda i: abs(x0 + stats[i][0] + stats[i][2] / 2 - prev.x) + abs(y0 + stats[i][1] + stats[i][3] / 2 - prev.y))
         for i in found:
             cx, cy, cw, ch = (int(v) for v in stats[i][:4])
             mask = ((labels[cy:cy + ch, cx:cx + cw] == i) & (changed[cy:cy + ch, cx:cx + cw] > 0)).astype(np.uint8)
-            if int(mask.sum()) < SPRITE_PIXELS:
-                continue
+            if int(mask.sum()) < SPRITE_PIXELS or (mask & ~old[cy:cy + ch, cx:cx + cw]).sum() < 0.3 * mask.sum():
+                continue  # too small, or what is left of the old cursor where the page is not uniform
             mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) * 255
             image = gray[y0 + cy:y0 + cy + ch, x0 + cx:x0 + cx + cw].copy()
             if float(image[mask > 0].std()) < 20:
@@ -191,13 +204,31 @@ class PointerTracker:
         self.learned.append(template)
         self._order = None  # re-rank with the new template
         h, w = mask.shape
-        hit = PointerHit(at[0] + hx, at[1] + hy, (at[0], at[1], w, h), name, MATCH_THRESHOLD, mask)
+        hit = PointerHit(at[0] + hx, at[1] + hy, (at[0], at[1], w, h), name, MATCH_THRESHOLD, mask, image)
         self.last = hit
         return hit
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _paint_box(page: np.ndarray, hit: PointerHit, origin: tuple[int, int]) -> np.ndarray:
+    """Fill the cursor's (dilated) silhouette in a crop of the page with the median of the rest
+    of its box, in place; return the filled pixels as a bool mask of the crop."""
+    H, W = page.shape
+    bx, by, bw, bh = hit.box
+    bx, by = bx - origin[0], by - origin[1]
+    filled = np.zeros((H, W), bool)
+    x0, y0, x1, y1 = max(0, bx), max(0, by), min(W, bx + bw), min(H, by + bh)
+    if x0 >= x1 or y0 >= y1:
+        return filled
+    sil = cv2.dilate(hit.mask, np.ones((3, 3), np.uint8))[y0 - by:y1 - by, x0 - bx:x1 - bx] > 0
+    box = page[y0:y1, x0:x1]
+    rest = box[~sil]
+    box[sil] = int(np.median(rest)) if rest.size else int(np.median(box))
+    filled[y0:y1, x0:x1] = sil
+    return filled
 
 
 def _left(gray: np.ndarray, prev_gray: np.ndarray, hit: PointerHit) -> bool:
@@ -208,7 +239,15 @@ def _left(gray: np.ndarray, prev_gray: np.ndarray, hit: PointerHit) -> bool:
         return True
     sil = hit.mask > 0
     changed = cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > SPRITE_CHANGE
-    return float(changed[sil].mean()) >= 0.3 if sil.any() else False
+    if not sil.any() or float(changed[sil].mean()) < 0.3:
+        return False
+    if hit.image is None:
+        return True
+    x0, y0 = max(0, x - 2), max(0, y - 2)  # the page under it changed, or the cursor went: does it still match there?
+    roi = gray[y0:min(H, y + h + 2), x0:min(W, x + w + 2)]
+    res = cv2.matchTemplate(roi, hit.image, cv2.TM_CCOEFF_NORMED, mask=hit.mask)
+    res[~np.isfinite(res)] = -1.0
+    return float(res.max()) < min(MATCH_THRESHOLD, 0.9 * hit.score)
 
 
 def _hotspot(mask: np.ndarray) -> tuple[int, int]:

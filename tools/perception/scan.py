@@ -175,6 +175,7 @@ class _Analyzer:
         self.pointer_max = max(48, int(0.07 * max(width, height)))
         self.ring_max = max(80, int(0.1 * max(width, height)))
         self.first_seen: PointerHit | None = None  # the pointer where it rested before moving first
+        self.quiet = 0  # samples since the last one with a change (a grabber repeating frames makes long runs)
         self._grays: dict[int, np.ndarray] = {}  # sample index: full-resolution gray (the last two made)
 
     def analyse(self, sample: Sample, frame: np.ndarray, prev_frame: np.ndarray, small: np.ndarray,
@@ -183,7 +184,9 @@ class _Analyzer:
         prev_pointer = self.pointer
         if not diff.any():
             sample.pointer = self.pointer
+            self.quiet += 1
             return
+        quiet, self.quiet = self.quiet, 0
         gray, prev_gray = self._gray(sample.index, frame), self._gray(sample.index - 1, prev_frame)
         blobs = _blobs(diff)
         if prev_pointer is not None:  # the pointer moves continuously: look near where it was first
@@ -202,8 +205,9 @@ class _Analyzer:
                 gone = self.tracker.find(prev_gray, (fx, fy, fw, fh))
                 if gone is not None:
                     departed.append(gone)
-        if not seen and prev_pointer is not None:  # a cursor shape the bank lacks: learn it from its motion
-            learned = self.tracker.learn(gray, prev_gray, prev_pointer)
+        left = prev_pointer or (departed[0] if departed else None)
+        if not seen and left is not None:  # a cursor shape the bank lacks: learn it from its motion
+            learned = self.tracker.learn(gray, prev_gray, left, 1 + quiet)
             if learned is not None:
                 self.pointer, seen = learned, True
         if departed and self.first_seen is None and prev_pointer is None:
