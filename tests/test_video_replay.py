@@ -17,8 +17,8 @@ import pytest
 from iwr.benchmark.judge.grounding import DomGrounder
 from iwr.benchmark.judge.replay import replay_page
 from iwr.benchmark.judge.types import Trajectory
-from iwr.benchmark.judge.video_keys import read_key, typed_key
-from iwr.benchmark.judge.video_plan import replayed
+from iwr.benchmark.judge.video_keys import read_key, typed_key, typed_text
+from iwr.benchmark.judge.video_plan import replayed, text_shift
 from iwr.benchmark.task import Action, ActionParameters, ActionType, Point, Resolution
 from iwr.tools.ocr import OcrLine
 from iwr.tools.perception.types import PBox, PerceivedEvent
@@ -74,7 +74,8 @@ def test_a_press_that_closed_a_dialog_is_escape() -> None:
     assert read_key(None, closed) == "Escape"
     assert read_key("Tab", closed) == "Tab"  # a key perception named is kept
     small = closed.model_copy(update={"changed_fraction": 0.01})  # a toast or a field cleared: no dialog
-    assert read_key(None, small) == "Enter"
+    assert read_key(None, small) == "Enter"  # right after typing: submitting it
+    assert read_key(None, small, after_typing=False) == "Shift"  # after a click: the page's own change, nothing pressed
     opened = VisibleChange(changed_fraction=0.9, texts=[TextChange(kind="appeared", after="Please login to continue", box=BOX)])
     assert read_key(None, opened) == "Enter"
 
@@ -99,10 +100,11 @@ def test_a_change_where_the_pointer_stayed_after_typing_is_the_key_that_submitte
     change = VisibleChange(changed_fraction=0.07, regions=[PBox(x=0, y=200, width=640, height=280)],
                            texts=[TextChange(kind="appeared", after="Discount TRAIL10 -$5.90", box=BOX)])
     at = Point(x=300, y=300)
-    out = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-26), change, before, after, at, 1.0)
+    typed = Action(type=ActionType.TYPE, parameters=ActionParameters(description="Type", text="TRAIL10"), point=at)
+    out = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-26), change, before, after, typed, 1.0)
     assert out.type == ActionType.PRESS and out.parameters.key == "Enter" and out.point is None
     elsewhere = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-26), change, before, after,
-                         Point(x=300, y=100), 1.0)
+                         typed.model_copy(update={"point": Point(x=300, y=100)}), 1.0)
     assert elsewhere.type == ActionType.SCROLL and getattr(elsewhere.parameters, "amount", None) == 26  # perception's distance
 
 
@@ -138,3 +140,41 @@ def test_a_scroll_with_a_measured_distance_scrolls_that_far(loop: asyncio.Abstra
     # 40 px rows: two went by (half the viewport, 320 px, would have taken eight)
     assert "Message 1\n" in step.text_before and "Message 1\n" not in step.text_after
     assert "Message 4\n" in step.text_after
+
+
+def test_a_click_that_left_new_text_in_the_field_under_the_pointer_typed_it() -> None:
+    field = PBox(x=296, y=202, width=688, height=86)  # a text area; the pointer stays where it clicked
+    def change(*texts: TextChange) -> VisibleChange:
+        return VisibleChange(changed_fraction=0.01, regions=[field], texts=list(texts))
+
+    placeholder = TextChange(kind="changed", before="Optional notes...", after="Summarise the 4.2 changes",
+                             box=PBox(x=306, y=213, width=200, height=18))
+    click = _action(ActionType.CLICK, Point(x=640, y=245))
+    out = replayed(click, _event("click", 0.9), change(placeholder), None, None, None, 1.0)
+    assert out.type == ActionType.TYPE and out.parameters.text == "Summarise the 4.2 changes" and out.point == click.point
+    grown = placeholder.model_copy(update={"before": "Summarise", "after": "Summarise the 4.2 changes"})
+    assert typed_text(640, 245, change(grown)) == "the 4.2 changes"
+    label = placeholder.model_copy(update={"before": "Count 0", "after": "Count 1"})  # a label updated: not typing
+    assert typed_text(640, 245, change(label)) is None
+    mark = placeholder.model_copy(update={"before": "Free", "after": "O Free"})  # a radio's mark
+    assert typed_text(640, 245, change(mark)) is None
+    assert typed_text(100, 100, change(placeholder)) is None  # the pointer elsewhere
+    menu = TextChange(kind="appeared", after="Archive", box=PBox(x=306, y=250, width=60, height=18))
+    assert typed_text(640, 245, change(placeholder, menu)) is None  # several lines: a menu, not a field
+
+
+def test_a_list_scrolled_under_the_pointer_is_read_from_its_text_lines() -> None:
+    # flight results of alike rows: each line read 195 px higher after the step (pixels alias a row's height)
+    def row(y: int, text: str) -> PBox:
+        return PBox(x=40, y=y, width=300, height=18)
+
+    rows = [f"{h:02d}:25 - {h + 4:02d}:20 Aurora Jet" for h in range(6, 18)]
+    texts = [TextChange(kind="changed", before=rows[i], after=rows[i + 5], box=row(300 + 39 * i, "")) for i in range(7)]
+    list_box = PBox(x=30, y=290, width=420, height=300)
+    change = VisibleChange(changed_fraction=0.03, regions=[list_box], texts=texts)
+    assert text_shift(change) == -195
+    at = Point(x=200, y=400)
+    out = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=62), change, None, None, None, 1.0)
+    assert out.type == ActionType.SCROLL and out.parameters.direction == "down" and getattr(out.parameters, "amount", 0) == 195
+    against = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-62), change, None, None, None, 1.0)
+    assert against.parameters.direction == "up" and getattr(against.parameters, "amount", 0) == 62  # perception's own reading

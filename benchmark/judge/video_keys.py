@@ -4,18 +4,22 @@ Perception sees that a key was pressed (the screen changed while the pointer sto
 rarely which one. The change tells: one character appended to a line (or to a line that moved
 in the same step, as a calculator's expression moving up to its history) is that character's
 key; an operator's glyph is the key that types it ('÷' is '/'); a press that only took text
-away from a large part of the screen (a dialog and its backdrop closed) is Escape; anything
-else stays Enter.
+away from a large part of the screen (a dialog and its backdrop closed) is Escape; right after
+typing it is Enter; else nothing is pressed (Shift: the page changed by itself). Likewise a
+click that left new text in the field it clicked typed that text (`typed_text`): perception
+took the typing for a click (the press before it was seen).
 """
 
 from __future__ import annotations
 
-from ...tools.perception.visible_change import VisibleChange
+from ...tools.perception.types import PBox
+from ...tools.perception.visible_change import TextChange, VisibleChange
 from .assertion_change import LARGE_CHANGE
 from .assertion_tokens import tokens
 
 GLYPH_KEYS = {"÷": "/", "×": "*", "−": "-", "–": "-", "·": "*"}  # typographic operators and the ASCII key that types them
 GUESSED_KEY = "Enter"
+IDLE_KEY = "Shift"  # a key that does nothing on a page: the step waits for the recorded change
 
 
 def _squeezed(text: str) -> str:
@@ -58,12 +62,53 @@ def closing_press(change: VisibleChange | None) -> bool:
     return lost > gained
 
 
-def read_key(perceived: str | None, change: VisibleChange | None) -> str:
+def read_key(perceived: str | None, change: VisibleChange | None, after_typing: bool = True) -> str:
     """The key to replay for a key press: the typed character its change shows, else the key
-    perception named, else Escape for a press that closed something, else Enter."""
+    perception named, else Escape for a press that closed something, else Enter right after
+    typing (submitting it), else `IDLE_KEY`: a change with no input seen and no typing before
+    it is most likely the page's own (a toast timing out), and Enter there would press the
+    button just clicked again."""
     typed = typed_key(change)
     if typed is not None:
         return typed
     if perceived:
         return perceived
-    return "Escape" if closing_press(change) else GUESSED_KEY
+    if closing_press(change):
+        return "Escape"
+    return GUESSED_KEY if after_typing else IDLE_KEY
+
+
+def _inside(box: PBox, x: float, y: float) -> bool:
+    return box.x <= x <= box.x + box.width and box.y <= y <= box.y + box.height
+
+
+def _touches(a: PBox, b: PBox) -> bool:
+    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
+
+
+def _new_text(t: TextChange) -> str | None:
+    """What a line's change typed: the whole line when it appeared or replaced a line sharing
+    no word with it (a placeholder), the added end when it grew; None when it kept words
+    (a label updated, a mark added: not typing)."""
+    after = " ".join(t.after.split())
+    if t.kind == "appeared":
+        return after
+    before = " ".join(t.before.split())
+    if after.startswith(before) and len(after) > len(before):
+        return after[len(before):].lstrip()
+    return after if not set(tokens(before)) & set(tokens(after)) else None
+
+
+def typed_text(x: float, y: float, change: VisibleChange | None) -> str | None:
+    """The text a click at (x, y) typed: the one line that appeared or changed in the changed
+    region under the pointer, when its change is typing (`_new_text`); None otherwise."""
+    if change is None:
+        return None
+    region = next((r for r in change.regions if _inside(r, x, y)), None)
+    if region is None:
+        return None
+    lines = [t for t in change.texts if t.kind in ("appeared", "changed") and _touches(t.box, region)]
+    if len(lines) != 1 or any(t.kind == "disappeared" and _touches(t.box, region) for t in change.texts):
+        return None
+    text = _new_text(lines[0])
+    return text if text and len(text) >= 2 and any(c.isalnum() for c in text) else None

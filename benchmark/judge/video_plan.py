@@ -23,13 +23,15 @@ from ...tools.perception.visible_change import VisibleChange, pointer_box, visib
 from ..task import Action, ActionParameters, ActionType, Point, Resolution
 from .assertion_change import REFERENCE_CHANGED
 from .types import Protocol, Trajectory
-from .video_keys import GUESSED_KEY, read_key, typed_key
+from .video_keys import GUESSED_KEY, read_key, typed_key, typed_text
 
 VIDEO_TRAJECTORY = "video"
 POINTER_SLACK = 0.5  # seconds around a keyframe's stable span in which a pointer sighting counts
 SHIFT_EXPLAINS = 0.6  # a translation explains a change when what still differs is at most this share of it
 MIN_SCROLL_BOX = 48  # recording pixels: a smaller region is not searched for a scrolled container
 STILL_POINTER = 4  # recording pixels: the pointer did not move
+TEXT_SHIFT_LINES = 2  # lines that must have moved alike to call a change a scroll of text
+TEXT_SHIFT_SLACK = 4  # page pixels two moved lines may differ by (OCR boxes)
 RING_SEEN = 0.9  # perception's confidence in a click whose press it saw (the ring): a click, whatever it moved
 
 
@@ -148,38 +150,73 @@ def _scrolled_box(action: Action, change: VisibleChange | None, scale: float) ->
 
 
 def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange | None, before: Path | None,
-             after: Path | None, typed_at: Point | None, scale: float) -> Action:
+             after: Path | None, previous: Action | None, scale: float) -> Action:
     """How a perceived step is replayed, read from what it changed on the recording:
 
     - a step whose change is the screen's content moved as a whole is the scroll it was, by
       the distance it moved, unless perception saw the click's press (a link or a button that
       expands content moves it too);
-    - a key press gets the key its change shows (`video_keys.read_key`);
+    - a key press gets the key its change shows, or that typing before it implies
+      (`video_keys.read_key`);
     - a click or scroll where the previous typing happened (the pointer not moved) is a key
       press: submitting what was typed (a row it inserts moves the content below, no scroll);
-    - a click or scroll whose changed area, under the pointer, moved as a whole there is the
-      scroll of that container;
+    - a click that left new text in the field under the pointer typed it (`typed_text`);
+    - a click or scroll whose changed area, under the pointer, moved as a whole there (its
+      text lines read at other heights, `text_shift`, else its pixels) is the scroll of that
+      container, unless it moved against the direction perception saw;
     - a perceived scroll that moved nothing measurable keeps perception's distance."""
-    seen = change is not None and change.changed_fraction >= REFERENCE_CHANGED and before is not None and after is not None
+    seen = change is not None and change.changed_fraction >= REFERENCE_CHANGED
+    typed_at = previous.point if previous is not None and previous.type == ActionType.TYPE else None
+    typing = typed_at is not None or (previous is not None and previous.type == ActionType.PRESS
+                                      and len(previous.parameters.key or "") == 1)
     perceived_key = event.key if event is not None and event.key != GUESSED_KEY else None  # perception's 'Enter' is its guess
     if action.type == ActionType.TYPE or not seen:
-        return _press(action, read_key(perceived_key, change)) if action.type == ActionType.PRESS else action
-    assert before is not None and after is not None
+        return _press(action, read_key(perceived_key, change, typing)) if action.type == ActionType.PRESS else action
     clicked = event is not None and event.kind == "click" and event.confidence >= RING_SEEN  # a link may scroll the page
-    dy = content_shift(before, after) if not clicked else None
+    dy = content_shift(before, after) if before is not None and after is not None and not clicked else None
     if dy is not None:
         return _scroll(action, dy, scale)
     if action.type == ActionType.PRESS:
-        return _press(action, read_key(perceived_key, change))
+        return _press(action, read_key(perceived_key, change, typing))
     if typed_at is not None and action.point is not None and \
             max(abs(action.point.x - typed_at.x), abs(action.point.y - typed_at.y)) <= STILL_POINTER * scale:
         return _press(action, read_key(None, change))
+    text = typed_text(action.point.x, action.point.y, change) if action.point is not None else None
+    if action.type == ActionType.CLICK and text is not None:
+        params = ActionParameters(description=f"Type '{text}' into the field", text=text)
+        return action.model_copy(update={"type": ActionType.TYPE, "parameters": params})
     box = _scrolled_box(action, change, scale) if not clicked else None
-    if box is not None and (dy := content_shift(before, after, box)) is not None:
-        return _scroll(action, dy, scale)
+    if box is not None:
+        moved = text_shift(change) if change is not None else None
+        moved = moved / scale if moved is not None else (content_shift(before, after, box) if before and after else None)
+        perceived = -event.scroll_dy if event is not None and event.kind == "scroll" and event.scroll_dy else None
+        if moved is not None and (perceived is None or moved * perceived > 0):  # a list of like rows can fool the pixels
+            return _scroll(action, moved, scale)
     if action.type == ActionType.SCROLL and event is not None and event.scroll_dy:
         return _scroll(action, -event.scroll_dy, scale)
     return action
+
+
+def text_shift(change: VisibleChange) -> float | None:
+    """How far the recorded text moved (page pixels; negative = up): the lines read before the
+    step at one place and after it at another, when at least TEXT_SHIFT_LINES of them agree
+    within a few pixels (a scrolled list whose rows look alike, which pixels cannot tell apart)."""
+    def places(kind: str) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for t in change.texts:
+            text = "".join((t.before if kind == "before" else t.after).split()).lower()
+            if len(text) >= 3 and (t.kind == "changed" or t.kind == ("disappeared" if kind == "before" else "appeared")):
+                out.setdefault(text, []).append(t.box.y)
+        return out
+
+    was, now = places("before"), places("after")
+    moves = sorted(now[k][0] - was[k][0] for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1)
+    moves = [m for m in moves if abs(m) > STILL_POINTER]
+    for m in moves:
+        agree = [n for n in moves if abs(n - m) <= TEXT_SHIFT_SLACK]
+        if len(agree) >= TEXT_SHIFT_LINES and 2 * len(agree) > len(moves):
+            return float(np.median(agree))
+    return None
 
 
 def _shows_typed_key(event: PerceivedEvent, frames: dict[int, Path], cache: OcrCache | None) -> bool:
@@ -205,10 +242,10 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
     checkpoints = [frames.get(k) if k is not None else None for k in keyframes]
     changes = expected_changes(perception, keyframes, resolution.width, cache)
     actions: list[Action] = []
-    typed_at: Point | None = None
+    previous: Action | None = None
     for s, c, a, b in zip(steps, changes, checkpoints, checkpoints[1:], strict=False):
-        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, typed_at, scale)
-        typed_at = action.point if action.type == ActionType.TYPE else None
+        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, previous, scale)
+        previous = action
         actions.append(action)
     return Trajectory(
         name=VIDEO_TRAJECTORY,

@@ -22,7 +22,7 @@ from ..image_metrics import Region, changed_fraction, changed_regions, load_imag
 from ..ocr import OcrCache, OcrLine, ocr_text
 from .types import PBox
 
-MAX_REGIONS = 8  # regions kept in a statement (largest first); the fraction covers them all
+MAX_REGIONS = 24  # regions kept in a statement (largest first; a typed field is small); the fraction covers them all
 MAX_DESCRIBED = 6  # text changes named in `describe`
 POINTER_REACH = (12, 6, 40, 42)  # left and up of the hotspot, width, height (an arrow or a hand, with margin)
 MIN_LINE_SCORE = 0.75  # OCR confidence below which a line is not read (icons and glyphs read as '00', 'D', '+')
