@@ -10,7 +10,10 @@ ground truth, offline protocol) and video-only (the plan perceived from video.mp
 `video`). Printed per app and over all: the reference's video-only IFS, Kendall tau-b of IFS
 and of Final (within-task pairs), pairwise accuracy on pairs whose annotated IFS differ by
 >= 0.2, false passes (video-only IFS 1) on defective pages (annotated IFS < 1), per-step
-agreement (video steps matched to annotated steps by time in the recording), and seconds per
+agreement (video steps matched to annotated steps by time in the recording), how often the
+iterative agent's `finish` rule (highest self-test score, earliest on ties) applied to every
+ordered run of 3 of an app's pages, video-only IFS standing for the self-test, keeps the page
+the annotated judge scores best (a simulation on the measured verdicts), and seconds per
 video-only judgement. TodoMVC and 2048 are left out (they serve independent checks).
 """
 
@@ -39,6 +42,7 @@ from iwr.benchmark.validity.agreement import (
     PagePair,
     StepMatch,
     false_pass_rate,
+    finish_keeps_best,
     kendall_tau_b,
     match_steps,
     pairwise_accuracy,
@@ -123,20 +127,22 @@ def row(name: str, pages: list[PagePair], steps: list[StepMatch]) -> list[str]:
     refs = [p.video_ifs for p in pages if p.kind == "reference"]
     acc = pairwise_accuracy(pages)
     passed, defective = false_pass_rate(pages)
+    picks = finish_keeps_best(pages)
     secs = [p.seconds for p in pages]
     return [
         name, str(len(pages)), _f(sum(refs) / len(refs) if refs else None),
         _f(kendall_tau_b(pages)), _f(kendall_tau_b(pages, final=True)),
         f"{_f(acc.accuracy)} ({acc.agreed}/{acc.pairs}, {acc.tied} tied)",
         f"{passed}/{defective}" + (f" = {passed / defective:.0%}" if defective else ""),
-        _f(step_agreement(steps)) + f" ({len(steps)})", f"{sum(secs) / len(secs):.1f}" if secs else "-",
+        _f(step_agreement(steps)) + f" ({len(steps)})", f"{_f(picks.rate)} ({picks.best_kept}/{picks.runs})",
+        f"{sum(secs) / len(secs):.1f}" if secs else "-",
     ]
 
 
 def print_table(reports: list[AppAgreement], console: Console) -> None:
     table = Table(title="Video-only judge vs annotated judge (within-task pairs)")
     for col in ("app", "pages", "ref video IFS", "tau IFS", "tau Final", "pairwise acc (>=0.2)",
-                "false passes", "step agreement (n)", "s/page"):
+                "false passes", "step agreement (n)", "finish keeps best (3 it.)", "s/page"):
         table.add_column(col)
     for r in reports:
         table.add_row(*row(r.name, r.pages, r.steps))

@@ -47,3 +47,17 @@ def test_false_passes_and_step_agreement() -> None:
     steps = [StepMatch(task="a", page="p", video_step=1, annotated_step=1, video_passed=True, annotated_passed=True),
              StepMatch(task="a", page="p", video_step=2, annotated_step=2, video_passed=True, annotated_passed=False)]
     assert step_agreement(steps) == 0.5 and step_agreement([]) is None
+
+
+def test_finish_keeps_best_follows_the_self_test_and_its_ties() -> None:
+    from iwr.benchmark.validity.agreement import finish_keeps_best
+
+    agreeing = [_page("a", "ref", 1.0, 1.0), _page("a", "d", 0.5, 0.4, True), _page("a", "blank", 0.0, 0.0, True)]
+    picks = finish_keeps_best(agreeing, iterations=2)
+    assert picks.runs == 6 and picks.rate == 1.0
+    # the video-only score cannot tell the reference from a defect: finish keeps whichever came first
+    tied = [_page("b", "ref", 1.0, 0.5), _page("b", "d", 0.5, 0.5, True)]
+    picks = finish_keeps_best(tied, iterations=2)
+    assert picks.runs == 2 and picks.best_kept == 1
+    inverted = [_page("c", "ref", 1.0, 0.2), _page("c", "d", 0.5, 0.6, True)]
+    assert finish_keeps_best(inverted, iterations=2).rate == 0.0

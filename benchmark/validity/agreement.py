@@ -137,3 +137,36 @@ def match_steps(video_spans: Sequence[tuple[float, float]], annotated_spans: Seq
 def step_agreement(matches: Sequence[StepMatch]) -> float | None:
     """Share of matched steps where both judges gave the same pass/fail verdict."""
     return sum(m.video_passed == m.annotated_passed for m in matches) / len(matches) if matches else None
+
+
+@dataclass
+class FinishPicks:
+    """How often finish's rule kept the page the annotated judge scores best."""
+
+    runs: int = 0
+    best_kept: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.best_kept / self.runs if self.runs else None
+
+
+def finish_keeps_best(pages: Sequence[PagePair], iterations: int = 3) -> FinishPicks:
+    """The rule of the iterative agent's `finish` (graphs.nodes.best_page: the highest self-test
+    score, the earliest iteration on ties) applied to every ordered run of `iterations` distinct
+    pages of one task, the video-only IFS standing for the self-test score: how often the kept
+    page has the highest annotated IFS of its run (a simulation on measured verdicts, not an
+    agent run)."""
+    picks = FinishPicks()
+    by_task: dict[str, list[PagePair]] = {}
+    for p in pages:
+        by_task.setdefault(p.task, []).append(p)
+    for group in by_task.values():
+        for run in itertools.permutations(group, min(iterations, len(group))):
+            kept = run[0]
+            for p in run[1:]:
+                if p.video_ifs > kept.video_ifs:
+                    kept = p
+            picks.runs += 1
+            picks.best_kept += kept.annotated_ifs >= max(p.annotated_ifs for p in run) - 1e-9
+    return picks
