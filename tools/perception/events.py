@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 
 import cv2
@@ -139,8 +140,10 @@ def _bursts(between: list[Sample]) -> list[list[Sample]]:
     return out
 
 
-def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: int) -> list[tuple[int, int, int, int]] | None:
-    """Boxes of a text line that grew rightwards in small steps over at least three samples.
+def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: int,
+                  jumps: bool = False) -> list[tuple[int, int, int, int]] | None:
+    """Boxes of a text line that grew rightwards in small steps over at least three samples
+    (with `jumps`, two: a grabber dropping frames shows a typed word in two or three jumps).
 
     Looked for inside each changed region of text-line height; None when none grew so.
     """
@@ -165,7 +168,9 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
         growing = [d for d in steps if 0 < d <= 4 * rb.height]
         # new characters appear to the right: both edges move right (an expanding ring widens both ways)
         forward = [l2 >= l1 for l1, l2 in itertools.pairwise(lefts)]
-        if len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps) and sum(forward) >= 0.6 * len(forward):
+        steady = len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps)
+        jumped = jumps and len(rights) == 2 and len(growing) == 1
+        if (steady or jumped) and sum(forward) >= 0.6 * len(forward):
             return _text_run(boxes, chars, rb.height)
     return None
 
@@ -249,19 +254,23 @@ def _moved_before(scan: Scan, run: StableRun, window: float = 2.0) -> bool:
     return False
 
 
-def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int]]) -> str | None:
-    """OCR of the typed line before and after; the text added."""
+def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int]],
+                carets: tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = ([], [])) -> str | None:
+    """OCR of the typed line before and after; the text added. `carets`: the blinking carets
+    seen while each state lasted, painted out (OCR reads a caret as 'l' or 'I')."""
     x, y, w, h = merge_boxes(boxes, 10_000)[0]
     H, W = b.image.shape[:2]
     x0, y0 = max(0, x - h // 3), max(0, y - h // 3)
     x1, y1 = min(W, x + w + h // 2), min(H, y + h + h // 3)
     crops = []
-    for run in (a, b):
+    for run, seen in zip((a, b), carets, strict=True):
         crop = run.image[y0:y1, x0:x1].copy()
+        fill = [int(v) for v in np.median(crop.reshape(-1, 3), axis=0)]
         if run.pointer is not None:
             px, py, pw, ph = run.pointer.box
-            fill = [int(v) for v in np.median(crop.reshape(-1, 3), axis=0)]
             cv2.rectangle(crop, (px - x0 - 1, py - y0 - 1), (px - x0 + pw + 1, py - y0 + ph + 1), fill, -1)
+        for box in set(seen):
+            _paint_caret(crop, (box[0] - x0, box[1] - y0, box[2], box[3]), fill)
         crops.append(crop)
     before, after = (read_text(c).strip(" |") for c in crops)  # '|': a field border or caret
     if not after:
@@ -269,6 +278,34 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int
     if before and after.startswith(before):
         return after[len(before):].strip() or after
     return after
+
+
+def _blinking(samples: list[Sample]) -> list[tuple[int, int, int, int]]:
+    """Caret-like marks that changed at least twice in the same place (on, off): a blinking
+    caret, not a narrow glyph typed once."""
+    seen = Counter(c for s in samples for c in s.carets)
+    return [c for c, n in seen.items() if n >= 2]
+
+
+def _paint_caret(crop: np.ndarray, box: tuple[int, int, int, int], fill: list[int]) -> None:
+    """Paint out the caret inside `box` (crop coordinates) when it is drawn: the rightmost
+    column run, at most 3 px wide, whose pixels differ from the background over most of the
+    box height (a glyph's stem left of it stays)."""
+    x, y, w, h = box
+    H, W = crop.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x0 >= x1 or y0 >= y1:
+        return
+    ink = (np.abs(crop[y0:y1, x0:x1].astype(np.int16) - np.array(fill, np.int16)).max(axis=2) > 60).mean(axis=0) >= 0.6
+    cols = np.flatnonzero(ink)
+    if cols.size == 0:
+        return
+    right = int(cols[-1])
+    left = right
+    while left - 1 >= 0 and ink[left - 1]:
+        left -= 1
+    if right - left + 1 <= 3:
+        crop[y0:y1, x0 + left:x0 + right + 1] = fill
 
 
 @dataclass
@@ -279,9 +316,10 @@ class TypingJob:
     before: StableRun
     after: StableRun
     boxes: list[tuple[int, int, int, int]]
+    carets: tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = ([], [])
 
     def run(self) -> str | None:
-        return _typed_text(self.before, self.after, self.boxes)
+        return _typed_text(self.before, self.after, self.boxes, self.carets)
 
 
 def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
@@ -303,7 +341,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
         typed: str | None = None
         key: str | None = None
         dxdy = _scroll(scan, a, b, regions)
-        typing = _typing_boxes(between, regions, H)
+        typing = _typing_boxes(between, regions, H, jumps=dxdy is None)  # a line growing by jumps is no match for a scroll
         if click is not None and click.ring is not None and typing is None:  # a click indicator beats a translation
             kind, conf = "click", 0.9
             if click.pointer is not None:
@@ -312,10 +350,11 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
             kind, conf = "scroll", 0.8
         elif typing is not None:
             kind, conf = "typing", 0.7
+            carets = (_blinking(scan.samples[a.first:a.last + 1]), _blinking(scan.samples[b.first:b.last + 1]))
             if ocr:
-                typed = _typed_text(a, b, typing)
+                typed = _typed_text(a, b, typing, carets)
             elif jobs is not None:
-                jobs.append(TypingJob(k, a, b, typing))
+                jobs.append(TypingJob(k, a, b, typing, carets))
             if click is not None and click.pointer is not None:
                 pointer = (click.pointer.x, click.pointer.y)
         elif click is not None:

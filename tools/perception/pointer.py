@@ -17,7 +17,7 @@ narrow one such as the I-beam: its centre).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import cv2
@@ -165,8 +165,8 @@ class PointerTracker:
         H, W = gray.shape
         bx, by, bw, bh = prev.box  # a known shape in its place (a link under it went, and with it the hand)
         known = self.find(gray, (bx - bw, by - bh, 3 * bw, 3 * bh))
-        if known is not None:
-            return known
+        if known is not None:  # a shape change does not move the hotspot: a pixel or two is the templates' own offset
+            return replace(known, x=prev.x, y=prev.y) if abs(known.x - prev.x) + abs(known.y - prev.y) <= 3 else known
         reach = int(LEARN_REACH * max(H, W) * max(1, samples))
         x0, y0 = max(0, int(prev.x) - reach), max(0, int(prev.y) - reach)
         x1, y1 = min(W, int(prev.x) + reach), min(H, int(prev.y) + reach)

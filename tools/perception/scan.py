@@ -42,6 +42,7 @@ class Sample:
     ring: tuple[float, float] | None = None  # hollow click-indicator centre, full-res
     near_pointer: bool = False  # some change lies right around the pointer hotspot
     near: list[tuple[int, int, int, int]] = field(default_factory=list)  # those changes
+    carets: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes of blinking carets
 
     @property
     def still(self) -> bool:
@@ -121,8 +122,9 @@ def _strong(max_diff: int, w: int, h: int, raw: int) -> bool:
     return max_diff >= STRONG_DIFF or (raw >= 40 and min(w, h) >= MIN_WEAK_SPAN)
 
 
-def _blobs(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-    """Connected blobs of a binary mask (after a small dilation): x, y, w, h, raw pixels."""
+def _blobs(mask: np.ndarray, carets: list[tuple[int, int, int, int]] | None = None) -> list[tuple[int, int, int, int, int]]:
+    """Connected blobs of a binary mask (after a small dilation): x, y, w, h, raw pixels.
+    Thin upright blobs (a blinking text caret) are left out, and added to `carets` if given."""
     bx, by, bw, bh = cv2.boundingRect(mask)
     if bw == 0 or bh == 0:
         return []
@@ -140,6 +142,8 @@ def _blobs(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
         if raw < MIN_BLOB_PIXELS:
             continue
         if w <= 4 and h >= 2 * w:  # a blinking text caret
+            if carets is not None:
+                carets.append((x, y, w, h))
             continue
         out.append((x, y, w, h, raw))
     return out
@@ -188,7 +192,9 @@ class _Analyzer:
             return
         quiet, self.quiet = self.quiet, 0
         gray, prev_gray = self._gray(sample.index, frame), self._gray(sample.index - 1, prev_frame)
-        blobs = _blobs(diff)
+        carets: list[tuple[int, int, int, int]] = []
+        blobs = _blobs(diff, carets)
+        sample.carets = [_to_full((*c, 0), self.scale, self.W, self.H) for c in carets]
         if prev_pointer is not None:  # the pointer moves continuously: look near where it was first
             blobs.sort(key=lambda b: abs(b[0] / self.scale - prev_pointer.x) + abs(b[1] / self.scale - prev_pointer.y))
         seen = False
