@@ -183,7 +183,7 @@ class CellRunner:
         tlog.write("start", task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, resume=self.opts.resume)
         outcome = TaskOutcome(task_id=task.key, agent=spec.run_name, model=cell.model, seed=cell.seed, status="ok",
                               folder=str(task_dir.relative_to(self.run_dir)),
-                              protocol=judge.protocol.model_dump(mode="json"))
+                              protocol=judge.protocol)
         gateway = None
         try:
             inputs = stage_inputs(task, task_dir / "inputs")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from .benchmark.judge.types import Protocol as JudgeProtocol
 from .cell_run import failed_outcome
 from .errors import IwrError
 from .grid import GridCell
@@ -44,7 +45,7 @@ class ExecutorSetup:
 class CellExecutor(Protocol):
     """Runs one cell to an outcome; an async context manager around its resources."""
 
-    protocol: dict[str, Any] | None  # the judge protocol, when known before the first outcome
+    protocol: JudgeProtocol | None  # the judge protocol, when known before the first outcome
 
     async def __aenter__(self) -> CellExecutor: ...
 
@@ -75,7 +76,7 @@ class LocalExecutor:
 
     def __init__(self, setup: ExecutorSetup) -> None:
         self.setup = setup
-        self.protocol: dict[str, Any] | None = None
+        self.protocol: JudgeProtocol | None = None
         self._judge: Judge | None = None
 
     async def __aenter__(self) -> LocalExecutor:
@@ -85,7 +86,7 @@ class LocalExecutor:
             self._judge = await Judge(JudgeConfig(probes=self.setup.probes)).__aenter__()
         except Exception as e:
             raise IwrError(f"the judge could not start ({type(e).__name__}: {e})") from e
-        self.protocol = self._judge.protocol.model_dump(mode="json")
+        self.protocol = self._judge.protocol
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -105,7 +106,7 @@ class RayExecutor:
 
     def __init__(self, setup: ExecutorSetup) -> None:
         self.setup = setup
-        self.protocol: dict[str, Any] | None = None
+        self.protocol: JudgeProtocol | None = None
         self._started_ray = False
         self._remote: Any = None
         self._opts_json = ""

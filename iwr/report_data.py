@@ -191,7 +191,7 @@ def gather(runs_dir: Path, run_id: str | None = None) -> ReportData:
         if run_id is not None and not runs:
             raise IwrError(f"no run {run_id!r} in {runs_dir}")
         rows = [r for r in store.rows() if run_id is None or r.run_id == run_id]
-    protocols: dict[str, str | None] = {r.run_id: (r.protocol or {}).get("name") for r in runs}
+    protocols: dict[str, str | None] = {r.run_id: r.protocol.name if r.protocol else None for r in runs}
     return ReportData(
         runs_dir=runs_dir, runs=runs, leaderboard=_leaderboard(rows, protocols),
         failures=group_failures(r for r in rows if r.iteration == "final"),

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -80,7 +80,7 @@ class TaskOutcome(Versioned):
     model_calls: int = 0
     wall_s: float = 0.0
     folder: str = ""  # relative to the run folder
-    protocol: dict[str, Any] | None = None  # the judge's protocol (the Ray driver has no judge of its own)
+    protocol: Protocol | None = None  # the judge's protocol (the Ray driver has no judge of its own)
 
 
 class RunSummary(Versioned):

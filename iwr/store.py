@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .benchmark.judge.types import Protocol
 from .errors import IwrError
 
 STORE_NAME = "runs.sqlite"
@@ -89,7 +90,7 @@ class RunInfo(BaseModel):
     config: dict[str, Any]
     git_commit: str | None
     versions: dict[str, str]
-    protocol: dict[str, Any] | None
+    protocol: Protocol | None
 
 
 _COLUMNS = list(ResultRow.model_fields)
@@ -159,7 +160,7 @@ class RunStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_run(self, run_id: str, config: dict[str, Any], versions: dict[str, str], protocol: dict[str, Any] | None = None,
+    def start_run(self, run_id: str, config: dict[str, Any], versions: dict[str, str], protocol: Protocol | None = None,
                   commit: str | None = None, resume: bool = False) -> RunInfo:
         """Register a run. Resuming requires the same config; a new run id must be unused."""
         existing = self.run(run_id)
@@ -172,7 +173,7 @@ class RunStore:
         self._db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
             (run_id, time.time(), json.dumps(config, sort_keys=True), commit, json.dumps(versions),
-             json.dumps(protocol) if protocol else None),
+             protocol.model_dump_json() if protocol else None),
         )
         return self.run(run_id)  # type: ignore[return-value]
 
@@ -180,16 +181,16 @@ class RunStore:
         """Overwrite a run's stored configuration (used to upgrade configs written by older versions)."""
         self._db.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
 
-    def set_protocol(self, run_id: str, protocol: dict[str, Any]) -> None:
+    def set_protocol(self, run_id: str, protocol: Protocol) -> None:
         """Record the judge protocol of a run registered without one (the Ray driver learns it late)."""
-        self._db.execute("UPDATE runs SET protocol = ? WHERE run_id = ? AND protocol IS NULL", (json.dumps(protocol), run_id))
+        self._db.execute("UPDATE runs SET protocol = ? WHERE run_id = ? AND protocol IS NULL", (protocol.model_dump_json(), run_id))
 
     def run(self, run_id: str) -> RunInfo | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             return None
         return RunInfo(run_id=row[0], created_at=row[1], config=json.loads(row[2]), git_commit=row[3],
-                       versions=json.loads(row[4]), protocol=json.loads(row[5]) if row[5] else None)
+                       versions=json.loads(row[4]), protocol=Protocol.model_validate_json(row[5]) if row[5] else None)
 
     def runs(self) -> list[RunInfo]:
         ids = [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY created_at")]

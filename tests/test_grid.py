@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from iwr.benchmark.judge.types import Protocol
 from iwr.budget import Budget
 from iwr.cli import app
 from iwr.errors import IwrError
@@ -158,8 +159,9 @@ def test_store_migrates_a_results_table_without_seeds(tmp_path: Path) -> None:
         assert store.is_complete("old", "t1", "blank", "none", seed=0)
         store.record(row.model_copy(update={"seed": 1}))  # seeds are part of the key now
         assert [r.seed for r in store.rows("old")] == [0, 1]
-        store.set_protocol("old", {"name": "offline"})
-        assert store.run("old").protocol == {"name": "offline"}  # type: ignore[union-attr]
+        offline = Protocol(name="offline", grounder="dom", asserter="offline", visual=["ocr"])
+        store.set_protocol("old", offline)
+        assert store.run("old").protocol == offline  # type: ignore[union-attr]
     db = sqlite3.connect(tmp_path / "runs.sqlite")
     assert db.execute("PRAGMA user_version").fetchone()[0] == STORE_VERSION  # upgraded once, versioned from now on
     db.execute(f"PRAGMA user_version = {STORE_VERSION + 1}")

@@ -54,6 +54,6 @@ def test_ray_executor_gives_the_local_executors_scores(mini_jsonl: Path, tmp_pat
     with RunStore(out) as store:
         assert _scores(store.rows("ray")) == _scores(remote.rows)
         info = store.run("ray")
-    assert info is not None and info.protocol and info.protocol["name"] == "offline"  # learnt from the workers
+    assert info is not None and info.protocol and info.protocol.name == "offline"  # learnt from the workers
     for agent in AGENTS:  # the workers wrote the cell folders
         assert (out / "ray" / agent / "none" / "mini-shop-twin" / "judge_final.json").is_file()

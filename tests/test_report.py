@@ -19,7 +19,8 @@ from iwr.tools.browser import launch_browser
 def make_runs(root: Path) -> Path:
     runs = root / "runs"
     with RunStore(runs) as store:
-        store.start_run("r1", {"tasks": "none"}, {"iwr": "0.1"}, protocol={"name": "offline"}, commit="abc123")
+        offline = Protocol(name="offline", grounder="dom", asserter="offline", visual=["ocr"])
+        store.start_run("r1", {"tasks": "none"}, {"iwr": "0.1"}, protocol=offline, commit="abc123")
         for agent, finals in (("single-shot", [0.30, 0.30]), ("iterative", [0.30, 0.55])):
             for it, final in enumerate(finals):
                 store.record(ResultRow(run_id="r1", task_id="t1", agent=agent, model="m", iteration=str(it), status="ok",
@@ -118,7 +119,7 @@ def test_failures_count_as_zero_with_their_kind_and_infra_apart(tmp_path: Path) 
 
     runs = tmp_path / "runs"
     with RunStore(runs) as store:
-        store.start_run("r", {"tasks": "none"}, {"iwr": "0.1"}, protocol={"name": "offline"})
+        store.start_run("r", {"tasks": "none"}, {"iwr": "0.1"}, protocol=Protocol(name="offline", grounder="dom", asserter="offline", visual=["ocr"]))
         common = {"run_id": "r", "agent": "single-shot", "model": "openai/gpt-4o", "iteration": "final"}
         store.record(ResultRow(**common, task_id="t1", status="ok", ifs=0.8, vfs=0.5, final=0.6))
         store.record(ResultRow(**common, task_id="t2", status="model_error", error="auth [draft]: Incorrect API key provided.",

@@ -61,3 +61,18 @@ def test_sigkill_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
         rows = store.rows("r1")
     assert len(rows) >= 50
     assert len({r.task_id for r in rows}) == len(rows)  # no duplicates, every row whole
+
+
+def test_the_judge_protocol_is_stored_and_read_back_as_a_protocol(tmp_path: Path) -> None:
+    from iwr.benchmark.judge.types import Protocol
+
+    offline = Protocol(name="offline", grounder="dom", asserter="offline", visual=["ocr"], versions={"iwr": "0.1"})
+    with RunStore(tmp_path) as store:
+        store.start_run("late", {}, {})
+        assert store.run("late").protocol is None  # type: ignore[union-attr]
+        store.set_protocol("late", offline)
+        store.set_protocol("late", offline.model_copy(update={"name": "official"}))  # only the first one counts
+        store.start_run("known", {}, {}, protocol=offline)
+    with RunStore(tmp_path) as store:
+        assert store.run("late").protocol == offline  # type: ignore[union-attr]
+        assert store.run("known").protocol == offline  # type: ignore[union-attr]
