@@ -26,11 +26,14 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..tools.sandbox import InitStep, apply_init_steps
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Page
 
 T = TypeVar("T")
 
@@ -163,7 +166,7 @@ class PageClockPolicy(BaseModel):
         the tracker, the seeded random."""
         start = self.start
 
-        async def install(context: Any) -> None:
+        async def install(context: BrowserContext) -> None:
             await context.clock.install(time=start)
             if paused:
                 await context.clock.pause_at(start)
@@ -224,7 +227,7 @@ FrameHook = Callable[[Activity, int], Awaitable[None]]  # (activity, frames abou
 class PageClock:
     """Page time of one page: paused, and moved only by `advance*` (timers, rAF, animations)."""
 
-    def __init__(self, page: Any, frame_ms: float, call_timeout: float | None = None) -> None:
+    def __init__(self, page: Page, frame_ms: float, call_timeout: float | None = None) -> None:
         self.page = page
         self.frame_ms = float(frame_ms)
         self.call_timeout = call_timeout  # s: bound of each call into the page (a hung page), not of a whole settle

@@ -12,13 +12,16 @@ import asyncio
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..demo import DemoSpec
 from ..validity import DomTrace, PlantedDefect, first_difference, load_defects, probe_app
 from ..validity.variants import defect_copy
 from .catalog import corpus_app
 from .record import load_corpus_demo
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 CONCURRENT_PAGES = 3  # replays at once: one page's waits overlap another's work
 
@@ -66,7 +69,7 @@ def _prefix(spec: DemoSpec, defect: PlantedDefect) -> list[Any]:
     return list(spec.actions if step is None else spec.actions[:step])
 
 
-async def check_app(browser: Any, app_id: str, defects: bool = True, probes: bool = True) -> AppCheck:
+async def check_app(browser: Browser, app_id: str, defects: bool = True, probes: bool = True) -> AppCheck:
     """Replay the demo, the probes and (prefix of the demo on) each planted defect."""
     spec = load_corpus_demo(app_id)
     check = AppCheck(app_id=app_id, spec=spec)

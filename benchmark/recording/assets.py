@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -14,6 +14,9 @@ from ..ground_truth import AssetPlacement
 from .driver import ImageUse
 from .options import short_error
 from .trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext
 
 log = structlog.get_logger()
 
@@ -60,7 +63,7 @@ def original_name(url: str, site: ServedSite) -> str:
     return url
 
 
-async def save_assets(context: Any, urls: list[str], site: ServedSite, dest: Path, label: str) -> dict[str, str]:
+async def save_assets(context: BrowserContext, urls: list[str], site: ServedSite, dest: Path, label: str) -> dict[str, str]:
     """Fetch each image once more from the app's server (same bytes) and store it anonymised.
 
     Returns url -> anonymous file name. Only the app's own server is asked: an image on another

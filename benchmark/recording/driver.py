@@ -6,7 +6,7 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from ..task import ActionType, Box, Point
 from .options import RecordError, RecordOptions, short_error
 from .page_scripts import CURSOR_AT_JS, NEXT_FRAME_JS, SCAN_IMAGES_JS, SCROLL_JS
 from .page_traffic import PageTraffic
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 
 @dataclass
@@ -49,7 +52,7 @@ class TimeFilm(NullFilm):
 
 
 
-async def scan_images(page: Any) -> list[ImageUse]:
+async def scan_images(page: Page) -> list[ImageUse]:
     """Every image the page shows (img elements, CSS backgrounds, ...) with its box."""
     raw = await page.evaluate(SCAN_IMAGES_JS)
     return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
@@ -68,7 +71,7 @@ class Driver:
     changed is filmed anew.
     """
 
-    def __init__(self, page: Any, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str,
+    def __init__(self, page: Page, spec: DemoSpec, film: PointerFilm, options: RecordOptions, label: str,
                  clock: PageClock) -> None:
         self.page, self.spec, self.film, self.opt, self.label = page, spec, film, options, label
         self.clock = clock

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 
 class PageTraffic:
     """Counts a page's requests in flight and lists the image URLs it received (in order of
     first response); both recorders read it."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Page) -> None:
         self.inflight = 0
         self.network_images: list[str] = []
         page.on("request", self._on_request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ...tools.local_server import ServedSite
 from ..demo import DemoProbe, DemoSpec
@@ -11,13 +11,16 @@ from .driver import Driver, TimeFilm
 from .options import RecordOptions
 from .trajectory import Trajectory, new_recording_page, run_trajectory
 
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
 
 def start_pointer_of(spec: DemoSpec) -> tuple[float, float]:
     """Where the pointer rests when a recording starts."""
     return spec.resolution.width * 0.5, spec.resolution.height * 0.6
 
 
-async def record_probe(browser: Any, spec: DemoSpec, site: ServedSite, options: RecordOptions, probe: DemoProbe,
+async def record_probe(browser: Browser, spec: DemoSpec, site: ServedSite, options: RecordOptions, probe: DemoProbe,
                        label: str) -> Trajectory:
     """Perform a held-out probe on a fresh headless page (not filmed; the demo's frame clock)."""
     pcontext, ppage = await new_recording_page(browser, spec, site, options)

@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...tools.local_server import serve_directory
 from ...tools.pointer import PointerFilm
@@ -25,8 +25,11 @@ from .probes import record_probe, start_pointer_of
 from .task_files import RecordedTask, TaskFilm, write_task
 from .trajectory import Trajectory, new_recording_page, run_trajectory
 
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
-async def record_demo(browser: Any, spec: DemoSpec, task_dir: Path, options: RecordOptions = RecordOptions()) -> RecordedTask:
+
+async def record_demo(browser: Browser, spec: DemoSpec, task_dir: Path, options: RecordOptions = RecordOptions()) -> RecordedTask:
     """Record one demo into `task_dir` (created; must not exist) with an open browser."""
     started = time.monotonic()
     label = str(spec.path or spec.id)

@@ -20,12 +20,15 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...tools.browser import find_chromium
 from .options import RecordError, short_error
 from .x_input import XInput
 from .x_server import SETUP_HINT, XDisplay, die_with_parent, stop_process
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, BrowserType, Page
 
 SCREEN_ARGS = [
     "--kiosk", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
@@ -49,9 +52,9 @@ _NEXT_KEY_JS = """() => new Promise(resolve => addEventListener('keydown', e => 
 class ScreenPage:
     """The headed browser as Playwright sees it: one page filling the screen."""
 
-    browser: Any  # playwright Browser (connected over CDP)
-    context: Any  # its default context
-    page: Any
+    browser: Browser  # connected over CDP
+    context: BrowserContext  # its default context
+    page: Page
     version: str
 
 
@@ -83,7 +86,7 @@ def _windows(display: XDisplay, pid: int) -> list[str]:
     return found or _xdotool(display, "search", "--onlyvisible", "--class", "chromium", check=False).split()
 
 
-async def fit_window(display: XDisplay, page: Any, pid: int, timeout: float = 5.0) -> None:
+async def fit_window(display: XDisplay, page: Page, pid: int, timeout: float = 5.0) -> None:
     """Move Chromium's window to (0, 0) and size it to the screen; wait until the page sees it."""
     want = [display.width, display.height]
     deadline = time.monotonic() + timeout
@@ -100,7 +103,7 @@ async def fit_window(display: XDisplay, page: Any, pid: int, timeout: float = 5.
                               f"{display.width}x{display.height}")
 
 
-async def check_viewport(page: Any, x: XInput, display: XDisplay, pid: int) -> None:
+async def check_viewport(page: Page, x: XInput, display: XDisplay, pid: int) -> None:
     """Confirm with a real pointer event that viewport (0, 0) is screen (0, 0) at scale 1; a
     window found elsewhere is moved back once."""
     for attempt in range(2):
@@ -126,7 +129,7 @@ async def check_viewport(page: Any, x: XInput, display: XDisplay, pid: int) -> N
     raise RecordError(f"the viewport sits at screen ({got['dx']}, {got['dy']}), not (0, 0), and cannot be moved")
 
 
-async def focus_keyboard(page: Any, x: XInput, display: XDisplay, pid: int) -> None:
+async def focus_keyboard(page: Page, x: XInput, display: XDisplay, pid: int) -> None:
     """Give Chromium's window the X keyboard focus (with no window manager nothing else does)
     and confirm with a real key (Shift, on the blank page) that keys reach the page."""
     for win in _windows(display, pid):
@@ -146,7 +149,7 @@ async def focus_keyboard(page: Any, x: XInput, display: XDisplay, pid: int) -> N
 
 
 @contextlib.asynccontextmanager
-async def headed_chromium(display: XDisplay, browser_type: Any, x: XInput,
+async def headed_chromium(display: XDisplay, browser_type: BrowserType, x: XInput,
                           timeout: float = 20.0) -> AsyncIterator[ScreenPage]:
     """Start Chromium on `display`, connect Playwright (`browser_type.connect_over_cdp`), fit
     and check its window; on exit disconnect and kill Chromium with all its processes."""

@@ -20,7 +20,7 @@ import json
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -38,6 +38,9 @@ from .task_files import RecordedTask, TaskFilm, write_task
 from .trajectory import Trajectory, local_only, new_recording_page
 from .x_input import HumanInput, InputLog, XInput, XInputError
 from .x_server import XDisplay, require_screen_tools, xvfb
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserType
 
 log = structlog.get_logger()
 
@@ -127,7 +130,7 @@ def note_grab_quality(task_dir: Path, stats: GrabStats, frames: int, label: str)
                     stale_frames=f"{stats.stale_frames}/{frames}", longest_gap=round(stats.longest_gap, 2))
 
 
-async def film_on_screen(browser_type: Any, spec: DemoSpec, site: ServedSite, task_dir: Path,
+async def film_on_screen(browser_type: BrowserType, spec: DemoSpec, site: ServedSite, task_dir: Path,
                          options: RecordOptions, label: str) -> tuple[Trajectory, float, str, GrabStats]:
     """Film the demo on a private X screen into task_dir/video.mp4 (+ input_log.json);
     (trajectory, video seconds, Chromium version, how faithfully the grabber followed)."""
@@ -156,7 +159,7 @@ async def film_on_screen(browser_type: Any, spec: DemoSpec, site: ServedSite, ta
     return demo, info.duration, version, grab_stats(grabs, info.frame_count, options.fps)
 
 
-async def record_screen_demo(browser: Any, spec: DemoSpec, task_dir: Path,
+async def record_screen_demo(browser: Browser, spec: DemoSpec, task_dir: Path,
                              options: RecordOptions = RecordOptions()) -> RecordedTask:
     """Record one demo by screen capture into `task_dir` (created; must not exist). `browser`
     is the headless one: it performs the probes and fetches the assets."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..demo import DemoAction, DemoSpec
 from ..ground_truth import StepTruth
@@ -25,6 +25,9 @@ from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
 from .x_input import HumanInput
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 # The element a wheel turned at (x, y) scrolls along one axis (the document when no scrollable
 # ancestor can move that way).
@@ -55,7 +58,7 @@ SCROLL_POS_JS = "(e) => [e.scrollLeft, e.scrollTop]"
 class ScreenDriver:
     """Performs demo actions on the headed page with X input; times are wall clock."""
 
-    def __init__(self, page: Any, spec: DemoSpec, human: HumanInput, options: RecordOptions, label: str) -> None:
+    def __init__(self, page: Page, spec: DemoSpec, human: HumanInput, options: RecordOptions, label: str) -> None:
         self.page, self.spec, self.human, self.opt, self.label = page, spec, human, options, label
         self.width, self.height = spec.resolution.width, spec.resolution.height
         self.clock = PageClock(page, 40.0)  # read-only here: `activity()` of the page's tracker

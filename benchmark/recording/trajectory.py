@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...tools.local_server import ServedSite
 from ..demo import DemoAction, DemoSpec
@@ -13,6 +13,9 @@ from ..ground_truth import StepTruth
 from ..page_clock import apply_init_steps
 from .driver import Driver, ImageUse, decode_image
 from .options import RecordError, RecordOptions, short_error
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext
 
 
 @dataclass
@@ -27,7 +30,7 @@ class Trajectory:
     state0_at: float = 0.0  # page seconds when state 0 was captured
 
 
-async def local_only(context: Any, site: ServedSite) -> None:
+async def local_only(context: BrowserContext, site: ServedSite) -> None:
     """Abort every request of `context` except to the app's own server (and data:/blob: URLs)."""
 
     async def guard(route: Any) -> None:
@@ -40,7 +43,7 @@ async def local_only(context: Any, site: ServedSite) -> None:
     await context.route("**/*", guard)
 
 
-async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite,
+async def new_recording_page(browser: Browser, spec: DemoSpec, site: ServedSite,
                              options: RecordOptions = RecordOptions()) -> tuple[Any, Any]:
     """A fresh context and page as the recorder uses them (the judge may reuse this).
 
@@ -54,7 +57,8 @@ async def new_recording_page(browser: Any, spec: DemoSpec, site: ServedSite,
         device_scale_factor=1,
         color_scheme="light",
         service_workers="block",
-        **options.clock.context_options(),
+        timezone_id=options.clock.timezone,
+        locale=options.clock.locale,
     )
 
     await local_only(context, site)

@@ -9,12 +9,15 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ..browser import LAUNCH_ARGS, find_chromium
 from ._processes import Blackhole, cmdline, descendants, kill_pid, rss_mb
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Playwright
 
 log = structlog.get_logger()
 
@@ -52,8 +55,8 @@ class BrowserHandle:
         self.restarts = 0
         self.killed_renderers = 0
         self._marker = uuid.uuid4().hex
-        self._pw: Any = None
-        self._browser: Any = None
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
         self._home: str | None = None
         self._blackhole: Blackhole | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -75,7 +78,8 @@ class BrowserHandle:
         if self._blackhole is None:
             self._blackhole = Blackhole()
         self._home = tempfile.mkdtemp(prefix="iwr-sandbox-")
-        env = dict(os.environ, HOME=self._home, XDG_CONFIG_HOME=self._home, XDG_CACHE_HOME=self._home)
+        env: dict[str, str | float | bool] = {**os.environ, "HOME": self._home, "XDG_CONFIG_HOME": self._home,
+                                              "XDG_CACHE_HOME": self._home}
         self._pw = await async_playwright().start()
         self._browser = await self._pw.chromium.launch(
             executable_path=find_chromium(),

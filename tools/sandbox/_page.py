@@ -9,12 +9,15 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ._browser import BrowserHandle
 from ._site import SandboxSite, serve_site
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Page
 
 log = structlog.get_logger()
 
@@ -53,8 +56,8 @@ class SandboxPage:
     """One candidate page in its own locked-down context, with what the sandbox saw."""
 
     site: SandboxSite
-    context: Any
-    page: Any
+    context: BrowserContext
+    page: Page
     load_timeout: float
     blocked_urls: list[str] = field(default_factory=list)
     dialogs: int = 0
@@ -153,7 +156,7 @@ class Sandbox:
 InitStep = str | Callable[[Any], Awaitable[None]]
 
 
-async def apply_init_steps(context: Any, steps: Sequence[InitStep]) -> None:
+async def apply_init_steps(context: BrowserContext, steps: Sequence[InitStep]) -> None:
     """Add init scripts and run set-up steps on a browser context, in order."""
     for step in steps:
         if isinstance(step, str):
@@ -246,7 +249,7 @@ async def open_sandboxed_page(
         await _close_context(handle, context, sp, close_timeout)
 
 
-def _watch_page(sp: SandboxPage, page: Any) -> None:
+def _watch_page(sp: SandboxPage, page: Page) -> None:
     def on_dialog(dialog: Any) -> None:
         sp.dialogs += 1
         sp.reply(dialog.dismiss())
@@ -268,7 +271,7 @@ async def _quiet(answer: Awaitable[object]) -> None:
         await answer
 
 
-async def _close_context(handle: BrowserHandle | Any, context: Any, sp: SandboxPage | None, timeout: float) -> None:
+async def _close_context(handle: BrowserHandle | Any, context: BrowserContext, sp: SandboxPage | None, timeout: float) -> None:
     """Close the context; when it does not close in time, kill and relaunch the browser.
     The page's answers still running are then awaited (bounded) or cancelled."""
     if sp is not None:
