@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..task import Action, ActionType, Box, Point
 from .candidate_scoring import GroundingWeights, Scored, _apply_ordinal, candidate_kinds, score_candidates
@@ -43,6 +43,9 @@ from .description import (  # noqa: F401 - re-exported: the grounder's public pa
 from .dom_types import DomCandidate, DomSnapshot
 from .grid import GridCell, at_position, grid_cells  # noqa: F401 - re-exported
 from .types import Grounding
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 JS_DIR = Path(__file__).parent
 
@@ -69,7 +72,7 @@ class Grounder(Protocol):
 
     name: str
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+    async def ground(self, page: Page, action: Action, step: int, hint: Point | None, reference: Path | None,
                      look: LookCue | None = None) -> Grounding: ...
 
 
@@ -130,7 +133,7 @@ def scroll_direction(action: Action) -> str:
     return "down"
 
 
-async def ground_point(page: Any, point: Point) -> Grounding:
+async def ground_point(page: Page, point: Point) -> Grounding:
     """The element at an explicit point (method "point")."""
     info = await page.evaluate(load_js("element_at.js"), [point.x, point.y])
     if info is None:
@@ -149,7 +152,7 @@ def names_the_page(action: Action) -> bool:
     return bool(_PAGE_SCROLL_RE.search(action.description))
 
 
-async def ground_scroll(page: Any, action: Action, hint: Point | None, method: str) -> Grounding:
+async def ground_scroll(page: Page, action: Action, hint: Point | None, method: str) -> Grounding:
     """Where to wheel for a Scroll: the window when the description names the page, else
     the scroll container under the hint, else the window."""
     hint_xy = [action.point.x, action.point.y] if action.point else ([hint.x, hint.y] if hint else None)
@@ -173,12 +176,12 @@ class DomGrounder:
     max_nodes: int = 40000
     max_millis: int = 400
 
-    async def snapshot(self, page: Any) -> DomSnapshot:
+    async def snapshot(self, page: Page) -> DomSnapshot:
         """The candidates and text blocks of the current viewport."""
         raw = await page.evaluate(load_js("dom_candidates.js"), {"maxNodes": self.max_nodes, "maxMillis": self.max_millis})
         return json.loads(raw)
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+    async def ground(self, page: Page, action: Action, step: int, hint: Point | None, reference: Path | None,
                      look: LookCue | None = None) -> Grounding:
         if action.type == ActionType.PRESS and action.point is None:
             return Grounding(method="keyboard", found=True, element="focused element")
@@ -196,7 +199,7 @@ class DomGrounder:
             return await self._reveal(page, g, snap["candidates"].index(cand))
         return g
 
-    async def _reveal(self, page: Any, g: Grounding, index: int) -> Grounding:
+    async def _reveal(self, page: Page, g: Grounding, index: int) -> Grounding:
         """Scroll an off-screen choice into view (as a click by locator would) and re-aim."""
         info = await page.evaluate(load_js("reveal.js"), index)
         if not info:
@@ -216,7 +219,7 @@ class DomGrounder:
             return False
         return g.score - g.runner_up <= self.weights.look + self.ambiguity_margin
 
-    async def _looks(self, page: Any, snap: DomSnapshot, cue: LookCue) -> dict[int, float] | None:
+    async def _looks(self, page: Page, snap: DomSnapshot, cue: LookCue) -> dict[int, float] | None:
         """Look similarity of the on-screen candidates to the recorded target (None when the
         reference or the target's region is not usable)."""
         import asyncio

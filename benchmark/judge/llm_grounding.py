@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...tools.llm.parsing import extract_json
 from ...tools.llm.types import ImagePart, Message, ModelError, TextPart
@@ -19,6 +19,9 @@ from ..task import Action, ActionType, Box, Point
 from .dom_types import DomCandidate
 from .grounding import DomGrounder, describe_candidate, ground_point, ground_scroll
 from .types import Grounding
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 MAX_ELEMENTS = 300
 MAX_AX_LINES = 300
@@ -47,7 +50,7 @@ def element_lines(cands: list[DomCandidate]) -> list[str]:
     return lines
 
 
-async def accessibility_lines(page: Any) -> list[str]:
+async def accessibility_lines(page: Page) -> list[str]:
     """The flattened accessibility tree (role + name), via CDP; empty when unavailable."""
     with contextlib.suppress(Exception):
         cdp = await page.context.new_cdp_session(page)
@@ -94,7 +97,7 @@ class LLMGrounder:
         self.purpose = purpose
         self._dom = DomGrounder(name="llm")
 
-    async def ground(self, page: Any, action: Action, step: int, hint: Point | None, reference: Path | None,
+    async def ground(self, page: Page, action: Action, step: int, hint: Point | None, reference: Path | None,
                      look: Any = None) -> Grounding:
         if action.type == ActionType.PRESS and action.point is None:
             return Grounding(method="keyboard", found=True, element="focused element")
@@ -132,7 +135,7 @@ class LLMGrounder:
             return Grounding(method="llm", found=False, candidates=len(cands), error="the model found no matching element")
         return await self._vision(page, action, len(cands))
 
-    async def _vision(self, page: Any, action: Action, n: int) -> Grounding:
+    async def _vision(self, page: Page, action: Action, n: int) -> Grounding:
         shot = await page.screenshot(type="png")
         vp = page.viewport_size or {"width": 0, "height": 0}
         prompt = (

@@ -7,7 +7,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
@@ -18,6 +18,9 @@ from .grounding import load_js, scroll_direction
 from .keys import key_of
 from .replay_types import PageCrashed, PageHung, SettleConfig, StepTimeout
 from .types import Grounding
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -33,7 +36,7 @@ _REPLACE_WORDS = re.compile(r"\b(replace|replacing|clear|clearing|overwrite|chan
 class PageTimeline:
     """The candidate's page time: when it gets each input and each screenshot."""
 
-    def __init__(self, page: Any, policy: PageClockPolicy, times: PageTimes | None, actions: int) -> None:
+    def __init__(self, page: Page, policy: PageClockPolicy, times: PageTimes | None, actions: int) -> None:
         self.clock = PageClock(page, PAGE_FRAME_MS, call_timeout=JUDGE_WORK_TIMEOUT_MIN)
         self.times = times if times is not None and len(times.inputs) == actions else None
         self.actions = actions
