@@ -216,16 +216,33 @@ def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion])
         dx, dy = 0.0, float(_row_shift(pa, pb))
         if abs(dy) < 2:
             return None
-    ix, iy = int(round(dx)), int(round(dy))
+    best: tuple[float, float, float] | None = None  # after/before error, dx, dy
+    # phase correlation is periodic: a shift near half the window reads with either sign
+    alternatives = [(dx, dy)] + ([(dx, dy - np.sign(dy) * h)] if abs(dy) > h / 4 else []) \
+        + ([(dx - np.sign(dx) * w, dy)] if abs(dx) > w / 4 else [])
+    for ax, ay in alternatives:
+        for ey in range(-8, 9) if abs(ay) > h / 4 else (0,):  # a long shift is estimated less exactly
+            err = _shift_error(pa, pb, int(round(ax)), int(round(ay)) + ey)
+            if err is not None and (best is None or err < best[0]):
+                best = (err, ax, ay + ey)
+    if best is None or best[0] > 0.4:
+        return None
+    return (-best[1] / s, -best[2] / s)
+
+
+def _shift_error(pa: np.ndarray, pb: np.ndarray, ix: int, iy: int) -> float | None:
+    """Changed share after shifting pa by (ix, iy), over the changed share without it, on the
+    overlap; None when they hardly overlap."""
+    h, w = pa.shape
+    if abs(iy) > 0.9 * h or abs(ix) > 0.9 * w:
+        return None
     M = np.array([[1, 0, ix], [0, 1, iy]], dtype=np.float32)
     shifted = cv2.warpAffine(pa, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
     m = np.zeros((h, w), bool)
     m[max(0, iy):h + min(0, iy), max(0, ix):w + min(0, ix)] = True
     before_err = float(np.mean(np.abs(pa - pb)[m] > DIFF_THRESHOLD))
     after_err = float(np.mean(np.abs(shifted - pb)[m] > DIFF_THRESHOLD))
-    if after_err > 0.4 * before_err:
-        return None
-    return (-dx / s, -dy / s)
+    return after_err / before_err if before_err > 0 else None
 
 
 def _row_shift(pa: np.ndarray, pb: np.ndarray) -> int:

@@ -18,7 +18,7 @@ from .keyframes import choose_states, keyframe_cap, remap_events
 from .scan import scan_video
 from .sheet import render_sheet
 from .types import Keyframe, Perception, PerceptionError, PointerObservation, Timings
-from .typing_runs import join_typing
+from .typing_runs import join_scrolls, join_typing
 
 log = structlog.get_logger()
 
@@ -59,7 +59,7 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     timings.decode = round(time.perf_counter() - t_start, 3)
 
     t = time.perf_counter()
-    runs = join_typing(scan, merge_static_runs(scan))
+    runs = join_scrolls(scan, join_typing(scan, merge_static_runs(scan)))
     jobs: list[TypingJob] = []
     events = build_events(scan, runs, ocr=False, jobs=jobs)
     info = scan.info
