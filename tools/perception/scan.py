@@ -73,6 +73,8 @@ class Scan:
     runs: list[StableRun]
     diffs: dict[tuple[int, int, int, int],
                 list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
+    shifts: dict[tuple[int, int, int, int],
+                 tuple[float, float] | None] = field(default_factory=dict)  # scroll readings, keyed the same way
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:

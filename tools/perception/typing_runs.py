@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import itertools
 
-from .events import POINTER_MOVE_PX, _dist, _scroll, _typing_boxes, merge_boxes, state_diff
+from .boxes import merge_boxes
+from .events import POINTER_MOVE_PX, _dist, _typing_boxes, state_diff
 from .scan import Scan, StableRun
+from .scroll import _scroll
 
 LINE_SLACK = 0.5  # of the line height: how far a continuation may sit above or below the typed line
 
