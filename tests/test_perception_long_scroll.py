@@ -41,3 +41,23 @@ def test_a_long_scroll_has_the_right_sign_and_amount(tmp_path: Path, shift: int)
     p = perceive(tmp_path / "v.mp4", None, tmp_path / "out", PerceiveOptions(ocr=False, assets=False))
     assert [e.kind for e in p.events] == ["scroll"], p.events
     assert abs(p.events[0].scroll_dy - shift) <= 8, p.events[0].scroll_dy
+
+
+def test_one_wheel_gesture_with_brief_stops_is_one_scroll(tmp_path: Path) -> None:
+    """Smooth scrolling of three notches, each eased over 0.2 s, with 0.8 s stops between them."""
+    page = _page(720 + 3 * 120 + 40)
+    frames = []
+    offset = 0.0
+    for notch in range(4):
+        frames += [offset] * int((1.5 if notch in (0, 3) else 0.8) * FPS)
+        if notch < 3:
+            frames += [offset + 120 * (i + 1) / 5 for i in range(5)]
+            offset += 120
+    with Mp4Writer(tmp_path / "v.mp4", 1280, 720, FPS) as w:
+        for off in frames:
+            view = page[int(off):int(off) + 720].copy()
+            draw_pointer(view, 1000, 400)
+            w.write(view)
+    p = perceive(tmp_path / "v.mp4", None, tmp_path / "out", PerceiveOptions(ocr=False, assets=False))
+    assert [e.kind for e in p.events] == ["scroll"], [(e.kind, e.start, e.scroll_dy) for e in p.events]
+    assert abs(p.events[0].scroll_dy - 360) <= 8, p.events[0].scroll_dy
