@@ -23,30 +23,18 @@ from iwr.graphs import (
     Usage,
 )
 from iwr.prompts import render
-from iwr.tools.llm import (
-    ImagePart,
-    LLMGateway,
-    LLMResponse,
-    Message,
-    ModelError,
-    TextPart,
-    apply_edits,
-    extract_code,
-    extract_json,
-    require_code,
-)
+from iwr.tools.llm import LLMGateway, LLMResponse, Message, ModelError, apply_edits, extract_code, extract_json, require_code
 from iwr.tools.llm.parsing import salvage_list
 
 from .frames import PAPER_FPS, PAPER_MAX_FRAMES, distinct_frames, save_frames
 from .page_check import page_notes
-from .video_text import sightings_by_state, states_text
+from .video_text import NONE_TEXT, ModelRole, compose, sightings_by_state, user_message
 
 MAX_KEYFRAMES = 24
 MAX_TEXT_KEYFRAMES = 8  # described as text: spread over the recording (a small model's context is small)
 MAX_REPAIR_KEYFRAMES = 6
 ANALYSE_MAX_TOKENS = 2048  # a plan is short; a small model that runs on would otherwise fill its context
 MAX_CONTINUATIONS = 2  # a page cut off by the token limit is continued at most this often
-NONE_TEXT = "(none)"
 CONTINUE_PROMPT = (
     "Your answer was cut off by the length limit. Continue exactly where it stopped: no repetition, "
     "no explanation, no new code fence; finish the file."
@@ -137,26 +125,6 @@ def duration_text(perception: PerceptionSummary | None) -> str:
     return f"{perception.duration:.1f} s" if perception is not None and perception.duration else "an unknown time"
 
 
-def user_message(text: str, sheets: list[Path], frames: list[Path]) -> list[Message]:
-    parts: list[TextPart | ImagePart] = [TextPart(text=text)]
-    parts += [ImagePart(path=p, kind="contact_sheet") for p in sheets]
-    parts += [ImagePart(path=p, kind="frame") for p in frames]
-    return [Message(role="user", content=parts)]
-
-
-async def compose(prompt: str, sheets: list[Path], frames: list[Path], listing: str, inputs: TaskInputs,
-                  text_inputs: bool, sightings: list[list[AssetSighting]] | None = None) -> list[Message]:
-    """The user message: the prompt with its images, or (text inputs) with the images described as text."""
-    if not text_inputs:
-        return user_message(prompt, sheets, frames)
-    titles = [line.removeprefix("- ") for line in listing.splitlines()] if listing != NONE_TEXT else []
-    titles += [f"image {i + 1}" for i in range(len(titles), len(frames))]
-    text = await states_text(frames, titles, inputs.resolution, sightings)
-    head, sep, tail = prompt.rpartition("\n\nAnswer")  # the description before the closing instruction
-    body = f"{head}\n\n{text}{sep}{tail}" if sep and text else prompt + (f"\n\n{text}" if text else "")
-    return [Message(role="user", content=body)]
-
-
 def join_continuation(head: str, tail: str) -> str:
     """A cut-off answer joined with its continuation (a new opening fence and a repeated overlap dropped)."""
     lines = tail.lstrip("\n").split("\n", 1)
@@ -220,7 +188,7 @@ def plan_step(item: dict[str, Any]) -> tuple[Action, int | None] | None:
 # ---------------------------------------------------------------- roles
 
 
-class LLMAnalyst:
+class LLMAnalyst(ModelRole):
     """Turns the recording (keyframes or frames + perception output) into a test plan."""
 
     def __init__(self, gateway: LLMGateway, *, text_inputs: bool = False) -> None:
@@ -247,7 +215,7 @@ class LLMAnalyst:
         )
         kf = [k.index for k in shown_keyframes(perception, self.text_inputs)] if perception is not None else []
         seen = sightings_by_state(kf, asset_map) if kf else None
-        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, seen)
+        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, seen, self._budget())
         cap = min(self.gateway.settings.max_tokens, ANALYSE_MAX_TOKENS)
         response = await self.gateway.complete(messages, purpose="analyse", max_tokens=cap)
         try:
@@ -273,7 +241,7 @@ class LLMAnalyst:
         )
 
 
-class LLMCoder:
+class LLMCoder(ModelRole):
     """Writes the page (draft) and fixes it (repair: edit blocks, or a whole new page)."""
 
     def __init__(self, gateway: LLMGateway, *, single_shot: bool = False, text_inputs: bool = False) -> None:
@@ -313,7 +281,7 @@ class LLMCoder:
                 plan=plan_text(plan),
                 **size,
             )
-        messages = await compose(prompt, inputs.contact_sheets, frames, listing, inputs, self.text_inputs, seen)
+        messages = await compose(prompt, inputs.contact_sheets, frames, listing, inputs, self.text_inputs, seen, self._budget())
         html, usage, _ = await complete_code(self.gateway, messages, "draft")
         return CodeResult(html=html, usage=usage)
 
@@ -347,7 +315,7 @@ class LLMCoder:
         template = "repair" if style == "search_replace" else "repair_whole"
         prompt = render(template, width=inputs.resolution.width, height=inputs.resolution.height,
                         failures=failures, keyframes=listing, html=html)
-        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs)
+        messages = await compose(prompt, [], frames, listing, inputs, self.text_inputs, None, self._budget())
         if style == "whole":
             page, usage, _ = await complete_code(self.gateway, messages, "repair")
             return CodeResult(html=page, usage=usage)

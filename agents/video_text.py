@@ -3,15 +3,18 @@
 Each shown state (a keyframe, or a 1 fps frame without perception) is OCR'd into text blocks
 with their boxes, font size and colour, plus the assets matched in it. The first state is
 listed whole; later states list only the blocks that appeared or went away, so the text stays
-within a small model's context.
+within a small model's context. When the model's context window is known, the whole prompt is
+kept within it, less the room its answer needs: fewer blocks per state are listed until it fits.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from iwr.benchmark.task import Box, Resolution
+from iwr.benchmark.task import Box, Resolution, TaskInputs
 from iwr.graphs import AssetSighting
+from iwr.tools.llm import ImagePart, LLMGateway, Message, TextPart
+from iwr.tools.llm.vision import context_tokens
 
 from .layout import StateLayout, TextItem, layout_states, text_blocks
 
@@ -21,7 +24,21 @@ PREAMBLE = (
     "in CSS pixels, font size and colour; assets as name x,y widthxheight. "
     "Later images list only what changed from the image before (+ appeared, - went away)."
 )
+NONE_TEXT = "(none)"
 MAX_BLOCKS = 40  # per state: more is cut (and said so)
+BLOCK_CAPS = (MAX_BLOCKS, 20, 10, 5, 2, 0)  # tried in turn until the prompt fits the model's context
+CHARS_PER_TOKEN = 1.3  # fewest characters per token seen on these prompts (1.35-1.67 with Qwen2.5's
+# tokenizer: boxes and numbers tokenize densely), so a budget in characters stays under the tokens
+
+
+def prompt_budget_chars(gateway: LLMGateway) -> int | None:
+    """How many characters a prompt may have so it and the answer fit the model's context
+    (half of it kept for the answer when the output cap is larger); None when the window is unknown."""
+    s = gateway.settings
+    tokens = context_tokens(s.model, s.api_base)
+    if tokens is None:
+        return None
+    return int((tokens - min(s.max_tokens, tokens // 2)) * CHARS_PER_TOKEN)
 
 
 def _box(b: Box) -> str:
@@ -45,14 +62,14 @@ def block_lines(state: StateLayout) -> list[str]:
     return out
 
 
-def _cut(lines: list[str], prefix: str) -> list[str]:
-    shown = [f"  {prefix}{line}" for line in lines[:MAX_BLOCKS]]
-    if len(lines) > MAX_BLOCKS:
-        shown.append(f"  ... {len(lines) - MAX_BLOCKS} more blocks not shown")
+def _cut(lines: list[str], prefix: str, cap: int) -> list[str]:
+    shown = [f"  {prefix}{line}" for line in lines[:cap]]
+    if len(lines) > cap:
+        shown.append(f"  ... {len(lines) - cap} more blocks not shown")
     return shown
 
 
-def describe_states(states: list[StateLayout], titles: list[str]) -> str:
+def describe_states(states: list[StateLayout], titles: list[str], cap: int = MAX_BLOCKS) -> str:
     """The states as text: the first whole, each later one as its changes from the one before."""
     out: list[str] = []
     previous: list[str] | None = None
@@ -60,25 +77,67 @@ def describe_states(states: list[StateLayout], titles: list[str]) -> str:
         lines = block_lines(state)
         if previous is None:
             out.append(f"{title} (background {state.background}):")
-            out += _cut(lines, "") or ["  (no text found)"]
+            out += _cut(lines, "", cap) or ["  (no text found)"]
         else:
             added = [line for line in lines if line not in previous]
             gone = [line for line in previous if line not in lines]
             out.append(f"{title}:" + ("" if added or gone else " no visible change"))
-            out += _cut(added, "+ ") + _cut(gone, "- ")
+            out += _cut(added, "+ ", cap) + _cut(gone, "- ", cap)
         previous = lines
     return "\n".join(out)
 
 
 async def states_text(paths: list[Path], titles: list[str], resolution: Resolution,
-                      sightings: list[list[AssetSighting]] | None = None) -> str:
-    """OCR and describe the images at `paths` (a preamble, then one entry per image)."""
+                      sightings: list[list[AssetSighting]] | None = None, max_chars: int | None = None) -> str:
+    """OCR and describe the images at `paths` (a preamble, then one entry per image), in at most
+    `max_chars` characters: fewer blocks per state until it fits, then cut."""
     if not paths:
         return ""
     states = await layout_states(paths, resolution, sightings or [[] for _ in paths])
-    return PREAMBLE + "\n\n" + describe_states(states, titles)
+    text = PREAMBLE + "\n\n" + describe_states(states, titles)
+    if max_chars is None:
+        return text
+    for cap in BLOCK_CAPS:
+        text = PREAMBLE + "\n\n" + describe_states(states, titles, cap)
+        if len(text) <= max_chars:
+            return text
+    note = "\n(the rest is cut: the model's context is full)"
+    return text[: max(0, max_chars - len(note))] + note if max_chars > len(note) else ""
 
 
 def sightings_by_state(keyframes: list[int], sightings: list[AssetSighting]) -> list[list[AssetSighting]]:
     """The asset sightings of each listed keyframe, in the order of `keyframes`."""
     return [[s for s in sightings if s.keyframe == k] for k in keyframes]
+
+
+def user_message(text: str, sheets: list[Path], frames: list[Path]) -> list[Message]:
+    parts: list[TextPart | ImagePart] = [TextPart(text=text)]
+    parts += [ImagePart(path=p, kind="contact_sheet") for p in sheets]
+    parts += [ImagePart(path=p, kind="frame") for p in frames]
+    return [Message(role="user", content=parts)]
+
+
+async def compose(prompt: str, sheets: list[Path], frames: list[Path], listing: str, inputs: TaskInputs, text_inputs: bool,
+                  sightings: list[list[AssetSighting]] | None = None, max_chars: int | None = None) -> list[Message]:
+    """The user message: the prompt with its images, or (text inputs) with the images described as
+    text, the whole within `max_chars` when given (the model's context less its answer's room)."""
+    if not text_inputs:
+        return user_message(prompt, sheets, frames)
+    titles = [line.removeprefix("- ") for line in listing.splitlines()] if listing != NONE_TEXT else []
+    titles += [f"image {i + 1}" for i in range(len(titles), len(frames))]
+    room = None if max_chars is None else max_chars - len(prompt) - 2
+    text = await states_text(frames, titles, inputs.resolution, sightings, room)
+    head, sep, tail = prompt.rpartition("\n\nAnswer")  # the description before the closing instruction
+    body = f"{head}\n\n{text}{sep}{tail}" if sep and text else prompt + (f"\n\n{text}" if text else "")
+    return [Message(role="user", content=body)]
+
+
+class ModelRole:
+    """A role that asks a model: its gateway, and whether it gets the images or the text view."""
+
+    gateway: LLMGateway
+    text_inputs: bool
+
+    def _budget(self) -> int | None:
+        """The prompt's size limit in characters with text inputs (None: images, or an unknown window)."""
+        return prompt_budget_chars(self.gateway) if self.text_inputs else None

@@ -12,7 +12,7 @@ CACHE="${IWR_CACHE_DIR:-$HOME/.cache/iwr}/local-model"
 LLAMA_VERSION="11434.0.0"
 SIZE="0.5b"
 PORT="${IWR_LOCAL_MODEL_PORT:-8731}"
-CTX="${IWR_LOCAL_MODEL_CTX:-8192}"
+CTX="${IWR_LOCAL_MODEL_CTX:-16384}"  # a page of 4,096 tokens after a prompt of up to ~12,000
 NICE="${IWR_LOCAL_MODEL_NICE:-10}"  # polite on a shared machine; 0 when you time it
 CMD="${1:-start}"
 shift || true

@@ -20,7 +20,7 @@ from iwr.graphs import AssetSighting, EventSummary, KeyframeRef, PerceptionSumma
 from iwr.run_types import RunOptions
 from iwr.runner import Runner
 from iwr.tools.llm import FakeOpenAIServer, LLMGateway, LLMSettings
-from iwr.tools.llm.vision import TEXT_ONLY_ENV, image_support, probe_server_vision, server_props_url
+from iwr.tools.llm.vision import TEXT_ONLY_ENV, context_tokens, image_support, server_props, server_props_url
 
 RES = Resolution(width=480, height=270)
 PAGE = "```html\n<!DOCTYPE html><html><body>ok</body></html>\n```"
@@ -32,7 +32,8 @@ def llama_props() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = json.dumps({"model_alias": "tiny", "modalities": {"vision": False, "audio": False}}).encode()
+            body = json.dumps({"model_alias": "tiny", "modalities": {"vision": False, "audio": False},
+                               "default_generation_settings": {"n_ctx": 2048}}).encode()
             self.send_response(200 if self.path == "/props" else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -44,10 +45,10 @@ def llama_props() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    probe_server_vision.cache_clear()
+    server_props.cache_clear()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
-    probe_server_vision.cache_clear()
+    server_props.cache_clear()
 
 
 def test_image_support_from_env_props_and_defaults(llama_props: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,6 +59,8 @@ def test_image_support_from_env_props_and_defaults(llama_props: str, monkeypatch
     assert image_support("openai/my-model") == image_support("openai/my-model", None)
     assert not image_support("openai/my-model").images
     assert image_support("scripted/x.yaml").images
+    assert context_tokens("openai/tiny", llama_props) == 2048  # the server's n_ctx
+    assert context_tokens("scripted/x.yaml", llama_props) is None
     with FakeOpenAIServer(["ok"]) as srv:  # no /props: unknown to LiteLLM too, so assumed to take images
         assert image_support(srv.model, srv.api_base).images
 
@@ -129,3 +132,27 @@ def test_text_shows_few_keyframes_spread_over_the_recording(tmp_path: Path) -> N
     spread = [k.index for k in shown_keyframes(p, text_inputs=True)]
     assert len(spread) == MAX_TEXT_KEYFRAMES and spread[0] == 0 and spread[-1] == 14
     assert [k.index for k in shown_keyframes(p)] == list(range(15))  # images: as before
+
+
+@pytest.mark.timeout(300)
+def test_the_text_view_fits_the_models_context(llama_props: str, tmp_path: Path) -> None:
+    from iwr.agents.video_text import CHARS_PER_TOKEN, prompt_budget_chars, states_text
+
+    size = Resolution(width=640, height=720)
+    img = Image.new("RGB", (size.width, size.height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    for row in range(16):
+        d.text((30 + (row % 2) * 320, 20 + row * 44), f"Item {row + 1} costs {17 * (row + 1)} euros", fill=(0, 0, 0), font_size=20)
+    img.save(tmp_path / "kf0.png")
+    full = asyncio.run(states_text([tmp_path / "kf0.png"], ["image 1"], size))
+    assert "Item 16" in full
+    budget = len(full) * 2 // 3
+    fitted = asyncio.run(states_text([tmp_path / "kf0.png"], ["image 1"], size, max_chars=budget))
+    assert len(fitted) <= budget and "more blocks not shown" in fitted and "Item 1 " in fitted  # the first blocks kept
+    tiny = asyncio.run(states_text([tmp_path / "kf0.png"], ["image 1"], size, max_chars=300))
+    assert len(tiny) <= 300
+    # the budget: the server's n_ctx (2048) less the answer's room (the output cap, at most half)
+    small_cap = LLMGateway(LLMSettings(model="openai/tiny", api_base=llama_props, max_tokens=512, cache=False))
+    assert prompt_budget_chars(small_cap) == int((2048 - 512) * CHARS_PER_TOKEN)
+    large_cap = LLMGateway(LLMSettings(model="openai/tiny", api_base=llama_props, max_tokens=16384, cache=False))
+    assert prompt_budget_chars(large_cap) == int((2048 - 1024) * CHARS_PER_TOKEN)

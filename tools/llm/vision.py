@@ -1,9 +1,10 @@
-"""Whether a model takes images, so text-only models get the video as text.
+"""What a model takes: images or not (text-only models get the video as text), and how many tokens.
 
 In order: scripted models take what they are given (images); a model named in
 `IWR_TEXT_ONLY_MODELS` (comma-separated) does not; an `--api-base` that is a llama.cpp server
 says so itself (`GET /props` -> `modalities.vision`, asked once per endpoint); else LiteLLM's
-model info (`supports_vision`); a model nobody knows is assumed to take images.
+model info (`supports_vision`); a model nobody knows is assumed to take images. The context
+window comes from the same places: the server's `n_ctx`, else LiteLLM's `max_input_tokens`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 TEXT_ONLY_ENV = "IWR_TEXT_ONLY_MODELS"
 
@@ -38,16 +40,40 @@ def server_props_url(api_base: str) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def probe_server_vision(api_base: str, timeout: float = 3.0) -> bool | None:
-    """`modalities.vision` of a llama.cpp server's /props; None when the endpoint does not say."""
+def server_props(api_base: str, timeout: float = 3.0) -> dict[str, Any] | None:
+    """A llama.cpp server's GET /props (asked once per endpoint); None when it does not answer one."""
     try:
         with urllib.request.urlopen(server_props_url(api_base), timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8", "replace"))
     except (urllib.error.URLError, OSError, ValueError):
         return None
-    vision = data.get("modalities", {}).get("vision") if isinstance(data,
-                                                                    dict) and isinstance(data.get("modalities"), dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def probe_server_vision(api_base: str) -> bool | None:
+    """`modalities.vision` of a llama.cpp server's /props; None when the endpoint does not say."""
+    modalities = (server_props(api_base) or {}).get("modalities")
+    vision = modalities.get("vision") if isinstance(modalities, dict) else None
     return vision if isinstance(vision, bool) else None
+
+
+def context_tokens(model: str, api_base: str | None = None) -> int | None:
+    """The model's context window in tokens (a llama.cpp server's `n_ctx`, else LiteLLM's
+    `max_input_tokens`); None when nobody says."""
+    if model.startswith("scripted/"):
+        return None
+    if api_base:
+        settings = (server_props(api_base) or {}).get("default_generation_settings")
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+        if isinstance(n_ctx, int) and n_ctx > 0:
+            return n_ctx
+    from .litellm_lib import load_litellm
+
+    try:
+        known = load_litellm().get_model_info(model).get("max_input_tokens")
+    except Exception:  # noqa: BLE001 - not in the price map
+        return None
+    return known if isinstance(known, int) and known > 0 else None
 
 
 def _litellm_vision(model: str) -> bool | None:
