@@ -178,3 +178,21 @@ def test_a_list_scrolled_under_the_pointer_is_read_from_its_text_lines() -> None
     assert out.type == ActionType.SCROLL and out.parameters.direction == "down" and getattr(out.parameters, "amount", 0) == 195
     against = replayed(_action(ActionType.SCROLL, at), _event("scroll", 0.8, scroll_dy=-62), change, None, None, None, 1.0)
     assert against.parameters.direction == "up" and getattr(against.parameters, "amount", 0) == 62  # perception's own reading
+
+
+def test_a_token_the_pointer_may_have_hidden_is_no_evidence() -> None:
+    from iwr.benchmark.judge.assertion_context import AssertionContext
+    from iwr.benchmark.judge.video_assertions import maybe_unread, token_checks
+
+    # a table sorted by the column under the pointer: '109' moved to the first row, read '169' there
+    row = TextChange(kind="changed", before="Camp Lantern Outdoor 109", after="Pulse Smartwatch Fitness 208", box=BOX)
+    change = VisibleChange(changed_fraction=0.02, texts=[row], unread=["West 169"])
+    ctx = AssertionContext(assertion="", step=3, action_type="Click", expected_change=change,
+                           reference_text_before="Units Camp Lantern Outdoor 109 Pulse Smartwatch Fitness 208",
+                           reference_text_after="Units Pulse Smartwatch Fitness 208 West 169",
+                           candidate_text_before="Units Camp Lantern Outdoor 109 Pulse Smartwatch Fitness 208",
+                           candidate_text_after="Units Camp Lantern Outdoor 109 Pulse Smartwatch Fitness 208")
+    assert "109" not in [c.token for c in token_checks(ctx, change)]
+    assert "109" in [c.token for c in token_checks(ctx, change.model_copy(update={"unread": []}))]
+    assert maybe_unread("1", ["Step 1"]) and not maybe_unread("0", ["Step 1"])  # short tokens: only themselves
+    assert not maybe_unread("109", ["West 90"]) and maybe_unread("12.50", ["12.5"])

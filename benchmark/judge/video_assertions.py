@@ -9,7 +9,9 @@ the way the offline asserter checks a benchmark assertion against OCR'd checkpoi
    almost nothing, elsewhere).
 2. Text: the tokens of the changed lines whose count on the whole recorded screen went up
    must go up on the candidate (after a scroll: be present), and those whose count went
-   down must go down. A token that only moved keeps its screen count and is not evidence.
+   down must go down. A token that only moved keeps its screen count and is not evidence;
+   nor is one the recording's reading may have missed (a line under the pointer or read
+   unsure holds it, or a token one character from it: `maybe_unread`).
    The candidate's counts come from its DOM text, or from OCR of its screenshots when the
    DOM text accounts for most of what is on screen (pictures of the recording do not pass).
 3. Decision, as for a benchmark assertion: every number check must hold and at least half
@@ -71,12 +73,33 @@ def changed_tokens(change: VisibleChange) -> tuple[Counter[str], Counter[str]]:
     return after - before, before - after
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """`a` and `b` differ by at most one substituted, dropped or added character."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def maybe_unread(token: str, unread: list[str]) -> bool:
+    """The token may be one of the lines the recording's reading left out (under the pointer,
+    or unsure): the same token there, or for tokens of 3+ characters one misread character
+    away ('109' read '169' under the pointer). Its whole-screen count then proves nothing."""
+    near = {t for line in unread for t in tokens(line)}
+    return token in near or (len(token) >= 3 and any(len(t) >= 3 and _one_edit(token, t) for t in near))
+
+
 def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoTokenCheck]:
-    """One check per gained or lost token whose whole-screen count moved the same way."""
+    """One check per gained or lost token whose whole-screen count moved the same way (and
+    that the pointer or an unsure reading may not have hidden)."""
     gained, lost = changed_tokens(change)
     trust_ocr = dom_covers_screen(ctx)
     checks: list[VideoTokenCheck] = []
     for tok in sorted(set(gained) | set(lost)):
+        if maybe_unread(tok, change.unread):
+            continue
         rb, ra = count_phrase(ctx.reference_text_before, tok), count_phrase(ctx.reference_text_after, tok)
         expect: VideoExpect
         if tok in gained and ra > rb:

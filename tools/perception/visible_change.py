@@ -45,6 +45,7 @@ class VisibleChange(BaseModel):
     changed_fraction: float = 0.0  # share of the screen's pixels that changed
     regions: list[PBox] = Field(default_factory=list)  # where, largest first
     texts: list[TextChange] = Field(default_factory=list)
+    unread: list[str] = Field(default_factory=list)  # lines not read: under the pointer or unsure (either frame)
     width: int = 0  # size of the frames compared
     height: int = 0
 
@@ -167,6 +168,10 @@ def visible_change(before: Path, after: Path, cache: OcrCache | None = None, hid
     if fraction == 0.0:
         return VisibleChange(width=width, height=height)
     regions = changed_regions(before, after)
-    texts = text_changes(ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines, regions, hidden)
+    lines = ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines
+    texts = text_changes(*lines, regions, hidden)
+    unread = [ln.text for side in lines for ln in side
+              if ln.score < MIN_LINE_SCORE or any(_overlaps(_box(ln), h) for h in hidden)]
     boxes = [PBox(x=r.x, y=r.y, width=r.width, height=r.height) for r in regions[:MAX_REGIONS]]
-    return VisibleChange(changed_fraction=round(fraction, 5), regions=boxes, texts=texts, width=width, height=height)
+    return VisibleChange(changed_fraction=round(fraction, 5), regions=boxes, texts=texts, unread=unread, width=width,
+                         height=height)
