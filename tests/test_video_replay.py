@@ -196,3 +196,13 @@ def test_a_token_the_pointer_may_have_hidden_is_no_evidence() -> None:
     assert "109" in [c.token for c in token_checks(ctx, change.model_copy(update={"unread": []}))]
     assert maybe_unread("1", ["Step 1"]) and not maybe_unread("0", ["Step 1"])  # short tokens: only themselves
     assert not maybe_unread("109", ["West 90"]) and maybe_unread("12.50", ["12.5"])
+
+
+def test_a_line_read_with_other_spacing_or_separator_glyphs_is_no_change() -> None:
+    region = [PBox(x=0, y=0, width=600, height=100)]
+    box = (100, 40, 300, 18)
+    before = [OcrLine(text="Revenue by category·West, last7 days", score=0.95, box=box)]
+    after = [OcrLine(text="Revenue by categoryWest, last 7 days", score=0.95, box=box)]
+    assert text_changes(before, after, region) == []  # type: ignore[arg-type]
+    now = [OcrLine(text="Revenue by category·East, last 7 days", score=0.95, box=box)]
+    assert [c.kind for c in text_changes(before, now, region)] == ["changed"]  # type: ignore[arg-type]

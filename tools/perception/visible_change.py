@@ -115,8 +115,12 @@ def _same_place(a: PBox, b: PBox) -> bool:
             and abs(ay - by) <= max(a.height, b.height) / 2)
 
 
+MEANINGFUL_MARKS = set("-+.,:%$€£/×÷=()#@&!?")  # the rest ('·', '•', '|', quotes) is decoration OCR reads or drops at will
+
+
 def _squeezed(text: str) -> str:
-    return "".join(text.split()).lower()
+    """A line as compared across frames: no spacing, no decorative marks, lower case."""
+    return "".join(c for c in text.lower() if c.isalnum() or c in MEANINGFUL_MARKS)
 
 
 def _overlaps(a: PBox, b: PBox) -> bool:
@@ -148,7 +152,7 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
             continue
         used.add(match)
         old = near_before[match].text
-        if _squeezed(old) != _squeezed(a.text):  # OCR spacing ('9×8= 72' / '9 × 8 = 72') is no change
+        if _squeezed(old) != _squeezed(a.text):  # OCR spacing and separators ('9×8= 72' / '9 × 8 = 72') are no change
             out.append(TextChange(kind="changed", before=old, after=a.text, box=box))
     out += [TextChange(kind="disappeared", before=b.text, box=_box(b)) for i, b in enumerate(near_before) if i not in used]
     return sorted(out, key=lambda t: (t.box.y, t.box.x))
