@@ -7,6 +7,9 @@ so it is moved and sized with `xdotool`, and the result is checked from the page
 viewport must be exactly the screen (viewport coordinates = screen coordinates), which a
 real mouse event confirms (`screenX - clientX`, `screenY - clientY`). The window is given
 the keyboard focus (no window manager does), and a real key confirms that keys reach it.
+Without that focus Chromium drops X key events although `document.hasFocus()` says true, so
+the recorder also checks every key press reaches the page and gives the focus back if not
+(`ScreenPage.refocus`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +59,7 @@ class ScreenPage:
     context: BrowserContext  # its default context
     page: Page
     version: str
+    refocus: Callable[[], Awaitable[None]]  # give the window the X keyboard focus again
 
 
 async def _devtools_port(profile: Path, proc: subprocess.Popen[bytes], timeout: float) -> int:
@@ -129,12 +133,17 @@ async def check_viewport(page: Page, x: XInput, display: XDisplay, pid: int) -> 
     raise RecordError(f"the viewport sits at screen ({got['dx']}, {got['dy']}), not (0, 0), and cannot be moved")
 
 
-async def focus_keyboard(page: Page, x: XInput, display: XDisplay, pid: int) -> None:
-    """Give Chromium's window the X keyboard focus (with no window manager nothing else does)
-    and confirm with a real key (Shift, on the blank page) that keys reach the page."""
+async def give_focus(page: Page, display: XDisplay, pid: int) -> None:
+    """Give Chromium's window the X keyboard focus (with no window manager nothing else does)."""
     for win in _windows(display, pid):
         _xdotool(display, "windowfocus", "--sync", win, check=False)
     await page.bring_to_front()
+
+
+async def focus_keyboard(page: Page, x: XInput, display: XDisplay, pid: int) -> None:
+    """Give Chromium's window the X keyboard focus and confirm with a real key (Shift, on the
+    blank page) that keys reach the page."""
+    await give_focus(page, display, pid)
     seen = asyncio.ensure_future(page.evaluate(_NEXT_KEY_JS))
     await asyncio.sleep(0.1)
     codes = x.chord_codes("Shift")
@@ -176,7 +185,9 @@ async def headed_chromium(display: XDisplay, browser_type: BrowserType, x: XInpu
         await fit_window(display, page, proc.pid)
         await check_viewport(page, x, display, proc.pid)
         await focus_keyboard(page, x, display, proc.pid)
-        yield ScreenPage(browser=browser, context=context, page=page, version=browser.version)
+        pid = proc.pid
+        yield ScreenPage(browser=browser, context=context, page=page, version=browser.version,
+                         refocus=lambda: give_focus(page, display, pid))
     finally:
         if browser is not None:
             with contextlib.suppress(Exception):

@@ -144,7 +144,7 @@ async def film_on_screen(browser_type: BrowserType, spec: DemoSpec, site: Served
             async with headed_chromium(display, browser_type, x) as screen:
                 cdp = await prepare_page(screen, site, options)
                 human = HumanInput(x, seed=options.input_seed)
-                driver = ScreenDriver(screen.page, spec, human, options, label)
+                driver = ScreenDriver(screen.page, spec, human, options, label, refocus=screen.refocus)
                 demo, grab = await run_on_screen(driver, display, site, task_dir / "video.mp4", options)
                 await cdp.detach()
                 version = screen.version

@@ -6,13 +6,17 @@ real input events and the X cursor takes the shapes the page asks for. The page 
 time: page seconds are wall seconds since it opened (its clock runs at the policy's start
 date), and the times of the truth come from the input log. One exception to "input through
 X": a target outside the viewport is brought into view by Playwright (a jump, as an anchor
-link would make), not by wheel notches.
+link would make), not by wheel notches. Every key press is checked to reach the page (a
+keydown at the window): a key Chromium dropped (its window had lost the X keyboard focus) is
+taken out of the input log, the focus is given back and the key pressed once more, and a key
+that still goes nowhere stops the recording rather than leave a truth the video does not show.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..demo import DemoAction, DemoSpec
@@ -24,7 +28,7 @@ from .options import RecordError, RecordOptions, short_error
 from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
-from .x_input import HumanInput
+from .x_input import HumanInput, InputEvent
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -53,13 +57,20 @@ DOCUMENT_SPOT_JS = """([x, y, vertical]) => {
 HITS_JS = """(el, [x, y]) => { const h = document.elementFromPoint(x, y);
   return !h ? 'nothing' : (el === h || el.contains(h) || h.contains(el)) ? '' : h.tagName.toLowerCase(); }"""
 SCROLL_POS_JS = "(e) => [e.scrollLeft, e.scrollTop]"
+# armed before a key press: `seen` resolves at the next keydown the page gets (window, capture
+# phase: before any listener of the page's document or elements)
+ARM_KEY_JS = """() => ({seen: new Promise(resolve => addEventListener('keydown', e => resolve(e.key),
+  {once: true, capture: true}))})"""
+KEY_SEEN_WAIT = 1.5  # s: a key the page has not seen by then was dropped
 
 
 class ScreenDriver:
     """Performs demo actions on the headed page with X input; times are wall clock."""
 
-    def __init__(self, page: Page, spec: DemoSpec, human: HumanInput, options: RecordOptions, label: str) -> None:
+    def __init__(self, page: Page, spec: DemoSpec, human: HumanInput, options: RecordOptions, label: str,
+                 refocus: Callable[[], Awaitable[None]] | None = None) -> None:
         self.page, self.spec, self.human, self.opt, self.label = page, spec, human, options, label
+        self.refocus = refocus  # gives the window the X keyboard focus again
         self.width, self.height = spec.resolution.width, spec.resolution.height
         self.clock = PageClock(page, 40.0)  # read-only here: `activity()` of the page's tracker
         self.page_offset = 0.0  # wall seconds at page second 0
@@ -191,6 +202,31 @@ class ScreenDriver:
             raise self._fail(k, act, f"nothing scrolled {act.direction} (page or container at its end, or not scrollable)")
         return box, Point(x=first.x, y=first.y), first.at, moved
 
+    async def _key_seen(self, armed: Any) -> bool:
+        """Whether the page got the keydown `armed` waits for within `KEY_SEEN_WAIT` seconds (a
+        page the key navigated away saw it)."""
+        seen = asyncio.ensure_future(armed.evaluate("(o) => o.seen"))
+        seen.add_done_callback(lambda f: f.cancelled() or f.exception())  # a late outcome is not needed
+        done, _ = await asyncio.wait({seen}, timeout=KEY_SEEN_WAIT)
+        return bool(done)
+
+    async def _press(self, k: int, act: DemoAction) -> InputEvent:
+        """Press the action's key through X until the page sees it: a dropped key leaves the
+        input log, the window gets the keyboard focus back and the key is pressed once more."""
+        for attempt in range(2):
+            armed = await self.page.evaluate_handle(ARM_KEY_JS)
+            try:
+                event = await self.human.press(act.key or "")
+            except Exception as e:  # noqa: BLE001
+                raise self._fail(k, act, f"cannot press {act.key!r}: {short_error(e)}") from None
+            if await self._key_seen(armed):
+                return event
+            self.human.log.events.remove(event)
+            if attempt == 0 and self.refocus is not None:
+                await self.refocus()
+                await asyncio.sleep(self.opt.hover_pause)
+        raise self._fail(k, act, f"the page saw no {act.key!r} from the X server: the window has no keyboard focus")
+
     async def perform(self, k: int, act: DemoAction) -> StepTruth:
         """Perform action k (1-based) through X; its truth, `input_at` in page seconds and
         `span` both ends at the wall time it started (the caller makes them video seconds)."""
@@ -208,10 +244,7 @@ class ScreenDriver:
                     loc, box, _ = await self._target(k, act)
                     await loc.focus()
                 await asyncio.sleep(self.opt.hover_pause)
-                try:
-                    event = await self.human.press(act.key or "")
-                except Exception as e:  # noqa: BLE001
-                    raise self._fail(k, act, f"cannot press {act.key!r}: {short_error(e)}") from None
+                event = await self._press(k, act)
                 point, input_wall = Point(x=event.x, y=event.y), event.at
             else:
                 box, point, input_wall, scrolled = await self._scroll(k, act)
