@@ -206,3 +206,16 @@ def test_a_line_read_with_other_spacing_or_separator_glyphs_is_no_change() -> No
     assert text_changes(before, after, region) == []  # type: ignore[arg-type]
     now = [OcrLine(text="Revenue by category·East, last 7 days", score=0.95, box=box)]
     assert [c.kind for c in text_changes(before, now, region)] == ["changed"]  # type: ignore[arg-type]
+
+
+def test_typing_read_at_the_pointer_among_suggestions_and_not_from_a_moved_header() -> None:
+    field = PBox(x=40, y=560, width=200, height=110)  # a field and the suggestions opened under it
+    typed = TextChange(kind="appeared", after="ja", box=PBox(x=44, y=569, width=30, height=20))
+    menu = TextChange(kind="appeared", after="Java", box=PBox(x=47, y=592, width=40, height=20))
+    assert typed_text(139, 583, VisibleChange(changed_fraction=0.01, regions=[field], texts=[typed, menu])) == "ja"
+    # an accordion: the clicked header 'Second' moved down, its panel's text took its place
+    panel = PBox(x=45, y=299, width=1191, height=130)
+    moved = TextChange(kind="changed", before="Lorem ipsum dolor", after="Second", box=PBox(x=59, y=347, width=60, height=20))
+    opened = TextChange(kind="changed", before="Second", after="Phasellus mattis tincidunt nibh.",
+                        box=PBox(x=81, y=395, width=230, height=20))
+    assert typed_text(639, 416, VisibleChange(changed_fraction=0.15, regions=[panel], texts=[moved, opened])) is None

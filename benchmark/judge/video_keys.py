@@ -19,6 +19,7 @@ from .assertion_tokens import tokens
 
 GLYPH_KEYS = {"÷": "/", "×": "*", "−": "-", "–": "-", "·": "*"}  # typographic operators and the ASCII key that types them
 GUESSED_KEY = "Enter"
+NEAREST_MARGIN = 2.0  # the typed line is this many times nearer the pointer's height than any other
 IDLE_KEY = "Shift"  # a key that does nothing on a page: the step waits for the recorded change
 
 
@@ -100,15 +101,25 @@ def _new_text(t: TextChange) -> str | None:
 
 
 def typed_text(x: float, y: float, change: VisibleChange | None) -> str | None:
-    """The text a click at (x, y) typed: the one line that appeared or changed in the changed
-    region under the pointer, when its change is typing (`_new_text`); None otherwise."""
+    """The text a click at (x, y) typed: in the changed region under the pointer, the line
+    that appeared or changed as typing does (`_new_text`), starting left of the pointer (a
+    field's text starts at its left edge; one clicks into it further right; left-to-right
+    scripts), neither its old text nor its new
+    one elsewhere on the other side (not a line that moved, as an accordion's header), and the one nearest the pointer's
+    height by a clear margin when there are several (an autocomplete's suggestions under
+    the field); None otherwise."""
     if change is None:
         return None
     region = next((r for r in change.regions if _inside(r, x, y)), None)
-    if region is None:
+    if region is None or any(t.kind == "disappeared" and _touches(t.box, region) for t in change.texts):
         return None
-    lines = [t for t in change.texts if t.kind in ("appeared", "changed") and _touches(t.box, region)]
-    if len(lines) != 1 or any(t.kind == "disappeared" and _touches(t.box, region) for t in change.texts):
+    shown_after = {"".join(t.after.split()) for t in change.texts if t.after}
+    shown_before = {"".join(t.before.split()) for t in change.texts if t.before}
+    typed = [(abs(t.box.y + t.box.height / 2 - y), text) for t in change.texts
+             if t.kind in ("appeared", "changed") and _touches(t.box, region) and t.box.x <= x and (text := _new_text(t))
+             and "".join(t.before.split()) not in shown_after and "".join(t.after.split()) not in shown_before]
+    typed.sort()
+    if not typed or (len(typed) > 1 and typed[1][0] < NEAREST_MARGIN * typed[0][0]):
         return None
-    text = _new_text(lines[0])
-    return text if text and len(text) >= 2 and any(c.isalnum() for c in text) else None
+    text = typed[0][1]
+    return text if len(text) >= 2 and any(c.isalnum() for c in text) else None
