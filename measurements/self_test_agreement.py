@@ -2,6 +2,7 @@
 
     python measurements/self_test_agreement.py [--apps a,b | --tasks id,id] [--corpus] [--mutants N]
                                                [--seed S] [--no-visual] [--work DIR]
+    python measurements/self_test_agreement.py --report DIR    # the tables of a finished run
 
 Per app, the pages of known quality of `judge_validity.py` (the reference, its planted
 defects incl. the visual-only one, N mechanical mutants picked by the seed, the blank and
@@ -51,6 +52,7 @@ from iwr.benchmark.validity.agreement import (
 from iwr.benchmark.validity.measure import gather_limited
 from iwr.benchmark.validity.variants import make_variants
 from iwr.benchmark.video_judge import perceive_source, source_of_task, video_plan_of
+from iwr.tools.perception.types import Perception
 
 LEFT_OUT = ("game-2048", "todomvc")  # independent checks: never used to tune or measure this
 JUDGE_PAGES = 2
@@ -68,9 +70,8 @@ class AppAgreement:
     plan_seconds: float = 0.0
 
 
-def video_spans(app: ValidityApp, trajectory: Trajectory) -> list[tuple[float, float]]:
+def video_spans(perception: Perception, trajectory: Trajectory) -> list[tuple[float, float]]:
     """Per video step, the recording's seconds between its before and after keyframes."""
-    perception = perceive_source(source_of_task(app.task))
     frames = {Path(k.path).name: k for k in perception.keyframes if k.path}
     spans = []
     for before, after in zip(trajectory.checkpoints, trajectory.checkpoints[1:], strict=False):
@@ -85,6 +86,7 @@ def _kind(name: str, label: str) -> str:
 
 async def measure(app: ValidityApp, judge: Judge, work: Path, mutants: int, seed: int, visual: bool) -> AppAgreement:
     started = time.perf_counter()
+    perception = await asyncio.to_thread(perceive_source, source_of_task(app.task))  # read once: the task's files may be re-recorded meanwhile
     trajectory = await asyncio.to_thread(video_plan_of, source_of_task(app.task))
     report = AppAgreement(name=app.name, plan_seconds=time.perf_counter() - started)
     variants = make_variants(app.dir, app.defects, select_mutants(app.dir, mutants, seed), work / "pages")
@@ -103,7 +105,7 @@ async def measure(app: ValidityApp, judge: Judge, work: Path, mutants: int, seed
     results = await gather_limited([both(name, page) for name, _, page in pages], JUDGE_PAGES)
     truth = load_truth(app.task)
     annotated_spans = [s.span for s in sorted(truth.steps, key=lambda s: s.index)] if truth is not None else []
-    matches = match_steps(video_spans(app, trajectory), annotated_spans)
+    matches = match_steps(video_spans(perception, trajectory), annotated_spans)
     report.video_steps, report.annotated_steps = len(trajectory.actions), len(app.task.actions)
     for (name, kind, _), (ann, vid, seconds) in zip(pages, results, strict=True):
         defective = kind not in ("reference", "visual_only") and ann.scores.ifs < 1.0
@@ -159,6 +161,14 @@ def print_table(reports: list[AppAgreement], console: Console) -> None:
         console.print(f"{r.name}: {r.video_steps} video steps for {r.annotated_steps} annotated actions; plan {r.plan_seconds:.0f} s")
 
 
+def load_report(path: Path) -> AppAgreement:
+    """An app's measurement as written by `run` (agreement.json)."""
+    raw = json.loads(path.read_text())
+    return AppAgreement(name=raw["name"], pages=[PagePair(**p) for p in raw["pages"]],
+                        steps=[StepMatch(**s) for s in raw["steps"]], video_steps=raw["video_steps"],
+                        annotated_steps=raw["annotated_steps"], plan_seconds=raw["plan_seconds"])
+
+
 async def run(apps: list[ValidityApp], work: Path, mutants: int, seed: int, visual: bool) -> list[AppAgreement]:
     reports = []
     async with Judge(validity_judge_config(visual=visual, continue_after_failure=True)) as judge:
@@ -180,7 +190,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-visual", dest="visual", action="store_false", help="IFS only (Final then = 0.7 IFS)")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--report", type=Path, default=None, help="print the tables of a finished --work folder, no judging")
     args = parser.parse_args()
+    if args.report is not None:
+        reports = [load_report(f) for f in sorted(args.report.glob("*/agreement.json"))]
+        print_table(reports, Console(width=200))
+        return
     names = {n for n in (args.apps + "," + args.tasks).split(",") if n} or None
     apps = bundled_validity_apps(None) + (corpus_validity_apps(None) if args.corpus else [])
     apps = [a for a in apps if (names is None or a.name in names or a.task.key in names)
