@@ -325,12 +325,17 @@ class LLMCoder(ModelRole):
         whole = extract_code(response.text) if edits.applied == 0 else None
         if whole is not None and len(whole) > len(html) // 3:  # the edit format ignored: a whole new page
             return CodeResult(html=whole, usage=usage, edits_failed=len(edits.failed))
-        if edits.applied == 0:
-            raise ModelError(
-                f"no edit block applied ({len(edits.failed)} did not match)" if edits.failed else "the answer has no edit blocks",
-                kind="unparseable",
-                purpose="repair",
-            )
+        if edits.applied == 0:  # asked once more, for the whole page (a small model often misquotes the page)
+            whole_prompt = render("repair_whole", width=inputs.resolution.width, height=inputs.resolution.height,
+                                  failures=failures, keyframes=listing, html=html)
+            messages = await compose(whole_prompt, [], frames, listing, inputs, self.text_inputs, None, self._budget())
+            try:
+                page, more, _ = await complete_code(self.gateway, messages, "repair")
+            except ModelError as e:
+                why = f"{len(edits.failed)} did not match" if edits.failed else "the answer had no edit blocks"
+                raise ModelError(f"no edit block applied ({why}), and the whole page asked for instead: {e}",
+                                 kind="unparseable", purpose="repair") from e
+            return CodeResult(html=page, usage=usage + more, edits_failed=len(edits.failed))
         return CodeResult(html=edits.html, usage=usage, edits_applied=edits.applied, edits_failed=len(edits.failed))
 
 

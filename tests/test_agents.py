@@ -161,7 +161,7 @@ def test_analyst_turns_json_into_a_plan_with_keyframes(tmp_path: Path, perceptio
 def test_coder_draft_and_search_replace_repair(tmp_path: Path, perception: PerceptionSummary) -> None:
     draft = "```html\n<!DOCTYPE html>\n<html><body><button>Go</button></body></html>\n```"
     edit = "<<<<<<< SEARCH\n<button>Go</button>\n=======\n<button onclick=\"x()\">Go</button>\n>>>>>>> REPLACE\n"
-    gw = _gateway(tmp_path, {"draft": [draft], "repair": [edit, "no edits at all", "```html\n<html>new</html>\n```"]})
+    gw = _gateway(tmp_path, {"draft": [draft], "repair": [edit, "no edits at all", "nor a page", "```html\n<html>new</html>\n```"]})
     coder = LLMCoder(gw)
     inputs = _inputs(tmp_path)
     page = asyncio.run(coder.draft(inputs, perception, [], [], tmp_path / "iter_0"))
@@ -169,7 +169,7 @@ def test_coder_draft_and_search_replace_repair(tmp_path: Path, perception: Perce
     verdict = SelfTestVerdict(iteration=0, score=0.0, ifs=0.0, failures=[FailedStep(index=1, description="Click Go", keyframe=1)])
     fixed = asyncio.run(coder.repair(inputs, page.html, verdict, perception, "search_replace"))
     assert 'onclick="x()"' in fixed.html and fixed.edits_applied == 1
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError):  # no edit block, and no page when asked for the whole page
         asyncio.run(coder.repair(inputs, page.html, verdict, perception, "search_replace"))
     whole = asyncio.run(coder.repair(inputs, page.html, verdict, perception, "whole"))
     assert whole.html == "<html>new</html>"

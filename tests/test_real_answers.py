@@ -113,11 +113,16 @@ def test_edit_whose_search_text_is_not_in_the_page(tmp_path: Path, perception: P
     good = "<<<<<<< SEARCH\n<div id=\"out\">0</div>\n=======\n<div id=\"out\">1</div>\n>>>>>>> REPLACE\n"
     bad = "<<<<<<< SEARCH\n<span class=\"total\">0</span>\n=======\n<span>1</span>\n>>>>>>> REPLACE\n"
     whole = "I rewrote it:\n```html\n" + PAGE.replace("Add", "Plus") + "\n```"
-    gw = _gateway(tmp_path, {"repair": [bad + good, bad, whole]})
+    gw = _gateway(tmp_path, {"repair": [bad + good, bad, whole, bad, "Sorry, I cannot.", whole]})
     coder, inputs = LLMCoder(gw), _inputs(tmp_path)
     fixed = asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
     assert fixed.edits_applied == 1 and fixed.edits_failed == 1 and '<div id="out">1</div>' in fixed.html
-    with pytest.raises(ModelError, match="1 did not match"):  # nothing applied: the loop keeps the best page
+    # nothing applied: the whole page is asked for once, and used
+    retried = asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
+    assert "Plus" in retried.html and (retried.edits_applied, retried.edits_failed, retried.usage.calls) == (0, 1, 2)
+    asked = json.dumps(_requests(tmp_path)[2]["messages"])
+    assert "Rewrite the page" in asked and "SEARCH part must match" not in asked  # the whole-page prompt
+    with pytest.raises(ModelError, match="1 did not match"):  # and no page either: the loop keeps the best page
         asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
     rewritten = asyncio.run(coder.repair(inputs, PAGE, _verdict(), perception, "search_replace"))
     assert "Plus" in rewritten.html and rewritten.edits_applied == 0  # a whole page instead of edits is used
