@@ -48,7 +48,8 @@ _NEXT_MOUSE_JS = """() => new Promise(resolve => addEventListener('mousemove', e
    scale: devicePixelRatio}), {once: true, capture: true}))"""
 _VIEWPORT_JS = "() => [innerWidth, innerHeight]"
 # resolves at the next key the page sees
-_NEXT_KEY_JS = """() => new Promise(resolve => addEventListener('keydown', e => resolve(e.key), {once: true, capture: true}))"""
+_ARM_KEY_JS = """() => ({seen: new Promise(resolve => addEventListener('keydown', e => resolve(e.key),
+  {once: true, capture: true}))})"""  # armed before a key: `seen` resolves at the page's next keydown
 
 
 @dataclass
@@ -140,19 +141,23 @@ async def give_focus(page: Page, display: XDisplay, pid: int) -> None:
     await page.bring_to_front()
 
 
-async def focus_keyboard(page: Page, x: XInput, display: XDisplay, pid: int) -> None:
+async def focus_keyboard(page: Page, x: XInput, display: XDisplay, pid: int, attempts: int = 3) -> None:
     """Give Chromium's window the X keyboard focus and confirm with a real key (Shift, on the
-    blank page) that keys reach the page."""
-    await give_focus(page, display, pid)
-    seen = asyncio.ensure_future(page.evaluate(_NEXT_KEY_JS))
-    await asyncio.sleep(0.1)
-    codes = x.chord_codes("Shift")
-    x.keys_down(codes, "Shift")
-    x.keys_up(codes)
+    blank page) that keys reach the page; the listener is in place before the key is sent, and
+    focus and key are tried again (a busy machine can be slow to hand the focus over)."""
     try:
-        await asyncio.wait_for(seen, timeout=3.0)
-    except TimeoutError:
-        raise RecordError("the page saw no key from the X server: the window has no keyboard focus") from None
+        for _ in range(attempts):
+            await give_focus(page, display, pid)
+            armed = await page.evaluate_handle(_ARM_KEY_JS)  # returns once the listener is in place
+            codes = x.chord_codes("Shift")
+            x.keys_down(codes, "Shift")
+            x.keys_up(codes)
+            try:
+                await asyncio.wait_for(armed.evaluate("(o) => o.seen"), timeout=3.0)
+                return
+            except TimeoutError:
+                continue
+        raise RecordError("the page saw no key from the X server: the window has no keyboard focus")
     finally:
         x.log.events.clear()
 
