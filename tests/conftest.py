@@ -14,9 +14,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from iwr.tools.sandbox import BrowserHandle
 
 REPO = Path(__file__).resolve().parent.parent
 MINI_APP = REPO / "tests" / "fixtures" / "mini_app"
@@ -52,6 +56,17 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     lp = asyncio.new_event_loop()
     yield lp
     lp.close()
+
+
+@pytest.fixture(scope="module")
+def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
+    """One sandbox browser per test module (no memory watchdog); a module may define its own."""
+    from iwr.tools.sandbox import BrowserHandle
+
+    h = BrowserHandle(memory_limit_mb=0)
+    loop.run_until_complete(h.start())
+    yield h
+    loop.run_until_complete(h.close())
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,8 @@ stop-at-first-failure vs continue, and the callbacks the scorer relies on."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from iwr.benchmark.judge.grounding import DomGrounder
@@ -22,14 +20,6 @@ RES = Resolution(width=1024, height=640)
 
 def act(kind: str, desc: str, **params: object) -> Action:
     return Action(type=kind, parameters={"description": desc, **params})
-
-
-@pytest.fixture(scope="module")
-def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
-    h = BrowserHandle(memory_limit_mb=0)
-    loop.run_until_complete(h.start())
-    yield h
-    loop.run_until_complete(h.close())
 
 
 def replay(loop: asyncio.AbstractEventLoop, handle: BrowserHandle, page: str, traj: Trajectory, out: Path,

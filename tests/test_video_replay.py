@@ -7,12 +7,10 @@ OCR lines too unsure to read (icons) left out of the statement."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from iwr.benchmark.judge.grounding import DomGrounder
 from iwr.benchmark.judge.replay import replay_page
@@ -114,14 +112,6 @@ def test_ocr_lines_read_with_low_confidence_are_not_text_changes() -> None:
     after = [OcrLine(text="0□º", score=0.54, box=(17, 39, 24, 20)), OcrLine(text="Count 1", score=0.99, box=(100, 40, 80, 18))]
     changes = text_changes(before, after, region)  # type: ignore[arg-type]
     assert [(c.before, c.after) for c in changes] == [("Count 0", "Count 1")]
-
-
-@pytest.fixture(scope="module")
-def handle(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
-    h = BrowserHandle(memory_limit_mb=0)
-    loop.run_until_complete(h.start())
-    yield h
-    loop.run_until_complete(h.close())
 
 
 def test_a_scroll_with_a_measured_distance_scrolls_that_far(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
