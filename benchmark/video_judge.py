@@ -1,7 +1,7 @@
 """Judging pages against a recording alone: a task's `video.mp4`, or a bare video (+ assets).
 
     source = source_of_task(task)                  # or source_of_video(Path("rec.mp4"), assets)
-    trajectory = video_plan_of(source, work_dir)   # perceive once (cached by content), plan, changes
+    trajectory = video_plan_of(source, work_dir)   # perceive once (cached by content and code), plan, changes
     result = await judge_against_video(judge, source, trajectory, page_dir, out_dir)
 
 Nothing of a task but its video, assets and resolution is read: no action sequence, no
@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..core.cache_files import cache_dir
+from ..core.sources import module_sources
 from ..tools.ocr import OcrCache
 from ..tools.perception.pipeline import PerceiveOptions, load_perception, perceive
 from ..tools.perception.types import Perception, PerceptionError
@@ -29,6 +30,7 @@ from .judge.video_plan import video_trajectory
 from .task import Resolution, Task
 
 PLAN_VERSION = "1"  # bump when the plan or its statements change meaning
+PERCEPTION_MODULE = "iwr.tools.perception"  # the pipeline: its code, and all it imports, keys the cache
 
 
 class VideoSource(BaseModel):
@@ -84,16 +86,26 @@ def _cache_root() -> Path:
     return cache_dir() / "video_judge"
 
 
-def _key(video: Path) -> str:
+def perception_version() -> str:
+    """Digest of the perception code: the pipeline's files and every package module they import
+    (found from the imports, not a kept list), so a changed perception never reuses a stale result."""
+    h = hashlib.sha256()
+    for source in module_sources(PERCEPTION_MODULE):
+        h.update(f"{source.parent.name}/{source.name}".encode() + b"\0" + source.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _key(video: Path, version: str) -> str:
     h = hashlib.sha256(video.read_bytes())
-    h.update(PLAN_VERSION.encode())
+    h.update(f"\0{PLAN_VERSION}\0{version}".encode())
     return h.hexdigest()[:24]
 
 
-def perceive_source(source: VideoSource, cache_root: Path | None = None) -> Perception:
-    """Keyframes and events of the recording (no asset search), cached by the video's content."""
+def perceive_source(source: VideoSource, cache_root: Path | None = None, version: str | None = None) -> Perception:
+    """Keyframes and events of the recording (no asset search), cached by the video's content and
+    the perception code's version (`perception_version()` unless given)."""
     _readable(source.video)
-    folder = (cache_root or _cache_root()) / _key(source.video)
+    folder = (cache_root or _cache_root()) / _key(source.video, version or perception_version())
     if (folder / "perception.json").is_file():
         return load_perception(folder / "perception.json")
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script's
 from judge_validity import baseline_pages, bundled_validity_apps, corpus_validity_apps
 
 from iwr.benchmark.judge.judge import Judge, load_truth
+from iwr.benchmark.judge.judge_config import default_cache_dir
 from iwr.benchmark.judge.types import JudgeResult, Trajectory
+from iwr.benchmark.judge.video_plan import video_trajectory
 from iwr.benchmark.validity import ValidityApp, select_mutants, validity_judge_config
 from iwr.benchmark.validity.agreement import (
     PagePair,
@@ -51,7 +53,8 @@ from iwr.benchmark.validity.agreement import (
 )
 from iwr.benchmark.validity.measure import gather_limited
 from iwr.benchmark.validity.variants import make_variants
-from iwr.benchmark.video_judge import perceive_source, source_of_task, video_plan_of
+from iwr.benchmark.video_judge import perceive_source, source_of_task
+from iwr.tools.ocr import OcrCache
 from iwr.tools.perception.types import Perception
 
 LEFT_OUT = ("game-2048", "todomvc")  # independent checks: never used to tune or measure this
@@ -87,7 +90,7 @@ def _kind(name: str, label: str) -> str:
 async def measure(app: ValidityApp, judge: Judge, work: Path, mutants: int, seed: int, visual: bool) -> AppAgreement:
     started = time.perf_counter()
     perception = await asyncio.to_thread(perceive_source, source_of_task(app.task))  # read once: the task's files may be re-recorded meanwhile
-    trajectory = await asyncio.to_thread(video_plan_of, source_of_task(app.task))
+    trajectory = await asyncio.to_thread(video_trajectory, perception, app.task.resolution, OcrCache(default_cache_dir()))
     report = AppAgreement(name=app.name, plan_seconds=time.perf_counter() - started)
     variants = make_variants(app.dir, app.defects, select_mutants(app.dir, mutants, seed), work / "pages")
     extra = await baseline_pages(app.task, work / "baselines")
