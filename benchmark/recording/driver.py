@@ -192,7 +192,7 @@ class Driver:
         return loc
 
     async def _target_point(self, k: int, act: DemoAction, loc: Any) -> tuple[Box, Point]:
-        await loc.scroll_into_view_if_needed(timeout=self.opt.action_timeout * 1000)
+        await loc.scroll_into_view_if_needed(timeout=self.opt.operation_timeout * 1000)
         bb = await loc.bounding_box()
         if bb is None:
             raise self._fail(k, act, "target has no box")
@@ -214,7 +214,7 @@ class Driver:
         await self.hold(self.opt.hover_pause)
         self.input_at = self.clock.now
         try:
-            await loc.click(timeout=self.opt.action_timeout * 1000)
+            await loc.click(timeout=self.opt.operation_timeout * 1000)
         except Exception as e:  # noqa: BLE001
             raise self._fail(k, act, f"click failed: {short_error(e)}") from None
         self.film.click()

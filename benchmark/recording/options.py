@@ -21,6 +21,9 @@ class RecordOptions:
 
     fps: float = 15.0
     action_timeout: float = 5.0  # wait for a target to exist and be visible
+    # a found target's scroll into view and click: each is several browser round trips,
+    # which take seconds on a loaded machine; only a stalled or refusing page uses it all
+    operation_timeout: float = 10.0
     settle_timeout: float = 3.0  # page (and video) time the page may take to stop changing
     settle_min: float = SETTLE_MIN_MS / 1000  # page time always given after an action
     intro: float = 1.0  # initial state shown before the first action

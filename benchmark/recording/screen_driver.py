@@ -135,7 +135,7 @@ class ScreenDriver:
                 raise self._fail(k, act, f"invalid selector ({short_error(e)})") from None
             what = "not visible" if count else "not found"
             raise self._fail(k, act, f"selector {what} within {self.opt.action_timeout:g} s") from None
-        await loc.scroll_into_view_if_needed(timeout=self.opt.action_timeout * 1000)
+        await loc.scroll_into_view_if_needed(timeout=self.opt.operation_timeout * 1000)
         bb = await loc.bounding_box()
         if bb is None:
             raise self._fail(k, act, "target has no box")
