@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Point(BaseModel):
@@ -54,7 +54,12 @@ class Box(BaseModel):
 
 
 class PixelBox(Box):
-    """A box on whole image pixels (perception boxes, changed regions)."""
+    """A box on whole image pixels (perception boxes, changed regions): left, top, width, height.
+
+    Frozen, so it hashes like the tuple `as_tuple()` and can key a dict or fill a set.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     x: int
     y: int
@@ -62,8 +67,25 @@ class PixelBox(Box):
     height: int
 
     @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    @property
     def area(self) -> int:
         return max(0, self.width) * max(0, self.height)
 
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.width, self.height)
+
+    def overlaps(self, other: PixelBox) -> bool:
+        """The two boxes share some area (touching edges do not count)."""
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+
+    def within(self, other: PixelBox, slack: int = 0) -> bool:
+        """This box lies inside `other` grown by `slack` on every side."""
+        return (self.x >= other.x - slack and self.y >= other.y - slack and self.right <= other.right + slack
+                and self.bottom <= other.bottom + slack)

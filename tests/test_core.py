@@ -63,6 +63,11 @@ def test_pixel_box_is_a_box_on_whole_pixels() -> None:
     assert PBox is PixelBox is Region and TaskBox is Box and isinstance(p, Box)
     assert p.as_tuple() == (1, 2, 3, 4) and p.area == 12 and p.model_dump() == {"x": 1, "y": 2, "width": 3, "height": 4}
     assert p.scaled(0.5) == Box(x=0.5, y=1, width=1.5, height=2) and type(p.scaled(2)) is Box
+    assert hash(p) == hash(p.as_tuple()) and {p: 1}[PixelBox(x=1, y=2, width=3, height=4)] == 1  # frozen: a dict key
+    assert (p.right, p.bottom) == (4, 6) and isinstance(p.right, int)
+    q = PixelBox(x=4, y=2, width=3, height=4)
+    assert not p.overlaps(q) and p.overlaps(PixelBox(x=3, y=5, width=9, height=9))  # touching edges do not overlap
+    assert p.within(PixelBox(x=0, y=0, width=10, height=10)) and not q.within(p) and q.within(p, slack=3)
 
 
 def test_one_change_detection_with_named_thresholds() -> None:

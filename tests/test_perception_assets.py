@@ -14,6 +14,10 @@ from iwr.tools.perception.assets import AssetSearch, SearchRegion, match_assets,
 from iwr.tools.perception.types import AssetMatch, PBox
 
 
+def _b(x: int, y: int, w: int, h: int) -> PBox:
+    return PBox(x=x, y=y, width=w, height=h)
+
+
 def _dot(path: Path, colour: tuple[int, int, int]) -> None:
     img = np.zeros((24, 24, 4), np.uint8)
     cv2.circle(img, (12, 12), 9, (*colour, 255), -1, cv2.LINE_AA)  # transparent margins around a flat disc
@@ -157,13 +161,13 @@ def test_the_child_process_split_does_not_change_the_result_even_when_the_child_
     a = icon[..., 3:4] / 255.0
     frame[60:100, 60:100] = (icon[..., :3] * a + frame[60:100, 60:100] * (1 - a)).astype(np.uint8)
     files = sorted(tmp_path.glob("*.png"))
-    one = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=1)
-    two = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=2)
+    one = match_assets(files, [frame, frame], [None, [_b(300, 150, 40, 40)]], workers=1)
+    two = match_assets(files, [frame, frame], [None, [_b(300, 150, 40, 40)]], workers=2)
     assert [r.model_dump() for r in one] == [r.model_dump() for r in two]
     assert any(r.found for r in one)
     dead = AssetWorker()
     dead.close()  # killed before it gets any work: the search runs here instead
-    again = match_assets(files, [frame, frame], [None, [(300, 150, 40, 40)]], workers=2, worker=dead)
+    again = match_assets(files, [frame, frame], [None, [_b(300, 150, 40, 40)]], workers=2, worker=dead)
     assert [r.model_dump() for r in again] == [r.model_dump() for r in one]
 
 
@@ -203,7 +207,7 @@ def test_a_picture_scrolled_to_a_sliver_at_the_viewport_edge_is_boxed_where_it_s
         cv2.rectangle(page, (x, y), (x + 30, y + 12), tuple(int(v) for v in rng.integers(0, 200, 3)), -1)
     page[250:450, 170:470] = pic
     first, scrolled = page[:480].copy(), page[420:900].copy()  # the page scrolled by 420 px: 30 px of the photo remain
-    (report,) = match_assets([tmp_path / "photo.png"], [first, scrolled], [None, [(0, 0, 640, 480)]])
+    (report,) = match_assets([tmp_path / "photo.png"], [first, scrolled], [None, [_b(0, 0, 640, 480)]])
     by_kf = {m.keyframe: m.box for m in report.matches}
     assert by_kf[0].iou(PBox(x=170, y=250, width=300, height=200)) >= 0.9
     assert by_kf[1].iou(PBox(x=170, y=0, width=300, height=30)) >= 0.8, by_kf[1]
@@ -216,7 +220,7 @@ def test_a_picture_dimmed_behind_a_modal_backdrop_still_counts(tmp_path: Path) -
     page[40:200, 30:270] = pic
     dimmed = (page.astype(np.float32) * 0.45 + 10).astype(np.uint8)  # a translucent dark backdrop
     dimmed[60:360, 320:620] = 255  # the dialog, beside the picture
-    (report,) = match_assets([tmp_path / "photo.png"], [page, dimmed], [None, [(0, 0, 640, 400)]])
+    (report,) = match_assets([tmp_path / "photo.png"], [page, dimmed], [None, [_b(0, 0, 640, 400)]])
     assert sorted(m.keyframe for m in report.matches) == [0, 1]
     assert all(m.box.iou(PBox(x=30, y=40, width=240, height=160)) >= 0.9 for m in report.matches)
 
@@ -228,7 +232,7 @@ def test_a_dialog_over_a_picture_hides_it(tmp_path: Path) -> None:
     page[40:200, 30:270] = pic
     covered = page.copy()
     covered[20:380, 10:300] = 255  # an opaque dialog on top of it
-    (report,) = match_assets([tmp_path / "photo.png"], [page, covered], [None, [(10, 20, 290, 360)]])
+    (report,) = match_assets([tmp_path / "photo.png"], [page, covered], [None, [_b(10, 20, 290, 360)]])
     assert [m.keyframe for m in report.matches] == [0]
 
 
@@ -275,7 +279,7 @@ def test_a_state_shown_again_is_not_searched_again_and_keeps_its_sightings(tmp_p
     home[200:360, 360:600] = pic
     other = home.copy()
     other[180:380, 340:620] = _busy_page(200, 280, 9)  # another tab's content where the picture was
-    changed = [None, [(340, 180, 280, 200)], [(340, 180, 280, 200)]]
+    changed = [None, [_b(340, 180, 280, 200)], [_b(340, 180, 280, 200)]]
     bases = plan_bases(_pyramids([home, other, home]), changed)
     assert bases[2].novel == ()  # the home tab again: every pixel was shown by keyframe 0
     assert [s.keyframe for s in bases[2].sources if not s.changed] == [0]
@@ -290,12 +294,12 @@ def test_after_a_scroll_only_what_scrolled_into_view_and_a_margin_beside_it_is_s
     cv2.imwrite(str(tmp_path / "thumb.png"), thumb)
     page[420:468, 100:164] = thumb  # mostly shown at the bottom of the first view (clipped), whole after the scroll
     first, scrolled = page[:460].copy(), page[200:660].copy()
-    bases = plan_bases(_pyramids([first, scrolled]), [None, [(0, 0, 640, 460)]])
+    bases = plan_bases(_pyramids([first, scrolled]), [None, [_b(0, 0, 640, 460)]])
     moved = [s for s in bases[1].sources if s.shift != (0, 0)]
     assert [s.shift for s in moved] == [(0, -200)]
-    top = min(y for _, y, _, _ in bases[1].novel)
+    top = min(b.y for b in bases[1].novel)
     assert 260 - 96 - 4 <= top <= 260 - 96 + 4  # the revealed band (from y 260) and the margin beside it
-    (report,) = match_assets([tmp_path / "thumb.png"], [first, scrolled], [None, [(0, 0, 640, 460)]])
+    (report,) = match_assets([tmp_path / "thumb.png"], [first, scrolled], [None, [_b(0, 0, 640, 460)]])
     assert (1, (100, 220, 64, 48)) in [(m.keyframe, m.box.as_tuple()) for m in report.matches]
 
 
@@ -308,7 +312,7 @@ def test_a_child_killed_after_its_first_answer_leaves_the_rest_of_the_search_to_
     _paste(page, cv2.imread(str(tmp_path / "star.png"), cv2.IMREAD_UNCHANGED), 100, 60, 16)
     later = page.copy()
     later[40:120, 40:200] = 250  # a panel closes over the star
-    files, frames, changed = sorted(tmp_path.glob("*.png")), [page, later], [None, [(40, 40, 160, 80)]]
+    files, frames, changed = sorted(tmp_path.glob("*.png")), [page, later], [None, [_b(40, 40, 160, 80)]]
     worker = AssetWorker()
     answer = worker.result
     answers: list[object] = []
@@ -332,9 +336,9 @@ def test_a_child_killed_after_its_first_answer_leaves_the_rest_of_the_search_to_
 
 
 def test_focus_tells_which_boxes_overlap_what_is_new() -> None:
-    focus = Focus([(100, 100, 50, 20), (400, 300, 10, 10)], 640, 480)
-    assert focus.hits([(90, 90, 20, 20), (160, 100, 30, 30), (405, 295, 2, 8), (0, 0, 640, 480),
-                       (300, 300, 50, 50)]) == [True, False, True, True, False]
+    focus = Focus([_b(100, 100, 50, 20), _b(400, 300, 10, 10)], 640, 480)
+    assert focus.hits([_b(90, 90, 20, 20), _b(160, 100, 30, 30), _b(405, 295, 2, 8), _b(0, 0, 640, 480),
+                       _b(300, 300, 50, 50)]) == [True, False, True, True, False]
 
 
 def test_region_correlation_equals_opencv_normalised_correlation() -> None:

@@ -13,13 +13,6 @@ from iwr.tools.perception.synthetic import SyntheticOptions, SyntheticTruth, mak
 from iwr.tools.pointer import PointerShape, PointerStyle
 
 
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[SyntheticTruth, Perception, Path]:
     folder = tmp_path_factory.mktemp("synthetic")
@@ -71,8 +64,8 @@ def test_asset_map(recording: tuple[SyntheticTruth, Perception, Path]) -> None:
     assert not reports["notes.txt"].readable and "not a raster image" in (reports["notes.txt"].error or "")
     initial = [pl for pl in truth.placements if pl.state == 0]
     for pl in initial:
-        boxes = [m.box.as_tuple() for m in reports[pl.asset].matches if m.keyframe == 0]
-        assert any(_iou(b, pl.box) >= 0.7 for b in boxes), (pl, boxes)
+        boxes = [m.box for m in reports[pl.asset].matches if m.keyframe == 0]
+        assert any(b.iou(pl.box) >= 0.7 for b in boxes), (pl, boxes)
     # the big picture changes to photo_b after the last click
     last = len(p.keyframes) - 1
     assert any(m.keyframe == last and m.box.width > 250 for m in reports["photo_b.jpg"].matches)

@@ -12,7 +12,7 @@ took the typing for a click (the press before it was seen).
 
 from __future__ import annotations
 
-from ...tools.perception.types import PBox
+from ...core.geometry import Point
 from ...tools.perception.visible_change import TextChange, VisibleChange
 from .assertion_change import LARGE_CHANGE
 from .assertion_tokens import tokens
@@ -79,14 +79,6 @@ def read_key(perceived: str | None, change: VisibleChange | None, after_typing: 
     return GUESSED_KEY if after_typing else IDLE_KEY
 
 
-def _inside(box: PBox, x: float, y: float) -> bool:
-    return box.x <= x <= box.x + box.width and box.y <= y <= box.y + box.height
-
-
-def _touches(a: PBox, b: PBox) -> bool:
-    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
-
-
 def _new_text(t: TextChange) -> str | None:
     """What a line's change typed: the whole line when it appeared or replaced a line sharing
     no word with it (a placeholder), the added end when it grew; None when it kept words
@@ -110,13 +102,13 @@ def typed_text(x: float, y: float, change: VisibleChange | None) -> str | None:
     the field); None otherwise."""
     if change is None:
         return None
-    region = next((r for r in change.regions if _inside(r, x, y)), None)
-    if region is None or any(t.kind == "disappeared" and _touches(t.box, region) for t in change.texts):
+    region = next((r for r in change.regions if r.contains(Point(x=x, y=y))), None)
+    if region is None or any(t.kind == "disappeared" and t.box.overlaps(region) for t in change.texts):
         return None
     shown_after = {"".join(t.after.split()) for t in change.texts if t.after}
     shown_before = {"".join(t.before.split()) for t in change.texts if t.before}
     typed = [(abs(t.box.y + t.box.height / 2 - y), text) for t in change.texts
-             if t.kind in ("appeared", "changed") and _touches(t.box, region) and t.box.x <= x and (text := _new_text(t))
+             if t.kind in ("appeared", "changed") and t.box.overlaps(region) and t.box.x <= x and (text := _new_text(t))
              and "".join(t.before.split()) not in shown_after and "".join(t.after.split()) not in shown_before]
     typed.sort()
     if not typed or (len(typed) > 1 and typed[1][0] < NEAREST_MARGIN * typed[0][0]):

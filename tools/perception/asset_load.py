@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -15,18 +16,29 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 LOW_TEXTURE = 8.0  # gray spread under which an opaque asset counts only as a tiled background
 
 
+class Trim(NamedTuple):
+    """Where the trimmed pixels sit in the file (x, y) and the file's whole size."""
+
+    x: int
+    y: int
+    full_width: int
+    full_height: int
+
+
+NO_TRIM = Trim(0, 0, 0, 0)  # not set: the file's size is the asset's
+
+
 @dataclass
 class LoadedAsset:
     """An asset decoded to BGR plus an alpha mask (None when opaque).
 
-    Transparent margins are trimmed for matching; `trim` (x, y, full width, full height)
-    maps a match back to the box of the whole file as displayed.
+    Transparent margins are trimmed for matching; `trim` maps a match back to the box of the whole file as displayed.
     """
 
     name: str
     bgr: np.ndarray
     mask: np.ndarray | None
-    trim: tuple[int, int, int, int] = (0, 0, 0, 0)
+    trim: Trim = NO_TRIM
     alpha: np.ndarray | None = None  # 0..1 opacity (trimmed like bgr) when the file has transparency
     untrimmed: tuple[np.ndarray, np.ndarray] | None = None  # whole file (BGR, 0..1 opacity) when margins were trimmed
     reduced_copies: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict, repr=False, compare=False)
@@ -83,7 +95,7 @@ def load_asset(path: Path) -> LoadedAsset | str:
     mask = None
     soft = None
     whole = None
-    trim = (0, 0, img.shape[1], img.shape[0])
+    trim = Trim(0, 0, img.shape[1], img.shape[0])
     if img.shape[2] == 4:
         alpha = img[..., 3]
         img = img[..., :3]
@@ -96,7 +108,7 @@ def load_asset(path: Path) -> LoadedAsset | str:
             whole = (np.ascontiguousarray(img), alpha.astype(np.float32) / 255.0)
             img, mask = img[y0:y1, x0:x1], mask[y0:y1, x0:x1]  # trim transparent margins
             soft = whole[1][y0:y1, x0:x1]
-            trim = (int(x0), int(y0), trim[2], trim[3])
+            trim = Trim(int(x0), int(y0), trim.full_width, trim.full_height)
     if min(img.shape[:2]) < 4:
         return "too small"
     return LoadedAsset(path.name, np.ascontiguousarray(img), mask, trim, soft, whole)

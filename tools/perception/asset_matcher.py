@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import cv2
 import numpy as np
 
 from .asset_correlation import SearchRegion, correlation_peaks, match_ncc
 from .asset_load import LoadedAsset
-from .asset_sources import Focus, touches
+from .asset_sources import Focus
 from .asset_template import Template, scaled_template
 from .asset_verify import (
     PIXEL_TOLERANCE,
@@ -43,16 +43,30 @@ MAX_MISSES = 6  # candidates in a row that fail verification before an asset's s
 REGION_STATS_BYTES = 96 << 20  # memory for the window statistics of search regions, per process
 
 
+class Candidate(NamedTuple):
+    """A coarse peak: the template of `crop` (None: the whole asset) at `scale`, placed at x, y
+    with display size w, h (full-res px), found at pyramid `level`."""
+
+    score: float
+    scale: float
+    crop: PBox | None
+    x: int
+    y: int
+    w: int
+    h: int
+    level: int
+
+
 class AssetMatcher:
     """Matches assets against keyframe images, restricted to search rectangles."""
 
     def __init__(self, frame_size: tuple[int, int]) -> None:
         self.W, self.H = frame_size
-        self._cache: dict[tuple[str, float, tuple[int, int, int, int] | None], Template] = {}
-        self._regions: dict[tuple[int, int, tuple[int, int, int, int]], SearchRegion] = {}
+        self._cache: dict[tuple[str, float, PBox | None], Template] = {}
+        self._regions: dict[tuple[int, int, PBox], SearchRegion] = {}
         self._stats_budget = [REGION_STATS_BYTES]
 
-    def _region(self, level_image: np.ndarray, level: int, rect: tuple[int, int, int, int], pixels: np.ndarray) -> SearchRegion:
+    def _region(self, level_image: np.ndarray, level: int, rect: PBox, pixels: np.ndarray) -> SearchRegion:
         """A search region of a pyramid level, cached: every template searched there shares
         its window statistics."""
         key = (id(level_image), level, rect)
@@ -60,13 +74,13 @@ class AssetMatcher:
             self._regions[key] = SearchRegion(pixels, self._stats_budget)
         return self._regions[key]
 
-    def scales(self, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> list[float]:
+    def scales(self, asset: LoadedAsset, crop: PBox | None) -> list[float]:
         """Display scales searched: a geometric ladder through 1, the (cropped) picture
         between MIN_DISPLAY px (the file's size) and the frame size."""
         w, h = asset.size
-        fw, fh = asset.trim[2] or w, asset.trim[3] or h  # the element shows the whole file, margins included
+        fw, fh = asset.trim.full_width or w, asset.trim.full_height or h  # the element shows the whole file, margins included
         lo = max(MIN_DISPLAY / min(fw, fh), 0.08)
-        cw, ch = (crop[2], crop[3]) if crop else (w, h)
+        cw, ch = (crop.width, crop.height) if crop else (w, h)
         hi = min(2.0, self.W / cw, self.H / ch)
         out, s = [], 1.0
         while s >= lo:
@@ -78,7 +92,7 @@ class AssetMatcher:
             s *= SCALE_STEP
         return sorted(x for x in out if lo <= x <= hi)
 
-    def template(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None) -> Template:
+    def template(self, asset: LoadedAsset, s: float, crop: PBox | None) -> Template:
         """A scaled template, cached per (asset, scale, crop)."""
         key = (asset.name, round(s, 4), crop)
         tpl = self._cache.get(key)
@@ -86,24 +100,25 @@ class AssetMatcher:
             tpl = self._cache[key] = scaled_template(asset, s, crop)
         return tpl
 
-    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int],
+    def match(self, asset: LoadedAsset, frame: np.ndarray, gray_levels: dict[int, np.ndarray], rect: PBox,
               keyframe: int,
               focus: Focus | None = None) -> list[AssetMatch]:
-        """Matches of one asset inside rect (x, y, w, h) of a BGR keyframe; with `focus`,
+        """Matches of one asset inside `rect` of a BGR keyframe; with `focus`,
         only places that overlap one of its boxes (what is new there)."""
-        variants: list[tuple[int, int, int, int] | None] = [None, *crop_variants(asset)]
+        variants: list[PBox | None] = [None, *crop_variants(asset)]
         found: list[AssetMatch] = []
         for crop in variants:
             candidates = [c for s in self.scales(asset, crop) for c in self._coarse(asset, s, crop, gray_levels, rect)]
             if focus is not None:
-                candidates = [c for c, hit in zip(candidates, focus.hits([c[3:7] for c in candidates]), strict=True) if hit]
-            candidates.sort(key=lambda c: (-round(c[0], 2), -c[5] * c[6]))  # on a tie the larger display explains more
+                at = np.array([(c.x, c.y, c.w, c.h) for c in candidates], np.int64)
+                candidates = [c for c, hit in zip(candidates, focus.hits_array(at), strict=True) if hit]
+            candidates.sort(key=lambda c: (-round(c.score, 2), -c.w * c.h))  # on a tie the larger display explains more
             chosen = _one_per_place(candidates, 0.3, MAX_CHOSEN)
             misses = 0  # repeated icons verify one after another; stop after a run of failures
             for _score, s, crop_, x, y, cw, ch, level in chosen:
                 if misses >= MAX_MISSES and not asset.low_texture:  # a tile's coarse peaks tie everywhere
                     break
-                if crop_ is not None and any(touches(m.box, (x, y, 1, 1)) for m in found):
+                if crop_ is not None and any(m.box.overlaps(PBox(x=x, y=y, width=1, height=1)) for m in found):
                     continue  # the whole picture was found there already
                 if asset.mask is None and not mean_colour_ok(frame[y:y + ch, x:x + cw], asset, crop_):
                     misses += 1
@@ -114,14 +129,15 @@ class AssetMatcher:
                     found.append(m)
         return nms(found, 0.3)
 
-    def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[tuple[int, int, int, int]],
+    def match_icons(self, asset: LoadedAsset, frame: np.ndarray, gray: np.ndarray, proposals: list[PBox],
                     keyframe: int) -> list[AssetMatch]:
         """Small displays: compare the asset, sized to each blob proposal, with that blob.
         A blob is either the icon's drawn part or its whole element (a badge behind it)."""
         aw, ah = asset.size
-        fw, fh = asset.trim[2] or aw, asset.trim[3] or ah
+        fw, fh = asset.trim.full_width or aw, asset.trim.full_height or ah
         found = []
-        for x, y, w, h in proposals:
+        for proposal in proposals:
+            x, y, w, h = proposal.as_tuple()
             scales = [(w / bw + h / bh) / 2 for bw, bh in {(aw, ah), (fw, fh)}
                       if 0.08 <= w / bw <= 3.0 and abs((w / bw) / (h / bh) - 1) <= 0.25 and max(fw * w / bw, fh * h / bh) <= MAX_ICON]
             if not scales:
@@ -141,7 +157,7 @@ class AssetMatcher:
         """An icon centred near (cx, cy), its scale about one of `scales`: whole-pixel display
         sizes within ICON_SIZE_SLACK of them are scored (a blob's extent misjudges soft
         edges), the best ones verified."""
-        fw = asset.trim[2] or asset.size[0]
+        fw = asset.trim.full_width or asset.size[0]
         d0s = [fw * s for s in scales]
         lo, hi = max(MIN_ICON, int(np.floor(min(d0s) / ICON_SIZE_SLACK))), int(np.ceil(max(d0s) * ICON_SIZE_SLACK))
         scores: dict[int, tuple[float, Template, int, int] | None] = {}
@@ -167,13 +183,12 @@ class AssetMatcher:
                 return m
         return None
 
-    def _coarse(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None,
-                gray_levels: dict[int, np.ndarray], rect: tuple[int, int, int, int]
-                ) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
-        """Coarse peaks: (score, scale, crop, x, y, w, h, level) in full-res px."""
-        cw = (crop[2] if crop else asset.size[0]) * s
-        ch = (crop[3] if crop else asset.size[1]) * s
-        rx, ry, rw, rh = rect
+    def _coarse(self, asset: LoadedAsset, s: float, crop: PBox | None,
+                gray_levels: dict[int, np.ndarray], rect: PBox) -> list[Candidate]:
+        """Coarse peaks in full-res px."""
+        cw = (crop.width if crop else asset.size[0]) * s
+        ch = (crop.height if crop else asset.size[1]) * s
+        rx, ry, rw, rh = rect.as_tuple()
         if cw > rw or ch > rh or min(cw, ch) < (MIN_CROP_DISPLAY if crop else MIN_DISPLAY * 0.8):
             return []
         level = coarse_level(min(cw, ch))
@@ -192,9 +207,9 @@ class AssetMatcher:
         else:
             res = self._region(gray_levels[level], level, rect, small).ncc(gray_tpl)
         peaks = correlation_peaks(res, COARSE_THRESHOLD, MAX_CANDIDATES, (tpl.gray.shape[1] // 2, tpl.gray.shape[0] // 2))
-        return [(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
+        return [Candidate(sc, s, crop, rx + px * level, ry + py * level, int(cw), int(ch), level) for sc, px, py in peaks]
 
-    def _refine(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, frame: np.ndarray,
+    def _refine(self, asset: LoadedAsset, s: float, crop: PBox | None, frame: np.ndarray,
                 gray_levels: dict[int, np.ndarray], x: int, y: int, level: int, keyframe: int) -> AssetMatch | None:
         """Climb the scale at half the coarse resolution, place at full resolution, verify
         the colours pixel by pixel."""
@@ -220,7 +235,7 @@ class AssetMatcher:
             return None
         return self._accept(asset, best, crop, frame, keyframe)
 
-    def _accept(self, asset: LoadedAsset, best: tuple[float, Template, int, int], crop: tuple[int, int, int, int] | None,
+    def _accept(self, asset: LoadedAsset, best: tuple[float, Template, int, int], crop: PBox | None,
                 frame: np.ndarray, keyframe: int) -> AssetMatch | None:
         """Verify the colours at a scored placement (or 1 px beside it); the match when they agree."""
         score, tpl, bx, by = best
@@ -245,7 +260,7 @@ class AssetMatcher:
         return AssetMatch(asset=asset.name, keyframe=keyframe, box=box, scale=round(tpl.scale, 3), confidence=round(conf, 3),
                           method=method)
 
-    def _score_at(self, asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None, gray: np.ndarray,
+    def _score_at(self, asset: LoadedAsset, s: float, crop: PBox | None, gray: np.ndarray,
                   level: int, cx: float, cy: float, pad: int) -> tuple[float, Template, int, int] | None:
         """Best score of the template at display scale s, centred near (cx, cy) full-res,
         searched at pyramid `level` within `pad` px (of that level); position in full-res px."""
@@ -272,19 +287,19 @@ class AssetMatcher:
             _, score, _, (lx, ly) = cv2.minMaxLoc(match_ncc(win, tpl.gray, None))
         return (float(score), tpl, (x0 + lx) * level, (y0 + ly) * level)
 
-    def _visible_extent(self, asset: LoadedAsset, scale: float, crop: tuple[int, int, int, int], frame: np.ndarray,
+    def _visible_extent(self, asset: LoadedAsset, scale: float, crop: PBox, frame: np.ndarray,
                         bx: int, by: int) -> PBox:
         """The part of the whole picture that is shown: from the matched crop, rows and
         columns are added outwards while they still agree with the picture (CSS cropping,
         the frame edge and panels in front end it)."""
         pic = self.template(asset, scale, None).bgr
         ph, pw = pic.shape[:2]
-        fx, fy = int(round(bx - crop[0] * scale)), int(round(by - crop[1] * scale))
+        fx, fy = int(round(bx - crop.x * scale)), int(round(by - crop.y * scale))
         x0, y0 = max(0, fx), max(0, fy)
         x1, y1 = min(self.W, fx + pw), min(self.H, fy + ph)
         cx0, cy0 = bx - x0, by - y0
-        cx1 = min(x1 - x0, cx0 + int(crop[2] * scale))
-        cy1 = min(y1 - y0, cy0 + int(crop[3] * scale))
+        cx1 = min(x1 - x0, cx0 + int(crop.width * scale))
+        cy1 = min(y1 - y0, cy0 + int(crop.height * scale))
         shown, own = frame[y0:y1, x0:x1], pic[y0 - fy:y1 - fy, x0 - fx:x1 - fx]
         err = cv2.absdiff(shown, own).mean(axis=2)
         if float(err[cy0:cy1, cx0:cx1].mean()) > PIXEL_TOLERANCE:  # behind a translucent layer
@@ -296,14 +311,12 @@ class AssetMatcher:
         return PBox(x=x0 + left, y=y0 + top, width=right - left, height=bottom - top)
 
 
-def _one_per_place(candidates: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]],
-                   iou: float,
-                   limit: int) -> list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]]:
+def _one_per_place(candidates: list[Candidate], iou: float, limit: int) -> list[Candidate]:
     """Greedy suppression of coarse candidates (already sorted best first): one per place."""
     boxes = np.zeros((limit, 4), np.float64)
-    chosen: list[tuple[float, float, tuple[int, int, int, int] | None, int, int, int, int, int]] = []
+    chosen: list[Candidate] = []
     for c in candidates:
-        x, y, w, h = c[3], c[4], c[5], c[6]
+        x, y, w, h = c.x, c.y, c.w, c.h
         if chosen:
             b = boxes[:len(chosen)]
             iw = np.minimum(x + w, b[:, 0] + b[:, 2]) - np.maximum(x, b[:, 0])
@@ -335,15 +348,15 @@ def _grow(good: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
-def crop_variants(asset: LoadedAsset) -> list[tuple[int, int, int, int]]:
+def crop_variants(asset: LoadedAsset) -> list[PBox]:
     """Parts of a large opaque picture that stay visible when CSS crops it (object-fit:
     cover, background-size: cover): a wide central band (the box is wider than the
-    picture) and a tall one (the box is taller). (x, y, w, h) in file pixels."""
+    picture) and a tall one (the box is taller), in file pixels."""
     w, h = asset.size
     if asset.mask is not None or w < 120 or h < 90:
         return []
-    wide = (w // 10, int(h * 0.35), w - 2 * (w // 10), h - 2 * int(h * 0.35))
-    tall = (int(w * 0.35), h // 10, w - 2 * int(w * 0.35), h - 2 * (h // 10))
+    wide = PBox(x=w // 10, y=int(h * 0.35), width=w - 2 * (w // 10), height=h - 2 * int(h * 0.35))
+    tall = PBox(x=int(w * 0.35), y=h // 10, width=w - 2 * int(w * 0.35), height=h - 2 * (h // 10))
     return [wide, tall]
 
 

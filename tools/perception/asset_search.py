@@ -15,7 +15,7 @@ from .asset_load import LoadedAsset
 from .asset_matcher import MAX_ICON, MIN_ICON, AssetMatcher, nms
 from .asset_sources import Basis, Focus, carry_over, search_rects
 from .asset_tiles import tiled_background, within
-from .types import AssetMatch
+from .types import AssetMatch, PBox
 
 
 @dataclass
@@ -48,8 +48,8 @@ class Searcher:
         self.H, self.W = frames[0].shape[:2] if frames else (0, 0)
         self.matcher = AssetMatcher((self.W, self.H))
         self.levels = levels if levels is not None else [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
-        self._proposals: dict[tuple[int, tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = {}
-        self._regions: dict[int, tuple[list[tuple[int, int, int, int]], Focus]] = {}  # per keyframe, shared by the assets
+        self._proposals: dict[tuple[int, PBox], list[PBox]] = {}
+        self._regions: dict[int, tuple[list[PBox], Focus]] = {}  # per keyframe, shared by the assets
 
     def run(self, assets: list[LoadedAsset]) -> SearchResult:
         out: dict[int, list[AssetMatch]] = {}
@@ -79,7 +79,7 @@ class Searcher:
             chain[k] = nms(fresh + carried, 0.5)
         return chain
 
-    def _where(self, k: int, again: list[tuple[int, int, int, int]]) -> tuple[list[tuple[int, int, int, int]], Focus]:
+    def _where(self, k: int, again: list[PBox]) -> tuple[list[PBox], Focus]:
         """Rectangles to search in keyframe k and the boxes a sighting must overlap."""
         novel = self.bases[k].novel
         if k not in self._regions:
@@ -89,7 +89,7 @@ class Searcher:
             return search_rects([*rects, *again], self.W, self.H), Focus([*novel, *again], self.W, self.H)
         return rects, focus
 
-    def _search(self, asset: LoadedAsset, k: int, rect: tuple[int, int, int, int], focus: Focus) -> list[AssetMatch]:
+    def _search(self, asset: LoadedAsset, k: int, rect: PBox, focus: Focus) -> list[AssetMatch]:
         found = self.matcher.match(asset, self.frames[k], self.levels[k], rect, k, focus)
         if min(asset.size) <= MAX_ICON:
             if (k, rect) not in self._proposals:
@@ -100,9 +100,9 @@ class Searcher:
         return found
 
 
-def icon_proposals(gray: np.ndarray, rect: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+def icon_proposals(gray: np.ndarray, rect: PBox) -> list[PBox]:
     """Boxes of small isolated blobs of detail (icons sit on flatter backgrounds)."""
-    rx, ry, rw, rh = rect
+    rx, ry, rw, rh = rect.as_tuple()
     roi = gray[ry:ry + rh, rx:rx + rw]
     grad = cv2.morphologyEx(roi, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     edges = (grad > 18).astype(np.uint8)
@@ -111,5 +111,5 @@ def icon_proposals(gray: np.ndarray, rect: tuple[int, int, int, int]) -> list[tu
     for i in range(1, n):
         x, y, w, h, _ = (int(v) for v in stats[i])
         if MIN_ICON + 2 <= w <= MAX_ICON and MIN_ICON + 2 <= h <= MAX_ICON:
-            out.append((rx + x + 1, ry + y + 1, w - 2, h - 2))  # the gradient widens blobs by 1 px
+            out.append(PBox(x=rx + x + 1, y=ry + y + 1, width=w - 2, height=h - 2))  # the gradient widens blobs by 1 px
     return out

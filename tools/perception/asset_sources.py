@@ -5,6 +5,7 @@ keyframe moved by the page's scroll (the part scrolled into view is new)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -14,7 +15,6 @@ from .asset_motion import only_tinted, scroll_shift
 from .scan import DIFF_THRESHOLD, WORK_WIDTH, strong_diff_blobs
 from .types import AssetMatch, PBox
 
-Rect = tuple[int, int, int, int]  # x, y, w, h in full-resolution px
 MOSTLY_CHANGED = 0.9  # share of an area that differs above which it no longer shows what it showed
 REVEAL_MARGIN = 96  # px of a scrolled page next to the part scrolled into view that are searched again
 REVISITS = 3  # earlier keyframes (the most alike) compared with each keyframe besides the previous one
@@ -32,9 +32,9 @@ class Source:
 
     keyframe: int
     shift: tuple[int, int]
-    changed: tuple[Rect, ...]  # where this keyframe differs from the moved source (parts scrolled into view included)
+    changed: tuple[PBox, ...]  # where this keyframe differs from the moved source (parts scrolled into view included)
     # unchanged, but searched again: next to what scrolled into view, a picture clipped before may show whole
-    unsure: tuple[Rect, ...] = ()
+    unsure: tuple[PBox, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,16 @@ class Basis:
     """What a keyframe shares with earlier ones, and what it shows for the first time."""
 
     sources: tuple[Source, ...]
-    novel: tuple[Rect, ...]  # shown by no source: searched afresh
+    novel: tuple[PBox, ...]  # shown by no source: searched afresh
 
 
-def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[Rect] | None]) -> list[Basis]:
+def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[PBox] | None]) -> list[Basis]:
     """A basis per keyframe from their gray pyramids. `changed[k]`: where keyframe k differs
     from k-1, as the scan saw it with the pointer masked out (None: unknown)."""
     if not levels:
         return []
     H, W = levels[0][1].shape
-    whole = ((0, 0, W, H),)
+    whole = (PBox(x=0, y=0, width=W, height=H),)
     bases = [Basis((), whole)]
     for k in range(1, len(levels)):
         sources: list[Source] = []
@@ -68,7 +68,7 @@ def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[Rect] | N
 
 
 def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames: list[np.ndarray],
-               min_side: int) -> tuple[list[AssetMatch], list[Rect]]:
+               min_side: int) -> tuple[list[AssetMatch], list[PBox]]:
     """Sightings of one asset in its sources that keyframe k shows unchanged (moved by the
     scroll, clipped to the viewport, at least `min_side` px shown; a translucent layer in
     front still shows the picture). Also the boxes to search again: sightings that border
@@ -76,8 +76,8 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
     sticky header or a panel now over part of a picture)."""
     H, W = frames[k].shape[:2]
     out: list[AssetMatch] = []
-    partly: list[Rect] = []  # changed in part since their source: looked at again, unless another source shows them unchanged
-    border: list[Rect] = []  # carried, next to a new region: they may extend into it
+    partly: list[PBox] = []  # changed in part since their source: looked at again, unless another source shows them unchanged
+    border: list[PBox] = []  # carried, next to a new region: they may extend into it
     for src in basis.sources:
         for m in chain.get(src.keyframe, []):
             box = _moved(m.box, src.shift, W, H)
@@ -85,28 +85,26 @@ def carry_over(chain: dict[int, list[AssetMatch]], basis: Basis, k: int, frames:
                 continue
             if any(o.box.iou(box) >= 0.5 for o in out):
                 continue  # carried from another source already
-            hit = [c for c in src.changed if touches(box, c)]
+            hit = [c for c in src.changed if box.overlaps(c)]
             if hit and sum(_overlap(box, c) for c in hit) < MOSTLY_CHANGED * box.area:
-                partly.append(box.as_tuple())
+                partly.append(box)
                 continue
             if hit and not (src.keyframe == k - 1 and src.shift == (0, 0) and only_tinted(frames[k - 1], frames[k], box)):
                 continue
             out.append(m.model_copy(update={"keyframe": k, "box": box}))
             grown = PBox(x=box.x - BORDER, y=box.y - BORDER, width=box.width + 2 * BORDER, height=box.height + 2 * BORDER)
-            if any(touches(grown, r) for r in basis.novel):
-                border.append(box.as_tuple())
-    shown = [PBox(x=r[0], y=r[1], width=r[2], height=r[3]) for r in partly]
-    return out, border + [r for r, b in zip(partly, shown, strict=True) if not any(o.box.iou(b) >= 0.5 for o in out)]
+            if any(grown.overlaps(r) for r in basis.novel):
+                border.append(box)
+    return out, border + [b for b in partly if not any(o.box.iou(b) >= 0.5 for o in out)]
 
 
-def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[Rect]:
+def search_rects(boxes: Sequence[PBox], W: int, H: int) -> list[PBox]:
     """Regions to search: the boxes padded (by a quarter of their smaller side, 8 to 24 px),
     then the pair whose union costs least over two separate searches merged, while
     merging saves work."""
-    pads = [int(np.clip(min(w, h) * PAD_SHARE, MIN_SEARCH_PAD, SEARCH_PAD)) for _, _, w, h in boxes]
-    r = np.array([(max(0, x - p), max(0, y - p), min(W, x + w + p), min(H, y + h + p)) for (x, y, w, h),
-                  p in zip(boxes, pads, strict=True)],
-                 np.int64).reshape(-1, 4)
+    pads = [int(np.clip(min(b.width, b.height) * PAD_SHARE, MIN_SEARCH_PAD, SEARCH_PAD)) for b in boxes]
+    r = np.array([(max(0, b.x - p), max(0, b.y - p), min(W, b.right + p), min(H, b.bottom + p))
+                  for b, p in zip(boxes, pads, strict=True)], np.int64).reshape(-1, 4)
     while len(r) > 1:
         x0, y0 = np.minimum.outer(r[:, 0], r[:, 0]), np.minimum.outer(r[:, 1], r[:, 1])
         x1, y1 = np.maximum.outer(r[:, 2], r[:, 2]), np.maximum.outer(r[:, 3], r[:, 3])
@@ -118,10 +116,10 @@ def search_rects(boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> list[R
             break
         r[i] = (x0[i, j], y0[i, j], x1[i, j], y1[i, j])
         r = np.delete(r, j, axis=0)
-    return [(int(a), int(b), int(c - a), int(d - b)) for a, b, c, d in r]
+    return [PBox(x=int(a), y=int(b), width=int(c - a), height=int(d - b)) for a, b, c, d in r]
 
 
-def _changed(before: np.ndarray, after: np.ndarray, shift: tuple[int, int]) -> tuple[Rect, ...]:
+def _changed(before: np.ndarray, after: np.ndarray, shift: tuple[int, int]) -> tuple[PBox, ...]:
     """Boxes where `after` differs from `before` moved by shift (full-res gray images),
     found at the scan's working scale with its noise rules; parts not covered by the
     moved image count as changed."""
@@ -134,40 +132,42 @@ def _changed(before: np.ndarray, after: np.ndarray, shift: tuple[int, int]) -> t
     f = _factor(W)
     if f > 1:  # the strongest difference of each cell: no change is averaged away
         diff = cv2.dilate(diff, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f]
-    return tuple((x * f, y * f, min(W - x * f, w * f), min(H - y * f, h * f)) for x, y, w, h, _ in strong_diff_blobs(diff))
+    return tuple(PBox(x=x * f, y=y * f, width=min(W - x * f, w * f), height=min(H - y * f, h * f))
+                 for x, y, w, h, _ in strong_diff_blobs(diff))
 
 
-def _beside_revealed(shift: tuple[int, int], W: int, H: int) -> tuple[Rect, ...]:
+def _beside_revealed(shift: tuple[int, int], W: int, H: int) -> tuple[PBox, ...]:
     """The bands of a scrolled keyframe, REVEAL_MARGIN wide, next to the parts that scrolled into view."""
     dx, dy = shift
     m = REVEAL_MARGIN
     bands = []
     if dy < 0:
-        bands.append((0, max(0, H + dy - m), W, min(H, m)))
+        bands.append(PBox(x=0, y=max(0, H + dy - m), width=W, height=min(H, m)))
     elif dy > 0:
-        bands.append((0, dy, W, min(H - dy, m)))
+        bands.append(PBox(x=0, y=dy, width=W, height=min(H - dy, m)))
     if dx < 0:
-        bands.append((max(0, W + dx - m), 0, min(W, m), H))
+        bands.append(PBox(x=max(0, W + dx - m), y=0, width=min(W, m), height=H))
     elif dx > 0:
-        bands.append((dx, 0, min(W - dx, m), H))
-    return tuple(b for b in bands if b[2] > 0 and b[3] > 0)
+        bands.append(PBox(x=dx, y=0, width=min(W - dx, m), height=H))
+    return tuple(b for b in bands if b.width > 0 and b.height > 0)
 
 
-def _novel(sources: list[Source], W: int, H: int) -> tuple[Rect, ...]:
+def _novel(sources: list[Source], W: int, H: int) -> tuple[PBox, ...]:
     """Boxes that every source has changed (at the working scale)."""
     f = _factor(W)
     h, w = -(-H // f), -(-W // f)
     novel = np.ones((h, w), np.uint8)
     for src in sources:
         mask = np.zeros_like(novel)
-        for x, y, bw, bh in src.changed + src.unsure:
+        for b in src.changed + src.unsure:
+            x, y, bw, bh = b.as_tuple()
             mask[y // f:-(-(y + bh) // f), x // f:-(-(x + bw) // f)] = 1
         novel &= mask
     n, _, stats, _ = cv2.connectedComponentsWithStats(novel, connectivity=8)
     out = []
     for i in range(1, n):
         x, y, bw, bh, _ = (int(v) for v in stats[i])
-        out.append((x * f, y * f, min(W - x * f, bw * f), min(H - y * f, bh * f)))
+        out.append(PBox(x=x * f, y=y * f, width=min(W - x * f, bw * f), height=min(H - y * f, bh * f)))
     return tuple(out)
 
 
@@ -187,25 +187,30 @@ def _moved(box: PBox, shift: tuple[int, int], W: int, H: int) -> PBox | None:
     return PBox(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
 
 
-def _overlap(box: PBox, rect: Rect) -> int:
-    x, y, w, h = rect
-    return max(0, min(box.x + box.width, x + w) - max(box.x, x)) * max(0, min(box.y + box.height, y + h) - max(box.y, y))
+def _overlap(box: PBox, rect: PBox) -> int:
+    """The area the two boxes share."""
+    return max(0, min(box.right, rect.right) - max(box.x, rect.x)) * max(0, min(box.bottom, rect.bottom) - max(box.y, rect.y))
 
 
 class Focus:
     """Where to look: a union of boxes, rasterised at 1/FOCUS_CELL scale (grown to whole
     cells) with an integral image, so any box is tested against all of them at once."""
 
-    def __init__(self, boxes: list[Rect] | tuple[Rect, ...], W: int, H: int) -> None:
+    def __init__(self, boxes: Sequence[PBox], W: int, H: int) -> None:
         c = FOCUS_CELL
         mask = np.zeros((-(-H // c), -(-W // c)), np.uint8)
-        for x, y, w, h in boxes:
+        for b in boxes:
+            x, y, w, h = b.as_tuple()
             mask[max(0, y // c):-(-(y + h) // c), max(0, x // c):-(-(x + w) // c)] = 1
         self._sums = cv2.integral(mask)
 
-    def hits(self, boxes: list[Rect]) -> list[bool]:
-        """For each (x, y, w, h): does it overlap the focus?"""
-        if not boxes:
+    def hits(self, boxes: Sequence[PBox]) -> list[bool]:
+        """For each box: does it overlap the focus?"""
+        return self.hits_array(np.array([b.as_tuple() for b in boxes], np.int64))
+
+    def hits_array(self, boxes: np.ndarray) -> list[bool]:
+        """`hits` of boxes given as rows (x, y, w, h) of an integer array."""
+        if not len(boxes):
             return []
         c = FOCUS_CELL
         b = np.asarray(boxes, np.int64).reshape(-1, 4)
@@ -215,12 +220,3 @@ class Focus:
         s = self._sums
         return list((s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]) > 0)
 
-
-def overlaps(a: Rect, b: Rect) -> bool:
-    """Two (x, y, w, h) rectangles share some area."""
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
-def touches(box: PBox, rect: Rect) -> bool:
-    """A box and a rectangle share some area."""
-    return overlaps(box.as_tuple(), rect)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .asset_load import LoadedAsset
+from .types import PBox
 
 
 @dataclass
@@ -17,7 +18,7 @@ class Template:
     mask: np.ndarray | None
     bgr: np.ndarray
     scale: float
-    crop: tuple[int, int, int, int] | None  # (x, y, w, h) of the crop inside the asset at scale 1
+    crop: PBox | None  # the crop inside the asset at scale 1
     std: float = 0.0  # gray spread over the opaque pixels
     mean_bgr: tuple[float, float, float] = (0.0, 0.0, 0.0)
     alpha: np.ndarray | None = None  # 0..1 opacity at this scale
@@ -72,11 +73,11 @@ class Template:
         return g, shape, int(v.size), float(v.sum()), float((v * v).sum())
 
 
-def scaled_template(asset: LoadedAsset, s: float, crop: tuple[int, int, int, int] | None = None) -> Template:
-    """The asset (or its `crop`, x y w h in file pixels) at display scale `s`."""
+def scaled_template(asset: LoadedAsset, s: float, crop: PBox | None = None) -> Template:
+    """The asset (or its `crop`, in file pixels) at display scale `s`."""
     if crop is None and asset.untrimmed is not None:
         return _scaled_whole(asset, s)
-    cx, cy, cw, ch = crop if crop is not None else (0, 0, *asset.size)
+    cx, cy, cw, ch = crop.as_tuple() if crop is not None else (0, 0, *asset.size)
     w, h = max(1, int(round(cw * s))), max(1, int(round(ch * s)))
     f = 1
     while f < 8 and s * f * 2 <= 1.0 and min(cw, ch) // (f * 2) >= 2 * max(1, min(w, h)):  # a reduced copy still twice as large

@@ -8,6 +8,7 @@ import numpy as np
 from .asset_load import LoadedAsset
 from .asset_motion import MIN_TINT_GAIN, tint_fit
 from .asset_template import Template
+from .types import PBox
 
 PLAIN_PAGE_SPREAD = 12.0  # BGR spread of the page right around an icon accepted on a weak shape score
 MIN_ICON_PIXELS = 20  # drawn pixels a transparent icon needs as evidence
@@ -111,12 +112,12 @@ def tinted_ok(picture: np.ndarray, patch: np.ndarray, tolerance: float) -> bool:
     return all(MIN_TINT_GAIN <= f[0] <= 1.1 for f in fits) and float(np.mean([f[1] for f in fits])) <= tolerance / 2  # type: ignore[index]
 
 
-def mean_colour_ok(patch: np.ndarray, asset: LoadedAsset, crop: tuple[int, int, int, int] | None) -> bool:
+def mean_colour_ok(patch: np.ndarray, asset: LoadedAsset, crop: PBox | None) -> bool:
     """The mean colour of a (coarsely placed) patch is near that of the opaque picture
     (a mean barely moves when the placement is a few px off)."""
     if patch.size == 0:
         return False
-    bgr = asset.bgr if crop is None else asset.bgr[crop[1]:crop[1] + crop[3], crop[0]:crop[0] + crop[2]]
+    bgr = asset.bgr if crop is None else asset.bgr[crop.y:crop.bottom, crop.x:crop.right]
     d = np.abs(np.asarray(cv2.mean(patch)[:3]) - np.asarray(cv2.mean(bgr)[:3]))
     if float(d.mean()) <= COLOUR_TOLERANCE:
         return True

@@ -78,9 +78,9 @@ class AssetSearch:
         if self.worker is not None and self._first is None:
             self._first = image
             H, W = image.shape[:2]
-            self.worker.submit(self.assets, [image], [Basis((), ((0, 0, W, H),))])
+            self.worker.submit(self.assets, [image], [Basis((), (PBox(x=0, y=0, width=W, height=H),))])
 
-    def finish(self, frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> list[AssetReport]:
+    def finish(self, frames: list[np.ndarray], changed: list[list[PBox] | None]) -> list[AssetReport]:
         """Sightings of every asset in every keyframe (see `match_assets`)."""
         try:
             if frames and self.assets:
@@ -93,7 +93,7 @@ class AssetSearch:
         if self.worker is not None:
             self.worker.close()
 
-    def _collect(self, frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None]) -> None:
+    def _collect(self, frames: list[np.ndarray], changed: list[list[PBox] | None]) -> None:
         levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
         found = self._search(frames, plan_bases(levels, changed), levels)
         low_texture = {a.name for a in self.assets if a.low_texture}
@@ -157,7 +157,7 @@ class AssetSearch:
         return out
 
 
-def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[tuple[int, int, int, int]] | None],
+def match_assets(asset_paths: list[Path], frames: list[np.ndarray], changed: list[list[PBox] | None],
                  workers: int = 2, worker: AssetWorker | None = None) -> list[AssetReport]:
     """Sightings of every asset in every keyframe.
 

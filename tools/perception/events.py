@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ...core.geometry import Point
 from .boxes import merge_boxes
 from .ocr import read_text
 from .pointer import PointerHit
@@ -48,22 +47,19 @@ def _state_diff(scan: Scan, a: StableRun, b: StableRun) -> list[ChangeRegion]:
     _paint_pointer(pmask, b.pointer, scan.scale)
     diff &= 1 - pmask
     W, H = scan.info.width, scan.info.height
-    boxes = []
+    boxes: list[tuple[PBox, float]] = []  # full-res box, share of its pixels changed
     for x, y, w, h, raw in strong_blobs(diff, a.small, b.small):
-        fb = (int(x / scan.scale), int(y / scan.scale), int(np.ceil(w / scan.scale)), int(np.ceil(h / scan.scale)))
+        fb = PBox(x=int(x / scan.scale), y=int(y / scan.scale), width=int(np.ceil(w / scan.scale)),
+                  height=int(np.ceil(h / scan.scale)))
         boxes.append((fb, raw / max(1, w * h)))
     merged = merge_boxes([b for b, _ in boxes], MERGE_GAP)
     out = []
     for m in merged:
-        inside = [f for b, f in boxes if _inside(b, m)]
-        x, y, w, h = m
+        inside = [f for b, f in boxes if b.within(m)]
+        x, y, w, h = m.as_tuple()
         out.append(ChangeRegion(box=PBox(x=x, y=y, width=min(w, W - x), height=min(h, H - y)),
                                 changed_fraction=round(float(np.mean(inside)) if inside else 0.0, 3)))
     return out
-
-
-def _inside(b: tuple[int, int, int, int], m: tuple[int, int, int, int]) -> bool:
-    return b[0] >= m[0] and b[1] >= m[1] and b[0] + b[2] <= m[0] + m[2] and b[1] + b[3] <= m[1] + m[3]
 
 
 def _significant(regions: list[ChangeRegion], width: int) -> bool:
@@ -120,7 +116,7 @@ def _bursts(between: list[Sample]) -> list[list[Sample]]:
 
 
 def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: int,
-                  jumps: bool = False) -> list[tuple[int, int, int, int]] | None:
+                  jumps: bool = False) -> list[PBox] | None:
     """Boxes of a text line that grew rightwards in small steps over at least three samples
     (with `jumps`, two: a grabber dropping frames shows a typed word in two or three jumps).
 
@@ -132,16 +128,16 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
             continue
         rights: list[int] = []
         lefts: list[int] = []
-        boxes: list[tuple[int, int, int, int]] = []
-        chars: list[tuple[int, int, int, int]] = []  # also those next to the pointer
+        boxes: list[PBox] = []
+        chars: list[PBox] = []  # also those next to the pointer
         for s in between:
-            sized = [b for b in s.changes if b[3] <= rb.height + 4 and b[2] <= 2 * rb.height
-                     and rb.contains(Point(x=b[0] + b[2] / 2, y=b[1] + b[3] / 2), margin=4)]  # character-sized changes
+            sized = [b for b in s.changes if b.height <= rb.height + 4 and b.width <= 2 * rb.height
+                     and rb.contains(b.center, margin=4)]  # character-sized changes
             chars.extend(sized)
             inside = [b for b in sized if b not in s.near]
             if inside:
-                rights.append(max(b[0] + b[2] for b in inside))
-                lefts.append(min(b[0] for b in inside))
+                rights.append(max(b.right for b in inside))
+                lefts.append(min(b.x for b in inside))
                 boxes.extend(inside)
         steps = [r2 - r1 for r1, r2 in itertools.pairwise(rights)]
         growing = [d for d in steps if 0 < d <= 4 * rb.height]
@@ -154,27 +150,26 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
     return None
 
 
-def _text_run(seed: list[tuple[int, int, int, int]], chars: list[tuple[int, int, int, int]],
-              line: int) -> list[tuple[int, int, int, int]]:
+def _text_run(seed: list[PBox], chars: list[PBox], line: int) -> list[PBox]:
     """The typed characters: from the leftmost growing box, every character-sized change
     that continues the line without a word-sized gap (a clear button further right, a
     counter elsewhere in the field are not typed text)."""
-    start = min(seed, key=lambda b: b[0])
+    start = min(seed, key=lambda b: b.x)
     run = [start]
-    right = start[0] + start[2]
-    top = min(b[1] for b in seed)
-    bottom = max(b[1] + b[3] for b in seed)
-    glyph = float(np.median([b[3] for b in seed]))
-    same_line = [b for b in chars if top <= b[1] + b[3] / 2 <= bottom and b[3] <= 1.5 * glyph and b[2] <= 3 * glyph]
-    for b in sorted(same_line, key=lambda b: b[0]):
-        if b[0] + b[2] <= right:
-            if b[0] >= start[0]:
+    right = start.right
+    top = min(b.y for b in seed)
+    bottom = max(b.bottom for b in seed)
+    glyph = float(np.median([b.height for b in seed]))
+    same_line = [b for b in chars if top <= b.y + b.height / 2 <= bottom and b.height <= 1.5 * glyph and b.width <= 3 * glyph]
+    for b in sorted(same_line, key=lambda b: b.x):
+        if b.right <= right:
+            if b.x >= start.x:
                 run.append(b)
             continue
-        if b[0] > right + 1.5 * line:
+        if b.x > right + 1.5 * line:
             break
         run.append(b)
-        right = b[0] + b[2]
+        right = b.right
     return run
 
 
@@ -187,11 +182,10 @@ def _moved_before(scan: Scan, run: StableRun, window: float = 2.0) -> bool:
     return False
 
 
-def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int]],
-                carets: tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = ([], [])) -> str | None:
+def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[list[PBox], list[PBox]] = ([], [])) -> str | None:
     """OCR of the typed line before and after; the text added. `carets`: the blinking carets
     seen while each state lasted, painted out (OCR reads a caret as 'l' or 'I')."""
-    x, y, w, h = merge_boxes(boxes, 10_000)[0]
+    x, y, w, h = merge_boxes(boxes, 10_000)[0].as_tuple()
     H, W = b.image.shape[:2]
     x0, y0 = max(0, x - h // 3), max(0, y - h // 3)
     x1, y1 = min(W, x + w + h // 2), min(H, y + h + h // 3)
@@ -200,10 +194,10 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int
         crop = run.image[y0:y1, x0:x1].copy()
         fill = [int(v) for v in np.median(crop.reshape(-1, 3), axis=0)]
         if run.pointer is not None:
-            px, py, pw, ph = run.pointer.box
+            px, py, pw, ph = run.pointer.box.as_tuple()
             cv2.rectangle(crop, (px - x0 - 1, py - y0 - 1), (px - x0 + pw + 1, py - y0 + ph + 1), fill, -1)
         for box in set(seen):
-            _paint_caret(crop, (box[0] - x0, box[1] - y0, box[2], box[3]), fill)
+            _paint_caret(crop, PBox(x=box.x - x0, y=box.y - y0, width=box.width, height=box.height), fill)
         crops.append(crop)
     before, after = (read_text(c).strip(" |") for c in crops)  # '|': a field border or caret
     if not after:
@@ -213,18 +207,18 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[tuple[int, int, int, int
     return after
 
 
-def _blinking(samples: list[Sample]) -> list[tuple[int, int, int, int]]:
+def _blinking(samples: list[Sample]) -> list[PBox]:
     """Caret-like marks that changed at least twice in the same place (on, off): a blinking
     caret, not a narrow glyph typed once."""
     seen = Counter(c for s in samples for c in s.carets)
     return [c for c, n in seen.items() if n >= 2]
 
 
-def _paint_caret(crop: np.ndarray, box: tuple[int, int, int, int], fill: list[int]) -> None:
+def _paint_caret(crop: np.ndarray, box: PBox, fill: list[int]) -> None:
     """Paint out the caret inside `box` (crop coordinates) when it is drawn: the rightmost
     column run, at most 3 px wide, whose pixels differ from the background over most of the
     box height (a glyph's stem left of it stays)."""
-    x, y, w, h = box
+    x, y, w, h = box.as_tuple()
     H, W = crop.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
     if x0 >= x1 or y0 >= y1:
@@ -248,8 +242,8 @@ class TypingJob:
     index: int
     before: StableRun
     after: StableRun
-    boxes: list[tuple[int, int, int, int]]
-    carets: tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]] = ([], [])
+    boxes: list[PBox]
+    carets: tuple[list[PBox], list[PBox]] = ([], [])
 
     def run(self) -> str | None:
         return _typed_text(self.before, self.after, self.boxes, self.carets)

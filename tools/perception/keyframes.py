@@ -16,11 +16,7 @@ def keyframe_cap(duration: float) -> int:
 
 
 def _overlaps(a: PerceivedEvent, b: PerceivedEvent) -> bool:
-    return any(r.box.iou(q.box) > 0 or _touch(r.box, q.box) for r in a.regions for q in b.regions)
-
-
-def _touch(a, b) -> bool:
-    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
+    return any(r.box.overlaps(q.box) for r in a.regions for q in b.regions)
 
 
 def results_visible(events: list[PerceivedEvent], state: int) -> set[int]:

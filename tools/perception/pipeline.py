@@ -17,7 +17,7 @@ from .events import TypingJob, build_events, merge_static_runs, state_diff
 from .keyframes import choose_states, keyframe_cap, remap_events
 from .scan import scan_video
 from .sheet import render_sheet
-from .types import Keyframe, Perception, PerceptionError, PointerObservation, Timings
+from .types import Keyframe, PBox, Perception, PerceptionError, PointerObservation, Timings
 from .typing_runs import join_scrolls, join_typing
 
 log = structlog.get_logger()
@@ -81,7 +81,7 @@ def _perceive(video: Path, out_dir: Path, o: PerceiveOptions, t_start: float, ti
     t = time.perf_counter()
     assets = []
     if search is not None:
-        changed = [None] + [[r.box.as_tuple() for r in state_diff(scan, a, b)] for a, b in itertools.pairwise(kept_runs)]
+        changed: list[list[PBox] | None] = [None, *([r.box for r in state_diff(scan, a, b)] for a, b in itertools.pairwise(kept_runs))]
         assets = search.finish([r.image for r in kept_runs], changed)
     timings.assets = round(time.perf_counter() - t, 3)
 

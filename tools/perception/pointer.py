@@ -23,6 +23,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from ...core.geometry import PixelBox
 from ..cursor_shapes import SHAPES as CURSOR_SHAPES
 
 SHAPES: dict[str, np.ndarray] = {shape.value: polygon
@@ -81,7 +82,7 @@ class PointerHit:
 
     x: float
     y: float
-    box: tuple[int, int, int, int]
+    box: PixelBox
     shape: str
     score: float
     mask: np.ndarray  # cursor silhouette inside `box`
@@ -118,9 +119,9 @@ class PointerTracker:
         known = {look for look, n in looks.items() if n >= 0.2 * hits}
         return [t for t in bank if (t.name.split("-")[-1], t.scale) in known or t in self.learned]
 
-    def find(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> PointerHit | None:
-        """Best cursor match inside `box` (x, y, w, h, full-res) of a gray frame."""
-        x, y, w, h = box
+    def find(self, gray: np.ndarray, box: PixelBox) -> PointerHit | None:
+        """Best cursor match inside `box` (full-res) of a gray frame."""
+        x, y, w, h = box.as_tuple()
         H, W = gray.shape
         margin = 6
         x0, y0 = max(0, x - margin), max(0, y - margin)
@@ -150,8 +151,8 @@ class PointerTracker:
         key = f"{t.name}@{t.scale}"
         self.preferred[key] = self.preferred.get(key, 0) + 1
         th, tw = t.image.shape
-        hit = PointerHit(x0 + lx + t.hotspot[0], y0 + ly + t.hotspot[1], (x0 + lx, y0 + ly, tw, th), t.name, float(score), t.mask,
-                         t.image)
+        hit = PointerHit(x0 + lx + t.hotspot[0], y0 + ly + t.hotspot[1], PixelBox(x=x0 + lx, y=y0 + ly, width=tw, height=th),
+                         t.name, float(score), t.mask, t.image)
         self.last = hit
         return hit
 
@@ -163,8 +164,8 @@ class PointerTracker:
         if not _left(gray, prev_gray, prev):
             return None  # the pointer did not leave its place: an object appearing is not it
         H, W = gray.shape
-        bx, by, bw, bh = prev.box  # a known shape in its place (a link under it went, and with it the hand)
-        known = self.find(gray, (bx - bw, by - bh, 3 * bw, 3 * bh))
+        bx, by, bw, bh = prev.box.as_tuple()  # a known shape in its place (a link under it went, and with it the hand)
+        known = self.find(gray, PixelBox(x=bx - bw, y=by - bh, width=3 * bw, height=3 * bh))
         if known is not None:  # a shape change does not move the hotspot: a pixel or two is the templates' own offset
             return replace(known, x=prev.x, y=prev.y) if abs(known.x - prev.x) + abs(known.y - prev.y) <= 3 else known
         reach = int(LEARN_REACH * max(H, W) * max(1, samples))
@@ -204,20 +205,16 @@ class PointerTracker:
         self.learned.append(template)
         self._order = None  # re-rank with the new template
         h, w = mask.shape
-        hit = PointerHit(at[0] + hx, at[1] + hy, (at[0], at[1], w, h), name, MATCH_THRESHOLD, mask, image)
+        hit = PointerHit(at[0] + hx, at[1] + hy, PixelBox(x=at[0], y=at[1], width=w, height=h), name, MATCH_THRESHOLD, mask, image)
         self.last = hit
         return hit
-
-
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _paint_box(page: np.ndarray, hit: PointerHit, origin: tuple[int, int]) -> np.ndarray:
     """Fill the cursor's (dilated) silhouette in a crop of the page with the median of the rest
     of its box, in place; return the filled pixels as a bool mask of the crop."""
     H, W = page.shape
-    bx, by, bw, bh = hit.box
+    bx, by, bw, bh = hit.box.as_tuple()
     bx, by = bx - origin[0], by - origin[1]
     filled = np.zeros((H, W), bool)
     x0, y0, x1, y1 = max(0, bx), max(0, by), min(W, bx + bw), min(H, by + bh)
@@ -233,7 +230,7 @@ def _paint_box(page: np.ndarray, hit: PointerHit, origin: tuple[int, int]) -> np
 
 def _left(gray: np.ndarray, prev_gray: np.ndarray, hit: PointerHit) -> bool:
     """Most of the pointer's silhouette changed between the two frames (it is no longer there)."""
-    x, y, w, h = hit.box
+    x, y, w, h = hit.box.as_tuple()
     H, W = gray.shape
     if x < 0 or y < 0 or x + w > W or y + h > H:
         return True

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from ...core.change import VIDEO_CHANGE, changed_mask
+from ...core.geometry import PixelBox
 from .pointer import PointerHit, PointerTracker, is_ring
 from .types import ChangeRegion, PerceptionError, VideoInfo
 
@@ -27,6 +29,18 @@ STRONG_DIFF = 56  # a small blob counts only if some pixel changed this much (co
 POINTER_BLOBS = 16  # changed blobs searched for the pointer per frame, nearest its last place first (a page-wide change has hundreds)
 MIN_WEAK_SPAN = 5  # px (downscaled, dilated): a weak change must be at least this tall and wide
 
+RunSpans = tuple[int, int, int, int]  # two stable runs by their sample indices: (a.first, a.last, b.first, b.last)
+
+
+class Blob(NamedTuple):
+    """A connected blob of a change mask (downscaled px): its box and how many pixels of the mask it holds."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    raw: int
+
 
 @dataclass
 class Sample:
@@ -35,14 +49,14 @@ class Sample:
     index: int
     frame_no: int
     time: float
-    changes: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes
+    changes: list[PixelBox] = field(default_factory=list)  # full-res boxes
     changed_pixels: int = 0
     pointer: PointerHit | None = None
     pointer_seen: bool = False  # pointer found in this frame (else held from before)
     ring: tuple[float, float] | None = None  # hollow click-indicator centre, full-res
     near_pointer: bool = False  # some change lies right around the pointer hotspot
-    near: list[tuple[int, int, int, int]] = field(default_factory=list)  # those changes
-    carets: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes of blinking carets
+    near: list[PixelBox] = field(default_factory=list)  # those changes
+    carets: list[PixelBox] = field(default_factory=list)  # full-res boxes of blinking carets
 
     @property
     def still(self) -> bool:
@@ -71,10 +85,8 @@ class Scan:
     scale: float  # downscaled / full-res
     samples: list[Sample]
     runs: list[StableRun]
-    diffs: dict[tuple[int, int, int, int],
-                list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
-    shifts: dict[tuple[int, int, int, int],
-                 tuple[float, float] | None] = field(default_factory=dict)  # scroll readings, keyed the same way
+    diffs: dict[RunSpans, list[ChangeRegion]] = field(default_factory=dict)  # state_diff results by the two runs' sample spans
+    shifts: dict[RunSpans, tuple[float, float] | None] = field(default_factory=dict)  # scroll readings, keyed the same way
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
@@ -103,20 +115,20 @@ def change_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return changed_mask(a, b, DIFF_THRESHOLD)
 
 
-def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[Blob]:
     """Blobs of `mask` where images a and b differ strongly somewhere (not codec noise).
 
     A weak change counts when it is large and two-dimensional: the encoder's rate control
     makes thin strips along sharp edges pulse for seconds on a still page.
     """
-    return [(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask)
+    return [Blob(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask)
             if _strong(int(cv2.absdiff(a[y:y + h, x:x + w], b[y:y + h, x:x + w]).max()), w, h, raw)]
 
 
-def strong_diff_blobs(diff: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-    """`strong_blobs` of a gray difference image (x, y, w, h, raw pixels)."""
+def strong_diff_blobs(diff: np.ndarray) -> list[Blob]:
+    """`strong_blobs` of a gray difference image."""
     mask = (diff > DIFF_THRESHOLD).view(np.uint8)
-    return [(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask) if _strong(int(diff[y:y + h, x:x + w].max()), w, h, raw)]
+    return [Blob(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask) if _strong(int(diff[y:y + h, x:x + w].max()), w, h, raw)]
 
 
 def _strong(max_diff: int, w: int, h: int, raw: int) -> bool:
@@ -124,8 +136,8 @@ def _strong(max_diff: int, w: int, h: int, raw: int) -> bool:
     return max_diff >= STRONG_DIFF or (raw >= 40 and min(w, h) >= MIN_WEAK_SPAN)
 
 
-def _blobs(mask: np.ndarray, carets: list[tuple[int, int, int, int]] | None = None) -> list[tuple[int, int, int, int, int]]:
-    """Connected blobs of a binary mask (after a small dilation): x, y, w, h, raw pixels.
+def _blobs(mask: np.ndarray, carets: list[Blob] | None = None) -> list[Blob]:
+    """Connected blobs of a binary mask (after a small dilation).
     Thin upright blobs (a blinking text caret) are left out, and added to `carets` if given."""
     bx, by, bw, bh = cv2.boundingRect(mask)
     if bw == 0 or bh == 0:
@@ -136,7 +148,7 @@ def _blobs(mask: np.ndarray, carets: list[tuple[int, int, int, int]] | None = No
     grown = cv2.dilate(crop, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
     raws = np.bincount(labels[crop > 0], minlength=n)  # pixels of the mask itself in each blob
-    out = []
+    out: list[Blob] = []
     for i in range(1, n):
         x, y, w, h, _ = (int(v) for v in stats[i])
         raw = int(raws[i])
@@ -145,9 +157,9 @@ def _blobs(mask: np.ndarray, carets: list[tuple[int, int, int, int]] | None = No
             continue
         if w <= 4 and h >= 2 * w:  # a blinking text caret
             if carets is not None:
-                carets.append((x, y, w, h))
+                carets.append(Blob(x, y, w, h, raw))
             continue
-        out.append((x, y, w, h, raw))
+        out.append(Blob(x, y, w, h, raw))
     return out
 
 
@@ -155,7 +167,7 @@ def _paint_pointer(mask: np.ndarray, hit: PointerHit | None, scale: float) -> No
     """Set the pointer silhouette (dilated) in a downscaled mask, in place."""
     if hit is None:
         return
-    x, y, w, h = hit.box
+    x, y, w, h = hit.box.as_tuple()
     sx0, sy0 = int(np.floor(x * scale)) - 1, int(np.floor(y * scale)) - 1
     sw, sh = max(1, int(np.ceil(w * scale)) + 2), max(1, int(np.ceil(h * scale)) + 2)
     sil = cv2.resize(hit.mask, (sw, sh), interpolation=cv2.INTER_NEAREST)
@@ -166,9 +178,10 @@ def _paint_pointer(mask: np.ndarray, hit: PointerHit | None, scale: float) -> No
         mask[y0:y1, x0:x1] |= sil[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
 
 
-def _to_full(b: tuple[int, int, int, int, int], scale: float, W: int, H: int) -> tuple[int, int, int, int]:
+def _to_full(b: Blob, scale: float, W: int, H: int) -> PixelBox:
+    """A downscaled blob's box in full-resolution px."""
     x, y, w, h = (int(round(v / scale)) for v in b[:4])
-    return (max(0, x), max(0, y), min(W, w), min(H, h))
+    return PixelBox(x=max(0, x), y=max(0, y), width=min(W, w), height=min(H, h))
 
 
 class _Analyzer:
@@ -194,23 +207,23 @@ class _Analyzer:
             return
         quiet, self.quiet = self.quiet, 0
         gray, prev_gray = self._gray(sample.index, frame), self._gray(sample.index - 1, prev_frame)
-        carets: list[tuple[int, int, int, int]] = []
+        carets: list[Blob] = []
         blobs = _blobs(diff, carets)
-        sample.carets = [_to_full((*c, 0), self.scale, self.W, self.H) for c in carets]
+        sample.carets = [_to_full(c, self.scale, self.W, self.H) for c in carets]
         if prev_pointer is not None:  # the pointer moves continuously: look near where it was first
-            blobs.sort(key=lambda b: abs(b[0] / self.scale - prev_pointer.x) + abs(b[1] / self.scale - prev_pointer.y))
+            blobs.sort(key=lambda b: abs(b.x / self.scale - prev_pointer.x) + abs(b.y / self.scale - prev_pointer.y))
         seen = False
         departed: list[PointerHit] = []
-        candidates = [f for f in (_to_full(b, self.scale, self.W, self.H) for b in blobs) if max(f[2], f[3]) <= self.pointer_max]
+        candidates = [f for f in (_to_full(b, self.scale, self.W, self.H) for b in blobs) if max(f.width, f.height) <= self.pointer_max]
         budget = POINTER_BLOBS if prev_pointer is not None else POINTER_BLOBS // 2  # unseen so far: each blob is searched twice
-        for fx, fy, fw, fh in candidates[:budget]:
+        for f in candidates[:budget]:
             if seen and self.pointer is not None and self.pointer.score >= SURE_POINTER:
                 break  # one pointer per frame
-            hit = self.tracker.find(gray, (fx, fy, fw, fh))
+            hit = self.tracker.find(gray, f)
             if hit is not None and (not seen or hit.score > self.pointer.score):  # type: ignore[union-attr]
                 self.pointer, seen = hit, True
             if prev_pointer is None:  # a pointer leaving from where it rested unseen
-                gone = self.tracker.find(prev_gray, (fx, fy, fw, fh))
+                gone = self.tracker.find(prev_gray, f)
                 if gone is not None:
                     departed.append(gone)
         left = prev_pointer or (departed[0] if departed else None)
@@ -231,9 +244,9 @@ class _Analyzer:
                 sample.near_pointer = True
                 sample.near.append(box)
                 if self._ring(box, gray, prev_gray):
-                    sample.ring = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+                    sample.ring = (box.x + box.width / 2, box.y + box.height / 2)
             sample.changes.append(box)
-            sample.changed_pixels += b[4]
+            sample.changed_pixels += b.raw
 
     def _gray(self, index: int, frame: np.ndarray) -> np.ndarray:
         """The full-resolution gray copy of sample `index` (made only when a frame changed)."""
@@ -242,22 +255,22 @@ class _Analyzer:
             self._grays[index] = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         return self._grays[index]
 
-    def _around_pointer(self, box: tuple[int, int, int, int]) -> bool:
+    def _around_pointer(self, box: PixelBox) -> bool:
         """The box fits in a square of side `ring_max` centred on the pointer hotspot."""
         if self.pointer is None:
             return False
-        x, y, w, h = box
+        x, y, w, h = box.as_tuple()
         r = self.ring_max / 2
         px, py = self.pointer.x, self.pointer.y
         return x >= px - r and y >= py - r and x + w <= px + r and y + h <= py + r
 
-    def _ring(self, box: tuple[int, int, int, int], gray: np.ndarray, prev_gray: np.ndarray) -> bool:
+    def _ring(self, box: PixelBox, gray: np.ndarray, prev_gray: np.ndarray) -> bool:
         """A hollow round blob around the pointer: a click indicator."""
-        x, y, w, h = box
+        x, y, w, h = box.as_tuple()
         if self.pointer is None or max(w, h) < 10:
             return False
         m = (cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > DIFF_THRESHOLD).astype(np.uint8)
-        px0, py0, pw, ph = self.pointer.box
+        px0, py0, pw, ph = self.pointer.box.as_tuple()
         ix0, iy0, ix1, iy1 = max(x, px0), max(y, py0), min(x + w, px0 + pw), min(y + h, py0 + ph)
         if ix0 < ix1 and iy0 < iy1:  # the pointer drawn over the ring is not part of it
             sil = self.pointer.mask[iy0 - py0:iy1 - py0, ix0 - px0:ix1 - px0]

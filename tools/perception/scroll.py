@@ -22,10 +22,10 @@ def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion])
 def _shift(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion]) -> tuple[float, float] | None:
     if not regions:
         return None
-    union = merge_boxes([r.box.as_tuple() for r in regions], 10_000)[0]
+    union = merge_boxes([r.box for r in regions], 10_000)[0]
     s = scan.scale
-    x, y, w, h = (int(v * s) for v in union)
-    if w < 24 or h < 24 or union[2] * union[3] < 0.02 * scan.info.width * scan.info.height:
+    x, y, w, h = (int(v * s) for v in union.as_tuple())
+    if w < 24 or h < 24 or union.width * union.height < 0.02 * scan.info.width * scan.info.height:
         return None
     pa = cv2.cvtColor(a.small[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).astype(np.float32)
     pb = cv2.cvtColor(b.small[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).astype(np.float32)

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
+from iwr.core.geometry import PixelBox
 from iwr.tools.pointer import PointerShape, PointerStyle, draw_click_ring, draw_pointer, ease_in_out
 from iwr.tools.video import Mp4Writer
 
@@ -30,11 +31,11 @@ class SyntheticAction(BaseModel):
 
 
 class SyntheticPlacement(BaseModel):
-    """An asset drawn at a box (x, y, w, h) after action k (0 = initial state)."""
+    """An asset drawn at a box after action k (0 = initial state)."""
 
     state: int
     asset: str
-    box: tuple[int, int, int, int]
+    box: PixelBox
 
 
 class SyntheticTruth(BaseModel):
@@ -85,9 +86,9 @@ def _logo(size: int) -> np.ndarray:
     return img
 
 
-def _paste(canvas: np.ndarray, img: np.ndarray, box: tuple[int, int, int, int]) -> None:
-    """Paste an RGB/RGBA image resized into box (x, y, w, h), clipped to the canvas."""
-    x, y, w, h = box
+def _paste(canvas: np.ndarray, img: np.ndarray, box: PixelBox) -> None:
+    """Paste an RGB/RGBA image resized into `box`, clipped to the canvas."""
+    x, y, w, h = box.as_tuple()
     r = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
     H, W = canvas.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
@@ -118,26 +119,26 @@ class _Page:
         return tuple(int(round(a * self.k)) for a in v)
 
     @property
-    def button(self) -> tuple[int, ...]:
-        return self.px(60, 420, 160, 48)
+    def button(self) -> PixelBox:
+        return self.box(60, 420, 160, 48)
 
     @property
-    def field(self) -> tuple[int, ...]:
-        return self.px(60, 520, 360, 44)
+    def field(self) -> PixelBox:
+        return self.box(60, 520, 360, 44)
 
     @property
-    def list_box(self) -> tuple[int, ...]:
-        return self.px(860, 110, 360, 560)
+    def list_box(self) -> PixelBox:
+        return self.box(860, 110, 360, 560)
 
     @property
-    def thumb(self) -> tuple[int, ...]:
-        return self.px(520, 600, 120, 90)
+    def thumb(self) -> PixelBox:
+        return self.box(520, 600, 120, 90)
 
-    def box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
+    def box(self, x: float, y: float, w: float, h: float) -> PixelBox:
         bx, by, bw, bh = self.px(x, y, w, h)
-        return bx, by, bw, bh
+        return PixelBox(x=bx, y=by, width=bw, height=bh)
 
-    def placements(self) -> list[tuple[str, tuple[int, int, int, int]]]:
+    def placements(self) -> list[tuple[str, PixelBox]]:
         main = "photo_b.jpg" if self.photo_index else "photo_a.jpg"
         return [("logo.png", self.box(24, 12, 48, 48)), (main, self.box(60, 110, 320, 240)),
                 ("photo_b.jpg", self.box(520, 600, 120, 90)), ("photo_a.jpg", self.box(660, 600, 120, 90))]
@@ -152,13 +153,13 @@ class _Page:
             _paste(f, img, box)
         for i, word in enumerate(["Fresh picks of the week", "Free shipping over 40", "Open daily"]):
             cv2.putText(f, word, self.px(420, 140 + 40 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * k, (60, 60, 60), 1, cv2.LINE_AA)
-        x, y, w, h = self.button
+        x, y, w, h = self.button.as_tuple()
         cv2.rectangle(f, (x, y), (x + w, y + h), (40, 160, 90) if self.clicked else (50, 110, 200), -1)
         cv2.putText(f, "Added" if self.clicked else "Add", (x + int(20 * k), y + int(32 * k)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * k,
                     (255, 255, 255), 2, cv2.LINE_AA)
         if self.clicked:
             cv2.putText(f, "1 item in cart", self.px(240, 452), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * k, (40, 130, 60), 2, cv2.LINE_AA)
-        x, y, w, h = self.field
+        x, y, w, h = self.field.as_tuple()
         cv2.rectangle(f, (x, y), (x + w, y + h), (255, 255, 255), -1)
         cv2.rectangle(f, (x, y), (x + w, y + h), (50, 110, 200) if self.focused else (170, 170, 170), 2)
         label, color = (self.text, (20, 20, 20)) if self.text else ("Your name", (165, 165, 165))
@@ -170,7 +171,7 @@ class _Page:
         return f
 
     def _render_list(self, f: np.ndarray) -> None:
-        x, y, w, h = self.list_box
+        x, y, w, h = self.list_box.as_tuple()
         sub = np.full((h, w, 3), 255, np.uint8)
         row = int(56 * self.k)
         for i in range(40):
@@ -251,8 +252,8 @@ def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = N
                 click(effect)
             return run
 
-        def centre(b: tuple[int, ...]) -> tuple[float, float]:
-            return (b[0] + b[2] * 0.45, b[1] + b[3] * 0.55)
+        def centre(b: PixelBox) -> tuple[float, float]:
+            return (b.x + b.width * 0.45, b.y + b.height * 0.55)
 
         def act(kind: str, run: Callable[[], object], point: tuple[float, float] | None = None, text: str | None = None,
                 key: str | None = None) -> None:
@@ -279,7 +280,7 @@ def make_synthetic_recording(out_dir: Path, options: SyntheticOptions | None = N
             wait(0.1)
         act("key", press_enter, key="Enter")
         lb = page.list_box
-        p_list = (lb[0] + lb[2] * 0.5, lb[1] + lb[3] * 0.5)
+        p_list = (lb.x + lb.width * 0.5, lb.y + lb.height * 0.5)
 
         def scroll() -> None:
             move(p_list, 0.5)

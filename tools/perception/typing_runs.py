@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 
+from ...core.geometry import PixelBox
 from .boxes import merge_boxes
 from .events import POINTER_MOVE_PX, _dist, _typing_boxes, state_diff
 from .scan import Scan, StableRun
@@ -20,12 +21,12 @@ from .scroll import _scroll
 LINE_SLACK = 0.5  # of the line height: how far a continuation may sit above or below the typed line
 
 
-def _continues(scan: Scan, line: tuple[int, int, int, int], b: StableRun, c: StableRun) -> bool:
-    """Whether the change b -> c lies on the typed line `line` (x, y, w, h), right of its start."""
+def _continues(scan: Scan, line: PixelBox, b: StableRun, c: StableRun) -> bool:
+    """Whether the change b -> c lies on the typed line `line`, right of its start."""
     regions = state_diff(scan, b, c)
     if not regions or _dist(b.pointer, c.pointer) > POINTER_MOVE_PX:
         return False
-    x, y, _w, h = line
+    x, y, h = line.x, line.y, line.height
     slack = LINE_SLACK * h
     return all(r.box.y >= y - slack and r.box.y + r.box.height <= y + h + slack and r.box.x >= x - slack
                and r.box.height <= h + 2 * slack for r in regions)
@@ -37,11 +38,11 @@ def join_typing(scan: Scan, runs: list[StableRun]) -> list[StableRun]:
         return runs
     H = scan.info.height
     kept = [runs[0]]
-    line: tuple[int, int, int, int] | None = None  # the line being typed since kept[-2] -> kept[-1]
+    line: PixelBox | None = None  # the line being typed since kept[-2] -> kept[-1]
     for b, c in itertools.pairwise(runs):  # kept[-1] is b
         if line is not None and _continues(scan, line, b, c):
             kept[-1] = c  # drop b: a' -> c is one typing change
-            line = merge_boxes([line, *(r.box.as_tuple() for r in state_diff(scan, b, c))], 10_000)[0]
+            line = merge_boxes([line, *(r.box for r in state_diff(scan, b, c))], 10_000)[0]
             continue
         between = scan.samples[b.last + 1: c.first + 1]
         boxes = _typing_boxes(between, state_diff(scan, b, c), H, jumps=True)

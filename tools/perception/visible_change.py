@@ -102,11 +102,6 @@ def _box(line: OcrLine) -> PBox:
     return PBox(x=round(x), y=round(y), width=max(1, round(w)), height=max(1, round(h)))
 
 
-def _touches(box: PBox, region: Region) -> bool:
-    return (box.x < region.x + region.width and region.x < box.x + box.width
-            and box.y < region.y + region.height and region.y < box.y + box.height)
-
-
 def _same_place(a: PBox, b: PBox) -> bool:
     """Two line boxes share the same line of the screen: they overlap horizontally and
     their vertical centres lie within each other's height."""
@@ -123,10 +118,6 @@ def _squeezed(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum() or c in MEANINGFUL_MARKS)
 
 
-def _overlaps(a: PBox, b: PBox) -> bool:
-    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
-
-
 def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Region],
                  hidden: Sequence[PBox] = ()) -> list[TextChange]:
     """Lines touching a changed region, paired by place: changed, appeared, disappeared.
@@ -137,8 +128,8 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
 
     def kept(line: OcrLine) -> bool:
         box = _box(line)
-        return (bool(line.text.strip()) and any(_touches(box, r) for r in regions)
-                and not any(_overlaps(box, h) for h in (*hidden, *unsure)))
+        return (bool(line.text.strip()) and any(box.overlaps(r) for r in regions)
+                and not any(box.overlaps(h) for h in (*hidden, *unsure)))
 
     near_before = [ln for ln in before if kept(ln)]
     near_after = [ln for ln in after if kept(ln)]
@@ -175,7 +166,7 @@ def visible_change(before: Path, after: Path, cache: OcrCache | None = None, hid
     lines = ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines
     texts = text_changes(*lines, regions, hidden)
     unread = [ln.text for side in lines for ln in side
-              if ln.score < MIN_LINE_SCORE or any(_overlaps(_box(ln), h) for h in hidden)]
+              if ln.score < MIN_LINE_SCORE or any(_box(ln).overlaps(h) for h in hidden)]
     boxes = [PBox(x=r.x, y=r.y, width=r.width, height=r.height) for r in regions[:MAX_REGIONS]]
     return VisibleChange(changed_fraction=round(fraction, 5), regions=boxes, texts=texts, unread=unread, width=width,
                          height=height)
