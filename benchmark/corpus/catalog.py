@@ -28,10 +28,14 @@ class CorpusError(IwrError):
     """The corpus table or a fetched package is not usable (bad table, integrity mismatch)."""
 
 
-class PackageRef(BaseModel):
-    """One pinned npm tarball: `name@version` and the registry's integrity string."""
+class _Entry(BaseModel):
+    """A catalog entry: unknown keys are errors, and it never changes once read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackageRef(_Entry):
+    """One pinned npm tarball: `name@version` and the registry's integrity string."""
 
     name: str = Field(pattern=r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$")
     version: str = Field(pattern=r"^\d+\.\d+\.\d+([-+][\w.-]+)?$")  # exact, never a range
@@ -42,10 +46,8 @@ class PackageRef(BaseModel):
         return f"{self.name}@{self.version}"
 
 
-class CdnFile(BaseModel):
+class CdnFile(_Entry):
     """A CDN URL the entry loads, served instead from a file of a pinned npm package."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: str = Field(pattern=r"^(https?:)?//")
     package: PackageRef
@@ -58,10 +60,8 @@ class CdnFile(BaseModel):
         return f"/_npm/{self.package.spec}/{self.path}"
 
 
-class CorpusApp(BaseModel):
+class CorpusApp(_Entry):
     """One third-party app of the corpus."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     package: PackageRef
