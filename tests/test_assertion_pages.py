@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from verdicts import explain
 
 from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.judge.judge import Judge, JudgeConfig
@@ -232,14 +233,6 @@ def judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
     loop.run_until_complete(j.__aexit__(None, None, None))
 
 
-def _explain(r: JudgeResult) -> str:
-    bad = [s for s in r.steps if not s.passed]
-    if not bad:
-        return "all passed"
-    s = bad[0]
-    return f"step {s.index} failed: {s.error} {s.assertion.evidence if s.assertion else ''}"
-
-
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("app", APPS, ids=lambda a: a.task_id)
 def test_reference_passes_and_defects_fail_at_their_step(loop: asyncio.AbstractEventLoop, judge: Judge,
@@ -256,15 +249,15 @@ def test_reference_passes_and_defects_fail_at_their_step(loop: asyncio.AbstractE
     results = dict(zip([n for n, _ in pages], loop.run_until_complete(run()), strict=True))
     for r in results.values():
         assert r.status == Status.OK, r.error
-    assert results["reference"].scores.ifs == 1.0, _explain(results["reference"])
+    assert results["reference"].scores.ifs == 1.0, explain(results["reference"])
     for name, _, _, breaks_at, reason in app.defects:
         r = results[name]
         if breaks_at is None:
-            assert r.scores.ifs == 1.0, (name, _explain(r))
+            assert r.scores.ifs == 1.0, (name, explain(r))
         else:
-            assert r.success_steps == breaks_at - 1, (name, _explain(r))
+            assert r.success_steps == breaks_at - 1, (name, explain(r))
             step = r.steps[breaks_at - 1]
-            assert step.performed and step.assertion is not None and step.assertion.passed is False, (name, _explain(r))
+            assert step.performed and step.assertion is not None and step.assertion.passed is False, (name, explain(r))
             assert reason in step.assertion.evidence["reason"], (name, step.assertion.evidence)
 
 
@@ -297,9 +290,9 @@ def test_order_and_screen_change_also_without_ground_truth(loop: asyncio.Abstrac
         sources = {s.assertion.evidence.get("reference_text_source") for s in r.steps if s.assertion is not None}
         assert sources == {"ocr"}, (task_id, label, sources)
         if breaks_at is None:
-            assert r.scores.ifs == 1.0, (task_id, _explain(r))
+            assert r.scores.ifs == 1.0, (task_id, explain(r))
         else:
-            assert r.success_steps == breaks_at - 1, (task_id, label, _explain(r))
+            assert r.success_steps == breaks_at - 1, (task_id, label, explain(r))
 
 
 @pytest.mark.timeout(600)
@@ -317,8 +310,8 @@ def test_a_filter_that_filters_nothing_fails_without_ground_truth(loop: asyncio.
 
     ref, dead = loop.run_until_complete(run())
     assert ref.status == dead.status == Status.OK
-    assert ref.scores.ifs == 1.0, _explain(ref)
-    assert dead.success_steps == breaks_at - 1, _explain(dead)  # type: ignore[operator]
+    assert ref.scores.ifs == 1.0, explain(ref)
+    assert dead.success_steps == breaks_at - 1, explain(dead)  # type: ignore[operator]
     evidence = dead.steps[0].assertion.evidence  # type: ignore[union-attr]
     assert evidence["reference_text_source"] == "ocr" and reason in evidence["reason"], evidence
     assert evidence["removal"]["source"] == "ocr", evidence

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import pytest
 import yaml
+from verdicts import explain
 
 from iwr.benchmark.bundled import bundled_apps
 from iwr.benchmark.dataset import load_tasks
@@ -77,14 +78,6 @@ def tasks(bundled_jsonl: Path) -> dict[str, Task]:
     return {t.key: t for t in load_tasks(bundled_jsonl)}
 
 
-def _explain(r: JudgeResult) -> str:
-    bad = [s for s in r.steps if not s.passed]
-    if not bad:
-        return "all passed"
-    s = bad[0]
-    return f"step {s.index} failed: {s.error} {s.assertion.evidence.get('reason') if s.assertion else ''} ({s.action.description})"
-
-
 @pytest.mark.timeout(1800)
 def test_every_reference_app_scores_ifs_1(loop: asyncio.AbstractEventLoop, judge: Judge, tasks: dict[str, Task],
                                           tmp_path: Path) -> None:
@@ -97,9 +90,9 @@ def test_every_reference_app_scores_ifs_1(loop: asyncio.AbstractEventLoop, judge
             for s in res.steps:
                 if s.assertion is not None:
                     assert s.assertion.evidence.get("reference_text_source") == "dom", (r.task_id, s.index)
-        assert r.scores.ifs == 1.0, (r.task_id, _explain(r))
+        assert r.scores.ifs == 1.0, (r.task_id, explain(r))
         for p in r.probes:
-            assert p.scores.ifs == 1.0, (r.task_id, p.trajectory, _explain(p))
+            assert p.scores.ifs == 1.0, (r.task_id, p.trajectory, explain(p))
         if r.probes:
             assert r.probe_ifs == 1.0
 
@@ -133,16 +126,16 @@ def test_planted_defects_break_at_their_step(loop: asyncio.AbstractEventLoop, ju
     ]
     results = judge_pages(loop, judge, task, pages, tmp_path / "out")
     ref = results["reference"]
-    assert ref.scores.ifs == 1.0, _explain(ref)
+    assert ref.scores.ifs == 1.0, explain(ref)
     for d in defects:
         r = results[d["name"]]
         if d.get("breaks_at_step") is None:
-            assert r.scores.ifs == 1.0, (d["name"], _explain(r))
+            assert r.scores.ifs == 1.0, (d["name"], explain(r))
             assert r.scores.vfs is not None and ref.scores.vfs is not None
             # the reference reproduces its own checkpoints: any visual defect scores lower
             assert r.scores.vfs < ref.scores.vfs - 1e-3, (d["name"], r.scores.vfs, ref.scores.vfs)
         else:
-            assert r.success_steps == d["breaks_at_step"] - 1, (d["name"], _explain(r))
+            assert r.success_steps == d["breaks_at_step"] - 1, (d["name"], explain(r))
 
 
 def _checkpoint_page(task: Task, dest: Path, hot_spots: bool) -> Path:
@@ -193,4 +186,4 @@ def test_blank_and_screenshot_only_pages_score_low(loop: asyncio.AbstractEventLo
         results = judge_pages(loop, judge, task, pages, tmp_path / task.key / "out")
         for name, r in results.items():
             assert r.status == Status.OK, (name, r.error)
-            assert r.scores.ifs <= 0.2, (task.key, name, r.scores.ifs, _explain(r))
+            assert r.scores.ifs <= 0.2, (task.key, name, r.scores.ifs, explain(r))
