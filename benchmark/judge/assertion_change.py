@@ -6,7 +6,14 @@ Two rules, both evidence against the candidate only:
 - the reference changed most of the screen (a dialog closing, a route change) and the
   candidate changed almost nothing, and not where the reference did (issue 19, class 3: a
   dialog that must close and stays open while the assertion names only what stays).
-  A restyle closes its dialog too (its change is as large, elsewhere coloured), so it passes.
+  A restyle closes its dialog too (its change is as large, elsewhere coloured), so it passes;
+- on a click, the candidate changed only inside the element it clicked (a hover or press
+  style, within a few pixels of its box), while the reference's change reached beyond an
+  element of that size: its changed pixels lie in separate places whose extent does not fit
+  in the clicked element's box. A board point that only shows a hover stone where the
+  reference placed a stone, enabled the move buttons and added a node to the game tree.
+  A click whose whole effect is on its own element (a toggle, a relabelled button) gives
+  no evidence, nor does a candidate that changed anything outside its target.
 
 Both changes are measured with the same metric (`tools.image_metrics.changed_fraction`) on
 the saved screenshots; `change_overlap` is the share of the reference's changed area where
@@ -19,6 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ...core.geometry import PixelBox
 from .assertion_context import AssertionContext
 
 REFERENCE_CHANGED = 0.002  # fraction of pixels: the reference visibly changed
@@ -26,6 +34,7 @@ CANDIDATE_STILL = 0.00005  # fraction of pixels: the candidate did not change at
 LARGE_CHANGE = 0.25  # a quarter of the screen or more: a page/dialog-level change, not a widget's update
 SMALL_SHARE = 0.1  # the candidate changed under a tenth of the reference's (large) change ...
 LOW_OVERLAP = 0.2  # ... and in under a fifth of the area where the reference changed
+TARGET_PAD = 8  # px around a clicked element that still belong to it (focus ring, shadow)
 
 
 class ChangeEvidence(BaseModel):
@@ -34,6 +43,33 @@ class ChangeEvidence(BaseModel):
     reference: float | None = None
     candidate: float | None = None
     overlap: float | None = None
+    target_only: bool | None = None  # the candidate's changed pixels all lie in its clicked element's box
+    reference_beyond_target: bool | None = None  # the reference's change, in 2+ places, does not fit that box
+
+
+def _box_of(regions: list[PixelBox]) -> tuple[int, int, int, int]:
+    x0, y0 = min(r.x for r in regions), min(r.y for r in regions)
+    return x0, y0, max(r.x + r.width for r in regions) - x0, max(r.y + r.height for r in regions) - y0
+
+
+def target_evidence(ref_before: Path, ref_after: Path, cand_before: Path, cand_after: Path,
+                    target: tuple[float, float, float, float]) -> tuple[bool | None, bool | None]:
+    """(the candidate changed only inside the clicked element's box, padded by TARGET_PAD; the
+    reference changed in 2+ separate places spanning more than that box), None when a side
+    did not change."""
+    from ...tools.image_metrics import changed_regions
+
+    x, y, w, h = target
+    cand = changed_regions(cand_before, cand_after, min_area=1, merge_px=0)
+    ref = changed_regions(ref_before, ref_after)
+    if not cand or not ref:
+        return None, None
+    cx, cy, cw, ch = _box_of(cand)
+    inside = (cx >= x - TARGET_PAD and cy >= y - TARGET_PAD and cx + cw <= x + w + TARGET_PAD
+              and cy + ch <= y + h + TARGET_PAD)
+    _, _, rw, rh = _box_of(ref)
+    beyond = len(ref) >= 2 and (rw > w + 2 * TARGET_PAD or rh > h + 2 * TARGET_PAD)
+    return inside, beyond
 
 
 def _files(*paths: Path | None) -> bool:
@@ -53,6 +89,11 @@ def measure(ctx: AssertionContext) -> ChangeEvidence:
         if ev.reference is not None:
             ev.overlap = change_overlap(ctx.reference_before, ctx.reference_after,  # type: ignore[arg-type]
                                         ctx.candidate_before, ctx.candidate_after)  # type: ignore[arg-type]
+            # recorded checkpoints only: a video's keyframes show the moving cursor, spread over the screen
+            if ctx.candidate_target is not None and ctx.expected_change is None and ev.reference >= REFERENCE_CHANGED:
+                ev.target_only, ev.reference_beyond_target = target_evidence(
+                    ctx.reference_before, ctx.reference_after, ctx.candidate_before,  # type: ignore[arg-type]
+                    ctx.candidate_after, ctx.candidate_target)  # type: ignore[arg-type]
     return ev
 
 
@@ -68,4 +109,14 @@ def change_failure(ev: ChangeEvidence, replay_fraction: float | None = None) -> 
             and (ev.overlap is None or ev.overlap < LOW_OVERLAP)):
         return (f"the reference changed {ref:.0%} of the screen at this step, the candidate only "
                 f"{ev.candidate:.2%} and not where the reference did")
+    return None
+
+
+def target_failure(ev: ChangeEvidence) -> str | None:
+    """The reason a click that changed only its own element fails the step (module docstring),
+    or None. Weighed after the named text, whose reasons say more."""
+    ref = ev.reference
+    if ref is not None and ref >= REFERENCE_CHANGED and ev.target_only and ev.reference_beyond_target:
+        return (f"the candidate changed only the element it clicked ({(ev.candidate or 0):.2%} of the screen: a hover or "
+                f"press style), the reference changed {ref:.2%} in places beyond an element of that size")
     return None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ...core.geometry import Box
 from ...tools.perception.visible_change import VisibleChange
 
 
@@ -23,12 +24,13 @@ class AssertionContext(BaseModel):
     candidate_ocr_before: str = ""
     candidate_ocr_after: str = ""
     candidate_changed_fraction: float | None = None  # the replay's own screenshot comparison
+    candidate_target: tuple[float, float, float, float] | None = None  # a click's grounded element box (x, y, w, h)
     reference_before: Path | None = None
     reference_after: Path | None = None
     reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
     reference_text_after: str = ""
     reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
-    reference_text_recording: str = ""  # DOM text of every checkpoint of the trajectory (dom source only)
+    reference_text_recording: str = ""  # the text of every checkpoint of the trajectory (DOM, else OCR)
     expected_change: VisibleChange | None = None  # what the recording showed changing (video plans)
 
     @property
@@ -42,3 +44,8 @@ class AssertionContext(BaseModel):
         the DOM's and the step is not a scroll (what a scroll brings into the viewport, and
         how often, follows the page's layout as much as its behaviour)."""
         return self.exact_reference_text and self.action_type != "Scroll"
+
+
+def click_target(action_type: str, box: Box | None) -> tuple[float, float, float, float] | None:
+    """A click's grounded element box as (x, y, w, h), else None."""
+    return (box.x, box.y, box.width, box.height) if box is not None and action_type == "Click" else None

@@ -6,7 +6,9 @@ checkpoints' before/after states:
 1. Change (`assertion_change`): when the reference visibly changed at this step but the
    candidate's screenshot did not change at all, the assertion fails; likewise when the
    reference changed most of the screen (a dialog closing) and the candidate almost nothing,
-   and not where the reference did.
+   and not where the reference did; and, weighed after the named text (rule 7), when a click
+   changed only its own element in the candidate (a hover style) while the reference's change
+   reached beyond an element that size.
 2. Text (`assertion_tokens`): the tokens the assertion names (quoted strings, numbers,
    words of 3+ letters that are not stop words) are counted in the reference's before/after
    text and in the candidate's before/after text. A token whose count the reference changed
@@ -35,9 +37,12 @@ checkpoints' before/after states:
    write text the reference shows between lines the reference kept together, nor show text
    of another step between lines the reference put together at this step (a new card put
    first instead of last, two counts that trade places, a heading shown one step early).
-6. Decision: every quoted/number check, the order and the neighbour checks must hold and at
-   least half of the word checks; no usable check and no decisive change evidence -> undecided
-   (`passed=None`).
+6. Early text (`assertion_early`, official tasks): a word the candidate newly shows at the
+   step that the checkpoints' OCR shows only at other steps of the recording (a heading shown
+   one step early), read by OCR on both sides.
+7. Decision: every quoted/number check, the order and the neighbour checks must hold and at
+   least half of the word checks, then the click confined to its element (rule 1); no usable
+   check and no decisive change evidence -> undecided (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
 multimodal model that answers JSON {"answer": "Yes"|"No", "reasoning": ...}; an API error
@@ -51,8 +56,9 @@ import json
 import re
 from typing import Any, Protocol
 
-from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure
+from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure, target_failure
 from .assertion_context import AssertionContext
+from .assertion_early import EarlyCheck, early_check
 from .assertion_lines import LinesCheck, lines_check
 from .assertion_order import OrderCheck, order_check
 from .assertion_removal import RemovalCheck, removal_check
@@ -88,7 +94,7 @@ class Asserter(Protocol):
 
 def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck | None = None,
            replay_fraction: float | None = None, removal: RemovalCheck | None = None,
-           lines: LinesCheck | None = None) -> tuple[bool | None, str]:
+           lines: LinesCheck | None = None, early: EarlyCheck | None = None) -> tuple[bool | None, str]:
     """The offline pass/fail rule (see the module docstring) and a one-line reason."""
     against = change_failure(change, replay_fraction)
     if against:
@@ -98,6 +104,8 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
                        f"{len(removal.kept)}: {', '.join(removal.kept[:8])}")
     if lines is not None and not lines.ok:
         return False, lines.reason
+    if early is not None and not early.ok:
+        return False, early.reason
     strong = [c for c in checks if c.kind in ("quoted", "number")]
     words = [c for c in checks if c.kind == "word"]
     failed_strong = [c.token for c in strong if not c.ok]
@@ -110,6 +118,9 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
         if good * 2 < len(words):
             missing = [c.token for c in words if not c.ok]
             return False, f"most named words not as in the reference: {', '.join(missing)}"
+    confined = target_failure(change)
+    if confined:
+        return False, confined
     if strong or words:
         return True, "named text matches the reference's change"
     return None, "the assertion names no text the reference shows; undecided offline"
@@ -126,8 +137,9 @@ class OfflineAsserter:
         order = order_check(ctx, checks)
         removal = removal_check(ctx)
         lines = lines_check(ctx)
+        early = early_check(ctx)
         change = await asyncio.to_thread(measure, ctx)
-        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
@@ -135,10 +147,13 @@ class OfflineAsserter:
             "order": order.model_dump() if order is not None else None,
             "removal": removal.model_dump() if removal is not None else None,
             "lines": lines.model_dump() if lines is not None else None,
+            "early": early.model_dump() if early is not None else None,
             "reference_changed_fraction": change.reference,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
             "candidate_screen_changed_fraction": change.candidate,
             "change_overlap": change.overlap,
+            "target_only": change.target_only,
+            "reference_beyond_target": change.reference_beyond_target,
             "ocr_trusted": dom_covers_screen(ctx),
         }
         return AssertionVerdict(method="offline", passed=passed, evidence=evidence)

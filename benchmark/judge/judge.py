@@ -36,6 +36,8 @@ import structlog
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..page_clock import PageClockPolicy
 from ..task import Resolution, Task
+from .assertion_context import click_target
+from .assertion_early import needs_early_ocr
 from .assertion_removal import needs_candidate_ocr
 from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
 from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
@@ -248,6 +250,9 @@ class Judge:
     async def _verdicts(self, trajectory: Trajectory, trace: Any, shots: OcrJobs, refs: OcrJobs,
                         out_dir: Path, visual: bool) -> list[StepVerdict]:
         verdicts: list[StepVerdict] = []
+        # the OCR of every checkpoint (official tasks): which words the reference shows at which step
+        recording_ocr = "" if has_reference_texts(trajectory) else "\n".join(
+            [await self._text(refs.get(k)) for k in range(len(trajectory.checkpoints))])
         prev_shot: Path | None = trace.state0_screenshot
         prev_index = 0
         for st in trace.steps:
@@ -271,6 +276,7 @@ class Judge:
                     candidate_text_before=st.text_before,
                     candidate_text_after=st.text_after,
                     candidate_changed_fraction=st.changed_fraction,
+                    candidate_target=click_target(action.type.value, st.grounding.box),
                     reference_before=trajectory.checkpoint(st.index - 1),
                     reference_after=trajectory.checkpoint(st.index),
                 )
@@ -282,10 +288,12 @@ class Judge:
                 else:
                     ctx.reference_text_before = await self._text(refs.get(st.index - 1))
                     ctx.reference_text_after = await self._text(refs.get(st.index))
+                    ctx.reference_text_recording = recording_ocr
                 t = time.perf_counter()
                 # candidate OCR is evidence only against OCR'd reference text (symmetric sources)
                 ocr_sides = ctx.reference_text_source == "ocr"
-                if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter) or needs_candidate_ocr(ctx)):
+                if ocr_sides and (visual or not isinstance(self.asserter, OfflineAsserter) or needs_candidate_ocr(ctx)
+                                  or needs_early_ocr(ctx)):
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
                 verdict.assertion = await check_step(self.asserter, ctx)
