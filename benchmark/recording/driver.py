@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +58,35 @@ async def scan_images(page: Page) -> list[ImageUse]:
     """Every image the page shows (img elements, CSS backgrounds, ...) with its box."""
     raw = await page.evaluate(SCAN_IMAGES_JS)
     return [ImageUse(url=r["url"], kind=r["kind"], box=Box(**r["box"]) if r["box"] else None) for r in raw]
+
+
+async def locate(page: Page, act: DemoAction, opt: RecordOptions, fail: Callable[[str], RecordError]) -> Any:
+    """The locator of the action's target once it is visible; else `fail` says why (not found,
+    not visible, invalid selector)."""
+    loc = page.locator(act.target or "").first
+    try:
+        await loc.wait_for(state="visible", timeout=opt.action_timeout * 1000)
+    except Exception as e:  # noqa: BLE001 - Playwright timeout or bad selector
+        try:
+            count = await page.locator(act.target or "").count()
+        except Exception:  # noqa: BLE001
+            raise fail(f"invalid selector ({short_error(e)})") from None
+        what = "not visible" if count else "not found"
+        raise fail(f"selector {what} within {opt.action_timeout:g} s") from None
+    return loc
+
+
+async def point_in_view(loc: Any, opt: RecordOptions, width: int, height: int,
+                        fail: Callable[[str], RecordError]) -> tuple[Box, Point]:
+    """Scroll the target into view: its box and the point to act on (its centre, kept inside
+    the width x height viewport)."""
+    await loc.scroll_into_view_if_needed(timeout=opt.operation_timeout * 1000)
+    bb = await loc.bounding_box()
+    if bb is None:
+        raise fail("target has no box")
+    box = Box(**bb)
+    c = box.center
+    return box, Point(x=min(max(c.x, 0.0), width - 1.0), y=min(max(c.y, 0.0), height - 1.0))
 
 
 def action_error(label: str, k: int, act: DemoAction, reason: str) -> RecordError:
@@ -179,26 +210,10 @@ class Driver:
 
     async def _locate(self, k: int, act: DemoAction) -> Any:
         assert act.target
-        loc = self.page.locator(act.target).first
-        try:
-            await loc.wait_for(state="visible", timeout=self.opt.action_timeout * 1000)
-        except Exception as e:  # noqa: BLE001 - Playwright timeout or bad selector
-            try:
-                count = await self.page.locator(act.target).count()
-            except Exception:  # noqa: BLE001
-                raise self._fail(k, act, f"invalid selector ({short_error(e)})") from None
-            what = "not visible" if count else "not found"
-            raise self._fail(k, act, f"selector {what} within {self.opt.action_timeout:g} s") from None
-        return loc
+        return await locate(self.page, act, self.opt, partial(self._fail, k, act))
 
     async def _target_point(self, k: int, act: DemoAction, loc: Any) -> tuple[Box, Point]:
-        await loc.scroll_into_view_if_needed(timeout=self.opt.operation_timeout * 1000)
-        bb = await loc.bounding_box()
-        if bb is None:
-            raise self._fail(k, act, "target has no box")
-        box = Box(**bb)
-        c = box.center
-        return box, Point(x=min(max(c.x, 0.0), self.width - 1.0), y=min(max(c.y, 0.0), self.height - 1.0))
+        return await point_in_view(loc, self.opt, self.width, self.height, partial(self._fail, k, act))
 
     async def _point_and_click(self, k: int, act: DemoAction, loc: Any) -> tuple[Box, Point]:
         before_scroll = await self.page.evaluate("() => [scrollX, scrollY]")

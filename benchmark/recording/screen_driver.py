@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..demo import DemoAction, DemoSpec
 from ..ground_truth import StepTruth
 from ..page_clock import QUIET_MS, PageClock
 from ..task import ActionType, Box, Point
-from .driver import ImageUse, action_error, scan_images
+from .driver import ImageUse, action_error, locate, point_in_view, scan_images
 from .options import RecordError, RecordOptions, short_error
 from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
@@ -125,23 +126,10 @@ class ScreenDriver:
 
     async def _target(self, k: int, act: DemoAction) -> tuple[Any, Box, Point]:
         """The action's target: its locator, its box in view and the point to act on."""
-        loc = self.page.locator(act.target or "").first
-        try:
-            await loc.wait_for(state="visible", timeout=self.opt.action_timeout * 1000)
-        except Exception as e:  # noqa: BLE001 - Playwright timeout or bad selector
-            try:
-                count = await self.page.locator(act.target or "").count()
-            except Exception:  # noqa: BLE001
-                raise self._fail(k, act, f"invalid selector ({short_error(e)})") from None
-            what = "not visible" if count else "not found"
-            raise self._fail(k, act, f"selector {what} within {self.opt.action_timeout:g} s") from None
-        await loc.scroll_into_view_if_needed(timeout=self.opt.operation_timeout * 1000)
-        bb = await loc.bounding_box()
-        if bb is None:
-            raise self._fail(k, act, "target has no box")
-        box = Box(**bb)
-        c = box.center
-        return loc, box, Point(x=min(max(c.x, 0.0), self.width - 1.0), y=min(max(c.y, 0.0), self.height - 1.0))
+        fail = partial(self._fail, k, act)
+        loc = await locate(self.page, act, self.opt, fail)
+        box, point = await point_in_view(loc, self.opt, self.width, self.height, fail)
+        return loc, box, point
 
     async def _click(self, k: int, act: DemoAction) -> tuple[Box, Point, float]:
         """Glide to the target, rest, and click it through X; (box, pointer, input wall time)."""
