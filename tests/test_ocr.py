@@ -10,6 +10,7 @@ import cv2
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from iwr.core.geometry import PixelBox
 from iwr.tools.image_metrics import text_similarity
 from iwr.tools.ocr import OcrCache, OcrPool, ocr_text
 
@@ -102,13 +103,13 @@ def test_an_array_reads_as_its_png_file_and_a_region_as_its_crop(tmp_path: Path)
     from_array = ocr_text(pixels)
     assert from_array.text == from_file.text and [line.box for line in from_array.lines] == [line.box for line in from_file.lines]
     x, y, w, h = (int(v) for v in from_file.lines[1].box)
-    region = (x - 10, y - 10, w + 20, h + 20)
+    region = PixelBox(x=x - 10, y=y - 10, width=w + 20, height=h + 20)
     crop = ocr_text(img, region=region)
     assert crop.text == from_file.lines[1].text
     box = crop.lines[0].box
     assert abs(box[0] - x) <= 3 and abs(box[1] - y) <= 3  # in the whole image's pixels
     assert ocr_text(pixels, region=region).text == crop.text
-    assert ocr_text(pixels, region=(600, 0, 50, 50)).text == ""  # outside the image
+    assert ocr_text(pixels, region=PixelBox(x=600, y=0, width=50, height=50)).text == ""  # outside the image
 
 
 def test_arrays_are_cached_by_content(tmp_path: Path) -> None:

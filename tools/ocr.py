@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ..core.geometry import PixelBox
 from .sqlite_store import SqliteStore
 
 OCR_PARAMS: dict[str, Any] = {
@@ -148,10 +149,7 @@ class OcrCache:
         self._store.put(key, result.model_dump_json())
 
 
-Region = tuple[int, int, int, int]  # x, y, width, height in image pixels
-
-
-def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: Region | None = None) -> OcrResult:
+def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: PixelBox | None = None) -> OcrResult:
     """OCR an image file or a BGR (OpenCV order) array, whole or only `region` of it; served
     from `cache` when the same content was OCR'd before. Line boxes are in the pixels of
     `image` (a region's offset added back)."""
@@ -161,7 +159,7 @@ def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: Re
     pixels = image if isinstance(image, np.ndarray) else _decode(Path(image))
     if region is None:
         return _cached(array_key(pixels), pixels, cache)
-    x, y, w, h = region
+    x, y, w, h = region.as_tuple()
     x0, y0 = max(0, x), max(0, y)
     crop = pixels[y0:max(y0, y + h), x0:max(x0, x + w)]
     if crop.size == 0:
