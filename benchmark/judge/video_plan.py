@@ -17,6 +17,7 @@ from ...core.change import TEXT_CHANGE
 from ...tools.image_metrics import load_image
 from ...tools.ocr import OcrCache
 from ...tools.perception.asset_motion import scroll_shift
+from ...tools.perception.masked import masked_typed
 from ...tools.perception.plan import draft_plan
 from ...tools.perception.types import PBox, PerceivedEvent, Perception, PlanStep
 from ...tools.perception.visible_change import VisibleChange, pointer_box, visible_change
@@ -33,6 +34,8 @@ STILL_POINTER = 4  # recording pixels: the pointer did not move
 TEXT_SHIFT_LINES = 2  # lines that must have moved alike to call a change a scroll of text
 TEXT_SHIFT_SLACK = 4  # page pixels two moved lines may differ by (OCR boxes)
 RING_SEEN = 0.9  # perception's confidence in a click whose press it saw (the ring): a click, whatever it moved
+MASK_ROW = 24  # recording pixels: a masked field's dots lie this near the height one clicked the field at
+MASK_FILL = "aB3$"  # typed in turn for characters a masked field hides: a letter of each case, a digit, a symbol
 
 
 def plan_action(step: PlanStep, scale: float) -> Action:
@@ -149,10 +152,55 @@ def _scrolled_box(action: Action, change: VisibleChange | None, scale: float) ->
     return PBox(x=round(x0 / scale), y=round(y0 / scale), width=round((x1 - x0) / scale), height=round((y1 - y0) / scale))
 
 
+def masked_count(action: Action, change: VisibleChange | None, before: Path | None, after: Path | None,
+                 scale: float) -> int | None:
+    """How many characters a click or typing step typed into a masked field (a password's dots,
+    `masked_typed`): on the row of the pointer, starting left of it (a field's text starts at
+    its left edge), where the recording changed; None when no such row of dots grew."""
+    if action.type not in (ActionType.CLICK, ActionType.TYPE) or action.point is None or change is None \
+            or before is None or after is None or not before.is_file() or not after.is_file():
+        return None
+    x, y = action.point.x / scale, action.point.y / scale
+    g0, g1 = _gray(before), _gray(after)
+    band = PBox(x=0, y=max(0, round(y - MASK_ROW)), width=g1.shape[1], height=2 * MASK_ROW)
+    found = masked_typed(g0, g1, band, max_x=x)
+    if found is None:
+        return None
+    count, run = found
+    run = PBox(x=run.x + band.x, y=run.y + band.y, width=run.width, height=run.height)
+    changed = [PBox(x=round(r.x / scale), y=round(r.y / scale), width=round(r.width / scale),
+                    height=round(r.height / scale)) for r in change.regions]
+    return count if any(r.overlaps(run) for r in changed) else None
+
+
+def _masked(action: Action, count: int) -> Action:
+    text = (MASK_FILL * count)[:count]
+    params = ActionParameters.model_validate({"description": f"Type {count} masked characters into the field", "text": text,
+                                              "masked": count})  # `masked`: the recording hid what was typed
+    return action.model_copy(update={"type": ActionType.TYPE, "parameters": params})
+
+
+def is_masked(action: Action) -> bool:
+    """The step types characters the recording showed masked (`masked_count`)."""
+    return bool((action.parameters.model_extra or {}).get("masked"))
+
+
+def hidden_input_change(change: VisibleChange) -> VisibleChange:
+    """What a masked typing step can be held to: its lines that changed in place (a strength
+    meter's verdict) depend on characters the recording hides, so their words are no evidence
+    (listed as unread); lines that appeared or disappeared (a length rule's message, the
+    placeholder) still are, and so is where the screen changed."""
+    hidden = [text for t in change.texts if t.kind == "changed" for text in (t.before, t.after)]
+    return change.model_copy(update={"unread": [*change.unread, *hidden]})
+
+
 def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange | None, before: Path | None,
              after: Path | None, previous: Action | None, scale: float) -> Action:
     """How a perceived step is replayed, read from what it changed on the recording:
 
+    - a click or typing step that grew a row of dots at the pointer's height typed that many
+      characters into a masked field (`masked_count`); what it typed is not in the recording,
+      so MASK_FILL stands in for it;
     - a step whose change is the screen's content moved as a whole is the scroll it was, by
       the distance it moved, unless perception saw the click's press (a link or a button that
       expands content moves it too);
@@ -170,6 +218,9 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     typing = typed_at is not None or (previous is not None and previous.type == ActionType.PRESS
                                       and len(previous.parameters.key or "") == 1)
     perceived_key = event.key if event is not None and event.key != GUESSED_KEY else None  # perception's 'Enter' is its guess
+    masked = masked_count(action, change, before, after, scale)
+    if masked is not None:
+        return _masked(action, masked)
     if action.type == ActionType.TYPE or not seen:
         return _press(action, read_key(perceived_key, change, typing)) if action.type == ActionType.PRESS else action
     clicked = event is not None and event.kind == "click" and event.confidence >= RING_SEEN  # a link may scroll the page
@@ -247,6 +298,8 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
         action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, previous, scale)
         previous = action
         actions.append(action)
+    changes = [hidden_input_change(c) if c is not None and k < len(actions) and is_masked(actions[k]) else c
+               for k, c in enumerate(changes)]
     return Trajectory(
         name=VIDEO_TRAJECTORY,
         actions=actions,
