@@ -17,7 +17,14 @@ from iwr.benchmark.judge.types import JudgeResult
 
 from .context import Context
 from .page_files import PAGE_FILE, assets_dir_of, iteration_dir, write_page
-from .self_test_plan import event_to_action, plan_changes, plan_from_perception, self_test_trajectory, verdict_from_result
+from .self_test_plan import (
+    event_to_action,
+    plan_changes,
+    plan_from_perception,
+    replay_as_recorded,
+    self_test_trajectory,
+    verdict_from_result,
+)
 from .state import PageVersion, ReconstructionState, SelfTestVerdict, StateUpdate
 
 log = structlog.get_logger()
@@ -81,6 +88,7 @@ async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> Stat
     """The agent's own test plan: from the analyst, else from the perceived events."""
     ctx = runtime.context
     screen = state.inputs.resolution.width * state.inputs.resolution.height
+    model_free = ctx.analyst is None
     if ctx.analyst is None:
         result = plan_from_perception(state.perception, screen)
         errors = state.errors
@@ -94,14 +102,18 @@ async def analyse(state: ReconstructionState, runtime: Runtime[Context]) -> Stat
             log.warning("analyse failed; using the perceived events as plan", error=str(e))
             result = plan_from_perception(state.perception, screen)
             errors = [*state.errors, f"analyse: {e}"]
+            model_free = True
+    actions = result.actions
     try:
         changes = plan_changes(state.perception, result.actions, result.initial_keyframe, result.keyframes,
                                state.inputs.resolution.width)
+        if model_free:  # the perceived events' plan: replayed as the video-only judge replays it
+            actions, changes = replay_as_recorded(state.perception, result, changes, state.inputs.resolution.width)
     except (OSError, ValueError) as e:  # unreadable keyframes: the plan is still usable without them
         log.warning("video assertions unavailable", error=repr(e))
         changes = []
     return {
-        "plan": result.actions,
+        "plan": actions,
         "plan_keyframes": result.keyframes,
         "initial_keyframe": result.initial_keyframe,
         "plan_changes": changes,

@@ -82,6 +82,43 @@ def plan_changes(perception: PerceptionSummary | None, plan: list[Action], initi
     return changes_between([frame(k) for k in order], hidden, page_width, OcrCache(default_cache_dir()))
 
 
+def replay_as_recorded(perception: PerceptionSummary | None, plan: PlanResult, changes: list[VisibleChange | None],
+                       page_width: int) -> tuple[list[Action], list[VisibleChange | None]]:
+    """The model-free plan's steps replayed as their recorded changes read, by the rules the
+    video-only judge uses (`video_plan.replayed`: scrolls by the distance moved, keys read from
+    the change, typing a click left in a field, masked typing counted from its dots), and the
+    changes a masked step can be held to (`hidden_input_change`)."""
+    from iwr.benchmark.judge.video_plan import hidden_input_change, is_masked, replayed
+    from iwr.tools.image_metrics import load_image
+    from iwr.tools.perception.types import PerceivedEvent
+
+    if perception is None or not plan.actions:
+        return plan.actions, changes
+
+    def frame(index: int | None) -> Path | None:
+        kf = perception.keyframe(index)
+        return kf.path if kf is not None and kf.path.is_file() else None
+
+    order = [plan.initial_keyframe, *(list(plan.keyframes) + [None] * len(plan.actions))[: len(plan.actions)]]
+    frames = [frame(k) for k in order]
+    first = next((f for f in frames if f is not None), None)
+    scale = page_width / load_image(first).shape[1] if first is not None else 1.0  # keyframe pixels -> page pixels
+    by_after = {e.after_keyframe: e for e in perception.events}
+    actions: list[Action] = []
+    previous: Action | None = None
+    for k, action in enumerate(plan.actions):
+        e = by_after.get(order[k + 1])
+        event = PerceivedEvent(index=e.index, start=e.start, end=e.end, kind=e.kind, confidence=e.confidence, key=e.key,
+                               scroll_dy=e.scroll_dy / scale, before_keyframe=e.before_keyframe or 0,
+                               after_keyframe=e.after_keyframe or 0) if e is not None else None
+        change = changes[k] if k < len(changes) else None
+        previous = replayed(action, event, change, frames[k], frames[k + 1], previous, scale)
+        actions.append(previous)
+    held = [hidden_input_change(c) if c is not None and k < len(actions) and is_masked(actions[k]) else c
+            for k, c in enumerate(changes)]
+    return actions, held
+
+
 def self_test_trajectory(state: ReconstructionState) -> Trajectory:
     """The agent's plan as a trajectory, with keyframes as checkpoints, plan points as hints and
     what the recording showed changing at each step (checked besides any assertion text)."""
