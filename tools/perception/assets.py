@@ -15,8 +15,9 @@ picture only counts as a background tiled at its own size. Keyframes after the f
 are searched only where no earlier keyframe showed the same pixels; elsewhere sightings
 carry over, also where only a translucent layer (a modal's backdrop) came in front, or
 moved by the page's scroll (clipped to the viewport; `asset_sources`, `asset_motion`).
-Tiled backgrounds are in `asset_tiles`. A child process (`asset_worker`) searches the
-first keyframe while the video is still being decoded, then shares the other searches.
+Tiled backgrounds are in `asset_tiles`, the cells of sprite sheets in `asset_sprites`. A
+child process (`asset_worker`) searches the first keyframe while the video is still being
+decoded, then shares the other searches.
 
 Modules: `asset_load` (files), `asset_template` (scaled templates), `asset_correlation`
 (NCC), `asset_verify` (colour checks), `asset_matcher` (one asset in one keyframe),
@@ -37,6 +38,7 @@ from .asset_load import LoadedAsset, load_asset
 from .asset_matcher import AssetMatcher, nms
 from .asset_search import Searcher, SearchResult, search_assets
 from .asset_sources import Basis, plan_bases
+from .asset_sprites import SpriteFinder
 from .asset_tiles import inside_tiled, merge_tiles
 from .asset_worker import AssetWorker
 from .types import AssetMatch, AssetReport, PBox
@@ -96,6 +98,10 @@ class AssetSearch:
     def _collect(self, frames: list[np.ndarray], changed: list[list[PBox] | None]) -> None:
         levels = [pyramid(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)) for f in frames]
         found = self._search(frames, plan_bases(levels, changed), levels)
+        sprites = SpriteFinder(self.assets)
+        if sprites:  # the cells of sprite sheets, which the whole-file search cannot find
+            for k, frame in enumerate(frames):
+                found.setdefault(k, []).extend(sprites.find(frame, k))
         low_texture = {a.name for a in self.assets if a.low_texture}
         by_name: dict[str, list[AssetMatch]] = {a.name: [] for a in self.assets}
         for k in range(len(frames)):

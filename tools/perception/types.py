@@ -82,7 +82,8 @@ class AssetMatch(BaseModel):
     box: PBox
     scale: float  # displayed size / file size (width ratio)
     confidence: float
-    method: Literal["template", "crop", "features", "tiled"] = "template"
+    method: Literal["template", "crop", "features", "tiled", "sprite"] = "template"
+    cell: PBox | None = None  # a sprite sheet's part shown, in file pixels (method "sprite")
 
 
 class AssetReport(BaseModel):
@@ -109,6 +110,11 @@ class AssetReport(BaseModel):
         b = best.box
         others = len(self.matches) - 1
         more = f" (+{others} more sightings)" if others else ""
+        if best.cell is not None:
+            c = best.cell
+            return (f"{self.asset} ({self.width}x{self.height}) is a sprite sheet: its {c.width}x{c.height} cell at "
+                    f"({c.x},{c.y}) shown at ({b.x},{b.y},{b.width},{b.height}) in keyframe {best.keyframe} "
+                    f"(background-position: -{c.x}px -{c.y}px){more}")
         return (f"{self.asset} ({self.width}x{self.height}) shown at ({b.x},{b.y},{b.width},{b.height}) "
                 f"in keyframe {best.keyframe}, displayed ~{b.width}x{b.height}{more}")
 
