@@ -198,6 +198,17 @@ def test_a_line_read_with_other_spacing_or_separator_glyphs_is_no_change() -> No
     assert [c.kind for c in text_changes(before, now, region)] == ["changed"]  # type: ignore[arg-type]
 
 
+def test_a_number_read_with_and_without_leading_zeros_is_no_change() -> None:
+    # a mine counter read '010' before a click and '10' after it; the timer beside it did change
+    region = [PBox(x=0, y=0, width=600, height=100)]
+    counter, timer = (300, 40, 40, 18), (500, 40, 40, 18)
+    before = [OcrLine(text="010", score=0.95, box=counter), OcrLine(text="000", score=0.95, box=timer)]
+    after = [OcrLine(text="10", score=0.95, box=counter), OcrLine(text="001", score=0.95, box=timer)]
+    assert [(c.before, c.after) for c in text_changes(before, after, region)] == [("000", "001")]  # type: ignore[arg-type]
+    decimals = [OcrLine(text="0.50", score=0.95, box=counter)], [OcrLine(text="0.05", score=0.95, box=counter)]
+    assert len(text_changes(*decimals, region)) == 1  # type: ignore[arg-type]
+
+
 def test_typing_read_at_the_pointer_among_suggestions_and_not_from_a_moved_header() -> None:
     field = PBox(x=40, y=560, width=200, height=110)  # a field and the suggestions opened under it
     typed = TextChange(kind="appeared", after="ja", box=PBox(x=44, y=569, width=30, height=20))

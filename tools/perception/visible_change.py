@@ -12,6 +12,7 @@ only after "appeared", a line only before "disappeared". The result is a typed s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -113,9 +114,13 @@ def _same_place(a: PBox, b: PBox) -> bool:
 MEANINGFUL_MARKS = set("-+.,:%$€£/×÷=()#@&!?")  # the rest ('·', '•', '|', quotes) is decoration OCR reads or drops at will
 
 
+_LEADING_ZEROS = re.compile(r"(?<![\d.,])0+(?=\d)")  # '010' -> '10'; '0.5', '1,050' and '0' kept
+
+
 def _squeezed(text: str) -> str:
-    """A line as compared across frames: no spacing, no decorative marks, lower case."""
-    return "".join(c for c in text.lower() if c.isalnum() or c in MEANINGFUL_MARKS)
+    """A line as compared across frames: no spacing, no decorative marks, lower case, numbers
+    by value (a display's leading zeros, read on one side and not the other, are no change)."""
+    return "".join(c for c in _LEADING_ZEROS.sub("", text.lower()) if c.isalnum() or c in MEANINGFUL_MARKS)
 
 
 def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Region],
