@@ -4,6 +4,8 @@
                                                [--seed S] [--no-visual] [--work DIR]
     python measurements/self_test_agreement.py --report DIR    # the tables of a finished run
 
+With --work DIR a run resumes: apps with an agreement.json there are read back, not judged again.
+
 Per app, the pages of known quality of `judge_validity.py` (the reference, its planted
 defects incl. the visual-only one, N mechanical mutants picked by the seed, the blank and
 slideshow baselines) are judged twice: annotated (the task's actions, checkpoints and
@@ -173,13 +175,23 @@ def load_report(path: Path) -> AppAgreement:
 
 
 async def run(apps: list[ValidityApp], work: Path, mutants: int, seed: int, visual: bool) -> list[AppAgreement]:
+    """Each app measured (one already measured in `work` is read back: a run resumes), an app
+    whose measurement fails reported on stderr and left out, the others kept."""
     reports = []
     async with Judge(validity_judge_config(visual=visual, continue_after_failure=True)) as judge:
         for app in apps:
+            done = work / app.name / "agreement.json"
+            if done.is_file():
+                reports.append(load_report(done))
+                continue
             t = time.perf_counter()
-            report = await measure(app, judge, work / app.name, mutants, seed, visual)
+            try:
+                report = await measure(app, judge, work / app.name, mutants, seed, visual)
+            except Exception as e:  # noqa: BLE001 - e.g. the task's files re-recorded under the run
+                print(f"{app.name}: FAILED, left out: {e!r}", file=sys.stderr)
+                continue
             reports.append(report)
-            (work / app.name / "agreement.json").write_text(json.dumps(asdict(report), indent=1))
+            done.write_text(json.dumps(asdict(report), indent=1))
             print(f"{app.name}: {len(report.pages)} pages in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     return reports
 
