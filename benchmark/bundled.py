@@ -21,7 +21,7 @@ from pathlib import Path
 import structlog
 import yaml
 
-from ..core.cache_files import cache_dir, file_lock
+from ..core.cache_files import cache_dir, file_lock, hold_while_running, remove_unless_in_use
 from ..core.errors import IwrError
 from ..core.sources import module_sources
 
@@ -167,6 +167,7 @@ def bundled_tasks_jsonl(progress: Callable[[str], None] | None = None, apps_dir:
     root = cache_dir() / cache_name
     folder = root / fingerprint(apps, _sources_digest(extra_sources))
     jsonl = folder / "data.jsonl"
+    hold_while_running(_use_lock(folder))  # another checkout's prune must not delete it under this run
     if (folder / _COMPLETE).is_file():
         return jsonl
     with file_lock(root / ".lock"):
@@ -208,5 +209,10 @@ def _prune(root: Path, apps: list[BundledApp], sources: bytes, keep: Path, keep_
             shutil.rmtree(entry, ignore_errors=True)
     combined = sorted((d for d in root.iterdir() if d.is_dir() and (d / _COMPLETE).is_file() and d != keep),
                       key=lambda d: d.stat().st_mtime)
-    for old in combined[: max(0, len(combined) - (keep_combined - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in combined[: max(0, len(combined) - (keep_combined - 1))]:  # not those a running process uses
+        remove_unless_in_use(old, _use_lock(old), lambda d: shutil.rmtree(d, ignore_errors=True))
+
+
+def _use_lock(folder: Path) -> Path:
+    """The lock file beside a combined folder that its users hold shared (`hold_while_running`)."""
+    return folder.parent / f".{folder.name}.in-use"
