@@ -55,13 +55,14 @@ def parse_seeds(text: str) -> list[int]:
 
 def plan_grid(task_ids: Sequence[str], agents: Sequence[tuple[str, bool]], models: Sequence[str],
               seeds: Sequence[int]) -> list[GridCell]:
-    """Every combination, agent-major then model, seed and task; `agents` are (run name, needs model).
+    """Every combination, task-major then agent, model and seed; `agents` are (run name, needs model).
+    Task-major: a run stopped by its budget has run every agent on the tasks it reached, so what
+    it did is still a comparison.
 
     An agent that needs no model does not vary with it: it runs once per task x seed as model `none`.
     """
-    cells: list[GridCell] = []
-    for agent, needs_model in agents:
-        for model in (models if needs_model else [NO_MODEL]):
-            for seed in seeds:
-                cells.extend(GridCell(task_id=t, agent=agent, model=model, seed=seed) for t in task_ids)
-    return cells
+    return [GridCell(task_id=t, agent=agent, model=model, seed=seed)
+            for t in task_ids
+            for agent, needs_model in agents
+            for model in (models if needs_model else [NO_MODEL])
+            for seed in seeds]

@@ -11,7 +11,7 @@ from .result_schema import ExecutorName
 
 # Options that steer how a run executes, not what it computes: they may change on --resume.
 EXECUTION_OPTIONS = frozenset({
-    "resume", "jobs", "run_id", "out", "api_key", "max_tokens", "max_cost_usd", "model_concurrency", "executor", "ray_address",
+    "resume", "jobs", "run_id", "out", "api_key", "max_tokens", "max_cost_usd", "max_minutes", "model_concurrency", "executor", "ray_address",
     "skip_preflight", "fuse",
 })
 
@@ -41,6 +41,7 @@ class RunOptions(BaseModel):
     probes: bool = True  # the judge also replays held-out probes (issue 8)
     max_tokens: int | None = None  # budget of the whole run (all cells), in tokens
     max_cost_usd: float | None = None  # budget of the whole run, in US dollars
+    max_minutes: float | None = None  # wall-clock budget of this invocation (no cell starts that would pass it)
     model_concurrency: dict[str, int] = Field(default_factory=dict)  # provider (or "default") -> requests in flight
     executor: ExecutorName = "local"
     ray_address: str | None = None

@@ -111,7 +111,7 @@ class Runner:
         if not self.opts.skip_preflight and not self._checked:
             self.check_models()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        budget = Budget(max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd)
+        budget = Budget(max_tokens=self.opts.max_tokens, max_cost_usd=self.opts.max_cost_usd, max_minutes=self.opts.max_minutes)
         gate = RunGate(budget, Fuse(self.opts.fuse))
         outcomes: dict[GridCell, TaskOutcome] = {}
         with RunStore(self.opts.out) as store:
@@ -133,7 +133,7 @@ class Runner:
                     if fresh:
                         gate.add(outcome)
                     else:  # cells finished by an earlier run count against the budget, not towards the fuse
-                        budget.add(outcome)
+                        budget.add(outcome, fresh=False)
                     if outcome.protocol and not protocol_known:  # the Ray driver learns it from the workers
                         store.set_protocol(self.run_id, outcome.protocol)
                         protocol_known = True

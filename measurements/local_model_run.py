@@ -1,6 +1,8 @@
 """Single-shot vs iterative (2 repairs) with the local model (scripts/local-model.sh) on bundled tasks.
 
-Runs `iwr run` (the same runner, judge and report as any run), then prints per task and agent
+Runs `iwr run` (the same runner, judge and report as any run) on every bundled task, or as many
+as fit in `--minutes` (default 60: task by task, every agent on a task; no cell starts that would
+end past the cap, by the mean time of the cells done), then prints per task and agent
 IFS / VFS / Final per iteration, and per cell the tokens, seconds, parse failures (answers
 with no usable code or JSON, and pages continued after the length limit) and the edits
 applied and failed; then the mean per agent and iteration. Written to
@@ -143,6 +145,15 @@ def read_run(run_dir: Path) -> list[Cell]:
     return [read_cell(run_dir, json.loads(p.read_text())) for p in sorted(run_dir.rglob("result.json"))]
 
 
+def _left_out(run_dir: Path) -> str:
+    """A line naming the cells the run's time or token budget did not start, if any."""
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    left = summary.get("not_started") or []
+    why = summary.get("stopped_by_budget") or ""
+    return f"\n\nnot started ({why}): {', '.join(left)}" if left else ""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=DEFAULT_MODEL)
@@ -158,6 +169,7 @@ def main() -> int:
     ap.add_argument("--max-output-tokens", type=int, default=4096, help="per model call (IWR_LLM_MAX_TOKENS): a small "
                     "model that repeats itself would otherwise run on to the end of the context")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="cells in parallel (judging overlaps generation)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock cap (iwr run --max-minutes); 0: none")
     args = ap.parse_args()
     run_dirs: list[Path] = list(args.run)
     if not run_dirs:
@@ -166,7 +178,7 @@ def main() -> int:
         cmd = [sys.executable, "-m", "iwr.cli", "run", "--tasks", "bundled", *agents, "--model", args.model,
                "--api-base", args.api_base or default_api_base(), "--api-key", "local",
                "--max-iters", str(args.max_iters), "--llm-timeout", str(args.llm_timeout), "--llm-retries", "1", "-j",
-               str(args.jobs),
+               str(args.jobs), *(["--max-minutes", str(args.minutes)] if args.minutes else []),
                "--out", str(args.out), "--run-id", run_id] + (["--resume"] if (args.out / run_id).exists() else [])
         for t in args.task:
             cmd += ["--task", t]
@@ -175,7 +187,7 @@ def main() -> int:
         code = subprocess.call(cmd, env={**os.environ, "IWR_LLM_MAX_TOKENS": str(args.max_output_tokens)})
         print(f"iwr run exited {code} after {time.monotonic() - started:.0f} s", flush=True)
         run_dirs = [args.out / run_id]
-    text = table([c for d in run_dirs for c in read_run(d)])
+    text = table([c for d in run_dirs for c in read_run(d)]) + "".join(_left_out(d) for d in run_dirs)
     (run_dirs[0] / "local_model_table.md").write_text(text + "\n")
     print(text)
     return 0

@@ -31,6 +31,8 @@ def test_plan_is_the_cross_product_and_offline_agents_ignore_the_model() -> None
     assert {(c.model, c.seed) for c in llm} == {("a/m1", 0), ("a/m1", 3), ("b/m2", 0), ("b/m2", 3)}
     offline = [c for c in cells if c.agent == "blank"]
     assert {(c.task_id, c.model, c.seed) for c in offline} == {(t, NO_MODEL, s) for t in ("t1", "t2") for s in (0, 3)}
+    per_task = len(cells) // 2  # task-major: a budget stop leaves whole tasks with every agent
+    assert {c.task_id for c in cells[:per_task]} == {"t1"} and {c.agent for c in cells[:per_task]} == {"iterative", "blank"}
 
 
 def test_cell_folders_keep_the_single_seed_layout_and_separate_seeds(tmp_path: Path) -> None:
@@ -69,13 +71,37 @@ def test_budget_counts_tokens_and_known_costs() -> None:
     assert dollars.exhausted_reason and "cost" in dollars.exhausted_reason
 
 
+def test_time_budget_starts_no_cell_that_would_end_past_the_cap() -> None:
+    cell = GridCell(task_id="t", agent="a", model="m")
+    b = Budget(max_minutes=1.0)
+    assert b.exhausted_reason is None  # nothing finished yet: the first cells may start
+    b.add(_outcome(cell).model_copy(update={"wall_s": 20.0}))
+    assert b.exhausted_reason is None  # 20 s per cell on average, 60 s left
+    b.started -= 45  # 45 s elapsed: a 20 s cell would end past the minute
+    assert b.exhausted_reason and "time budget" in b.exhausted_reason
+    earlier = Budget(max_minutes=1.0)
+    earlier.add(_outcome(cell).model_copy(update={"wall_s": 3600.0}), fresh=False)  # finished by an earlier run
+    assert earlier.exhausted_reason is None and earlier.cell_seconds == []
+
+
+def test_scheduler_stops_starting_cells_when_the_time_is_spent() -> None:
+    cells = [GridCell(task_id=f"t{i}", agent="a", model="m") for i in range(20)]
+    budget = Budget(max_minutes=1 / 60)  # 1 s; each cell sleeps 0.1 s, 2 s for all
+
+    def record(cell: GridCell, outcome: TaskOutcome) -> None:
+        budget.add(outcome.model_copy(update={"wall_s": 0.3}))  # as if each cell took 0.3 s
+
+    left = asyncio.run(run_cells(cells, _SleepyExecutor(tokens=0, seconds=0.1), 1, budget, record))
+    assert 0 < len(left) < len(cells)  # some ran, then the clock stopped the rest
+
+
 class _SleepyExecutor:
     """Cells that take a moment and spend tokens; records the in-flight peak and the caps passed."""
 
     protocol = None
 
-    def __init__(self, tokens: int) -> None:
-        self.tokens = tokens
+    def __init__(self, tokens: int, seconds: float = 0.02) -> None:
+        self.tokens, self.seconds = tokens, seconds
         self.in_flight = self.peak = 0
         self.caps: list[int | None] = []
 
@@ -83,7 +109,7 @@ class _SleepyExecutor:
         self.caps.append(max_tokens)
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(self.seconds)
         self.in_flight -= 1
         return _outcome(cell, tokens=self.tokens)
 

@@ -127,7 +127,7 @@ def print_summary(summary: RunSummary) -> None:
                       "not started: fix the cause and rerun with --resume (cells the provider refused run again)", soft_wrap=True)
     if summary.stopped_by_budget:
         console.print(f"[yellow]stopped by the budget[/yellow]: {summary.stopped_by_budget}; {len(summary.not_started)} cell(s) "
-                      "not started: rerun with --resume and a higher --max-cost/--max-tokens")
+                      "not started: rerun with --resume and a higher --max-cost/--max-tokens/--max-minutes")
 
 
 def register(app: typer.Typer) -> None:
@@ -158,6 +158,9 @@ def register(app: typer.Typer) -> None:
                                               help="Run budget in USD: no new cell starts once spent."),
         max_tokens: int | None = typer.Option(None, "--max-tokens", min=0,
                                               help="Run budget in tokens: no new cell starts once spent."),
+        max_minutes: float | None = typer.Option(None, "--max-minutes", min=0,
+                                                 help="Wall-clock budget of this invocation: no cell starts when less "
+                                                 "time is left than a finished cell took on average."),
         executor: str = typer.Option("local", "--executor", help="local (asyncio) | ray."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
         out: Path = typer.Option(Path("runs"), "--out", help="Runs folder."),
@@ -217,7 +220,7 @@ def register(app: typer.Typer) -> None:
                 raise IwrError(str(e)) from None
             opts = RunOptions(
                 tasks=tasks, task_ids=list(task or []), agents=agents, models=list(dict.fromkeys(model or [])),
-                seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost,
+                seeds=seed_list, api_base=api_base, api_key=api_key, max_tokens=max_tokens, max_cost_usd=max_cost, max_minutes=max_minutes,
                 # the four choices below were checked above
                 model_concurrency=limits, executor=cast("ExecutorName", executor), ray_address=ray_address,
                 max_iters=max_iters, repair_style=cast('Literal["search_replace", "whole"] | None', repair_style),
