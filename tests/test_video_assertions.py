@@ -4,6 +4,7 @@ pages of known quality (the recorded counter app and its defective twins, real C
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,20 @@ def test_key_read_from_the_change() -> None:
     assert typed_key(typed) == "5"
     unclear = VisibleChange(changed_fraction=0.01, texts=[TextChange(kind="changed", before="24", after="4.8", box=box)])
     assert typed_key(unclear) is None
+
+
+def test_words_read_glued_on_one_side_are_the_same_words() -> None:
+    from iwr.benchmark.judge.video_assertions import changed_tokens
+    from iwr.tools.perception.types import PBox
+    from iwr.tools.perception.visible_change import TextChange, VisibleChange
+
+    box = PBox(x=0, y=0, width=300, height=18)
+    # a chart title read with its '·' before and without it after; only the period changed
+    title = TextChange(kind="changed", before="Revenue by category·West, last 7 days", after="Revenue by categoryWest, last 90 days",
+                       box=box)
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[title])) == (Counter({"90": 1}), Counter({"7": 1}))
+    moved = [TextChange(kind="disappeared", before="by categoryWest", box=box),
+             TextChange(kind="appeared", after="by category West", box=box.model_copy(update={"y": 40}))]
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=moved)) == (Counter(), Counter())
+    typed = TextChange(kind="changed", before="1 2", after="12", box=box)  # a digit typed next to another: numbers stay whole
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[typed])) == (Counter({"12": 1}), Counter({"1": 1, "2": 1}))

@@ -63,13 +63,26 @@ def _useful(token: str) -> bool:
     return token[0].isdigit() or len(token) >= 2
 
 
+def _unglued(one: list[str], others: list[list[str]]) -> list[str]:
+    """`one` with each token that is a run of consecutive tokens of one of the `others` lines
+    written together split into them: a separator read on one side only ('category·West' /
+    'categoryWest'), in the same line or in a line read at another place. Numbers are left
+    whole: '12' after '1 2' may be a digit typed."""
+    out: list[str] = []
+    for tok in one:
+        run = None if tok.isdigit() else next((line[i:j] for line in others if tok not in line for i in range(len(line))
+                                              for j in range(i + 2, len(line) + 1) if "".join(line[i:j]) == tok), None)
+        out.extend(run if run is not None else [tok])
+    return out
+
+
 def changed_tokens(change: VisibleChange) -> tuple[Counter[str], Counter[str]]:
-    """Tokens the changed lines gained and lost (multisets)."""
-    before: Counter[str] = Counter()
-    after: Counter[str] = Counter()
-    for t in change.texts:
-        before.update(tok for tok in tokens(t.before) if _useful(tok))
-        after.update(tok for tok in tokens(t.after) if _useful(tok))
+    """Tokens the changed lines gained and lost (multisets); words read glued on one side and
+    apart on the other count as the same words."""
+    was = [tokens(t.before) for t in change.texts]
+    now = [tokens(t.after) for t in change.texts]
+    before: Counter[str] = Counter(tok for line in was for tok in _unglued(line, now) if _useful(tok))
+    after: Counter[str] = Counter(tok for line in now for tok in _unglued(line, was) if _useful(tok))
     return after - before, before - after
 
 
