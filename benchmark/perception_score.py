@@ -2,7 +2,8 @@
 
 Per task: event recall/precision (an event matches an action when its span overlaps the
 action's span widened by 0.5 s; one event per action, largest overlap first), click
-location error (viewport px), kind accuracy, typed-text accuracy, asset precision and
+location error (viewport px), kind accuracy, typed-text accuracy (against what the screen
+shows: one dot per character typed into a masked field, `visible_typed`), asset precision and
 recall (IoU >= 0.5 with the drawn boxes of the checkpoint each keyframe shows),
 keyframe ratio (keyframes / 1-fps frames), how many actions have a keyframe showing
 their result, and time per video second.
@@ -18,8 +19,11 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ..core.geometry import PixelBox
 from ..tools.perception import Keyframe, PerceiveOptions, Perception, perceive
-from .ground_truth import GroundTruth
+from ..tools.perception.events import MASK_DOT, MASK_ROW
+from ..tools.perception.masked import masked_typed
+from .ground_truth import GroundTruth, StepTruth
 from .task import ActionType, Box, Task
 
 SPAN_TOLERANCE = 0.5
@@ -116,6 +120,19 @@ def match_events(perception: Perception, truth: GroundTruth) -> dict[int, int]:
 
 def _normal(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
+
+
+def visible_typed(text: str, step: StepTruth, before: Path, after: Path) -> str:
+    """What a recording can show of the text a step typed: the text, or one dot per
+    character when the checkpoints show it went into a masked field (a row of dots that grew
+    on the pointer's row, starting left of it)."""
+    if step.pointer is None or not before.is_file() or not after.is_file():
+        return text
+    g0, g1 = cv2.imread(str(before), cv2.IMREAD_GRAYSCALE), cv2.imread(str(after), cv2.IMREAD_GRAYSCALE)
+    if g0 is None or g1 is None or g0.shape != g1.shape:
+        return text
+    band = PixelBox(x=0, y=max(0, round(step.pointer.y - MASK_ROW)), width=g1.shape[1], height=2 * MASK_ROW)
+    return MASK_DOT * len(text) if masked_typed(g0, g1, band, max_x=step.pointer.x) is not None else text
 
 
 def _visible(box: Box, width: float, height: float) -> Box | None:
@@ -258,7 +275,8 @@ def compare(task: Task, truth: GroundTruth, perception: Perception,
         if action.type is ActionType.TYPE:
             score.type_actions += 1
             matched = matches.get(ai)
-            if matched is not None and _normal(perception.events[matched].typed_text) == _normal(action.text):
+            expected = visible_typed(action.text or "", truth.steps[ai], paths.checkpoint(ai), paths.checkpoint(ai + 1))
+            if matched is not None and _normal(perception.events[matched].typed_text) == _normal(expected):
                 score.typed_correct += 1
     effect_times = [perception.events[matches[ai]].start if ai in matches else s.span[0] for ai, s in enumerate(truth.steps)]
     states = keyframe_states(perception, [paths.checkpoint(i) for i in range(len(truth.steps) + 1)], effect_times)
@@ -277,4 +295,4 @@ def score_tasks(tasks: list[Task], out_root: Path, options: PerceiveOptions | No
 
 
 __all__ = ["PerceptionScoreReport", "TaskPerceptionScore", "compare", "keyframe_states", "match_events", "results_shown",
-           "score_task", "score_tasks"]
+           "score_task", "score_tasks", "visible_typed"]

@@ -3,11 +3,14 @@ which pixel changes are codec noise."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from iwr.core.geometry import PixelBox
-from iwr.tools.perception.events import _text_run
-from iwr.tools.perception.pointer import LEARN_HITS, PointerTracker, template_bank
+from iwr.tools.perception.events import MASK_DOT, _masked_typing, _text_run, _typing_boxes
+from iwr.tools.perception.pointer import LEARN_HITS, PointerHit, PointerTracker, template_bank
+from iwr.tools.perception.scan import Sample, StableRun
+from iwr.tools.perception.types import ChangeRegion
 
 
 def _b(x: int, y: int, w: int, h: int) -> PixelBox:
@@ -57,3 +60,73 @@ def test_a_pulsing_thin_strip_along_an_edge_is_codec_noise_but_a_faint_panel_is_
     faint[80:110, 40:200] = 219  # the same small difference over a real area (a hover tint)
     blobs = strong_blobs(change_mask(page, faint), page, faint)
     assert len(blobs) == 1 and blobs[0].w >= 150 and blobs[0].h >= 25
+
+
+def _at(x: float, y: float) -> PointerHit:
+    return PointerHit(x=x, y=y, box=_b(int(x), int(y), 12, 18), shape="arrow", score=1.0, mask=np.ones((18, 12), np.uint8))
+
+
+def _sample(i: int, changes: list[PixelBox], near: list[PixelBox] | None = None,
+            ring: tuple[float, float] | None = None, pointer: PointerHit | None = None) -> Sample:
+    return Sample(index=i, frame_no=i, time=i / 7.5, changes=changes, near=near or [], near_pointer=bool(near), ring=ring,
+                  pointer=pointer)
+
+
+def test_a_line_typed_into_a_text_area_taller_than_a_line_is_typing() -> None:
+    area = _b(296, 202, 688, 86)  # a text area whose focus border changed too: taller than a text line at 720 px
+    between = [_sample(0, [area])]
+    between += [_sample(1 + i, [_b(316 + 10 * i, 218, 10, 12)]) for i in range(8)]  # one character a sample
+    typed = _typing_boxes(between, [ChangeRegion(box=area)], 720)
+    assert typed is not None and min(b.x for b in typed) == 316 and max(b.right for b in typed) == 396
+    assert all(b.y == 218 for b in typed)
+    # a tall panel whose lines change all at once is not typing
+    panel = [_sample(0, [area]), _sample(1, [_b(300 + 40 * i, 220, 30, 14) for i in range(6)])]
+    assert _typing_boxes(panel, [ChangeRegion(box=area)], 720) is None
+
+
+def test_typing_right_after_the_click_that_focused_the_field_is_typing() -> None:
+    field = _b(856, 78, 228, 38)
+    rest = _at(972, 97)  # the pointer rests where it clicked, right of the field's text
+    pressed = _b(962, 86, 22, 20)  # the click pressed something under the pointer
+    between = [_sample(0, [pressed], near=[pressed], pointer=rest), _sample(1, [_b(892, 88, 36, 16)], pointer=rest)]
+    for i, x in enumerate((900, 910, 918, 928)):
+        char = _b(x, 92, 10, 12)
+        ring = _b(944, 70, 56, 54)  # the click ring expands around the pointer meanwhile
+        between.append(_sample(2 + i, [ring, char], near=[ring, char] if x > 905 else [ring], ring=(972, 97) if i < 2 else None,
+                               pointer=rest))
+    typed = _typing_boxes(between, [ChangeRegion(box=field)], 720)
+    assert typed is not None and max(b.right for b in typed) == 938
+    assert pressed not in typed
+
+
+def test_what_a_moving_pointer_leaves_behind_is_not_typing() -> None:
+    line = _b(1076, 674, 182, 42)
+    between = []
+    for i, x in enumerate((1000, 1042, 1100, 1150, 1196, 1236)):  # the pointer glides right and down across a line
+        trail = _b(x, 690, 12, 8)
+        between.append(_sample(i, [trail], near=[trail], pointer=_at(x + 6, 694)))
+    assert _typing_boxes(between, [ChangeRegion(box=line)], 720) is None
+
+
+def _field(dots: int) -> np.ndarray:
+    """A light page with a bordered field holding `dots` password dots."""
+    img = np.full((200, 640, 3), 245, np.uint8)
+    cv2.rectangle(img, (100, 80), (500, 114), (150, 150, 150), 1)
+    for i in range(dots):
+        cv2.circle(img, (114 + 12 * i, 97), 3, (40, 40, 40), -1, cv2.LINE_AA)
+    return img
+
+
+def _run(img: np.ndarray) -> StableRun:
+    return StableRun(first=0, last=0, start=0.0, end=0.0, frame_no=0, image=img, small=img, pointer=None)
+
+
+def test_typing_into_a_masked_field_reads_one_dot_per_character() -> None:
+    at = _at(300.0, 97.0)
+    changed = [ChangeRegion(box=_b(100, 80, 400, 34))]
+    assert _masked_typing(_run(_field(0)), _run(_field(5)), at, changed) == 5
+    assert _masked_typing(_run(_field(3)), _run(_field(7)), at, changed) == 4  # three were there before
+    assert _masked_typing(_run(_field(0)), _run(_field(5)), at, [ChangeRegion(box=_b(0, 150, 50, 20))]) is None  # unchanged there
+    far = _at(300.0, 170.0)
+    assert _masked_typing(_run(_field(0)), _run(_field(5)), far, changed) is None  # not on the pointer's row
+    assert MASK_DOT == "\u2022"

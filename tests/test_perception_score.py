@@ -56,3 +56,23 @@ def test_a_later_keyframe_shows_an_earlier_result_only_while_that_part_is_unchan
     p = _perception([(0.0, 0.9, None), (2.5, 2.9, None), (4.0, 5.0, None)])
     assert results_shown(p, [1.0, 2.0, 3.0], [0, 2, 3], shots) == [True, True, True]
     assert results_shown(p, [1.0, 2.0, 3.0], [0, 3], shots[:4]) == [False, True, True]
+
+
+def test_typed_text_is_scored_against_what_the_screen_shows(tmp_path: Path) -> None:
+    from iwr.benchmark.ground_truth import StepTruth
+    from iwr.benchmark.perception_score import visible_typed
+    from iwr.benchmark.task import Point
+
+    def shot(name: str, dots: int, text: str = "") -> Path:
+        img = np.full((200, 640, 3), 245, np.uint8)
+        cv2.rectangle(img, (100, 80), (500, 114), (150, 150, 150), 1)
+        for i in range(dots):
+            cv2.circle(img, (114 + 12 * i, 97), 3, (40, 40, 40), -1, cv2.LINE_AA)
+        cv2.putText(img, text, (110, 104), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (40, 40, 40), 1, cv2.LINE_AA)
+        cv2.imwrite(str(tmp_path / name), img)
+        return tmp_path / name
+
+    step = StepTruth(index=1, pointer=Point(x=300, y=97), span=(0.0, 1.0))
+    assert visible_typed("abc12", step, shot("p0.png", 0), shot("p1.png", 5)) == "\u2022" * 5  # a password field
+    assert visible_typed("Lisbon", step, shot("t0.png", 0), shot("t1.png", 0, "Lisbon")) == "Lisbon"
+    assert visible_typed("abc12", step, tmp_path / "missing.png", tmp_path / "p1.png") == "abc12"

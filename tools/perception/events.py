@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ...core.geometry import Point
 from .boxes import merge_boxes
+from .masked import masked_typed
 from .ocr import read_text
 from .pointer import PointerHit
 from .scan import Sample, Scan, StableRun, _paint_pointer, change_mask, strong_blobs
@@ -18,6 +20,9 @@ from .types import ChangeRegion, EventKind, PBox, PerceivedEvent
 
 MERGE_GAP = 12  # full-res px: change boxes closer than this are one region
 POINTER_MOVE_PX = 4.0
+GLYPH_INK = 40  # gray levels from the line's background that count as a glyph's ink
+MASK_ROW = 24  # px: a masked field's dots lie this near the pointer's height
+MASK_DOT = "\u2022"  # what a masked field shows for each character typed
 
 
 @dataclass
@@ -120,34 +125,67 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
     """Boxes of a text line that grew rightwards in small steps over at least three samples
     (with `jumps`, two: a grabber dropping frames shows a typed word in two or three jumps).
 
-    Looked for inside each changed region of text-line height; None when none grew so.
+    Looked for inside each changed region of text-line height, and in each line of a taller
+    region (a text area, a field whose focus ring changed with it), counting only samples
+    where nothing else in that region changed; None when none grew so.
     """
-    for r in regions:
-        rb = r.box
-        if rb.height > 0.1 * height:
-            continue
+    for rb, parent in ((line, r.box) for r in regions for line in _lines(r.box, between, height)):
         rights: list[int] = []
         lefts: list[int] = []
-        boxes: list[PBox] = []
+        boxes: list[list[PBox]] = []
         chars: list[PBox] = []  # also those next to the pointer
         for s in between:
             sized = [b for b in s.changes if b.height <= rb.height + 4 and b.width <= 2 * rb.height
                      and rb.contains(b.center, margin=4)]  # character-sized changes
             chars.extend(sized)
-            inside = [b for b in sized if b not in s.near]
+            if rb != parent and any(parent.contains(b.center, margin=4) and b not in sized and b not in s.near for b in s.changes):
+                continue  # a line of a taller region grows alone (a dialog fading in changes all its lines)
+            inside = [b for b in sized if b not in s.near or not _pointer_busy(between, s, b)]
             if inside:
                 rights.append(max(b.right for b in inside))
                 lefts.append(min(b.x for b in inside))
-                boxes.extend(inside)
-        steps = [r2 - r1 for r1, r2 in itertools.pairwise(rights)]
-        growing = [d for d in steps if 0 < d <= 4 * rb.height]
-        # new characters appear to the right: both edges move right (an expanding ring widens both ways)
-        forward = [l2 >= l1 for l1, l2 in itertools.pairwise(lefts)]
-        steady = len(rights) >= 3 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps)
-        jumped = jumps and len(rights) == 2 and len(growing) == 1
-        if (steady or jumped) and sum(forward) >= 0.6 * len(forward):
-            return _text_run(boxes, chars, rb.height)
+                boxes.append(inside)
+        # the line grows from some sample on (what the click that focused the field changed comes first)
+        for start in range(max(1, len(rights) - 2)):
+            steps = [r2 - r1 for r1, r2 in itertools.pairwise(rights[start:])]
+            growing = [d for d in steps if 0 < d <= 4 * rb.height]
+            # new characters appear to the right: both edges move right (an expanding ring widens both ways)
+            forward = [l2 >= l1 for l1, l2 in itertools.pairwise(lefts[start:])]
+            steady = len(steps) >= 2 and len(growing) >= 2 and len(growing) >= 0.6 * len(steps)
+            jumped = jumps and rb == parent and len(steps) == 1 and len(growing) == 1  # a line of a taller region: steady only
+            if (steady or jumped) and sum(forward) >= 0.6 * len(forward):
+                return _text_run([b for bs in boxes[start:] for b in bs], chars, rb.height)
     return None
+
+
+def _pointer_busy(between: list[Sample], s: Sample, box: PBox) -> bool:
+    """Whether a change next to the pointer in sample `s` may be the pointer's own doing: it
+    moved since the sample before (what it left behind), a click ring shows, or the change
+    lies over its hotspot (a ring still small, a button pressed under it). Characters typed
+    beside a resting pointer are not."""
+    if s.ring is not None or s.pointer is None:
+        return True
+    i = between.index(s)
+    prev = between[i - 1].pointer if i > 0 else None
+    return prev is None or _dist(prev, s.pointer) > POINTER_MOVE_PX \
+        or box.contains(Point(x=s.pointer.x, y=s.pointer.y), margin=2)
+
+
+def _lines(rb: PBox, between: list[Sample], height: int) -> list[PBox]:
+    """The text lines a changed region may hold: itself when it is of line height, else the
+    bands of its character-sized changes (overlapping heights joined), across its width."""
+    line = 0.1 * height
+    if rb.height <= line:
+        return [rb]
+    spans = sorted((b.y, b.bottom) for s in between for b in s.changes
+                   if b.height <= line and b.width <= 2 * line and rb.contains(b.center, margin=4))
+    bands: list[list[int]] = []
+    for y0, y1 in spans:
+        if bands and y0 < bands[-1][1]:
+            bands[-1][1] = max(bands[-1][1], y1)
+        else:
+            bands.append([y0, y1])
+    return [PBox(x=rb.x, y=y0, width=rb.width, height=y1 - y0) for y0, y1 in bands if y1 - y0 <= line]
 
 
 def _text_run(seed: list[PBox], chars: list[PBox], line: int) -> list[PBox]:
@@ -187,6 +225,7 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[lis
     seen while each state lasted, painted out (OCR reads a caret as 'l' or 'I')."""
     x, y, w, h = merge_boxes(boxes, 10_000)[0].as_tuple()
     H, W = b.image.shape[:2]
+    x = _glyph_start(b.image, x, y, h)
     x0, y0 = max(0, x - h // 3), max(0, y - h // 3)
     x1, y1 = min(W, x + w + h // 2), min(H, y + h + h // 3)
     crops = []
@@ -205,6 +244,35 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[lis
     if before and after.startswith(before):
         return after[len(before):].strip() or after
     return after
+
+
+def _masked_typing(a: StableRun, b: StableRun, at: PointerHit | None, regions: list[ChangeRegion]) -> int | None:
+    """How many characters went into a masked field (a password's dots, `masked_typed`):
+    a row of dots that grew on the pointer's row, starting left of it, where the page
+    changed; None when there is none."""
+    if at is None:
+        return None
+    band = PBox(x=0, y=max(0, round(at.y - MASK_ROW)), width=b.image.shape[1], height=2 * MASK_ROW)
+    found = masked_typed(cv2.cvtColor(a.image, cv2.COLOR_BGR2GRAY), cv2.cvtColor(b.image, cv2.COLOR_BGR2GRAY), band, max_x=at.x)
+    if found is None:
+        return None
+    count, run = found
+    run = PBox(x=run.x + band.x, y=run.y + band.y, width=run.width, height=run.height)
+    return count if any(r.box.overlaps(run) for r in regions) else None
+
+
+def _glyph_start(image: np.ndarray, x: int, y: int, h: int) -> int:
+    """Where the typed line's first glyph begins: its first change may have missed a faint left
+    stroke ('W'), so the line is followed left over columns with ink, up to half a line height
+    (a gap of background ends it: a field's icon or border further left is not taken)."""
+    rows = cv2.cvtColor(image[max(0, y):y + h], cv2.COLOR_BGR2GRAY).astype(np.int16)
+    if rows.size == 0:
+        return x
+    inked = np.asarray((np.abs(rows - int(np.median(rows))) > GLYPH_INK).any(axis=0))
+    start = x
+    while start > 0 and x - start < h // 2 and inked[start - 1]:
+        start -= 1
+    return start
 
 
 def _blinking(samples: list[Sample]) -> list[PBox]:
@@ -269,7 +337,13 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
         key: str | None = None
         dxdy = _scroll(scan, a, b, regions)
         typing = _typing_boxes(between, regions, H, jumps=dxdy is None)  # a line growing by jumps is no match for a scroll
-        if click is not None and click.ring is not None and typing is None:  # a click indicator beats a translation
+        hidden = _masked_typing(a, b, click.pointer if click is not None and click.pointer is not None else arrived, regions) \
+            if click is not None or typing is not None else None
+        if hidden is not None:  # typed into a masked field: what shows is its dots
+            kind, conf, typed = "typing", 0.7, MASK_DOT * hidden
+            if click is not None and click.pointer is not None:
+                pointer = (click.pointer.x, click.pointer.y)
+        elif click is not None and click.ring is not None and typing is None:  # a click indicator beats a translation
             kind, conf = "click", 0.9
             if click.pointer is not None:
                 pointer = (click.pointer.x, click.pointer.y)
