@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
+    from iwr.benchmark.judge.judge import Judge
     from iwr.tools.sandbox import BrowserHandle
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +57,17 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     lp = asyncio.new_event_loop()
     yield lp
     lp.close()
+
+
+@pytest.fixture(scope="module")
+def steps_judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
+    """A judge of the steps alone (no visual scores, no probes) on the tests' OCR cache, one per module."""
+    from iwr.benchmark.judge.judge import Judge, JudgeConfig
+
+    j = Judge(JudgeConfig(ocr_cache_dir=TEST_CACHE / "ocr", visual=False, probes=False, action_timeout=10.0))
+    loop.run_until_complete(j.__aenter__())
+    yield j
+    loop.run_until_complete(j.__aexit__(None, None, None))
 
 
 @pytest.fixture(scope="module")

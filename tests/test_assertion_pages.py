@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +29,9 @@ import yaml
 from verdicts import explain
 
 from iwr.benchmark.dataset import load_tasks
-from iwr.benchmark.judge.judge import Judge, JudgeConfig
+from iwr.benchmark.judge.judge import Judge
 from iwr.benchmark.judge.types import JudgeResult, Status
 from iwr.benchmark.task import Task
-
-REPO = Path(__file__).resolve().parent.parent
-OCR_CACHE = REPO / ".cache-test" / "ocr"
 
 STYLE = """body { font: 16px sans-serif; margin: 20px; background: #fff; }
 button { padding: 6px 12px; background: #eee; border: 1px solid #999; }
@@ -226,11 +222,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Task]:
 
 
 @pytest.fixture(scope="module")
-def judge(loop: asyncio.AbstractEventLoop) -> Iterator[Judge]:
-    j = Judge(JudgeConfig(ocr_cache_dir=OCR_CACHE, visual=False, probes=False, action_timeout=10.0))
-    loop.run_until_complete(j.__aenter__())
-    yield j
-    loop.run_until_complete(j.__aexit__(None, None, None))
+def judge(steps_judge: Judge) -> Judge:
+    return steps_judge
 
 
 @pytest.mark.timeout(600)
