@@ -18,9 +18,7 @@ Four rules, all evidence against the candidate only:
   *before* it in a place where the reference changed (`stale`): the change was not made
   there (a capture count credited to the other player, its own count left at 0; a move list
   that never grew). Identical pixels are the whole test, so a reconstruction drawn otherwise
-  gives no evidence either way, and a restyled copy none (its pixels differ); a place that
-  was one flat colour before (an empty panel, a dialog's white) is no evidence, since any
-  blank area matches it by chance. Not on a
+  gives no evidence either way, and a restyled copy none (its pixels differ). Not on a
   scroll step (content moves as a whole), nor against a video's keyframes.
 
 The last two are weighed after the named text (`target_failure`), whose reasons say more.
@@ -75,10 +73,6 @@ def stale_regions(ref_before: Path, ref_after: Path, cand_after: Path) -> list[t
     out = []
     for r in changed_regions(before, after):
         rows, cols = slice(r.y, r.y + r.height), slice(r.x, r.x + r.width)
-        changed = changed_mask(before[rows, cols], after[rows, cols], DIFF_THRESHOLD).astype(bool)
-        was = before[rows, cols][changed]  # what the reference showed where it changed
-        if was.size == 0 or int((was.max(axis=0).astype(int) - was.min(axis=0)).max()) <= DIFF_THRESHOLD:
-            continue  # one flat colour (an empty panel) matches any blank area by chance
         if not changed_mask(before[rows, cols], cand[rows, cols], DIFF_THRESHOLD).any():
             out.append((r.x, r.y, r.width, r.height))
     return out
