@@ -1,6 +1,6 @@
 """Screen-change evidence for an assertion: how much the reference and the candidate changed.
 
-Four rules, all evidence against the candidate only:
+Two rules, both evidence against the candidate only:
 
 - the reference visibly changed at the step and the candidate's screen did not change at all;
 - the reference changed most of the screen (a dialog closing, a route change) and the
@@ -14,14 +14,6 @@ Four rules, all evidence against the candidate only:
   reference placed a stone, enabled the move buttons and added a node to the game tree.
   A click whose whole effect is on its own element (a toggle, a relabelled button) gives
   no evidence, nor does a candidate that changed anything outside its target.
-- the candidate's screenshot after the step shows, pixel for pixel, what the reference showed
-  *before* it in a place where the reference changed (`stale`): the change was not made
-  there (a capture count credited to the other player, its own count left at 0; a move list
-  that never grew). Identical pixels are the whole test, so a reconstruction drawn otherwise
-  gives no evidence either way, and a restyled copy none (its pixels differ). Not on a
-  scroll step (content moves as a whole), nor against a video's keyframes.
-
-The last two are weighed after the named text (`target_failure`), whose reasons say more.
 
 Both changes are measured with the same metric (`tools.image_metrics.changed_fraction`) on
 the saved screenshots; `change_overlap` is the share of the reference's changed area where
@@ -53,29 +45,11 @@ class ChangeEvidence(BaseModel):
     overlap: float | None = None
     target_only: bool | None = None  # the candidate's changed pixels all lie in its clicked element's box
     reference_beyond_target: bool | None = None  # the reference's change, in 2+ places, does not fit that box
-    stale: list[tuple[int, int, int, int]] = []  # reference-changed regions the candidate shows as the reference's before
 
 
 def _box_of(regions: list[PixelBox]) -> tuple[int, int, int, int]:
     x0, y0 = min(r.x for r in regions), min(r.y for r in regions)
     return x0, y0, max(r.x + r.width for r in regions) - x0, max(r.y + r.height for r in regions) - y0
-
-
-def stale_regions(ref_before: Path, ref_after: Path, cand_after: Path) -> list[tuple[int, int, int, int]]:
-    """The regions (x, y, w, h) where the reference changed at the step and the candidate's
-    after state is pixel for pixel the reference's before state (same-sized screenshots)."""
-    from ...core.change import changed_mask
-    from ...tools.image_metrics import DIFF_THRESHOLD, changed_regions, load_image
-
-    before, after, cand = load_image(ref_before), load_image(ref_after), load_image(cand_after)
-    if before.shape != cand.shape or before.shape != after.shape:
-        return []
-    out = []
-    for r in changed_regions(before, after):
-        rows, cols = slice(r.y, r.y + r.height), slice(r.x, r.x + r.width)
-        if not changed_mask(before[rows, cols], cand[rows, cols], DIFF_THRESHOLD).any():
-            out.append((r.x, r.y, r.width, r.height))
-    return out
 
 
 def target_evidence(ref_before: Path, ref_after: Path, cand_before: Path, cand_after: Path,
@@ -116,9 +90,6 @@ def measure(ctx: AssertionContext) -> ChangeEvidence:
             ev.overlap = change_overlap(ctx.reference_before, ctx.reference_after,  # type: ignore[arg-type]
                                         ctx.candidate_before, ctx.candidate_after)  # type: ignore[arg-type]
             # recorded checkpoints only: a video's keyframes show the moving cursor, spread over the screen
-            if ctx.expected_change is None and ctx.action_type != "Scroll" and ev.reference > 0:
-                ev.stale = stale_regions(ctx.reference_before, ctx.reference_after,  # type: ignore[arg-type]
-                                         ctx.candidate_after)  # type: ignore[arg-type]
             if ctx.candidate_target is not None and ctx.expected_change is None and ev.reference >= REFERENCE_CHANGED:
                 ev.target_only, ev.reference_beyond_target = target_evidence(
                     ctx.reference_before, ctx.reference_after, ctx.candidate_before,  # type: ignore[arg-type]
@@ -142,15 +113,10 @@ def change_failure(ev: ChangeEvidence, replay_fraction: float | None = None) -> 
 
 
 def target_failure(ev: ChangeEvidence) -> str | None:
-    """The reason a click that changed only its own element, or a place the candidate left as the
-    reference had it before, fails the step (module docstring), or None. Weighed after the named
-    text, whose reasons say more."""
+    """The reason a click that changed only its own element fails the step (module docstring),
+    or None. Weighed after the named text, whose reasons say more."""
     ref = ev.reference
     if ref is not None and ref >= REFERENCE_CHANGED and ev.target_only and ev.reference_beyond_target:
         return (f"the candidate changed only the element it clicked ({(ev.candidate or 0):.2%} of the screen: a hover or "
                 f"press style), the reference changed {ref:.2%} in places beyond an element of that size")
-    if ev.stale:
-        x, y, w, h = ev.stale[0]
-        return (f"where the reference changed at this step the candidate still shows, pixel for pixel, the reference's "
-                f"state before it ({len(ev.stale)} places, the largest {w}x{h} at ({x}, {y}))")
     return None
