@@ -1,6 +1,6 @@
 """Screen-change evidence for an assertion: how much the reference and the candidate changed.
 
-Two rules, both evidence against the candidate only:
+Three rules, all evidence against the candidate only:
 
 - the reference visibly changed at the step and the candidate's screen did not change at all;
 - the reference changed most of the screen (a dialog closing, a route change) and the
@@ -13,7 +13,8 @@ Two rules, both evidence against the candidate only:
   in the clicked element's box. A board point that only shows a hover stone where the
   reference placed a stone, enabled the move buttons and added a node to the game tree.
   A click whose whole effect is on its own element (a toggle, a relabelled button) gives
-  no evidence, nor does a candidate that changed anything outside its target.
+  no evidence, nor does a candidate that changed anything outside its target. This one is
+  weighed after the named text (`target_failure`), whose reasons say more.
 
 Both changes are measured with the same metric (`tools.image_metrics.changed_fraction`) on
 the saved screenshots; `change_overlap` is the share of the reference's changed area where
