@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from iwr.benchmark.task import Action, ActionParameters, Point, TaskInputs
 from iwr.graphs import (
     AssetSighting,
@@ -24,11 +26,13 @@ from iwr.graphs import (
 )
 from iwr.prompts import render
 from iwr.tools.llm import LLMGateway, LLMResponse, Message, ModelError, apply_edits, extract_code, extract_json, require_code
-from iwr.tools.llm.parsing import salvage_list
+from iwr.tools.llm.parsing import close_cut_page, loop_start, salvage_list
 
 from .frames import PAPER_FPS, PAPER_MAX_FRAMES, distinct_frames, save_frames
 from .page_check import page_notes
 from .video_text import NONE_TEXT, ModelRole, compose, sightings_by_state, user_message
+
+log = structlog.get_logger()
 
 MAX_KEYFRAMES = 24
 MAX_TEXT_KEYFRAMES = 8  # described as text: spread over the recording (a small model's context is small)
@@ -140,8 +144,17 @@ async def complete_code(gateway: LLMGateway, messages: list[Message], purpose: s
     """Ask for a page; an answer cut off by the length limit is continued (bounded), then parsed."""
     response = await gateway.complete(messages, purpose=purpose)
     text, usage = response.text, usage_of(response)
-    for _ in range(MAX_CONTINUATIONS):
+    for continued in range(MAX_CONTINUATIONS + 1):
         if response.finish_reason != "length" or extract_code(text) is not None:
+            break
+        cut = loop_start(text)
+        if cut is not None:  # continuing a loop only loops on: keep the page as written before it
+            page = close_cut_page(text[:cut])
+            if page is not None:
+                log.warning("page cut off in a loop: the loop dropped, the page closed", purpose=purpose,
+                            kept_chars=cut, dropped_chars=len(text) - cut, continuations=continued)
+                return page, usage, response
+        if continued == MAX_CONTINUATIONS:
             break
         more = [*messages, Message(role="assistant", content=text), Message(role="user", content=CONTINUE_PROMPT)]
         response = await gateway.complete(more, purpose=purpose)

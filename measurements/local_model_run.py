@@ -4,8 +4,8 @@ Runs `iwr run` (the same runner, judge and report as any run) on every bundled t
 as fit in `--minutes` (default 60: task by task, every agent on a task; no cell starts that would
 end past the cap, by the mean time of the cells done), then prints per task and agent
 IFS / VFS / Final per iteration, and per cell the tokens, seconds, parse failures (answers
-with no usable code or JSON, and pages continued after the length limit) and the edits
-applied and failed; then the mean per agent and iteration. Written to
+with no usable code or JSON), answers cut off by the length limit (and of those the ones that
+ended in a loop, which was dropped) and the edits applied and failed; then the mean per agent and iteration. Written to
 `RUNS/<run_id>/local_model_table.md` too.
 
     scripts/local-model.sh start        # prints --model / --api-base
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from iwr.core.cache_files import cache_dir
+from iwr.tools.llm.parsing import loop_start
 
 CACHE = cache_dir() / "local-model"
 DEFAULT_MODEL = "openai/qwen2.5-coder-0.5b"
@@ -55,6 +56,7 @@ class Cell:
     calls: int = 0
     parse_failures: int = 0
     continued: int = 0
+    loops_cut: int = 0
     edits_applied: int = 0
     edits_failed: int = 0
     stop: str = ""
@@ -99,7 +101,9 @@ def read_cell(run_dir: Path, outcome: dict[str, Any]) -> Cell:
     cell.edits_failed = sum(getattr(p, "edits_failed", 0) for p in pages)
     errors = [str(e) for e in state.get("errors") or []]
     cell.parse_failures = sum("unparseable" in e for e in errors) + (outcome.get("error_kind") == "unparseable")
-    cell.continued = sum(1 for r in _transcript(task_dir) if (r.get("response") or {}).get("finish_reason") == "length")
+    cut_off = [r["response"] for r in _transcript(task_dir) if (r.get("response") or {}).get("finish_reason") == "length"]
+    cell.continued = len(cut_off)
+    cell.loops_cut = sum(1 for r in cut_off if loop_start(str(r.get("text", ""))) is not None)
     return cell
 
 
@@ -114,16 +118,17 @@ def _mean(values: list[float | None]) -> float | None:
 
 def table(cells: list[Cell]) -> str:
     """Markdown: one line per cell x iteration, then the means per agent x iteration."""
-    out = ["| task | agent | iteration | IFS | VFS | Final | tokens | seconds | calls | parse failures | cut off | edits ok/failed | stop |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| task | agent | iteration | IFS | VFS | Final | tokens | seconds | calls | parse failures | cut off | in a loop "
+           "| edits ok/failed | stop |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in sorted(cells, key=lambda c: (c.task, c.agent)):
         its = sorted(c.scores) or [-1]
         for k, it in enumerate(its):
             ifs, vfs, fin = c.scores.get(it, (None, None, None))
-            extra = [str(c.tokens), f"{c.seconds:.0f}", str(c.calls), str(c.parse_failures), str(c.continued),
-                     f"{c.edits_applied}/{c.edits_failed}", c.stop or c.status] if k == 0 else [""] * 7
+            extra = [str(c.tokens), f"{c.seconds:.0f}", str(c.calls), str(c.parse_failures), str(c.continued), str(c.loops_cut),
+                     f"{c.edits_applied}/{c.edits_failed}", c.stop or c.status] if k == 0 else [""] * 8
             out.append(f"| {c.task} | {c.agent} | {it if it >= 0 else '-'} | {_f(ifs)} | {_f(vfs)} | {_f(fin)} | " + " | ".join(extra) + " |")
-        out.append(f"| {c.task} | {c.agent} | final | {_f(c.final[0])} | {_f(c.final[1])} | {_f(c.final[2])} |" + " |" * 7)
+        out.append(f"| {c.task} | {c.agent} | final | {_f(c.final[0])} | {_f(c.final[1])} | {_f(c.final[2])} |" + " |" * 8)
     out += ["",
             "| agent | iteration | tasks | mean IFS | mean VFS | mean Final | mean tokens | mean seconds | parse failures | edits ok/failed |",
             "|---|---|---|---|---|---|---|---|---|---|"]

@@ -18,6 +18,7 @@ from iwr.agents.roles import LLMAnalyst, LLMCoder, join_continuation
 from iwr.benchmark.task import Action, ActionParameters, Point, Resolution, TaskInputs
 from iwr.graphs import EventSummary, FailedStep, KeyframeRef, PerceptionSummary, SelfTestVerdict
 from iwr.tools.llm import LLMGateway, LLMSettings, ModelError, extract_code, extract_json
+from iwr.tools.llm.parsing import close_cut_page, loop_start
 
 RES = Resolution(width=400, height=240)
 PAGE = "<!DOCTYPE html>\n<html><body>\n<button id=\"add\">Add</button>\n<div id=\"out\">0</div>\n</body></html>"
@@ -96,6 +97,33 @@ def test_continuation_is_bounded(tmp_path: Path, perception: PerceptionSummary) 
     with pytest.raises(ModelError) as info:
         _draft(tmp_path, perception, [cut, cut, cut, cut])
     assert info.value.kind == "unparseable" and len(_requests(tmp_path)) == 3  # the answer + 2 continuations
+
+
+def test_page_cut_off_in_a_counting_loop_keeps_the_page_without_the_loop(tmp_path: Path, perception: PerceptionSummary) -> None:
+    """Seen with the 0.5B model: after the page's head it wrote `<img src="assets/asset_001.png">`,
+    `asset_002`, ... until the token limit; continuing would only count on."""
+    head = "```html\n<!DOCTYPE html>\n<html><head><style>\n.pad { display: grid; }\n</style></head>\n<body>\n<h1>CalcPad</h1>\n"
+    loop = "".join(f'    <img src="assets/asset_{i:03d}.png" class="keyframe {i - 1}">\n' for i in range(1, 140))
+    page = _draft(tmp_path, perception, [{"text": head + loop + '    <img src="assets/asset_1', "finish_reason": "length"}])
+    assert len(_requests(tmp_path)) == 1  # not continued
+    assert "<h1>CalcPad</h1>" in page and "asset_001.png" in page and "asset_002" not in page
+    assert page.rstrip().endswith("</body></html>")
+
+
+def test_loop_inside_a_style_block_closes_the_style() -> None:
+    rule = "        .cell {\n            width: 64px;\n            background-color: #b6bfca;\n        }\n"
+    text = "```html\n<!DOCTYPE html><html><head><style>\nbody { margin: 0; }\n" + rule * 12 + "        .ce"
+    cut = loop_start(text)
+    assert cut is not None and text[:cut].count(".cell") == 1
+    page = close_cut_page(text[:cut])
+    assert page is not None and page.endswith("</style></body></html>") and "body { margin: 0; }" in page
+
+
+def test_a_short_list_or_a_complete_line_run_is_not_a_loop() -> None:
+    buttons = "".join(f"<button>{d}</button>\n" for d in range(7)) + "<butt"  # seven alike lines: content, not a loop
+    assert loop_start("<!DOCTYPE html><html><body>\n" + buttons) is None
+    assert loop_start("<div>\n" + "\n" * 30) is None  # blank lines are no loop
+    assert close_cut_page("I cannot help with that.") is None  # nothing of a page to keep
 
 
 def test_join_continuation_without_overlap() -> None:

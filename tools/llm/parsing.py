@@ -69,6 +69,54 @@ def extract_code(text: str) -> str | None:
     return _raw_document(text) or _before_stray_fence(text)
 
 
+MIN_LOOP_REPEATS = 8  # a block of lines repeated this often at the end of a cut-off answer is a loop
+MAX_LOOP_LINES = 40  # the longest block (in lines) looked for
+_RAW_TEXT_TAGS = ("script", "style")
+_NUMBER = re.compile(r"\d+")
+
+
+def loop_start(text: str) -> int | None:
+    """Where a loop at the end of an answer starts repeating (the offset after its first round),
+    when its last complete lines are one block of up to MAX_LOOP_LINES lines, not all blank,
+    repeated at least MIN_LOOP_REPEATS times; lines compare without indentation and with every
+    number alike (a model counting `asset_101`, `asset_102`, ... loops too). None when the tail
+    does not loop. A small model cut off by its token limit is often in such a loop, and
+    continuing it only loops on."""
+    lines = text.split("\n")[:-1]  # the last line may be cut mid-way
+    key = [_NUMBER.sub("#", line.strip()) for line in lines]
+    n = len(key)
+    for period in range(1, MAX_LOOP_LINES + 1):
+        block = key[n - period :]
+        if n < period * MIN_LOOP_REPEATS or not any(block):
+            continue
+        rounds = 1
+        while (rounds + 1) * period <= n and key[n - (rounds + 1) * period : n - rounds * period] == block:
+            rounds += 1
+        if rounds >= MIN_LOOP_REPEATS:
+            kept = n - (rounds - 1) * period  # lines kept: everything up to the end of the first round
+            return sum(len(line) + 1 for line in lines[:kept])
+    return None
+
+
+def close_cut_page(text: str) -> str | None:
+    """The HTML of an answer cut off inside its page (fenced or raw), with an open <script> or
+    <style> and the document closed, so a browser shows what was written; None when the answer
+    holds no page start."""
+    blocks = _fenced_blocks(text)
+    if blocks and blocks[-1][1] is None and blocks[-1][0] in ("html", "htm", "xhtml", ""):
+        body = text[list(_FENCE_OPEN.finditer(text))[-1].end() :]
+    else:
+        start = _DOC_START.search(text)
+        if start is None:
+            return None
+        body = text[start.start() :]
+    if "<" not in body:
+        return None
+    lower = body.lower()
+    open_raw = [f"</{tag}>" for tag in _RAW_TEXT_TAGS if lower.rfind(f"<{tag}") > lower.rfind(f"</{tag}")]
+    return body.rstrip() + "\n" + "".join(open_raw) + "</body></html>"
+
+
 def require_code(text: str, purpose: str = "") -> str:
     """Like `extract_code` but raises ModelError(kind="unparseable") saying why."""
     code = extract_code(text)
