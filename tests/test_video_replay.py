@@ -220,3 +220,27 @@ def test_typing_read_at_the_pointer_among_suggestions_and_not_from_a_moved_heade
     opened = TextChange(kind="changed", before="Second", after="Phasellus mattis tincidunt nibh.",
                         box=PBox(x=81, y=395, width=230, height=20))
     assert typed_text(639, 416, VisibleChange(changed_fraction=0.15, regions=[panel], texts=[moved, opened])) is None
+
+
+def test_a_ring_seen_while_a_list_scrolled_under_the_pointer_is_that_scroll_not_a_click() -> None:
+    # a history list scrolled by the wheel: its lines slide under the still pointer and pass for a
+    # click indicator; perception saw the ring and measured the move (scroll_dy)
+    def at(y: int) -> PBox:
+        return PBox(x=760, y=y, width=200, height=22)
+
+    rows = [f"{n} x 4 = {4 * n}.00" for n in range(10, 22)]
+    texts = [TextChange(kind="changed", before=rows[i], after=rows[i + 4], box=at(130 + 37 * i)) for i in range(8)]
+    list_box = PBox(x=740, y=120, width=240, height=320)
+    change = VisibleChange(changed_fraction=0.02, regions=[list_box], texts=texts)
+    pointer = Point(x=830, y=295)
+    out = replayed(_action(ActionType.CLICK, pointer), _event("click", 0.9, scroll_dy=150), change, None, None, None, 1.0)
+    assert out.type == ActionType.SCROLL and out.parameters.direction == "down" and getattr(out.parameters, "amount", 0) == 148
+    # perception measured no move: the ring stands, it is a click
+    still = replayed(_action(ActionType.CLICK, pointer), _event("click", 0.9), change, None, None, None, 1.0)
+    assert still.type == ActionType.CLICK
+    # a row deleted by the click: the rows after it move up alike, but no unseen row comes in
+    gone = [TextChange(kind="changed", before=rows[i], after=rows[i + 1], box=at(130 + 37 * i)) for i in range(3, 7)] + \
+        [TextChange(kind="disappeared", before=rows[7], box=at(130 + 37 * 7))]
+    deleted = VisibleChange(changed_fraction=0.02, regions=[list_box], texts=gone)
+    kept = replayed(_action(ActionType.CLICK, pointer), _event("click", 0.9, scroll_dy=37), deleted, None, None, None, 1.0)
+    assert kept.type == ActionType.CLICK

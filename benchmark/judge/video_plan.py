@@ -212,7 +212,12 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     - a click or scroll whose changed area, under the pointer, moved as a whole there (its
       text lines read at other heights, `text_shift`, else its pixels) is the scroll of that
       container, unless it moved against the direction perception saw;
-    - a perceived scroll that moved nothing measurable keeps perception's distance."""
+    - a perceived scroll that moved nothing measurable keeps perception's distance;
+    - a click whose press perception saw (the ring) while it also measured the content moving
+      is the scroll of the container under the pointer when that container's text lines moved
+      alike in perception's direction and unseen lines came in behind them (`scrolled_in`):
+      lines sliding under a still pointer can pass for a click indicator, and a click that
+      removes or inserts a row moves the rows after it but brings in nothing new."""
     seen = change is not None and change.changed_fraction >= REFERENCE_CHANGED
     typed_at = previous.point if previous is not None and previous.type == ActionType.TYPE else None
     typing = typed_at is not None or (previous is not None and previous.type == ActionType.PRESS
@@ -224,6 +229,11 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     if action.type == ActionType.TYPE or not seen:
         return _press(action, read_key(perceived_key, change, typing)) if action.type == ActionType.PRESS else action
     clicked = event is not None and event.kind == "click" and event.confidence >= RING_SEEN  # a link may scroll the page
+    if clicked and event is not None and event.scroll_dy and change is not None:
+        moved = text_shift(change)  # a ring seen in a scroll: lines moving under a still pointer can look like one
+        if moved is not None and moved * -event.scroll_dy > 0 and scrolled_in(change, moved) \
+                and _scrolled_box(action, change, scale) is not None:
+            return _scroll(action, moved / scale, scale)
     dy = content_shift(before, after) if before is not None and after is not None and not clicked else None
     if dy is not None:
         return _scroll(action, dy, scale)
@@ -248,19 +258,35 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     return action
 
 
+def _places(change: VisibleChange, kind: str) -> dict[str, list[int]]:
+    """The heights (page pixels) each changed line was read at before (`kind` 'before') or after the step."""
+    out: dict[str, list[int]] = {}
+    for t in change.texts:
+        text = "".join((t.before if kind == "before" else t.after).split()).lower()
+        if len(text) >= 3 and (t.kind == "changed" or t.kind == ("disappeared" if kind == "before" else "appeared")):
+            out.setdefault(text, []).append(t.box.y)
+    return out
+
+
+def scrolled_in(change: VisibleChange, moved: float) -> bool:
+    """Lines new to the screen (read nowhere before the step) came in on the side the text
+    moved away from, beyond every line that moved by `moved` (page pixels): content scrolled
+    into view. A row removed from a list (or inserted) moves the rows after it alike, but
+    brings in no unseen line behind them."""
+    was, now = _places(change, "before"), _places(change, "after")
+    shifted = [y for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1
+               and abs(now[k][0] - was[k][0] - moved) <= TEXT_SHIFT_SLACK for y in now[k]]
+    if not shifted:
+        return False
+    new = [y for k, ys in now.items() if k not in was for y in ys]
+    return any(y > max(shifted) for y in new) if moved < 0 else any(y < min(shifted) for y in new)
+
+
 def text_shift(change: VisibleChange) -> float | None:
     """How far the recorded text moved (page pixels; negative = up): the lines read before the
     step at one place and after it at another, when at least TEXT_SHIFT_LINES of them agree
     within a few pixels (a scrolled list whose rows look alike, which pixels cannot tell apart)."""
-    def places(kind: str) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for t in change.texts:
-            text = "".join((t.before if kind == "before" else t.after).split()).lower()
-            if len(text) >= 3 and (t.kind == "changed" or t.kind == ("disappeared" if kind == "before" else "appeared")):
-                out.setdefault(text, []).append(t.box.y)
-        return out
-
-    was, now = places("before"), places("after")
+    was, now = _places(change, "before"), _places(change, "after")
     moves = sorted(now[k][0] - was[k][0] for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1)
     moves = [m for m in moves if abs(m) > STILL_POINTER]
     for m in moves:
