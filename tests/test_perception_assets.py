@@ -351,3 +351,36 @@ def test_region_correlation_equals_opencv_normalised_correlation() -> None:
         expected = cv2.matchTemplate(image, tpl, cv2.TM_CCOEFF_NORMED)
         assert np.allclose(region.ncc(tpl), np.nan_to_num(expected, nan=0.0), atol=1e-4)
         assert np.allclose(small.ncc(tpl), np.nan_to_num(expected, nan=-1.0), atol=1e-6)
+
+
+def test_an_icon_whose_shape_scores_low_at_the_size_its_blob_measures_is_still_verified_there(tmp_path: Path) -> None:
+    """An icon drawn at a half-pixel offset blurs: larger or smaller templates fit the blur
+    better than the true size, which the blob measured. The pixel check decides there too."""
+    from iwr.tools.perception.asset_load import load_asset
+    from iwr.tools.perception.asset_matcher import AssetMatcher
+
+    _dot(tmp_path / "dot.png", (40, 200, 90))
+    asset = load_asset(tmp_path / "dot.png")
+    assert not isinstance(asset, str)
+    fw = asset.trim.full_width or asset.size[0]
+    matcher = AssetMatcher((400, 240))
+    shape = {d: 0.84 - 0.01 * abs(d - 19) for d in range(8, 40)}  # the blur fits sizes around 19 best
+    shape[16] = 0.57  # the true size, measured by the blob, scores low
+    tried: list[int] = []
+
+    def score_at(_asset, s, _crop, _gray, _level, cx, cy, _pad):  # noqa: ANN001, ANN202
+        d = round(s * fw)
+        return (shape[d], d, int(cx - d / 2), int(cy - d / 2))
+
+    def accept(_asset, best, _crop, _frame, keyframe):  # noqa: ANN001, ANN202
+        tried.append(best[1])
+        d = best[1]
+        return AssetMatch(asset=asset.name, keyframe=keyframe, box=_b(best[2], best[3], d, d), scale=d / fw,
+                          confidence=best[0], method="template") if d == 16 else None
+
+    matcher._score_at = score_at  # type: ignore[method-assign]
+    matcher._accept = accept  # type: ignore[method-assign]
+    frame = np.zeros((240, 400, 3), np.uint8)
+    m = matcher._icon_at(asset, [16 / fw], frame, frame[..., 0], 108.0, 108.0, 0)
+    assert m is not None and m.box.width == 16
+    assert tried[:4] != [16] * 4 and tried[-1] == 16  # the best shape scores are verified first

@@ -175,9 +175,13 @@ class AssetMatcher:
             score(d - 1)
             score(d + 1)
         scored = sorted((r for r in scores.values() if r is not None), key=lambda r: -r[0])
-        for best in scored[:ICON_VERIFIED]:  # small icons score low on shape alone: the pixel check decides
+        # the sizes the blob itself measures come next: an icon drawn at a half-pixel offset
+        # blurs, and its shape scores below sizes that fit the blur better
+        measured = [r for d in sorted({int(np.floor(d0)) for d0 in d0s} | {int(np.ceil(d0)) for d0 in d0s})
+                    if (r := score(d)) is not None and all(r is not q for q in scored[:ICON_VERIFIED])]
+        for best in [*scored[:ICON_VERIFIED], *measured]:  # small icons score low on shape alone: the pixel check decides
             if best[0] < ICON_THRESHOLD:
-                break
+                continue
             m = self._accept(asset, best, None, frame, keyframe)
             if m is not None:
                 return m
