@@ -244,3 +244,14 @@ def test_a_ring_seen_while_a_list_scrolled_under_the_pointer_is_that_scroll_not_
     deleted = VisibleChange(changed_fraction=0.02, regions=[list_box], texts=gone)
     kept = replayed(_action(ActionType.CLICK, pointer), _event("click", 0.9, scroll_dy=37), deleted, None, None, None, 1.0)
     assert kept.type == ActionType.CLICK
+    # a confirmation inserted above a panel's lines: they move down, new lines above them, none leaves
+    panel = ["Aurora Jet AU 422", "Lisbon 16:35 to Berlin 20:40", "Passengers 2", "Total $514.00"]
+    pushed = [TextChange(kind="changed", before=panel[0], after="Booking confirmed!", box=at(340)),
+              TextChange(kind="changed", before=panel[1], after="Reference FA-XK2RYU", box=at(366))] + \
+        [TextChange(kind="appeared", after=line, box=at(460 + 26 * i)) for i, line in enumerate(panel)] + \
+        [TextChange(kind="disappeared", before=line, box=at(392 + 26 * (i - 2))) for i, line in enumerate(panel) if i >= 2]
+    inserted = VisibleChange(changed_fraction=0.04, regions=[PBox(x=740, y=330, width=240, height=260)], texts=pushed)
+    confirm = Point(x=830, y=500)
+    assert text_shift(inserted) == 120
+    still = replayed(_action(ActionType.CLICK, confirm), _event("click", 0.9, scroll_dy=-118), inserted, None, None, None, 1.0)
+    assert still.type == ActionType.CLICK

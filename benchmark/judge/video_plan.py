@@ -269,17 +269,22 @@ def _places(change: VisibleChange, kind: str) -> dict[str, list[int]]:
 
 
 def scrolled_in(change: VisibleChange, moved: float) -> bool:
-    """Lines new to the screen (read nowhere before the step) came in on the side the text
-    moved away from, beyond every line that moved by `moved` (page pixels): content scrolled
-    into view. A row removed from a list (or inserted) moves the rows after it alike, but
-    brings in no unseen line behind them."""
+    """Content scrolled through: beyond every line that moved by `moved` (page pixels), lines
+    new to the screen (read nowhere before the step) came in on the side the text moved away
+    from, and lines read before left on the side it moved towards (read nowhere after).
+    A row removed from a list moves the rows after it alike but brings in no unseen line
+    behind them; a block inserted above a panel's lines (a confirmation) pushes them down
+    but none of them leaves."""
     was, now = _places(change, "before"), _places(change, "after")
-    shifted = [y for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1
-               and abs(now[k][0] - was[k][0] - moved) <= TEXT_SHIFT_SLACK for y in now[k]]
-    if not shifted:
+    moves = [(was[k][0], now[k][0]) for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1
+             and abs(now[k][0] - was[k][0] - moved) <= TEXT_SHIFT_SLACK]
+    if not moves:
         return False
     new = [y for k, ys in now.items() if k not in was for y in ys]
-    return any(y > max(shifted) for y in new) if moved < 0 else any(y < min(shifted) for y in new)
+    lost = [y for k, ys in was.items() if k not in now for y in ys]
+    if moved < 0:
+        return any(y > max(a for _, a in moves) for y in new) and any(y < min(b for b, _ in moves) for y in lost)
+    return any(y < min(a for _, a in moves) for y in new) and any(y > max(b for b, _ in moves) for y in lost)
 
 
 def text_shift(change: VisibleChange) -> float | None:
