@@ -163,3 +163,37 @@ def test_early_text_is_not_a_misread_of_this_steps_words() -> None:
     assert misread is not None and misread.ok
     assert early_check(base.model_copy(update={"candidate_ocr_after": "Petstore Authorize Available Authorized",
                                                "action_type": "Scroll"})) is None
+
+
+def test_text_of_a_state_the_reference_ended_fails_when_the_candidate_keeps_it() -> None:
+    from iwr.benchmark.judge.assertion_context import AssertionContext
+    from iwr.benchmark.judge.assertion_early import early_check
+    from iwr.benchmark.judge.assertions import decide
+    from iwr.benchmark.judge.assertion_change import ChangeEvidence
+
+    # a dialog (title, description) closes at this step; the reference never shows its description again
+    base = AssertionContext(assertion="The dialog closes", step=6, action_type="Click", reference_text_source="ocr",
+                            reference_text_before="New card Title Write release notes Description Summarise changes Create",
+                            reference_text_after="To do Define onboarding Created: Write release notes",
+                            reference_text_recording="New card Summarise changes To do Edit card Refresh icon system heroicons",
+                            reference_text_later="Edit card Refresh icon system heroicons",
+                            candidate_ocr_before="New card Title Write release notes Description Summarise changes Create")
+    kept = early_check(base.model_copy(update={
+        "candidate_ocr_after": "To do Write release notes Summarise changes Define onboarding Created: Write release notes"}))
+    assert kept is not None and kept.ended == ["summarise"] and not kept.ok
+    assert decide([], ChangeEvidence(), early=kept)[0] is False
+    # the reference's own screen: nothing of the dialog stays
+    same = early_check(base.model_copy(update={"candidate_ocr_after": base.reference_text_after}))
+    assert same is not None and same.ok
+    # a word the reference shows again at a later step is not of an ended state (a card scrolled into view later)
+    later = early_check(base.model_copy(update={
+        "reference_text_later": base.reference_text_later + " Summarise changes",
+        "candidate_ocr_after": "To do Write release notes Summarise changes Define onboarding"}))
+    assert later is not None and later.ok
+    # without the later checkpoints (the last step) there is no evidence
+    last = early_check(base.model_copy(update={
+        "reference_text_later": "", "candidate_ocr_after": "To do Summarise changes Define onboarding"}))
+    assert last is not None and last.ok
+    # one letter away from a word the reference reads after the step ('Create' -> 'Created: ...'): no evidence
+    near = early_check(base.model_copy(update={"candidate_ocr_after": "To do Define onboarding Create Write release notes"}))
+    assert near is not None and near.ok

@@ -31,6 +31,7 @@ class AssertionContext(BaseModel):
     reference_text_after: str = ""
     reference_text_source: str = "ocr"  # dom (recorded with the judge's extractor) | ocr
     reference_text_recording: str = ""  # the text of every checkpoint of the trajectory (DOM, else OCR)
+    reference_text_later: str = ""  # the checkpoints' OCR after this step's (official tasks; "" at the last step)
     expected_change: VisibleChange | None = None  # what the recording showed changing (video plans)
 
     @property

@@ -16,6 +16,15 @@ is a misread of that word, not evidence. Words
 of 3+ letters that are not stop words; not on a scroll step (what a scroll brings into view
 follows the layout), nor against a video's keyframes (recorded checkpoints only). The judge reads the candidate's screenshots for this only when the
 candidate's DOM text gained such a word (`needs_early_ocr`).
+
+The same reading, the other way round (text of a state that ended): a word the reference's OCR
+read before the step, lost entirely at it and never reads again at any later checkpoint of the
+recording, which the candidate's OCR reads before and still as often after the step. The
+reference's own recording says that text belonged to a state this step ended (a dialog's
+description, now the body of a card the reference put out of view at the bottom of a column
+and the candidate first on the board). Words one character away from a word the reference
+reads after the step are left out as above; without the later checkpoints' OCR (the last
+step, a video plan) there is no evidence.
 """
 
 from __future__ import annotations
@@ -32,15 +41,19 @@ class EarlyCheck(BaseModel):
     """Words the candidate newly shows at the step that the reference shows only at other steps."""
 
     words: list[str] = []
+    ended: list[str] = []  # words of a state the reference ended at this step, still shown by the candidate
 
     @property
     def ok(self) -> bool:
-        return not self.words
+        return not self.words and not self.ended
 
     @property
     def reason(self) -> str:
-        return ("the candidate newly shows text the reference shows only at other steps of its recording: "
-                + ", ".join(self.words[:6]))
+        if self.words:
+            return ("the candidate newly shows text the reference shows only at other steps of its recording: "
+                    + ", ".join(self.words[:6]))
+        return ("the candidate still shows text the reference removed at this step and never shows again: "
+                + ", ".join(self.ended[:6]))
 
 
 def _one_apart(a: str, b: str) -> bool:
@@ -60,6 +73,15 @@ def _early(before: Counter[str], after: Counter[str], ref_after: Counter[str], e
                   and not any(after[r] < n and _one_apart(w, r) for r, n in ref_after.items()))
 
 
+def _ended(before: Counter[str], after: Counter[str], ref_before: Counter[str], ref_after: Counter[str],
+           later: Counter[str]) -> list[str]:
+    """Words the reference lost entirely at the step and never shows later that the candidate
+    keeps (as often after as before), unless one character away from a word the reference
+    reads after the step."""
+    return sorted(w for w, n in before.items() if after[w] >= n and ref_before[w] > 0 and ref_after[w] == 0
+                  and later[w] == 0 and not any(_one_apart(w, r) for r in ref_after))
+
+
 def _sides(ctx: AssertionContext) -> tuple[Counter[str], set[str]] | None:
     if (ctx.reference_text_source != "ocr" or ctx.action_type == "Scroll" or not ctx.reference_text_recording.strip()
             or ctx.expected_change is not None):  # a video's keyframes need not fall on the steps' states
@@ -76,7 +98,14 @@ def needs_early_ocr(ctx: AssertionContext) -> bool:
     if sides is None:
         return False
     before, after = _content_words(ctx.candidate_text_before), _content_words(ctx.candidate_text_after)
-    return bool(_early(before, after, *sides))
+    return bool(_early(before, after, *sides)) or bool(_ended_words(ctx, before, after))
+
+
+def _ended_words(ctx: AssertionContext, before: Counter[str], after: Counter[str]) -> list[str]:
+    if not ctx.reference_text_later.strip():
+        return []
+    return _ended(before, after, _content_words(ctx.reference_text_before), _content_words(ctx.reference_text_after),
+                  _content_words(ctx.reference_text_later))
 
 
 def early_check(ctx: AssertionContext) -> EarlyCheck | None:
@@ -86,4 +115,4 @@ def early_check(ctx: AssertionContext) -> EarlyCheck | None:
     if sides is None or not ctx.candidate_ocr_after.strip():
         return None
     before, after = _content_words(ctx.candidate_ocr_before), _content_words(ctx.candidate_ocr_after)
-    return EarlyCheck(words=_early(before, after, *sides))
+    return EarlyCheck(words=_early(before, after, *sides), ended=_ended_words(ctx, before, after))

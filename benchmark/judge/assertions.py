@@ -39,10 +39,13 @@ checkpoints' before/after states:
    first instead of last, two counts that trade places, a heading shown one step early).
 6. Early text (`assertion_early`, official tasks): a word the candidate newly shows at the
    step that the checkpoints' OCR shows only at other steps of the recording (a heading shown
-   one step early), read by OCR on both sides.
+   one step early), read by OCR on both sides; and, weighed last, a word the checkpoints' OCR
+   lost at this step and never shows again that the candidate still shows (text of a state
+   the reference ended: a dialog's description now on a card the reference does not show).
 7. Decision: every quoted/number check, the order and the neighbour checks must hold and at
-   least half of the word checks, then the click confined to its element (rule 1); no usable
-   check and no decisive change evidence -> undecided (`passed=None`).
+   least half of the word checks, then the click confined to its element (rule 1), then no
+   text of an ended state (rule 6); no usable check and no decisive change evidence ->
+   undecided (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
 multimodal model that answers JSON {"answer": "Yes"|"No", "reasoning": ...}; an API error
@@ -104,7 +107,7 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
                        f"{len(removal.kept)}: {', '.join(removal.kept[:8])}")
     if lines is not None and not lines.ok:
         return False, lines.reason
-    if early is not None and not early.ok:
+    if early is not None and early.words:
         return False, early.reason
     strong = [c for c in checks if c.kind in ("quoted", "number")]
     words = [c for c in checks if c.kind == "word"]
@@ -121,6 +124,8 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
     confined = target_failure(change)
     if confined:
         return False, confined
+    if early is not None and not early.ok:
+        return False, early.reason  # text of a state the reference ended: weighed last, the reasons above say more
     if strong or words:
         return True, "named text matches the reference's change"
     return None, "the assertion names no text the reference shows; undecided offline"

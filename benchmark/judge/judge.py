@@ -251,8 +251,9 @@ class Judge:
                         out_dir: Path, visual: bool) -> list[StepVerdict]:
         verdicts: list[StepVerdict] = []
         # the OCR of every checkpoint (official tasks): which words the reference shows at which step
-        recording_ocr = "" if has_reference_texts(trajectory) else "\n".join(
-            [await self._text(refs.get(k)) for k in range(len(trajectory.checkpoints))])
+        step_ocr = [] if has_reference_texts(trajectory) else [
+            await self._text(refs.get(k)) for k in range(len(trajectory.checkpoints))]
+        recording_ocr = "\n".join(step_ocr)
         prev_shot: Path | None = trace.state0_screenshot
         prev_index = 0
         for st in trace.steps:
@@ -289,6 +290,7 @@ class Judge:
                     ctx.reference_text_before = await self._text(refs.get(st.index - 1))
                     ctx.reference_text_after = await self._text(refs.get(st.index))
                     ctx.reference_text_recording = recording_ocr
+                    ctx.reference_text_later = "\n".join(step_ocr[st.index + 1:])
                 t = time.perf_counter()
                 # candidate OCR is evidence only against OCR'd reference text (symmetric sources)
                 ocr_sides = ctx.reference_text_source == "ocr"
