@@ -324,3 +324,15 @@ def test_budget_selection_prefers_contact_sheets_and_spreads_frames() -> None:
     parts = [ImagePart(data=b"f") for _ in range(6)] + [ImagePart(data=b"s", kind="contact_sheet") for _ in range(3)]
     assert select_images(parts, 2) == {6, 7}  # sheets first, even over budget
     assert select_images(parts, 5) == {6, 7, 8, 0, 5}
+
+
+def test_a_model_on_this_machine_gets_a_longer_default_timeout() -> None:
+    """Seen with the 0.5B model on one thread: a 6,000-token prompt and a 4,096-token page took
+    more than the 300 s a provider gets, so every attempt of the draft timed out."""
+    from iwr.tools.llm.types import LOCAL_TIMEOUT, REMOTE_TIMEOUT
+
+    assert LLMSettings(model="openai/gpt-4o").timeout == REMOTE_TIMEOUT
+    assert LLMSettings(model="openai/gpt-4o", api_base="https://api.example.com/v1").timeout == REMOTE_TIMEOUT
+    for base in ("http://127.0.0.1:8731/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"):
+        assert LLMSettings(model="openai/q", api_base=base).timeout == LOCAL_TIMEOUT > REMOTE_TIMEOUT
+    assert LLMSettings(model="openai/q", api_base="http://127.0.0.1:8731/v1", timeout=5).timeout == 5  # asked for: kept

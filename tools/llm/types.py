@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -129,6 +130,18 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value.isdigit() and int(value) > 0 else default
 
 
+REMOTE_TIMEOUT = 300.0  # seconds per request to a provider
+# A model on this machine (one CPU thread, ~60-100 prompt tokens/s, 8-30 generated tokens/s)
+# needs minutes for a 6,000-token prompt and a 4,096-token page; 300 s cut its drafts off.
+LOCAL_TIMEOUT = 1800.0
+
+
+def serves_locally(api_base: str | None) -> bool:
+    """Whether an endpoint is on this machine (a loopback host)."""
+    host = (urlsplit(api_base).hostname or "") if api_base else ""
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
 class LLMSettings(BaseModel):
     """How to reach a model and how to call it."""
 
@@ -137,7 +150,7 @@ class LLMSettings(BaseModel):
     api_key: str | None = Field(default=None, repr=False)  # never logged or written
     temperature: float = 0.0
     max_tokens: int = Field(default_factory=lambda: _env_int("IWR_LLM_MAX_TOKENS", 16384))  # per call; cap small local models
-    timeout: float = 300.0
+    timeout: float = Field(default=0.0, ge=0)  # seconds per request; 0: REMOTE_TIMEOUT, or LOCAL_TIMEOUT on this machine
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     thinking_budget: int | None = None
     max_retries: int = Field(default=5, ge=0)
@@ -148,6 +161,12 @@ class LLMSettings(BaseModel):
     max_image_side: int | None = None
     prices: tuple[float, float] | None = None  # $ per input token, $ per output token
     seed: int | None = None  # sampling seed, sent to providers that take one (OpenAI-compatible APIs)
+
+    @model_validator(mode="after")
+    def _default_timeout(self) -> LLMSettings:
+        if not self.timeout:
+            self.timeout = LOCAL_TIMEOUT if serves_locally(self.api_base) else REMOTE_TIMEOUT
+        return self
 
     @property
     def provider(self) -> str:
