@@ -166,10 +166,10 @@ def test_early_text_is_not_a_misread_of_this_steps_words() -> None:
 
 
 def test_text_of_a_state_the_reference_ended_fails_when_the_candidate_keeps_it() -> None:
+    from iwr.benchmark.judge.assertion_change import ChangeEvidence
     from iwr.benchmark.judge.assertion_context import AssertionContext
     from iwr.benchmark.judge.assertion_early import early_check
     from iwr.benchmark.judge.assertions import decide
-    from iwr.benchmark.judge.assertion_change import ChangeEvidence
 
     # a dialog (title, description) closes at this step; the reference never shows its description again
     base = AssertionContext(assertion="The dialog closes", step=6, action_type="Click", reference_text_source="ocr",

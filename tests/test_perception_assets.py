@@ -368,11 +368,11 @@ def test_an_icon_whose_shape_scores_low_at_the_size_its_blob_measures_is_still_v
     shape[16] = 0.57  # the true size, measured by the blob, scores low
     tried: list[int] = []
 
-    def score_at(_asset, s, _crop, _gray, _level, cx, cy, _pad):  # noqa: ANN001, ANN202
+    def score_at(_asset, s, _crop, _gray, _level, cx, cy, _pad):
         d = round(s * fw)
         return (shape[d], d, int(cx - d / 2), int(cy - d / 2))
 
-    def accept(_asset, best, _crop, _frame, keyframe):  # noqa: ANN001, ANN202
+    def accept(_asset, best, _crop, _frame, keyframe):
         tried.append(best[1])
         d = best[1]
         return AssetMatch(asset=asset.name, keyframe=keyframe, box=_b(best[2], best[3], d, d), scale=d / fw,
