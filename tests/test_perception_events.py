@@ -143,7 +143,7 @@ def _ruled_field(text_px: list[tuple[int, int]]) -> np.ndarray:
 
 
 def test_a_short_entry_drawn_at_once_after_the_click_that_focused_its_field_is_typing() -> None:
-    from iwr.tools.perception.events import _typed_at_once
+    from iwr.tools.perception.field_text import typed_at_once
 
     rest = _at(200.0, 94.0)  # the pointer rests where it clicked, in the middle of the field
     ring = _b(176, 70, 48, 48)
@@ -154,25 +154,25 @@ def test_a_short_entry_drawn_at_once_after_the_click_that_focused_its_field_is_t
                _sample(2, [menu], pointer=rest)]
     regions = [ChangeRegion(box=_b(100, 80, 200, 90))]
     blank, typed = _run(_ruled_field([])), _run(_ruled_field([(108, 89), (116, 89)]))
-    boxes = _typed_at_once(between, regions, blank, typed, between[0])
+    boxes = typed_at_once(between, regions, blank, typed, between[0])
     assert boxes is not None and min(b.x for b in boxes) == 108 and max(b.right for b in boxes) >= 121
     assert all(b.y == 89 for b in boxes)
     # the same change where ink was already (a counter 1 -> 2 left of the pointer) is no typing
-    assert _typed_at_once(between, regions, typed, _run(_ruled_field([(108, 89), (114, 89)])), between[0]) is None
+    assert typed_at_once(between, regions, typed, _run(_ruled_field([(108, 89), (114, 89)])), between[0]) is None
     # nor ink that appears on another row than the click's (a line in the list below)
     low = _sample(0, [ring], near=[ring], ring=(200, 150), pointer=_at(200.0, 150.0))
-    assert _typed_at_once([low, *between[1:]], regions, blank, typed, low) is None
+    assert typed_at_once([low, *between[1:]], regions, blank, typed, low) is None
 
 
 def test_a_field_border_at_the_edges_of_a_typed_line_is_cut_off_before_reading() -> None:
-    from iwr.tools.perception.events import _strip_rules
+    from iwr.tools.perception.field_text import strip_rules
 
     img = _ruled_field([(108, 89), (116, 89)])
-    crop = _strip_rules(img[78:111, 99:140].copy())  # the crop holds the field's top, bottom and left borders
+    crop = strip_rules(img[78:111, 99:140].copy())  # the crop holds the field's top, bottom and left borders
     gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     assert gray.shape[0] < 33 and gray.shape[1] < 41
     assert (gray[0] > 200).all() and (gray[-1] > 200).all() and (gray[:, 0] > 200).all()  # no border left at the edges
     assert (gray < 60).sum() == 2 * 5 * 11  # the glyphs are all kept
     plain = np.full((20, 40, 3), 255, np.uint8)
     plain[5:16, 10:15] = 30
-    assert _strip_rules(plain.copy()).shape == plain.shape  # nothing to strip: unchanged
+    assert strip_rules(plain.copy()).shape == plain.shape  # nothing to strip: unchanged

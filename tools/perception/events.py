@@ -11,6 +11,7 @@ import numpy as np
 
 from ...core.geometry import Point
 from .boxes import merge_boxes
+from .field_text import MASK_ROW, glyph_start, strip_rules, typed_at_once
 from .masked import masked_typed
 from .ocr import read_text
 from .pointer import PointerHit
@@ -20,8 +21,6 @@ from .types import ChangeRegion, EventKind, PBox, PerceivedEvent
 
 MERGE_GAP = 12  # full-res px: change boxes closer than this are one region
 POINTER_MOVE_PX = 4.0
-GLYPH_INK = 40  # gray levels from the line's background that count as a glyph's ink
-MASK_ROW = 24  # px: a masked field's dots lie this near the pointer's height
 MASK_DOT = "\u2022"  # what a masked field shows for each character typed
 
 
@@ -158,62 +157,6 @@ def _typing_boxes(between: list[Sample], regions: list[ChangeRegion], height: in
     return None
 
 
-BLANK_INK = 0.02  # share of a box's pixels that may differ from its background and still count as blank
-NEW_INK = 0.08  # share of inked pixels that counts as text drawn there
-
-
-def _typed_at_once(between: list[Sample], regions: list[ChangeRegion], a: StableRun, b: StableRun,
-                   click: Sample) -> list[PBox] | None:
-    """Boxes of a short entry typed right after a click that focused its field, drawn in one
-    go (two or three keys between two samples: no growth to follow). Character-sized changes
-    on the clicked row (within MASK_ROW of the click), starting left of the click point, away
-    from the click's own indicator, inside a changed region, where the page before was blank
-    and now shows ink: text that appeared in an empty field. A click's other effects redraw
-    ink that was there (a counter, a label) or lie elsewhere (a menu below the field)."""
-    if click.pointer is None:
-        return None
-    px, py = click.pointer.x, click.pointer.y
-    found: list[PBox] = []
-    start = next((i for i, s in enumerate(between) if s is click), 0)  # typing follows the click
-    for s in between[start:]:
-        for c in s.changes:
-            if (c in s.near or c.height > MASK_ROW or c.width > 2 * MASK_ROW or c.x >= px
-                    or abs(c.y + c.height / 2 - py) > MASK_ROW
-                    or c.contains(Point(x=px, y=py), margin=2)
-                    or not any(c.within(r.box, slack=2) for r in regions)):
-                continue
-            if _ink(a.image, c) <= BLANK_INK and _ink(b.image, c) >= NEW_INK:
-                found.append(c)
-    if not found:
-        return None
-    x, y, w, h = merge_boxes(found, 10_000)[0].as_tuple()
-    return [*found, PBox(x=x, y=y, width=_glyph_end(b.image, x + w, y, h) - x, height=h)]
-
-
-def _glyph_end(image: np.ndarray, x: int, y: int, h: int) -> int:
-    """Where a line's last glyph ends: followed right from `x` over columns with ink, across
-    gaps narrower than half a line height (a sampled change may miss the last letters)."""
-    rows = cv2.cvtColor(image[max(0, y):y + h], cv2.COLOR_BGR2GRAY).astype(np.int16)
-    if rows.size == 0:
-        return x
-    inked = np.asarray((np.abs(rows - int(np.median(rows))) > GLYPH_INK).any(axis=0))
-    end, gap = x, 0
-    while end + gap < inked.size and gap <= h // 2:
-        if inked[end + gap]:
-            end, gap = end + gap + 1, 0
-        else:
-            gap += 1
-    return end
-
-
-def _ink(image: np.ndarray, box: PBox) -> float:
-    """Share of the box's pixels that stand out from its median (background) by GLYPH_INK."""
-    patch = cv2.cvtColor(image[max(0, box.y):box.y + box.height, max(0, box.x):box.x + box.width], cv2.COLOR_BGR2GRAY)
-    if patch.size == 0:
-        return 0.0
-    return float((np.abs(patch.astype(np.int16) - int(np.median(patch))) > GLYPH_INK).mean())
-
-
 def _pointer_busy(between: list[Sample], s: Sample, box: PBox) -> bool:
     """Whether a change next to the pointer in sample `s` may be the pointer's own doing: it
     moved since the sample before (what it left behind), a click ring shows, or the change
@@ -281,7 +224,7 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[lis
     seen while each state lasted, painted out (OCR reads a caret as 'l' or 'I')."""
     x, y, w, h = merge_boxes(boxes, 10_000)[0].as_tuple()
     H, W = b.image.shape[:2]
-    x = _glyph_start(b.image, x, y, h)
+    x = glyph_start(b.image, x, y, h)
     x0, y0 = max(0, x - h // 3), max(0, y - h // 3)
     x1, y1 = min(W, x + w + h // 2), min(H, y + h + h // 3)
     crops = []
@@ -293,43 +236,13 @@ def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[lis
             cv2.rectangle(crop, (px - x0 - 1, py - y0 - 1), (px - x0 + pw + 1, py - y0 + ph + 1), fill, -1)
         for box in set(seen):
             _paint_caret(crop, PBox(x=box.x - x0, y=box.y - y0, width=box.width, height=box.height), fill)
-        crops.append(_strip_rules(crop))
+        crops.append(strip_rules(crop))
     before, after = (read_text(c).strip(" |") for c in crops)  # '|': a field border or caret
     if not after:
         return None
     if before and after.startswith(before):
         return after[len(before):].strip() or after
     return after
-
-
-RULE_INK = 0.8  # share of a row (column) inked that makes it a rule (a field's border), not a line of glyphs
-BLANK_LINE = 0.02
-
-
-def _strip_rules(crop: np.ndarray) -> np.ndarray:
-    """The crop without the field borders at its edges: from each edge, over rows (columns)
-    that are blank or ruled, up to the last rule before the first row of glyphs (OCR reads a
-    border beside a word as a letter, or loses the word)."""
-    for _ in range(2):  # rows first, then columns of what is left
-        ink = (np.abs(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY).astype(np.int16) - int(np.median(crop))) > GLYPH_INK)
-        share = ink.mean(axis=1)
-        n = share.size
-        top = bottom = None
-        for i in range(n):
-            if share[i] >= RULE_INK:
-                top = i
-            elif share[i] > BLANK_LINE:
-                break
-        for i in range(n - 1, -1, -1):
-            if share[i] >= RULE_INK:
-                bottom = i
-            elif share[i] > BLANK_LINE:
-                break
-        lo, hi = (top + 1 if top is not None else 0), (bottom if bottom is not None else n)
-        if hi - lo >= 4:
-            crop = crop[lo:hi]
-        crop = np.ascontiguousarray(crop.transpose(1, 0, 2))
-    return crop
 
 
 def _masked_typing(a: StableRun, b: StableRun, at: PointerHit | None, regions: list[ChangeRegion]) -> int | None:
@@ -345,20 +258,6 @@ def _masked_typing(a: StableRun, b: StableRun, at: PointerHit | None, regions: l
     count, run = found
     run = PBox(x=run.x + band.x, y=run.y + band.y, width=run.width, height=run.height)
     return count if any(r.box.overlaps(run) for r in regions) else None
-
-
-def _glyph_start(image: np.ndarray, x: int, y: int, h: int) -> int:
-    """Where the typed line's first glyph begins: its first change may have missed a faint left
-    stroke ('W'), so the line is followed left over columns with ink, up to half a line height
-    (a gap of background ends it: a field's icon or border further left is not taken)."""
-    rows = cv2.cvtColor(image[max(0, y):y + h], cv2.COLOR_BGR2GRAY).astype(np.int16)
-    if rows.size == 0:
-        return x
-    inked = np.asarray((np.abs(rows - int(np.median(rows))) > GLYPH_INK).any(axis=0))
-    start = x
-    while start > 0 and x - start < h // 2 and inked[start - 1]:
-        start -= 1
-    return start
 
 
 def _blinking(samples: list[Sample]) -> list[PBox]:
@@ -424,7 +323,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
         dxdy = _scroll(scan, a, b, regions)
         typing = _typing_boxes(between, regions, H, jumps=dxdy is None)  # a line growing by jumps is no match for a scroll
         if typing is None and dxdy is None and click is not None:  # a short entry drawn at once into the clicked field
-            typing = _typed_at_once(between, regions, a, b, click)
+            typing = typed_at_once(between, regions, a, b, click)
         hidden = _masked_typing(a, b, click.pointer if click is not None and click.pointer is not None else arrived, regions) \
             if click is not None or typing is not None else None
         if hidden is not None:  # typed into a masked field: what shows is its dots
