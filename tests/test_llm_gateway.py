@@ -326,10 +326,18 @@ def test_budget_selection_prefers_contact_sheets_and_spreads_frames() -> None:
     assert select_images(parts, 5) == {6, 7, 8, 0, 5}
 
 
-def test_a_model_on_this_machine_gets_a_longer_default_timeout() -> None:
+def test_a_model_on_this_machine_gets_a_longer_default_timeout_and_a_smaller_output_cap(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Seen with the 0.5B model on one thread: a 6,000-token prompt and a 4,096-token page took
-    more than the 300 s a provider gets, so every attempt of the draft timed out."""
-    from iwr.tools.llm.types import LOCAL_TIMEOUT, REMOTE_TIMEOUT
+    more than the 300 s a provider gets, so every attempt of the draft timed out; and a draft
+    that looped ran past 5,400 tokens at 7 tokens/s with the providers' output cap."""
+    from iwr.tools.llm.types import LOCAL_MAX_TOKENS, LOCAL_TIMEOUT, REMOTE_MAX_TOKENS, REMOTE_TIMEOUT
+
+    monkeypatch.delenv("IWR_LLM_MAX_TOKENS", raising=False)
+    assert LLMSettings(model="openai/gpt-4o").max_tokens == REMOTE_MAX_TOKENS
+    assert LLMSettings(model="openai/q", api_base="http://127.0.0.1:8731/v1").max_tokens == LOCAL_MAX_TOKENS < REMOTE_MAX_TOKENS
+    monkeypatch.setenv("IWR_LLM_MAX_TOKENS", "2000")
+    assert LLMSettings(model="openai/q", api_base="http://127.0.0.1:8731/v1").max_tokens == 2000  # asked for: kept
 
     assert LLMSettings(model="openai/gpt-4o").timeout == REMOTE_TIMEOUT
     assert LLMSettings(model="openai/gpt-4o", api_base="https://api.example.com/v1").timeout == REMOTE_TIMEOUT

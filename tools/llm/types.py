@@ -134,6 +134,10 @@ REMOTE_TIMEOUT = 300.0  # seconds per request to a provider
 # A model on this machine (one CPU thread, ~60-100 prompt tokens/s, 8-30 generated tokens/s)
 # needs minutes for a 6,000-token prompt and a 4,096-token page; 300 s cut its drafts off.
 LOCAL_TIMEOUT = 1800.0
+REMOTE_MAX_TOKENS = 16384  # output tokens per call to a provider
+# A small model on this machine that starts repeating itself runs on to the end of its context
+# (measured: a calc-pad draft past 5,400 tokens at 7 tokens/s); a page fits in 4,096.
+LOCAL_MAX_TOKENS = 4096
 
 
 def serves_locally(api_base: str | None) -> bool:
@@ -149,7 +153,7 @@ class LLMSettings(BaseModel):
     api_base: str | None = None
     api_key: str | None = Field(default=None, repr=False)  # never logged or written
     temperature: float = 0.0
-    max_tokens: int = Field(default_factory=lambda: _env_int("IWR_LLM_MAX_TOKENS", 16384))  # per call; cap small local models
+    max_tokens: int = Field(default_factory=lambda: _env_int("IWR_LLM_MAX_TOKENS", 0))  # per call; 0: by where the model runs
     timeout: float = Field(default=0.0, ge=0)  # seconds per request; 0: REMOTE_TIMEOUT, or LOCAL_TIMEOUT on this machine
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     thinking_budget: int | None = None
@@ -163,9 +167,12 @@ class LLMSettings(BaseModel):
     seed: int | None = None  # sampling seed, sent to providers that take one (OpenAI-compatible APIs)
 
     @model_validator(mode="after")
-    def _default_timeout(self) -> LLMSettings:
+    def _defaults_by_place(self) -> LLMSettings:
+        local = serves_locally(self.api_base)
         if not self.timeout:
-            self.timeout = LOCAL_TIMEOUT if serves_locally(self.api_base) else REMOTE_TIMEOUT
+            self.timeout = LOCAL_TIMEOUT if local else REMOTE_TIMEOUT
+        if not self.max_tokens:
+            self.max_tokens = LOCAL_MAX_TOKENS if local else REMOTE_MAX_TOKENS
         return self
 
     @property
