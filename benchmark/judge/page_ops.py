@@ -121,7 +121,7 @@ class PageOps:
         try:
             return await asyncio.wait_for(aw, timeout or self.timeout)
         except TimeoutError:
-            if await self.sp.alive(1.0):
+            if await self.sp.alive():
                 raise StepTimeout(f"{what} timed out") from None
             self.sp.mark_hung()
             raise PageHung("page hung") from None

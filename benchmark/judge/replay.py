@@ -152,7 +152,7 @@ async def _drive(
         try:
             await sp.goto()
         except Exception as exc:  # noqa: BLE001
-            if not await sp.alive(1.0):
+            if not await sp.alive():
                 sp.mark_hung()
                 raise PageHung("page hung") from None
             if "Timeout" not in type(exc).__name__ and not isinstance(exc, asyncio.TimeoutError):

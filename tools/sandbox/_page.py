@@ -51,6 +51,12 @@ SANDBOX_INIT_SCRIPT = r"""
 """
 
 
+# How long a page that missed a deadline gets to answer a trivial script before it is judged
+# hung. 1 s judged a legitimate huge page hung while it still parsed on a loaded machine
+# (the hostile corpus's huge_dom, load average 18).
+HANG_PROBE_SECONDS = 3.0
+
+
 @dataclass
 class SandboxPage:
     """One candidate page in its own locked-down context, with what the sandbox saw."""
@@ -95,7 +101,7 @@ class SandboxPage:
             self.load_timeout + 1.0,
         )
 
-    async def alive(self, timeout: float = 2.0) -> bool:
+    async def alive(self, timeout: float = HANG_PROBE_SECONDS) -> bool:
         """Whether the renderer answers a trivial script within `timeout` seconds."""
         if self.crashed or self.hung or self.page.is_closed():
             return False
