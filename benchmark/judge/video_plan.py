@@ -258,6 +258,13 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     return action
 
 
+def _line_moves(change: VisibleChange) -> tuple[list[tuple[int, int]], dict[str, list[int]], dict[str, list[int]]]:
+    """(before, after) heights of the changed lines read once before and once after the step,
+    and the heights of every line read before and after."""
+    was, now = _places(change, "before"), _places(change, "after")
+    return [(was[k][0], now[k][0]) for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1], was, now
+
+
 def _places(change: VisibleChange, kind: str) -> dict[str, list[int]]:
     """The heights (page pixels) each changed line was read at before (`kind` 'before') or after the step."""
     out: dict[str, list[int]] = {}
@@ -275,9 +282,8 @@ def scrolled_in(change: VisibleChange, moved: float) -> bool:
     A row removed from a list moves the rows after it alike but brings in no unseen line
     behind them; a block inserted above a panel's lines (a confirmation) pushes them down
     but none of them leaves."""
-    was, now = _places(change, "before"), _places(change, "after")
-    moves = [(was[k][0], now[k][0]) for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1
-             and abs(now[k][0] - was[k][0] - moved) <= TEXT_SHIFT_SLACK]
+    pairs, was, now = _line_moves(change)
+    moves = [(a, b) for a, b in pairs if abs(b - a - moved) <= TEXT_SHIFT_SLACK]
     if not moves:
         return False
     new = [y for k, ys in now.items() if k not in was for y in ys]
@@ -291,8 +297,7 @@ def text_shift(change: VisibleChange) -> float | None:
     """How far the recorded text moved (page pixels; negative = up): the lines read before the
     step at one place and after it at another, when at least TEXT_SHIFT_LINES of them agree
     within a few pixels (a scrolled list whose rows look alike, which pixels cannot tell apart)."""
-    was, now = _places(change, "before"), _places(change, "after")
-    moves = sorted(now[k][0] - was[k][0] for k in was.keys() & now.keys() if len(was[k]) == 1 and len(now[k]) == 1)
+    moves = sorted(b - a for a, b in _line_moves(change)[0])
     moves = [m for m in moves if abs(m) > STILL_POINTER]
     for m in moves:
         agree = [n for n in moves if abs(n - m) <= TEXT_SHIFT_SLACK]
