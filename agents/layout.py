@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from iwr.benchmark.task import Box, Resolution
 from iwr.core.cache_files import cache_dir
 from iwr.core.change import TEXT_CHANGE, changed_mask
+from iwr.core.geometry import PixelBox, Point, merge_boxes
 from iwr.graphs import AssetSighting
 
 if TYPE_CHECKING:
@@ -161,8 +162,8 @@ FULL_OCR_CHANGE = 0.3  # changed share of pixels above which a state is OCR'd wh
 
 
 def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = TEXT_CHANGE,
-                  min_pixels: int = 6) -> list[tuple[int, int, int, int]] | None:
-    """Boxes (x, y, w, h) of the regions that differ between two same-sized RGB images;
+                  min_pixels: int = 6) -> list[PixelBox] | None:
+    """Boxes of the regions that differ between two same-sized RGB images;
     None when so much changed (or the sizes differ) that the whole image should be re-read."""
     import cv2
 
@@ -177,7 +178,7 @@ def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = TEX
     for i in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[i])
         if int(mask[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i].sum()) >= min_pixels:
-            boxes.append((x, y, w, h))
+            boxes.append(PixelBox(x=x, y=y, width=w, height=h))
     return boxes
 
 
@@ -185,44 +186,19 @@ CROP_CONTEXT = 48  # px of context read around a changed region
 FULL_READ_SHARE = 0.5  # crops covering more than this share of the image: read it whole
 
 
-def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: tuple[float, float, float, float],
+def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: Box,
                slack: float = 4.0) -> bool:
-    cx, cy = box[0] + offset[0] + box[2] / 2, box[1] + offset[1] + box[3] / 2
-    return region[0] - slack <= cx <= region[0] + region[2] + slack and region[1] - slack <= cy <= region[1] + region[3] + slack
+    """The centre of an OCR line box (x, y, w, h relative to `offset`) lies in `region`."""
+    centre = Point(x=box[0] + offset[0] + box[2] / 2, y=box[1] + offset[1] + box[3] / 2)
+    return region.contains(centre, margin=slack)
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
-def _merge_boxes(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
-    """Union overlapping boxes until none overlap."""
-    out = list(boxes)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(out)):
-            for j in range(i + 1, len(out)):
-                if _overlap(out[i], out[j]):
-                    a, b = out[i], out[j]
-                    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
-                    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-                    out[i] = (x0, y0, x1 - x0, y1 - y0)
-                    del out[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return out
-
-
-def _regions_to_read(changed: list[tuple[float, float, float, float]],
-                     lines: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+def _regions_to_read(changed: list[Box], lines: list[Box]) -> list[Box]:
     """Changed boxes widened to every text line they touch, merged until no line is cut."""
-    regions = _merge_boxes(changed)
+    regions = merge_boxes(changed)
     while True:
-        touched = [b for b in lines if any(_overlap(b, r) for r in regions)]
-        merged = _merge_boxes(regions + touched)
+        touched = [b for b in lines if any(b.overlaps(r) for r in regions)]
+        merged = merge_boxes(regions + touched)
         if merged == regions:
             return regions
         regions = merged
@@ -231,11 +207,11 @@ def _regions_to_read(changed: list[tuple[float, float, float, float]],
 SMALL_CROP = 160  # px: crops shorter than this are read at twice the size (small text)
 
 
-async def _ocr_crop(pixels: np.ndarray, box: tuple[int, int, int, int], path: Path) -> list:
+async def _ocr_crop(pixels: np.ndarray, box: PixelBox, path: Path) -> list:
     """OCR lines of a crop, boxes relative to the crop; small crops are read enlarged."""
     from iwr.tools.ocr import ocr_text
 
-    x, y, w, h = box
+    x, y, w, h = box.as_tuple()
     crop = Image.fromarray(pixels[y : y + h, x : x + w])
     factor = 2 if h < SMALL_CROP else 1
     if factor > 1:
@@ -247,8 +223,7 @@ async def _ocr_crop(pixels: np.ndarray, box: tuple[int, int, int, int], path: Pa
     ]
 
 
-async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[float, float, float, float]],
-                        scale: float) -> list[TextItem]:
+async def _read_regions(path: Path, pixels: np.ndarray, regions: list[Box], scale: float) -> list[TextItem]:
     """Text items centred in `regions`, read from crops with context around them (detection
     is poor on tiny crops); nearby regions share one crop, and when the crops would cover
     much of the image it is read whole."""
@@ -256,22 +231,22 @@ async def _read_regions(path: Path, pixels: np.ndarray, regions: list[tuple[floa
 
     height, width = pixels.shape[:2]
 
-    def padded(r: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        x0, y0 = max(0.0, r[0] - CROP_CONTEXT), max(0.0, r[1] - CROP_CONTEXT)
-        return (x0, y0, min(width, r[0] + r[2] + CROP_CONTEXT) - x0, min(height, r[1] + r[3] + CROP_CONTEXT) - y0)
+    def padded(r: Box) -> Box:
+        x0, y0 = max(0.0, r.x - CROP_CONTEXT), max(0.0, r.y - CROP_CONTEXT)
+        return Box(x=x0, y=y0, width=min(width, r.right + CROP_CONTEXT) - x0, height=min(height, r.bottom + CROP_CONTEXT) - y0)
 
-    windows = _merge_boxes([padded(r) for r in regions])
-    if sum(w * h for _, _, w, h in windows) > FULL_READ_SHARE * width * height:
+    windows = merge_boxes([padded(r) for r in regions])
+    if sum(w.area for w in windows) > FULL_READ_SHARE * width * height:
         result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
         lines, origins = [result.lines], [(0, 0)]
     else:
         crop_dir = path.parent / "crops"
         crop_dir.mkdir(exist_ok=True)
         lines, origins = [], []
-        for i, (x, y, w, h) in enumerate(windows):
-            box = (int(x), int(y), int(w), int(h))
+        for i, w in enumerate(windows):
+            box = PixelBox(x=int(w.x), y=int(w.y), width=int(w.width), height=int(w.height))
             lines.append(await _ocr_crop(pixels, box, crop_dir / f"{path.stem}_{i}.png"))
-            origins.append(box[:2])
+            origins.append((box.x, box.y))
     items: list[TextItem] = []
     for found, origin in zip(lines, origins, strict=True):
         inside = [ln for ln in found if any(_centre_in(ln.box, origin, r) for r in regions)]
@@ -297,9 +272,9 @@ async def layout_states(image_paths: list[Path], resolution: Resolution,
             result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
             texts = _text_items(result.lines, pixels, scale)
         else:
-            line_boxes = [(t.box.x / scale, t.box.y / scale, t.box.width / scale, t.box.height / scale) for t in prev_texts]
-            regions = _regions_to_read([(float(x), float(y), float(w), float(h)) for x, y, w, h in boxes], line_boxes)
-            texts = [t for t, b in zip(prev_texts, line_boxes, strict=True) if not any(_overlap(b, r) for r in regions)]
+            line_boxes = [t.box.scaled(1 / scale) for t in prev_texts]
+            regions = _regions_to_read([Box(x=b.x, y=b.y, width=b.width, height=b.height) for b in boxes], line_boxes)
+            texts = [t for t, b in zip(prev_texts, line_boxes, strict=True) if not any(b.overlaps(r) for r in regions)]
             texts += await _read_regions(path, pixels, regions, scale)
         texts = reading_order(texts)
         images = [ImageItem(asset=s.asset, box=s.box) for s in sightings[k]] if k < len(sightings) else []

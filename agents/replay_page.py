@@ -198,16 +198,6 @@ def state_sightings(
 # Hot spots
 
 
-def _union(a: Box, b: Box) -> Box:
-    x0, y0 = min(a.x, b.x), min(a.y, b.y)
-    x1, y1 = max(a.x + a.width, b.x + b.width), max(a.y + a.height, b.y + b.height)
-    return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
-
-
-def _grow(b: Box, d: float) -> Box:
-    return Box(x=b.x - d, y=b.y - d, width=b.width + 2 * d, height=b.height + 2 * d)
-
-
 def _around(p: Point, w: float, h: float) -> Box:
     return Box(x=p.x - w / 2, y=p.y - h / 2, width=w, height=h)
 
@@ -232,14 +222,14 @@ def click_box(t: Transition, texts: list[TextItem]) -> Box:
     p = t.point
     if p is None:
         return Box(x=0, y=0, width=40, height=40)
-    under = [i for i, x in enumerate(texts) if _grow(x.box, TEXT_MARGIN).contains(p)]
+    under = [i for i, x in enumerate(texts) if x.box.grown(TEXT_MARGIN).contains(p)]
     if under:
         line = min(under, key=lambda i: texts[i].box.width * texts[i].box.height)
         block = next(b for b in text_blocks(texts) if line in b)
         box = texts[line].box
         for i in block:
-            box = _union(box, texts[i].box)
-        return _union(_grow(box, 4), _around(p, 12, 12))
+            box = box.union(texts[i].box)
+        return box.grown(4).union(_around(p, 12, 12))
     region = _smallest([r for r in t.regions if r.contains(p) and _small(r)])
     return region if region is not None else _around(p, 36, 36)
 
@@ -250,10 +240,10 @@ def field_box(t: Transition, texts: list[TextItem]) -> Box:
     near = [r for r in t.regions if r.height <= SMALL_REGION[1] and (p is None or _gap(r, p) <= 60)]
     region = _smallest([r for r in near if p is not None and r.contains(p)]) or _smallest(near)
     if region is not None:
-        box = _union(region, _around(p, 8, 8)) if p is not None else region
+        box = region.union(_around(p, 8, 8)) if p is not None else region
     elif p is not None:
-        under = _smallest([x.box for x in texts if _grow(x.box, TEXT_MARGIN).contains(p)])
-        box = _union(_grow(under, 6), _around(p, 8, 8)) if under is not None else _around(p, 240, 36)
+        under = _smallest([x.box for x in texts if x.box.grown(TEXT_MARGIN).contains(p)])
+        box = under.grown(6).union(_around(p, 8, 8)) if under is not None else _around(p, 240, 36)
     else:
         box = Box(x=0, y=0, width=240, height=36)
     return Box(x=box.x, y=box.y, width=max(box.width, 60.0), height=max(box.height, 24.0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from iwr.benchmark.task import Box, Resolution, TaskInputs
+from iwr.core.geometry import union_all
 from iwr.graphs import AssetSighting
 from iwr.tools.llm import ImagePart, LLMGateway, Message, TextPart
 from iwr.tools.llm.vision import context_tokens
@@ -45,19 +46,13 @@ def _box(b: Box) -> str:
     return f"{b.x:.0f},{b.y:.0f} {b.width:.0f}x{b.height:.0f}"
 
 
-def _union(boxes: list[Box]) -> Box:
-    x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
-    x1, y1 = max(b.x + b.width for b in boxes), max(b.y + b.height for b in boxes)
-    return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
-
-
 def block_lines(state: StateLayout) -> list[str]:
     """One line per text block (its lines joined by ' / ') and per asset, top to bottom."""
     out: list[str] = []
     for block in text_blocks(state.texts):
         items: list[TextItem] = [state.texts[i] for i in block]
         text = " / ".join(t.text for t in items)
-        out.append(f'"{text}" {_box(_union([t.box for t in items]))} {items[0].font_px:.0f}px {items[0].color}')
+        out.append(f'"{text}" {_box(union_all([t.box for t in items]))} {items[0].font_px:.0f}px {items[0].color}')
     out += [f"asset {im.asset} {_box(im.box)}" for im in state.images]
     return out
 

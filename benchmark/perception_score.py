@@ -211,8 +211,10 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
     return shown
 
 
-def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float,
-                  vh: float) -> tuple[int, int, int, int]:
+def _count_assets(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float, vh: float,
+                  score: TaskPerceptionScore) -> None:
+    """Fill the score's asset counts: sightings predicted and in the truth, and how many of each
+    were matched (same asset, IoU >= ASSET_IOU, each truth placement used once)."""
     predicted = truth_n = hits_p = hits_t = 0
     for kf, state in zip(perception.keyframes, states, strict=True):
         gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
@@ -227,7 +229,7 @@ def _asset_counts(perception: Perception, truth: GroundTruth, states: list[int],
                 used.add(best[1])
                 hits_p += 1
         hits_t += len(used)
-    return predicted, truth_n, hits_p, hits_t
+    score.asset_predicted, score.asset_truth, score.asset_hits_predicted, score.asset_hits_truth = predicted, truth_n, hits_p, hits_t
 
 
 def score_task(task: Task, out_dir: Path, options: PerceiveOptions | None = None) -> TaskPerceptionScore:
@@ -284,8 +286,7 @@ def compare(task: Task, truth: GroundTruth, perception: Perception,
     present = [t for t in thumbs if t is not None]
     shots = present if len(present) == len(thumbs) else None
     score.results_shown = sum(results_shown(perception, effect_times, states, shots))
-    p, t, hp, ht = _asset_counts(perception, truth, states, k, res.width, res.height)
-    score.asset_predicted, score.asset_truth, score.asset_hits_predicted, score.asset_hits_truth = p, t, hp, ht
+    _count_assets(perception, truth, states, k, res.width, res.height, score)
     return score
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Self, TypeVar
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -52,6 +55,26 @@ class Box(BaseModel):
         """The same box in units `factor` times as large (e.g. video pixels to CSS pixels)."""
         return Box(x=self.x * factor, y=self.y * factor, width=self.width * factor, height=self.height * factor)
 
+    def overlaps(self, other: Box) -> bool:
+        """The two boxes share some area (touching edges do not count)."""
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+
+    def near(self, other: Box, gap: float) -> bool:
+        """The two boxes overlap, touch, or lie within `gap` of each other on both axes."""
+        return (self.x - gap <= other.right and other.x - gap <= self.right
+                and self.y - gap <= other.bottom and other.y - gap <= self.bottom)
+
+    def union(self, other: Self) -> Self:
+        """The smallest box holding both, of the more general of the two types (a pixel box
+        joined with a fractional one gives a plain box)."""
+        x0, y0 = min(self.x, other.x), min(self.y, other.y)
+        kind = type(self) if isinstance(other, type(self)) else type(other)
+        return kind(x=x0, y=y0, width=max(self.right, other.right) - x0, height=max(self.bottom, other.bottom) - y0)
+
+    def grown(self, margin: float) -> Box:
+        """The box grown by `margin` on every side."""
+        return Box(x=self.x - margin, y=self.y - margin, width=self.width + 2 * margin, height=self.height + 2 * margin)
+
 
 class PixelBox(Box):
     """A box on whole image pixels (perception boxes, changed regions): left, top, width, height.
@@ -81,11 +104,42 @@ class PixelBox(Box):
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.width, self.height)
 
-    def overlaps(self, other: PixelBox) -> bool:
-        """The two boxes share some area (touching edges do not count)."""
-        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
-
     def within(self, other: PixelBox, slack: int = 0) -> bool:
         """This box lies inside `other` grown by `slack` on every side."""
         return (self.x >= other.x - slack and self.y >= other.y - slack and self.right <= other.right + slack
                 and self.bottom <= other.bottom + slack)
+
+
+B = TypeVar("B", bound=Box)
+
+
+def union_all(boxes: Sequence[B]) -> B:
+    """The smallest box holding every box of a non-empty list."""
+    if not boxes:
+        raise ValueError("union_all needs at least one box")
+    out = boxes[0]
+    for b in boxes[1:]:
+        out = out.union(b)
+    return out
+
+
+def merge_boxes(boxes: Sequence[B], gap: float | None = None) -> list[B]:
+    """Union boxes until none are joined: with `gap` None, boxes that overlap; otherwise boxes
+    that overlap, touch or lie within `gap` of each other."""
+    out = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        i = 0
+        while i < len(out):
+            j = i + 1
+            while j < len(out):
+                a, b = out[i], out[j]
+                if a.overlaps(b) if gap is None else a.near(b, gap):
+                    out[i] = a.union(b)
+                    out.pop(j)
+                    changed = True
+                else:
+                    j += 1
+            i += 1
+    return out

@@ -101,7 +101,7 @@ def test_changed_boxes_find_local_changes_and_give_up_on_big_ones() -> None:
     b[40:50, 20:30] = 0
     boxes = changed_boxes(a, b)
     assert boxes is not None and len(boxes) == 1
-    x, y, w, h = boxes[0]
+    x, y, w, h = boxes[0].as_tuple()
     assert x <= 20 and y <= 40 and x + w >= 30 and y + h >= 50
     assert changed_boxes(a, a) == []
     assert changed_boxes(a, np.zeros_like(a)) is None  # most of it changed: read all again

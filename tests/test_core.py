@@ -70,6 +70,23 @@ def test_pixel_box_is_a_box_on_whole_pixels() -> None:
     assert p.within(PixelBox(x=0, y=0, width=10, height=10)) and not q.within(p) and q.within(p, slack=3)
 
 
+
+def test_boxes_join_keep_the_most_general_type() -> None:
+    from iwr.core.geometry import merge_boxes, union_all
+
+    p, q = PixelBox(x=1, y=2, width=3, height=4), PixelBox(x=4, y=2, width=1, height=1)
+    joined = p.union(q)
+    assert joined == PixelBox(x=1, y=2, width=4, height=4) and type(joined) is PixelBox
+    half = Box(x=0.5, y=0, width=1, height=1)
+    assert type(p.union(half)) is Box and p.union(half) == half.union(p) == Box(x=0.5, y=0, width=3.5, height=6)
+    assert p.grown(1) == Box(x=0, y=1, width=5, height=6)
+    assert union_all([q, p, PixelBox(x=9, y=9, width=1, height=1)]) == PixelBox(x=1, y=2, width=9, height=8)
+    assert merge_boxes([p, q]) == [p, q]  # touching is not overlapping
+    assert merge_boxes([p, q], gap=0) == [joined]  # ... but is within a gap of 0
+    far = PixelBox(x=20, y=2, width=2, height=2)
+    assert merge_boxes([p, far, q], gap=0) == [joined, far]
+    assert merge_boxes([p, far, q], gap=16) == [union_all([p, far])]  # within 16 px: one region
+
 def test_one_change_detection_with_named_thresholds() -> None:
     import numpy as np
 

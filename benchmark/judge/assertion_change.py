@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ...core.geometry import PixelBox
+from ...core.geometry import Box, union_all
 from .assertion_context import AssertionContext
 
 REFERENCE_CHANGED = 0.002  # fraction of pixels: the reference visibly changed
@@ -48,33 +48,30 @@ class ChangeEvidence(BaseModel):
     reference_beyond_target: bool | None = None  # the reference's change, in 2+ places, does not fit that box
 
 
-def _box_of(regions: list[PixelBox]) -> tuple[int, int, int, int]:
-    x0, y0 = min(r.x for r in regions), min(r.y for r in regions)
-    return x0, y0, max(r.x + r.width for r in regions) - x0, max(r.y + r.height for r in regions) - y0
-
-
 def target_evidence(ref_before: Path, ref_after: Path, cand_before: Path, cand_after: Path,
-                    target: tuple[float, float, float, float]) -> tuple[bool | None, bool | None]:
+                    target: Box) -> tuple[bool | None, bool | None]:
     """(the candidate changed only inside the clicked element's box, padded by TARGET_PAD; the
     reference changed in 2+ separate places spanning more than that box), None when a side
     did not change."""
     from ...tools.image_metrics import changed_regions
 
-    x, y, w, h = target
     cand = changed_regions(cand_before, cand_after, min_area=1, merge_px=0)
     ref = changed_regions(ref_before, ref_after)
     if not cand or not ref:
         return None, None
-    cx, cy, cw, ch = _box_of(cand)
-    inside = (cx >= x - TARGET_PAD and cy >= y - TARGET_PAD and cx + cw <= x + w + TARGET_PAD
-              and cy + ch <= y + h + TARGET_PAD)
-    _, _, rw, rh = _box_of(ref)
-    beyond = len(ref) >= 2 and (rw > w + 2 * TARGET_PAD or rh > h + 2 * TARGET_PAD)
+    changed = union_all(cand)
+    inside = (changed.x >= target.x - TARGET_PAD and changed.y >= target.y - TARGET_PAD
+              and changed.right <= target.right + TARGET_PAD and changed.bottom <= target.bottom + TARGET_PAD)
+    spread = union_all(ref)
+    beyond = len(ref) >= 2 and (spread.width > target.width + 2 * TARGET_PAD or spread.height > target.height + 2 * TARGET_PAD)
     return inside, beyond
 
 
-def _files(*paths: Path | None) -> bool:
-    return all(p is not None and Path(p).is_file() for p in paths)
+def _files(before: Path | None, after: Path | None) -> tuple[Path, Path] | None:
+    """Both screenshots of a side, when both exist."""
+    if before is None or after is None or not (before.is_file() and after.is_file()):
+        return None
+    return before, after
 
 
 def measure(ctx: AssertionContext) -> ChangeEvidence:
@@ -83,18 +80,17 @@ def measure(ctx: AssertionContext) -> ChangeEvidence:
     from ...tools.image_metrics import change_overlap, changed_fraction
 
     ev = ChangeEvidence(candidate=ctx.candidate_changed_fraction)
-    if _files(ctx.reference_before, ctx.reference_after):
-        ev.reference = changed_fraction(ctx.reference_before, ctx.reference_after)  # type: ignore[arg-type]
-    if _files(ctx.candidate_before, ctx.candidate_after):
-        ev.candidate = changed_fraction(ctx.candidate_before, ctx.candidate_after)  # type: ignore[arg-type]
-        if ev.reference is not None:
-            ev.overlap = change_overlap(ctx.reference_before, ctx.reference_after,  # type: ignore[arg-type]
-                                        ctx.candidate_before, ctx.candidate_after)  # type: ignore[arg-type]
+    ref = _files(ctx.reference_before, ctx.reference_after)
+    cand = _files(ctx.candidate_before, ctx.candidate_after)
+    if ref is not None:
+        ev.reference = changed_fraction(*ref)
+    if cand is not None:
+        ev.candidate = changed_fraction(*cand)
+        if ref is not None and ev.reference is not None:
+            ev.overlap = change_overlap(*ref, *cand)
             # recorded checkpoints only: a video's keyframes show the moving cursor, spread over the screen
             if ctx.candidate_target is not None and ctx.expected_change is None and ev.reference >= REFERENCE_CHANGED:
-                ev.target_only, ev.reference_beyond_target = target_evidence(
-                    ctx.reference_before, ctx.reference_after, ctx.candidate_before,  # type: ignore[arg-type]
-                    ctx.candidate_after, ctx.candidate_target)  # type: ignore[arg-type]
+                ev.target_only, ev.reference_beyond_target = target_evidence(*ref, *cand, ctx.candidate_target)
     return ev
 
 

@@ -24,7 +24,7 @@ class AssertionContext(BaseModel):
     candidate_ocr_before: str = ""
     candidate_ocr_after: str = ""
     candidate_changed_fraction: float | None = None  # the replay's own screenshot comparison
-    candidate_target: tuple[float, float, float, float] | None = None  # a click's grounded element box (x, y, w, h)
+    candidate_target: Box | None = None  # a click's grounded element box
     reference_before: Path | None = None
     reference_after: Path | None = None
     reference_text_before: str = ""  # recorded DOM text of the checkpoints, else their OCR
@@ -47,6 +47,6 @@ class AssertionContext(BaseModel):
         return self.exact_reference_text and self.action_type != "Scroll"
 
 
-def click_target(action_type: str, box: Box | None) -> tuple[float, float, float, float] | None:
-    """A click's grounded element box as (x, y, w, h), else None."""
-    return (box.x, box.y, box.width, box.height) if box is not None and action_type == "Click" else None
+def click_target(action_type: str, box: Box | None) -> Box | None:
+    """A click's grounded element box, else None."""
+    return box if action_type == "Click" else None

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ...core.geometry import Point
-from .boxes import merge_boxes
+from ...core.geometry import Point, merge_boxes, union_all
 from .field_text import MASK_ROW, glyph_start, strip_rules, typed_at_once
 from .masked import masked_typed
 from .ocr import read_text
@@ -222,7 +221,7 @@ def _moved_before(scan: Scan, run: StableRun, window: float = 2.0) -> bool:
 def _typed_text(a: StableRun, b: StableRun, boxes: list[PBox], carets: tuple[list[PBox], list[PBox]] = ([], [])) -> str | None:
     """OCR of the typed line before and after; the text added. `carets`: the blinking carets
     seen while each state lasted, painted out (OCR reads a caret as 'l' or 'I')."""
-    x, y, w, h = merge_boxes(boxes, 10_000)[0].as_tuple()
+    x, y, w, h = union_all(boxes).as_tuple()
     H, W = b.image.shape[:2]
     x = glyph_start(b.image, x, y, h)
     x0, y0 = max(0, x - h // 3), max(0, y - h // 3)

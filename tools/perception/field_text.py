@@ -6,8 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...core.geometry import Point
-from .boxes import merge_boxes
+from ...core.geometry import Point, union_all
 from .scan import Sample, StableRun
 from .types import ChangeRegion, PBox
 
@@ -43,7 +42,7 @@ def typed_at_once(between: list[Sample], regions: list[ChangeRegion], a: StableR
                 found.append(c)
     if not found:
         return None
-    x, y, w, h = merge_boxes(found, 10_000)[0].as_tuple()
+    x, y, w, h = union_all(found).as_tuple()
     return [*found, PBox(x=x, y=y, width=glyph_end(b.image, x + w, y, h) - x, height=h)]
 
 

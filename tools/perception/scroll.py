@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .boxes import merge_boxes
+from ...core.geometry import union_all
 from .scan import DIFF_THRESHOLD, Scan, StableRun
 from .types import ChangeRegion
 
@@ -22,7 +22,7 @@ def _scroll(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion])
 def _shift(scan: Scan, a: StableRun, b: StableRun, regions: list[ChangeRegion]) -> tuple[float, float] | None:
     if not regions:
         return None
-    union = merge_boxes([r.box for r in regions], 10_000)[0]
+    union = union_all([r.box for r in regions])
     s = scan.scale
     x, y, w, h = (int(v * s) for v in union.as_tuple())
     if w < 24 or h < 24 or union.width * union.height < 0.02 * scan.info.width * scan.info.height:

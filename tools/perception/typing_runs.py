@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import itertools
 
-from ...core.geometry import PixelBox
-from .boxes import merge_boxes
+from ...core.geometry import PixelBox, union_all
 from .events import POINTER_MOVE_PX, _dist, _typing_boxes, state_diff
 from .scan import Scan, StableRun
 from .scroll import _scroll
@@ -42,11 +41,11 @@ def join_typing(scan: Scan, runs: list[StableRun]) -> list[StableRun]:
     for b, c in itertools.pairwise(runs):  # kept[-1] is b
         if line is not None and _continues(scan, line, b, c):
             kept[-1] = c  # drop b: a' -> c is one typing change
-            line = merge_boxes([line, *(r.box for r in state_diff(scan, b, c))], 10_000)[0]
+            line = union_all([line, *(r.box for r in state_diff(scan, b, c))])
             continue
         between = scan.samples[b.last + 1: c.first + 1]
         boxes = _typing_boxes(between, state_diff(scan, b, c), H, jumps=True)
-        line = merge_boxes(boxes, 10_000)[0] if boxes else None
+        line = union_all(boxes) if boxes else None
         kept.append(c)
     return kept
 
