@@ -157,6 +157,46 @@ def test_ground_truth_boxes_match_the_dom(mini_task) -> None:
     assert gt.steps[3].scroll_delta.y == 360 and gt.steps[4].scroll_delta.y == 360
 
 
+
+COVERED_PAGE = """<!doctype html><html><body style="margin:0">
+<header style="position:fixed;top:0;left:0;width:1280px;height:100px;background:#fff;z-index:5"></header>
+<img id="under-header" src="p.png" style="position:absolute;left:20px;top:50px;width:200px;height:100px">
+<img id="under-backdrop" src="p.png" style="position:absolute;left:300px;top:200px;width:160px;height:80px">
+<div style="position:absolute;left:280px;top:180px;width:300px;height:200px;background:rgba(0,0,0,.5);z-index:3"></div>
+<figure style="position:absolute;left:600px;top:200px;margin:0"><img id="captioned" src="p.png" style="width:160px;height:80px;display:block">
+<span style="position:absolute;left:0;top:30px;color:#fff">caption</span></figure>
+<img id="under-panel" src="p.png" style="position:absolute;left:20px;top:400px;width:120px;height:60px">
+<img id="untestable" src="p.png" style="position:absolute;left:200px;top:400px;width:120px;height:60px;pointer-events:none">
+<div style="position:absolute;left:10px;top:390px;width:400px;height:100px;background:rgb(240,240,240);z-index:3"></div>
+</body></html>"""
+
+
+async def _scan_covered(site_dir: Path) -> dict[str, Box | None]:
+    from iwr.benchmark.recording.driver import scan_images
+    from iwr.tools.browser import launch_browser
+
+    with serve_directory(site_dir) as site:
+        async with launch_browser() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 720})
+            await page.goto(site.url("index.html"))
+            uses = await scan_images(page)
+            ids = await page.eval_on_selector_all("img", "els => els.map(e => e.id)")
+    return dict(zip(ids, (u.box for u in uses if u.kind == "img"), strict=True))
+
+
+def test_image_boxes_leave_out_what_is_drawn_over_them(tmp_path: Path) -> None:
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(tmp_path / "p.png")
+    (tmp_path / "index.html").write_text(COVERED_PAGE, encoding="utf-8")
+    boxes = asyncio.run(_scan_covered(tmp_path))
+    header = boxes["under-header"]  # its top half lies under the opaque fixed header
+    assert header is not None and header.y == pytest.approx(100, abs=8) and header.bottom == 150
+    assert header.x == 20 and header.width == 200
+    # a dimming backdrop and a caption's text leave the picture visible
+    assert boxes["under-backdrop"] == Box(x=300, y=200, width=160, height=80)
+    assert boxes["captioned"] == Box(x=600, y=200, width=160, height=80)
+    assert boxes["under-panel"] is None  # wholly under an opaque panel
+    assert boxes["untestable"] == Box(x=200, y=400, width=120, height=60)  # no pointer events: not hit-testable
+
 def test_recording_twice_gives_the_same_checkpoints(mini_task, mini_jsonl: Path) -> None:
     twin = load_task(mini_jsonl, MINI_TWIN_ID)
     for k in range(TWIN_ACTIONS + 1):

@@ -8,7 +8,7 @@ from typing import Literal
 from ...core.errors import IwrError
 from ..page_clock import SETTLE_MIN_MS, PageClockPolicy
 
-RECORDER_VERSION = "iwr-recorder/2"  # 2: page time follows video time (page_clock)
+RECORDER_VERSION = "iwr-recorder/3"  # 2: page time follows video time (page_clock); 3: image boxes leave out what covers them
 
 
 class RecordError(IwrError):
