@@ -116,3 +116,30 @@ def test_words_read_glued_on_one_side_are_the_same_words() -> None:
     assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=moved)) == (Counter(), Counter())
     typed = TextChange(kind="changed", before="1 2", after="12", box=box)  # a digit typed next to another: numbers stay whole
     assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[typed])) == (Counter({"12": 1}), Counter({"1": 1, "2": 1}))
+
+
+def test_a_line_whole_frame_ocr_missed_on_one_side_is_no_change(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from iwr.tools.perception.visible_change import read_on_other_side
+
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+    frames = {}
+    for name, label, above in (("shown", "Total 42", ""), ("other", "Total 17", ""), ("blank", "", ""),
+                               ("moved up", "", "Total 42 +")):
+        im = Image.new("RGB", (400, 120), "white")
+        ImageDraw.Draw(im).text((60, 40), label, fill="black", font=font)
+        ImageDraw.Draw(im).text((60, 12), above, fill="black", font=font)  # the row above, within the margin
+        frames[name] = tmp_path / f"{name}.png"
+        im.save(frames[name])
+    box = PBox(x=58, y=40, width=100, height=26)
+    appeared = TextChange(kind="appeared", after="Total 42", box=box)
+    assert read_on_other_side(appeared, frames["shown"], frames["shown"])  # there before too: OCR missed it
+    assert not read_on_other_side(appeared, frames["other"], frames["shown"])  # another number before: a change
+    assert not read_on_other_side(appeared, frames["blank"], frames["shown"])
+    gone = TextChange(kind="disappeared", before="Total 42", box=box)
+    assert read_on_other_side(gone, frames["shown"], frames["shown"])
+    assert not read_on_other_side(gone, frames["shown"], frames["blank"])
+    assert not read_on_other_side(gone, frames["shown"], frames["moved up"])  # a calculator's expression line: another row
+    changed = TextChange(kind="changed", before="Total 17", after="Total 42", box=box)
+    assert not read_on_other_side(changed, frames["other"], frames["shown"])  # read on both sides: not re-read

@@ -78,6 +78,28 @@ def test_a_press_that_closed_a_dialog_is_escape() -> None:
     assert read_key(None, opened) == "Enter"
 
 
+
+def test_a_press_that_put_back_the_screen_a_click_changed_is_escape(tmp_path: Path) -> None:
+    page = _page()[:480]
+    shown = page.copy()
+    shown[60:420, 80:560] = (30, 30, 30)  # a lightbox the click opened: a picture, no text
+    earlier, before = _frames(tmp_path, page, shown)
+    after = tmp_path / "closed.png"
+    cv2.imwrite(str(after), page)
+    change = VisibleChange(changed_fraction=0.55)  # no line read appeared or disappeared
+    click = _action(ActionType.CLICK, Point(x=300, y=200))
+    press = _action(ActionType.PRESS, key="Enter")
+    out = replayed(press, _event("key", 0.5, key="Enter"), change, before, after, click, 1.0, earlier)
+    assert out.parameters.key == "Escape"
+    assert replayed(press, None, change, before, after, click, 1.0, None).parameters.key == "Shift"  # no earlier screen
+    elsewhere = page.copy()
+    elsewhere[200:260, 30:600] = 0  # the press showed a screen not seen before the click
+    cv2.imwrite(str(after), elsewhere)
+    assert replayed(press, None, change, before, after, click, 1.0, earlier).parameters.key == "Shift"
+    typed = _action(ActionType.TYPE, Point(x=300, y=200))
+    cv2.imwrite(str(after), page)
+    assert replayed(press, None, change, before, after, typed, 1.0, earlier).parameters.key == "Enter"  # after typing
+
 def test_a_guessed_key_press_that_moved_the_page_is_a_scroll_by_its_distance(tmp_path: Path) -> None:
     page = _page()
     before, after = _frames(tmp_path, page[:480], page[240:720])  # the content moved up by 240 px: scrolled down

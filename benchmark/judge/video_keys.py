@@ -4,7 +4,8 @@ Perception sees that a key was pressed (the screen changed while the pointer sto
 rarely which one. The change tells: one character appended to a line (or to a line that moved
 in the same step, as a calculator's expression moving up to its history) is that character's
 key; an operator's glyph is the key that types it ('÷' is '/'); a press that only took text
-away from a large part of the screen (a dialog and its backdrop closed) is Escape; right after
+away from a large part of the screen (a dialog and its backdrop closed), or that put back the
+screen a click had just changed (a lightbox, a menu), is Escape; right after
 typing it is Enter; else nothing is pressed (Shift: the page changed by itself). Likewise a
 click that left new text in the field it clicked typed that text (`typed_text`): perception
 took the typing for a click (the press before it was seen).
@@ -63,9 +64,11 @@ def closing_press(change: VisibleChange | None) -> bool:
     return lost > gained
 
 
-def read_key(perceived: str | None, change: VisibleChange | None, after_typing: bool = True) -> str:
+def read_key(perceived: str | None, change: VisibleChange | None, after_typing: bool = True,
+             undid_click: bool = False) -> str:
     """The key to replay for a key press: the typed character its change shows, else the key
-    perception named, else Escape for a press that closed something, else Enter right after
+    perception named, else Escape for a press that closed something (`closing_press`, or
+    `undid_click`: the screen is back to how it was before the click that preceded it), else Enter right after
     typing (submitting it), else `IDLE_KEY`: a change with no input seen and no typing before
     it is most likely the page's own (a toast timing out), and Enter there would press the
     button just clicked again."""
@@ -74,7 +77,7 @@ def read_key(perceived: str | None, change: VisibleChange | None, after_typing: 
         return typed
     if perceived:
         return perceived
-    if closing_press(change):
+    if undid_click or closing_press(change):
         return "Escape"
     return GUESSED_KEY if after_typing else IDLE_KEY
 

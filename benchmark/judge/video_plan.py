@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...core.change import TEXT_CHANGE
+from ...core.change import TEXT_CHANGE, VIDEO_CHANGE, changed_share
 from ...tools.image_metrics import load_image
 from ...tools.ocr import OcrCache
 from ...tools.perception.asset_motion import scroll_shift
@@ -194,9 +194,18 @@ def hidden_input_change(change: VisibleChange) -> VisibleChange:
     return change.model_copy(update={"unread": [*change.unread, *hidden]})
 
 
+def undid_click(previous: Action | None, earlier: Path | None, after: Path | None) -> bool:
+    """The screen after this step is the one before the previous step, a click, with no visible
+    difference: this step closed what the click opened (a lightbox, a menu, a dialog)."""
+    if previous is None or previous.type != ActionType.CLICK or earlier is None or after is None:
+        return False
+    return changed_share(load_image(earlier), load_image(after), VIDEO_CHANGE) < REFERENCE_CHANGED
+
+
 def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange | None, before: Path | None,
-             after: Path | None, previous: Action | None, scale: float) -> Action:
-    """How a perceived step is replayed, read from what it changed on the recording:
+             after: Path | None, previous: Action | None, scale: float, earlier: Path | None = None) -> Action:
+    """How a perceived step is replayed, read from what it changed on the recording (`earlier`:
+    the screen before the previous step):
 
     - a click or typing step that grew a row of dots at the pointer's height typed that many
       characters into a masked field (`masked_count`); what it typed is not in the recording,
@@ -204,8 +213,8 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     - a step whose change is the screen's content moved as a whole is the scroll it was, by
       the distance it moved, unless perception saw the click's press (a link or a button that
       expands content moves it too);
-    - a key press gets the key its change shows, or that typing before it implies
-      (`video_keys.read_key`);
+    - a key press gets the key its change shows, or that typing before it implies, or Escape
+      when it put back the screen the click before it changed (`video_keys.read_key`);
     - a click or scroll where the previous typing happened (the pointer not moved) is a key
       press: submitting what was typed (a row it inserts moves the content below, no scroll);
     - a click that left new text in the field under the pointer typed it (`typed_text`);
@@ -238,7 +247,7 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     if dy is not None:
         return _scroll(action, dy, scale)
     if action.type == ActionType.PRESS:
-        return _press(action, read_key(perceived_key, change, typing))
+        return _press(action, read_key(perceived_key, change, typing, undid_click(previous, earlier, after)))
     if typed_at is not None and action.point is not None and \
             max(abs(action.point.x - typed_at.x), abs(action.point.y - typed_at.y)) <= STILL_POINTER * scale:
         return _press(action, read_key(None, change))
@@ -330,8 +339,9 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
     changes = expected_changes(perception, keyframes, resolution.width, cache)
     actions: list[Action] = []
     previous: Action | None = None
-    for s, c, a, b in zip(steps, changes, checkpoints, checkpoints[1:], strict=False):
-        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, previous, scale)
+    for i, (s, c, a, b) in enumerate(zip(steps, changes, checkpoints, checkpoints[1:], strict=False)):
+        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, previous, scale,
+                          checkpoints[i - 1] if i else None)
         previous = action
         actions.append(action)
     changes = [hidden_input_change(c) if c is not None and k < len(actions) and is_masked(actions[k]) else c

@@ -7,7 +7,8 @@ shared by two steps is read once). The text lines that touch a changed region ar
 change's text: a line on both sides at the same place with other words "changed", a line
 only after "appeared", a line only before "disappeared". The result is a typed statement
 (`VisibleChange`) that a judge can check on a candidate page and a coder can read
-(`describe`).
+(`describe`). OCR's detection misses a line now and then, so a line read on one side only is
+read again on the other side, at its place: when the same text is there, it did not change.
 """
 
 from __future__ import annotations
@@ -154,6 +155,21 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
     return sorted(out, key=lambda t: (t.box.y, t.box.x))
 
 
+def read_on_other_side(change: TextChange, before: Path, after: Path, cache: OcrCache | None = None) -> bool:
+    """A line that appeared (disappeared) reads the same in the frame before (after): read
+    again around its place (a margin of its height), the lines on its row (`_same_place`),
+    left to right, hold its text (with a neighbour within the margin, as a board's next cell).
+    The whole-frame OCR missed it there: nothing changed."""
+    if change.kind == "changed":
+        return False
+    other, text = (before, change.after) if change.kind == "appeared" else (after, change.before)
+    b, m = change.box, change.box.height
+    place = PBox(x=b.x - m, y=b.y - m, width=b.width + 2 * m, height=b.height + 2 * m)
+    read = ocr_text(load_image(other), cache, place).lines  # the decoded frame visible_change already holds
+    row = sorted((ln for ln in read if _same_place(_box(ln), b)), key=lambda ln: ln.box[0])
+    return bool(_squeezed(text)) and _squeezed(text) in _squeezed(" ".join(ln.text for ln in row))
+
+
 def pointer_box(x: float, y: float) -> PBox:
     """Where a pointer with its hotspot at (x, y) may cover the screen (arrow, hand or I-beam)."""
     return PBox(x=round(x - POINTER_REACH[0]), y=round(y - POINTER_REACH[1]), width=POINTER_REACH[2], height=POINTER_REACH[3])
@@ -169,7 +185,7 @@ def visible_change(before: Path, after: Path, cache: OcrCache | None = None, hid
         return VisibleChange(width=width, height=height)
     regions = changed_regions(before, after)
     lines = ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines
-    texts = text_changes(*lines, regions, hidden)
+    texts = [t for t in text_changes(*lines, regions, hidden) if not read_on_other_side(t, before, after, cache)]
     unread = [ln.text for side in lines for ln in side
               if ln.score < MIN_LINE_SCORE or any(_box(ln).overlaps(h) for h in hidden)]
     boxes = [PBox(x=r.x, y=r.y, width=r.width, height=r.height) for r in regions[:MAX_REGIONS]]
