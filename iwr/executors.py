@@ -61,7 +61,7 @@ async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, bu
     queue = list(cells)
 
     async def worker() -> None:
-        while queue and budget.exhausted_reason is None:
+        while queue and budget.refuses(queue[0].agent) is None:
             cell = queue.pop(0)
             started(cell)
             outcome = await executor.run_cell(cell, budget.remaining_tokens(), budget.remaining_cost())

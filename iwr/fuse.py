@@ -61,6 +61,9 @@ class RunGate:
     def exhausted_reason(self) -> str | None:
         return self.fuse.reason or self.budget.exhausted_reason
 
+    def refuses(self, agent: str | None) -> str | None:
+        return self.fuse.reason or self.budget.refuses(agent)
+
     def remaining_tokens(self) -> int | None:
         return self.budget.remaining_tokens()
 

@@ -150,7 +150,7 @@ class Runner:
                 not_started = await run_cells(todo, executor, self.opts.jobs, gate, record,  # type: ignore[arg-type]
                                               started=lambda c: self.progress.started(c.label, self.specs[c.agent].max_iters + 1))
         if not_started:
-            self.progress.stopped(gate.exhausted_reason or "budget spent")
+            self.progress.stopped(gate.refuses(not_started[0].agent) or "budget spent")
         return self._summary(cells, outcomes, gate, not_started)
 
     def check_models(self) -> None:
@@ -190,7 +190,7 @@ class Runner:
             finished_at=datetime.now(UTC).isoformat(),
             cells=len(cells),
             completed=len(done),
-            stopped_by_budget=(budget.exhausted_reason or "budget spent") if not_started and not fuse.reason else None,
+            stopped_by_budget=(budget.refuses(not_started[0].agent) or "budget spent") if not_started and not fuse.reason else None,
             stopped_by_fuse=fuse.reason if not_started else None,
             tallies=tally(finals), failure_groups=group_failures(finals),
             exit_status=exit_status(finals, fuse.reason if not_started else None),
