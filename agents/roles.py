@@ -145,7 +145,7 @@ async def complete_code(gateway: LLMGateway, messages: list[Message], purpose: s
     response = await gateway.complete(messages, purpose=purpose)
     text, usage = response.text, usage_of(response)
     for continued in range(MAX_CONTINUATIONS + 1):
-        if response.finish_reason != "length" or extract_code(text) is not None:
+        if not response.cut_off or extract_code(text) is not None:
             break
         cut = loop_start(text)
         if cut is not None:  # continuing a loop only loops on: keep the page as written before it
@@ -234,10 +234,10 @@ class LLMAnalyst(ModelRole):
         try:
             data = extract_json(response.text, purpose="analyse")
         except ModelError:
-            if response.finish_reason != "length":
+            if not response.cut_off:
                 raise
             data = None
-        if not isinstance(data, list) and response.finish_reason == "length":  # cut off: keep its whole steps
+        if not isinstance(data, list) and response.cut_off:  # cut off: keep its whole steps
             data = salvage_list(response.text)
             if data is None:
                 raise ModelError("the test plan was cut off before its first step", kind="unparseable", purpose="analyse")

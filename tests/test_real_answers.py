@@ -18,6 +18,7 @@ from iwr.agents.roles import LLMAnalyst, LLMCoder, join_continuation
 from iwr.benchmark.task import Action, ActionParameters, Point, Resolution, TaskInputs
 from iwr.graphs import EventSummary, FailedStep, KeyframeRef, PerceptionSummary, SelfTestVerdict
 from iwr.tools.llm import LLMGateway, LLMSettings, ModelError, extract_code, extract_json
+from iwr.tools.llm.fake_server import FakeOpenAIServer
 from iwr.tools.llm.parsing import close_cut_page, loop_start
 
 RES = Resolution(width=400, height=240)
@@ -256,3 +257,44 @@ def test_a_plan_cut_off_by_the_length_limit_keeps_its_whole_steps(tmp_path: Path
     assert _requests(tmp_path)[0]["params"]["max_tokens"] == 2048  # the plan's own cap
     with pytest.raises(ModelError):  # not cut off by the limit: a broken answer stays an error
         asyncio.run(analyst.analyse(_inputs(tmp_path), perception, []))
+
+
+# ---------------------------------------------------------------- loops stopped while streaming
+
+
+def _streaming_draft(tmp: Path, perception: PerceptionSummary, entry: dict) -> tuple[str, FakeOpenAIServer, dict]:
+    with FakeOpenAIServer({"draft": [entry]}) as srv:
+        gw = LLMGateway(LLMSettings(model=srv.model, api_base=srv.api_base, api_key="x", cache=False),
+                        transcript_path=tmp / "transcript.jsonl")
+        assert gw.settings.stop_loops  # a model on this machine streams by default
+        html = asyncio.run(LLMCoder(gw).draft(_inputs(tmp), perception, [], [], tmp / "iter_0")).html
+    return html, srv, _requests(tmp)[-1]
+
+
+def test_a_runaway_loop_is_stopped_while_it_streams(tmp_path: Path, perception: PerceptionSummary) -> None:
+    """Seen with the 0.5B model: three drafts in four ran to the 4,096-token cap in a loop. The
+    stream is closed once the loop is long, the server stops writing, and the page is kept."""
+    head = "```html\n<!DOCTYPE html>\n<html><body>\n<h1>CalcPad</h1>\n"
+    loop = "".join(f'    <img src="assets/asset_{i:03d}.png" class="keyframe k{i}">\n' for i in range(1, 400))
+    page, srv, call = _streaming_draft(tmp_path, perception, {"text": head + loop, "chunk_delay": 0.002})
+    total = len(head + loop) // 16
+    (written, whole), = srv.streams
+    assert not whole and written < total / 2  # the server was hung up on well before the end
+    assert call["response"]["finish_reason"] == "loop" and len(srv.requests) == 1  # not continued
+    assert 0 < call["response"]["usage"]["completion_tokens"] <= written
+    assert "<h1>CalcPad</h1>" in page and "asset_001.png" in page and "asset_002" not in page
+    assert page.rstrip().endswith("</body></html>")
+
+
+def test_a_page_of_alike_rows_streams_to_its_end(tmp_path: Path, perception: PerceptionSummary) -> None:
+    cells = "".join('    <div class="cell"></div>\n' for _ in range(36))  # a 6x6 board written out
+    answer = "```html\n<!DOCTYPE html>\n<html><body>\n<div class=\"board\">\n" + cells + "</div>\n</body></html>\n```"
+    page, srv, call = _streaming_draft(tmp_path, perception, {"text": answer, "usage": [120, 80]})
+    assert srv.streams[0][1] and call["response"]["finish_reason"] == "stop"
+    assert page.count('class="cell"') == 36 and call["response"]["usage"]["completion_tokens"] == 80
+
+
+def test_only_models_on_this_machine_stream_by_default() -> None:
+    assert LLMSettings(model="openai/x", api_base="http://127.0.0.1:8731/v1").stop_loops
+    assert not LLMSettings(model="openai/gpt-4o").stop_loops
+    assert not LLMSettings(model="openai/x", api_base="http://127.0.0.1:8731/v1", stop_loops=False).stop_loops

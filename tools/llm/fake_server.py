@@ -21,6 +21,11 @@ a mapping:
 - `{"fault": "no_code"}`                           prose without any code block;
 - `{"fault": "truncated_code"}`                    an html block cut off mid-document.
 
+A request with `"stream": true` gets its answer as server-sent chunks of at most 16
+characters (`{"text": ..., "chunk_delay": 0.01}` paces them). `streams` holds, per streamed
+request, how many content chunks were written before it ended or the client hung up, and
+whether it ran to the end.
+
 Like a real provider, the server can check the key and the model before the script is
 consulted: `api_key="sk-..."` answers 401 to any other bearer token, `models=["fake-model"]`
 answers 404 to any other model name (requests refused this way are not recorded). `GET
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +69,7 @@ class FakeOpenAIServer:
         self.usage = usage
         self.requests: list[dict[str, Any]] = []
         self.purposes: list[str | None] = []
+        self.streams: list[tuple[int, bool]] = []  # (content chunks written, ran to the end) per streamed request
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -169,6 +176,23 @@ class FakeOpenAIServer:
         }
 
 
+def _stream_events(payload: dict[str, Any], include_usage: bool) -> list[tuple[bool, bytes]]:
+    """A completion as server-sent events: (is content, event bytes), ending with `[DONE]`."""
+    choice = payload["choices"][0]
+    head = {k: payload[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    text = choice["message"]["content"]
+    pieces = [m[i : i + 16] for m in re.findall(r"[^\n]*\n|[^\n]+", text) for i in range(0, len(m), 16)]
+
+    def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        return f"data: {json.dumps(head | {'choices': choices} | extra)}\n\n".encode()
+
+    out = [(True, event([{"index": 0, "delta": {"content": p}, "finish_reason": None}])) for p in pieces]
+    out.append((False, event([{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}])))
+    if include_usage:
+        out.append((False, event([], usage=payload["usage"])))
+    return [*out, (False, b"data: [DONE]\n\n")]
+
+
 def _error(message: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": code, "code": code}}
 
@@ -217,7 +241,32 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             purpose = self.headers.get("X-IWR-Purpose")
             server._record(body, purpose)
-            status, headers, payload = server.respond(server._take(purpose), body)
-            self._send(status, headers, payload)
+            entry = server._take(purpose)
+            status, headers, payload = server.respond(entry, body)
+            if status == 200 and body.get("stream") and payload.get("choices"):
+                delay = float(entry.get("chunk_delay", 0)) if isinstance(entry, dict) else 0.0
+                self._stream(_stream_events(payload, bool((body.get("stream_options") or {}).get("include_usage"))), delay)
+            else:
+                self._send(status, headers, payload)
+
+        def _stream(self, events: list[tuple[bool, bytes]], delay: float) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            written, whole = 0, False
+            try:
+                for is_content, data in events:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    written += is_content
+                    if delay and is_content:
+                        server._stop.wait(delay)
+                whole = True
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            with server._lock:
+                server.streams.append((written, whole))
 
     return Handler

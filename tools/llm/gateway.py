@@ -29,6 +29,7 @@ from .limits import ProviderLimits
 from .litellm_lib import load_litellm
 from .prepare import PreparedMessages, prepare_messages
 from .scripted import ScriptedProvider
+from .streaming import LOOP_FINISH_REASON, read_stream
 from .transcript import Transcript
 from .types import RETRYABLE_KINDS, LLMResponse, LLMSettings, Message, ModelError, ProviderFault, PurposeTotals, Usage
 
@@ -281,8 +282,6 @@ class LLMGateway:
         return answer
 
     async def _call_litellm(self, s: LLMSettings, purpose: str, prepared: PreparedMessages, params: dict[str, Any]) -> _Answer:
-        from .preflight import missing_credentials
-
         litellm = load_litellm()
         kwargs: dict[str, Any] = {
             "model": s.model,
@@ -298,12 +297,14 @@ class LLMGateway:
             kwargs["extra_headers"] = {PURPOSE_HEADER: purpose}
         if s.api_key:
             kwargs["api_key"] = s.api_key
+        if s.stop_loops:
+            return await self._stream_litellm(litellm, s, purpose, prepared, kwargs)
         try:
             resp = await litellm.acompletion(**kwargs)
         except ModelError:
             raise
         except Exception as exc:
-            raise classify_litellm_error(exc, lambda: bool(missing_credentials(s.model, s.api_key, s.api_base))) from exc
+            raise _fault(s, exc) from exc
         choices = getattr(resp, "choices", None) or []
         if not choices:
             raise ModelError("the model returned no choices", kind="empty", purpose=purpose)
@@ -323,6 +324,40 @@ class LLMGateway:
             model=str(getattr(resp, "model", s.model)),
             litellm_cost=cost,
         )
+
+    async def _stream_litellm(self, litellm: Any, s: LLMSettings, purpose: str, prepared: PreparedMessages,
+                              kwargs: dict[str, Any]) -> _Answer:
+        """The answer read as a stream, closed early when the model loops (`finish_reason="loop"`).
+        A stream closed early carries no usage: its tokens are counted (chunks, and the prompt by
+        LiteLLM's tokenizer) and priced from LiteLLM's price map when the model is in it."""
+        try:
+            stream = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
+            got = await read_stream(stream)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise _fault(s, exc) from exc
+        if got.finish_reason == LOOP_FINISH_REASON:
+            log.warning("llm.loop_stopped", purpose=purpose, model=s.model, chars=len(got.text), chunks=got.chunks)
+        prompt = int(getattr(got.usage, "prompt_tokens", 0) or 0)
+        if not prompt:
+            with contextlib.suppress(Exception):
+                prompt = int(litellm.token_counter(model=s.model, messages=prepared.wire))
+        completion = int(getattr(got.usage, "completion_tokens", 0) or 0) or got.chunks
+        try:
+            cost: float | None = float(sum(litellm.cost_per_token(model=s.model, prompt_tokens=prompt,
+                                                                  completion_tokens=completion)))
+        except Exception:  # noqa: BLE001 - unknown price
+            cost = None
+        return _Answer(text=got.text, prompt_tokens=prompt, completion_tokens=completion,
+                       finish_reason=got.finish_reason, model=got.model or s.model, litellm_cost=cost)
+
+
+def _fault(s: LLMSettings, exc: Exception) -> ProviderFault:
+    """A LiteLLM exception as the gateway's error (retryable faults are ProviderFaults)."""
+    from .preflight import missing_credentials
+
+    return classify_litellm_error(exc, lambda: bool(missing_credentials(s.model, s.api_key, s.api_base)))
 
 
 __all__ = ["PURPOSE_HEADER", "LLMGateway", "PreparedMessages", "ProviderLimits", "load_litellm", "prepare_messages"]

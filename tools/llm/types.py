@@ -108,8 +108,13 @@ class LLMResponse(BaseModel):
     usage: Usage
     model: str
     cached: bool = False
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # "stop", "length", "loop" (stopped while repeating itself), ...
     purpose: str
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the answer ended before the model finished it (its length limit or a loop)."""
+        return self.finish_reason in ("length", "loop")
 
 
 class PurposeTotals(BaseModel):
@@ -165,6 +170,7 @@ class LLMSettings(BaseModel):
     max_image_side: int | None = None
     prices: tuple[float, float] | None = None  # $ per input token, $ per output token
     seed: int | None = None  # sampling seed, sent to providers that take one (OpenAI-compatible APIs)
+    stop_loops: bool | None = None  # stream the answer and stop it in a runaway loop; None: on this machine only
 
     @model_validator(mode="after")
     def _defaults_by_place(self) -> LLMSettings:
@@ -173,6 +179,8 @@ class LLMSettings(BaseModel):
             self.timeout = LOCAL_TIMEOUT if local else REMOTE_TIMEOUT
         if not self.max_tokens:
             self.max_tokens = LOCAL_MAX_TOKENS if local else REMOTE_MAX_TOKENS
+        if self.stop_loops is None:
+            self.stop_loops = local
         return self
 
     @property
