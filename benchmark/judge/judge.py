@@ -45,7 +45,7 @@ from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
 from .summary import SUMMARY_METRICS, EvalMacro, EvalTaskRow, eval_macro, missing_row, summary_row
 from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
-from .types import AssertionVerdict, JudgeResult, Protocol, Scores, Status, StepVerdict, Trajectory, VisualScores
+from .types import AssertionVerdict, JudgeResult, Protocol, Status, StepVerdict, Trajectory, VisualScores
 from .video_assertions import check_step
 from .video_plan import video_protocol
 from .visual import VisualScorer
@@ -151,7 +151,7 @@ class Judge:
             result = await self._judge(Path(page_dir), trajectory, resolution, assets_dir, out_dir, task_id, visual)
         except Exception as e:  # noqa: BLE001 - anything escaping here is the judge's own trouble
             log.error("judge.infra_error", task_id=task_id, error=repr(e))
-            result = empty_result(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
+            result = JudgeResult.not_run(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
                                   f"{type(e).__name__}: {e}")
         result.timings["total"] = time.perf_counter() - start
         if save:
@@ -164,7 +164,7 @@ class Judge:
         from .replay import replay_page
 
         if not (page_dir / "index.html").is_file():
-            return empty_result(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
+            return JudgeResult.not_run(task_id, trajectory, self.protocol_for(visual, trajectory), Status.INFRA_ERROR,
                                 f"page not found: {page_dir / 'index.html'}")
         cfg = self.config
         # OCR only what a score reads. With visuals on, state 0 and the visually flagged steps
@@ -372,17 +372,6 @@ def mounted_assets(page_dir: Path, assets_dir: Path | None) -> Path | None:
     return Path(assets_dir) if assets_dir and Path(assets_dir).is_dir() else None
 
 
-def empty_result(task_id: str, trajectory: Trajectory, protocol: Protocol, status: Status, error: str) -> JudgeResult:
-    """A result for a judgement that could not run: every step failed, scores 0."""
-    total = len(trajectory.actions)
-    steps = [StepVerdict(index=i + 1, action=a, error=error) for i, a in enumerate(trajectory.actions)]
-    return JudgeResult(
-        task_id=task_id, trajectory=trajectory.name, status=status, error=error, protocol=protocol,
-        steps=steps, success_steps=0, total_steps=total,
-        scores=Scores(ifs=0.0 if total else 1.0, final=0.0, step_pass_rate=0.0, vfs_all=0.0),
-    )
-
-
 def _rel(path: Path | None, base: Path) -> str | None:
     if path is None:
         return None
@@ -402,6 +391,6 @@ def _step_timing_sums(steps: Sequence[Any]) -> dict[str, float]:
 
 __all__ = [
     "SUMMARY_METRICS", "AssertionVerdict", "Judge", "JudgeConfig", "OcrJobs", "EvalMacro", "EvalTaskRow", "eval_macro", "default_cache_dir",
-    "demo_trajectory", "empty_result", "has_reference_texts", "load_truth", "make_gateway", "missing_row",
+    "demo_trajectory", "has_reference_texts", "load_truth", "make_gateway", "missing_row",
     "mounted_assets", "probe_trajectory", "safe_name", "summary_row", "visual_steps",
 ]

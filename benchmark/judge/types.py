@@ -175,3 +175,12 @@ class JudgeResult(BaseModel):
     @classmethod
     def load(cls, path: Path) -> JudgeResult:
         return cls.model_validate(json.loads(path.read_text()))
+
+    @classmethod
+    def not_run(cls, task_id: str, trajectory: Trajectory, protocol: Protocol, status: Status, error: str) -> JudgeResult:
+        """The result of a judgement that could not run: every step failed, scores 0."""
+        total = len(trajectory.actions)
+        steps = [StepVerdict(index=i + 1, action=a, error=error) for i, a in enumerate(trajectory.actions)]
+        return cls(task_id=task_id, trajectory=trajectory.name, status=status, error=error, protocol=protocol,
+                   steps=steps, success_steps=0, total_steps=total,
+                   scores=Scores(ifs=0.0 if total else 1.0, final=0.0, step_pass_rate=0.0, vfs_all=0.0))
