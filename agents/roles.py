@@ -100,11 +100,26 @@ def events_text(perception: PerceptionSummary | None) -> str:
     return "\n".join(event_line(e) for e in perception.events)
 
 
+def _ranges(numbers: list[int]) -> str:
+    """Sorted numbers as runs: [0, 1, 2, 5, 7, 8] -> '0-2, 5, 7-8'."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def asset_map_text(sightings: list[AssetSighting], unseen: list[str]) -> str:
-    lines = [
-        f"- {s.asset} shown at ({s.box.x:.0f}, {s.box.y:.0f}) size {s.box.width:.0f}x{s.box.height:.0f} in keyframe {s.keyframe}"
-        for s in sightings
-    ]
+    """One line per asset and place, with the keyframes it is seen there in (an asset that stays
+    put through a recording of 14 keyframes is one line, not 14)."""
+    places: dict[tuple[str, int, int, int, int], list[int]] = {}
+    for s in sightings:
+        key = (s.asset, round(s.box.x), round(s.box.y), round(s.box.width), round(s.box.height))
+        places.setdefault(key, []).append(s.keyframe)
+    lines = [f"- {name} shown at ({x}, {y}) size {w}x{h} in keyframe{'s' if len(set(kf)) > 1 else ''} {_ranges(kf)}"
+             for (name, x, y, w, h), kf in places.items()]
     lines += [f"- {name}: not seen in the recording" for name in unseen]
     return "\n".join(lines) or NONE_TEXT
 

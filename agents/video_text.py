@@ -10,6 +10,7 @@ kept within it, less the room its answer needs: fewer blocks per state are liste
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from iwr.benchmark.task import Box, Resolution, TaskInputs
 from iwr.core.geometry import union_all
@@ -46,15 +47,36 @@ def _box(b: Box) -> str:
     return f"{b.x:.0f},{b.y:.0f} {b.width:.0f}x{b.height:.0f}"
 
 
-def block_lines(state: StateLayout) -> list[str]:
-    """One line per text block (its lines joined by ' / ') and per asset, top to bottom."""
-    out: list[str] = []
+class ShownBlock(NamedTuple):
+    """A text block or an asset of a state: what it says (or names), where, and its line."""
+
+    key: str
+    box: Box
+    font_px: float
+    line: str
+
+
+def shown_blocks(state: StateLayout) -> list[ShownBlock]:
+    """One per text block (its lines joined by ' / ') and per asset, top to bottom."""
+    out: list[ShownBlock] = []
     for block in text_blocks(state.texts):
         items: list[TextItem] = [state.texts[i] for i in block]
-        text = " / ".join(t.text for t in items)
-        out.append(f'"{text}" {_box(union_all([t.box for t in items]))} {items[0].font_px:.0f}px {items[0].color}')
-    out += [f"asset {im.asset} {_box(im.box)}" for im in state.images]
+        text, box = " / ".join(t.text for t in items), union_all([t.box for t in items])
+        out.append(ShownBlock(text, box, items[0].font_px,
+                              f'"{text}" {_box(box)} {items[0].font_px:.0f}px {items[0].color}'))
+    out += [ShownBlock(f"asset {im.asset}", im.box, 0.0, f"asset {im.asset} {_box(im.box)}") for im in state.images]
     return out
+
+
+def _same(a: ShownBlock, b: ShownBlock) -> bool:
+    """The same block read twice: same text, each edge within half a line (at least 4 px) of the
+    other's. OCR reads an unchanged label a few pixels, a point size and a shade apart from one
+    frame to the next; listing that as gone and back says nothing and costs a small model's context."""
+    if a.key != b.key:
+        return False
+    tol = max(4.0, 0.5 * max(a.font_px, b.font_px))
+    edges = ((a.box.x, b.box.x), (a.box.y, b.box.y), (a.box.right, b.box.right), (a.box.bottom, b.box.bottom))
+    return all(abs(u - v) <= tol for u, v in edges)
 
 
 def _cut(lines: list[str], prefix: str, cap: int) -> list[str]:
@@ -67,18 +89,18 @@ def _cut(lines: list[str], prefix: str, cap: int) -> list[str]:
 def describe_states(states: list[StateLayout], titles: list[str], cap: int = MAX_BLOCKS) -> str:
     """The states as text: the first whole, each later one as its changes from the one before."""
     out: list[str] = []
-    previous: list[str] | None = None
+    previous: list[ShownBlock] | None = None
     for state, title in zip(states, titles, strict=False):  # the titles are the caller's: a state without one is left out
-        lines = block_lines(state)
+        blocks = shown_blocks(state)
         if previous is None:
             out.append(f"{title} (background {state.background}):")
-            out += _cut(lines, "", cap) or ["  (no text found)"]
+            out += _cut([b.line for b in blocks], "", cap) or ["  (no text found)"]
         else:
-            added = [line for line in lines if line not in previous]
-            gone = [line for line in previous if line not in lines]
+            added = [b.line for b in blocks if not any(_same(b, p) for p in previous)]
+            gone = [p.line for p in previous if not any(_same(p, b) for b in blocks)]
             out.append(f"{title}:" + ("" if added or gone else " no visible change"))
             out += _cut(added, "+ ", cap) + _cut(gone, "- ", cap)
-        previous = lines
+        previous = blocks
     return "\n".join(out)
 
 

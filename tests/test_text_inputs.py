@@ -156,3 +156,31 @@ def test_the_text_view_fits_the_models_context(llama_props: str, tmp_path: Path)
     assert prompt_budget_chars(small_cap) == int((2048 - 512) * CHARS_PER_TOKEN)
     large_cap = LLMGateway(LLMSettings(model="openai/tiny", api_base=llama_props, max_tokens=16384, cache=False))
     assert prompt_budget_chars(large_cap) == int((2048 - 1024) * CHARS_PER_TOKEN)
+
+
+def test_the_text_view_lists_no_ocr_jitter_and_each_asset_place_once() -> None:
+    from iwr.agents.layout import StateLayout, TextItem
+    from iwr.agents.roles import asset_map_text
+    from iwr.agents.video_text import describe_states
+
+    def state(k: int, *items: tuple[str, float, float, float]) -> StateLayout:
+        texts = [TextItem(text=t, box=Box(x=x, y=y, width=w, height=24), color="#333333", font_px=18 + k % 2)
+                 for t, x, y, w in items]
+        return StateLayout(keyframe=k, width=480, height=270, background="#ffffff", texts=texts)
+
+    before = state(0, ("Clear history", 683, 464, 100), ("Total 12", 40, 40, 90))
+    after = state(1, ("Clear history", 685, 466, 97), ("Total 15", 40, 40, 90), ("Rows", 40, 140, 60))
+    moved = state(2, ("Clear history", 685, 506, 97), ("Total 15", 40, 40, 90), ("Rows", 40, 140, 60))
+    text = describe_states([before, after, moved], ["image 1", "image 2", "image 3"])
+    second = text[text.index("image 2:"):text.index("image 3:")]
+    assert "Clear history" not in second  # read 2-3 px and a point size apart: the same label
+    assert '+ "Total 15"' in second and '- "Total 12"' in second and '+ "Rows"' in second
+    third = text[text.index("image 3:"):]
+    assert '+ "Clear history" 685,506' in third and "Total" not in third  # a label 40 px lower did move
+
+    logo = [AssetSighting(asset="logo.png", keyframe=k, box=Box(x=32, y=10, width=36, height=36)) for k in (0, 1, 2, 5)]
+    icon = [AssetSighting(asset="icon.png", keyframe=3, box=Box(x=200, y=90, width=20, height=20))]
+    listed = asset_map_text(logo + icon, ["spare.png"]).splitlines()
+    assert listed == ["- logo.png shown at (32, 10) size 36x36 in keyframes 0-2, 5",
+                      "- icon.png shown at (200, 90) size 20x20 in keyframe 3",
+                      "- spare.png: not seen in the recording"]
