@@ -50,22 +50,18 @@ class FrameRecipe(BaseModel):
 
 def save_composed_frames(video: Path, recipes: list[FrameRecipe], out_dir: Path, *, prefix: str = "state") -> list[Path]:
     """One image per recipe as `<prefix>_<k>.png`, decoding the video once."""
-    from iwr.tools.video import iter_frames, video_info
+    from iwr.tools.video import frames_at, video_info
 
     info = video_info(video)
-    last = max(0, info.frame_count - 1)
+    times = sorted({t for r in recipes for t in r.times} | {p[4] for r in recipes for p in r.patches})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shown = dict(zip(times, frames_at(video, times, nearest=False), strict=False))  # the frame on screen at each time
+    images: dict[int, np.ndarray] = {f.index: f.image for f in shown.values()}
+
     def index(t: float) -> int:
-        return min(max(0, int(t * info.fps)), last)
+        return shown[t].index if t in shown else -1
 
     wanted = [[index(t) for t in r.times] for r in recipes]
-    targets = {i for w in wanted for i in w} | {index(p[4]) for r in recipes for p in r.patches}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    images: dict[int, np.ndarray] = {}
-    for frame in iter_frames(video):
-        if frame.index in targets:
-            images[frame.index] = frame.image
-            if len(images) == len(targets):
-                break
     fallback = images[max(images)] if images else np.zeros((info.height, info.width, 3), np.uint8)
     paths: list[Path] = []
     for k, (recipe, indices) in enumerate(zip(recipes, wanted, strict=True)):

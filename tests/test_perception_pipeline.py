@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from iwr.tools.perception import PerceiveOptions, Perception, PerceptionError, draft_plan, perceive
 from iwr.tools.perception.keyframes import choose_states, keyframe_cap, remap_events
 from iwr.tools.perception.synthetic import SyntheticOptions, SyntheticTruth, make_synthetic_recording
 from iwr.tools.pointer import PointerShape, PointerStyle
+from iwr.tools.video import ffmpeg_exe, frame_at, sample_frames, video_info
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +122,49 @@ def test_missing_assets_folder_is_a_clear_error(recording: tuple[SyntheticTruth,
     truth, _, _ = recording
     with pytest.raises(PerceptionError, match="assets folder not found"):
         perceive(Path(truth.video), tmp_path / "nope", tmp_path / "out")
+
+
+def _transcode(src: Path, dst: Path, *filters: str) -> Path:
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), *filters, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    str(dst)], check=True, timeout=120)
+    return dst
+
+
+@pytest.mark.parametrize("variant", ["variable frame rate", "device scale 2", "long idle start"])
+def test_awkward_videos_are_read_like_the_plain_one(recording: tuple[SyntheticTruth, Perception, Path], tmp_path: Path,
+                                                      variant: str) -> None:
+    """A screen grabber that writes a frame only when the screen changes (timestamps, not frame
+    numbers, tell the time), a page filmed at twice its CSS size, and 20 s of nothing first.
+    (The double-size film is this one upscaled, so its small icon is a blur, not the sharp
+    drawing a browser at device scale 2 makes: its assets are not compared.)"""
+    truth, _, _ = recording
+    video = Path(truth.video)
+    shift, scale = (20.0, 1) if variant == "long idle start" else (0.0, 2 if variant == "device scale 2" else 1)
+    filters = {"variable frame rate": ["-vf", "mpdecimate", "-fps_mode", "vfr"],
+               "device scale 2": ["-vf", "scale=iw*2:ih*2:flags=bicubic"],
+               "long idle start": ["-vf", "tpad=start_duration=20:start_mode=clone"]}[variant]
+    odd = _transcode(video, tmp_path / "odd.mp4", *filters)
+    if variant == "variable frame rate":
+        assert video_info(odd).frame_count < video_info(video).frame_count / 2  # most frames were repeats
+    p = perceive(odd, Path(truth.assets_dir), tmp_path / "out", PerceiveOptions(max_keyframes=50))
+    assert [e.kind for e in p.events] == [a.kind for a in truth.actions]
+    for e, a in zip(p.events, truth.actions, strict=True):
+        assert abs(e.start - (a.span[0] + shift)) <= 0.7, (a.kind, e.start, a.span)
+        if a.kind == "click":
+            assert e.pointer is not None and max(abs(e.pointer[0] / scale - a.point[0]), abs(e.pointer[1] / scale - a.point[1])) <= 8
+        if a.text:
+            assert e.typed_text == a.text
+    if scale == 1:
+        assert sorted(a.asset for a in p.assets if a.matches) == sorted({pl.asset for pl in truth.placements})
+
+
+def test_frames_at_times_of_a_variable_frame_rate_video(recording: tuple[SyntheticTruth, Perception, Path], tmp_path: Path) -> None:
+    truth, _, _ = recording
+    video = Path(truth.video)
+    odd = _transcode(video, tmp_path / "vfr.mp4", "-vf", "mpdecimate", "-fps_mode", "vfr")
+    plain, sparse = sample_frames(video, fps=1.0), sample_frames(odd, fps=1.0)
+    assert len(plain) == int(truth.duration) + 1 and len(sparse) < len(plain)  # a still second is one frame, given once
+    times = [f.time for f in sparse]
+    assert times == sorted(times) and times[-1] <= truth.duration  # each frame's own time: when it came on screen
+    for f in sparse:  # each is what the plain video shows at its time
+        assert np.abs(frame_at(video, f.time).astype(int) - f.image.astype(int)).mean() < 3, f.time

@@ -179,13 +179,14 @@ def video_info(path: Path | str) -> VideoInfo:
 
 
 def iter_frames(path: Path | str, *, step: int = 1, rgb: bool = True) -> Iterator[VideoFrame]:
-    """Every `step`-th frame of a video, decoded in order."""
+    """Every `step`-th frame of a video, decoded in order, with the time it is shown at (its
+    timestamp from the first frame's: a video with a variable frame rate is timed right)."""
     import cv2
 
     if step < 1:
         raise ValueError("step must be >= 1")
     cap = _open(path)
-    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 1.0
+    first: float | None = None
     try:
         index = 0
         while True:
@@ -195,26 +196,47 @@ def iter_frames(path: Path | str, *, step: int = 1, rgb: bool = True) -> Iterato
                     break
                 if rgb:
                     image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-                yield VideoFrame(index=index, time=index / fps, image=image)
+                stamp = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                first = stamp if first is None else first
+                yield VideoFrame(index=index, time=stamp - first, image=image)
             elif not cap.grab():
                 break
+            else:
+                first = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if first is None else first
             index += 1
     finally:
         cap.release()
 
 
+def frames_at(path: Path | str, times: list[float], *, rgb: bool = True, nearest: bool = True) -> list[VideoFrame]:
+    """The frame on screen at each of `times` (ascending), in one decoding pass: the last frame
+    shown by then, or with `nearest` half a frame interval later (a constant-rate video then
+    gives the nearest frame). One per time: a frame held over several times comes again."""
+    info = video_info(path)
+    slack = 0.5 / info.fps if nearest and info.fps > 0 else 1e-6
+    out: list[VideoFrame] = []
+    last: VideoFrame | None = None
+    for frame in iter_frames(path, rgb=rgb):
+        while len(out) < len(times) and last is not None and frame.time > times[len(out)] + slack:
+            out.append(last)
+        if len(out) == len(times):
+            break
+        last = frame
+    return out + [last] * (len(times) - len(out)) if last is not None else []
+
+
 def sample_frames(path: Path | str, *, fps: float = 1.0, max_frames: int | None = None, rgb: bool = True) -> list[VideoFrame]:
     """Frames at `fps` (first frame at t=0); when more than `max_frames`, spread evenly."""
     info = video_info(path)
-    if info.frame_count <= 0:
+    if info.frame_count <= 0 or info.fps <= 0:
         return []
     stride = max(1.0, info.fps / fps)
-    wanted = [int(round(i * stride)) for i in range(int((info.frame_count - 1) / stride) + 1)]
-    if max_frames is not None and len(wanted) > max_frames:
-        picks = np.linspace(0, len(wanted) - 1, max_frames).round().astype(int)
-        wanted = [wanted[i] for i in picks]
-    targets = set(wanted)
-    return [f for f in iter_frames(path, rgb=rgb) if f.index in targets]
+    times = [i * stride / info.fps for i in range(int((info.frame_count - 1) / stride) + 1)]
+    if max_frames is not None and len(times) > max_frames:
+        picks = np.linspace(0, len(times) - 1, max_frames).round().astype(int)
+        times = [times[i] for i in picks]
+    frames = frames_at(path, times, rgb=rgb)
+    return [f for i, f in enumerate(frames) if i == 0 or f.index != frames[i - 1].index]  # a held frame once
 
 
 def read_frame(path: Path | str, index: int, *, rgb: bool = True) -> np.ndarray:
@@ -227,6 +249,7 @@ def read_frame(path: Path | str, index: int, *, rgb: bool = True) -> np.ndarray:
 
 def frame_at(path: Path | str, seconds: float, *, rgb: bool = True) -> np.ndarray:
     """The frame shown at time `seconds`."""
-    info = video_info(path)
-    index = min(max(0, int(seconds * info.fps)), max(0, info.frame_count - 1))
-    return read_frame(path, index, rgb=rgb)
+    frames = frames_at(path, [max(0.0, seconds)], rgb=rgb, nearest=False)
+    if not frames:
+        raise VideoError(f"{path} has no frames")
+    return frames[0].image

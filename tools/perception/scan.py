@@ -281,9 +281,16 @@ class _Analyzer:
 def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
                on_first_state: Callable[[np.ndarray], None] | None = None) -> Scan:
     """Decode `path` once and return samples and stable runs. `on_first_state` is called
-    with the frame of the page's first stable state as soon as that state ends."""
+    with the frame of the page's first stable state as soon as that state ends.
+
+    Samples are taken every `step` frames while the frames' timestamps keep to the frame rate.
+    A video whose frames do not (a variable frame rate: screen grabbers that write a frame
+    only when the screen changes, phones) is sampled in time instead, from the first frame
+    that strays: each sample shows the frame on screen at its time, so a page held still for
+    two seconds in one frame is two seconds of still samples, not one."""
     cap, fps, _n, W, H = open_video(path)
     step = max(1, int(round(fps / sample_fps)))
+    period = step / fps
     scale = min(1.0, WORK_WIDTH / max(1, W))
     sw, sh = max(1, int(round(W * scale))), max(1, int(round(H * scale)))
     analyzer = _Analyzer(W, H, scale)
@@ -291,36 +298,58 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
     runs: list[StableRun] = []
     prev_frame = prev_small = None
     run: StableRun | None = None
-    frame_no = -1
+
+    def take(frame: np.ndarray, frame_no: int, time: float) -> None:
+        nonlocal H, W, prev_frame, prev_small, run
+        if frame.shape[1] != W or frame.shape[0] != H:
+            H, W = frame.shape[:2]
+        small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+        s = Sample(index=len(samples), frame_no=frame_no, time=time)
+        if prev_frame is not None and prev_small is not None:  # set together
+            analyzer.analyse(s, frame, prev_frame, small, prev_small)
+        samples.append(s)
+        if prev_frame is None or s.still:
+            if run is None:
+                run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
+            else:
+                run.last, run.end, run.frame_no, run.image, run.small, run.pointer = s.index, s.time, frame_no, frame, small, s.pointer
+        else:
+            if run is not None:
+                runs.append(run)
+                if len(runs) == 1 and on_first_state is not None:
+                    on_first_state(run.image)
+            run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
+        prev_frame, prev_small = frame, small
+
+    frame_no, first_ts, last_ts = -1, None, 0.0
+    held: tuple[np.ndarray, int] | None = None  # in time sampling: the frame on screen until the next one
+    next_time: float | None = None  # in time sampling: when the next sample is due
     try:
-        while True:
-            if not cap.grab():
-                break
+        while cap.grab():
             frame_no += 1
-            if frame_no % step:
+            ts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            first_ts = ts if first_ts is None else first_ts
+            last_ts = ts - first_ts
+            if next_time is None and abs(last_ts - frame_no / fps) > 0.5 / fps:  # the timestamps stray: sample in time
+                next_time = samples[-1].time + period if samples else 0.0
+                held = (prev_frame, samples[-1].frame_no) if prev_frame is not None and samples else None
+            if next_time is None:
+                if frame_no % step:
+                    continue
+                ok, frame = cap.retrieve()
+                if not ok or frame is None:
+                    break
+                take(frame, frame_no, frame_no / fps)
                 continue
+            while held is not None and next_time < last_ts:
+                take(held[0], held[1], next_time)
+                next_time += period
             ok, frame = cap.retrieve()
             if not ok or frame is None:
                 break
-            if frame.shape[1] != W or frame.shape[0] != H:
-                H, W = frame.shape[:2]
-            small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
-            s = Sample(index=len(samples), frame_no=frame_no, time=frame_no / fps)
-            if prev_frame is not None and prev_small is not None:  # set together
-                analyzer.analyse(s, frame, prev_frame, small, prev_small)
-            samples.append(s)
-            if prev_frame is None or s.still:
-                if run is None:
-                    run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
-                else:
-                    run.last, run.end, run.frame_no, run.image, run.small, run.pointer = s.index, s.time, frame_no, frame, small, s.pointer
-            else:
-                if run is not None:
-                    runs.append(run)
-                    if len(runs) == 1 and on_first_state is not None:
-                        on_first_state(run.image)
-                run = StableRun(s.index, s.index, s.time, s.time, frame_no, frame, small, s.pointer)
-            prev_frame, prev_small = frame, small
+            held = (frame, frame_no)
+        if held is not None and next_time is not None:  # the last frame, shown for one more sample
+            take(held[0], held[1], max(next_time, last_ts))
     finally:
         cap.release()
     if not samples:
@@ -338,9 +367,9 @@ def scan_video(path: Path, sample_fps: float = 8.0, min_stable: float = 0.4,
             if r.pointer is None and r.first < len(samples) and samples[r.last].pointer is analyzer.first_seen:
                 r.pointer = analyzer.first_seen
     runs = _stable_only(runs, min_stable, len(samples) - 1)
-    duration = (frame_no + 1) / fps
+    duration = max((frame_no + 1) / fps, last_ts + 1 / fps) if next_time is None else last_ts + period
     info = VideoInfo(path=str(path), width=W, height=H, fps=fps, frame_count=frame_no + 1, duration=duration,
-                     sample_fps=fps / step)
+                     sample_fps=1 / period)
     return Scan(info=info, scale=scale, samples=samples, runs=runs)
 
 
