@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ..core.change import SCREENSHOT_CHANGE
 from ..core.geometry import PixelBox
 from ..tools.perception import Keyframe, PerceiveOptions, Perception, perceive
 from ..tools.perception.events import MASK_DOT, MASK_ROW
@@ -30,7 +31,6 @@ SPAN_TOLERANCE = 0.5
 ASSET_IOU = 0.5
 MIN_STABLE = 0.5  # s: a state held for less than this is not expected to get a keyframe
 FRAME_SLACK = 0.1  # s: a keyframe at the very frame the next effect is detected
-PIXEL_CHANGE = 12  # gray levels: a pixel differs between two screenshots
 INTACT_FRACTION = 0.1  # an action's changed part may differ this much and still show its result
 THUMB = (160, 90)  # size at which keyframes are compared with checkpoint screenshots
 STATE_TIE = 0.5  # mean gray difference below which two checkpoints count as equally near
@@ -195,10 +195,10 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
         out = []
         for ai in range(n):
             c = ai + 1
-            region = cv2.dilate((np.abs(checkpoints[c] - checkpoints[c - 1]) > PIXEL_CHANGE).astype(np.uint8),
+            region = cv2.dilate((np.abs(checkpoints[c] - checkpoints[c - 1]) > SCREENSHOT_CHANGE).astype(np.uint8),
                                 np.ones((3, 3), np.uint8)) > 0
             out.append(any(st >= c and (not region.any()
-                                        or float((np.abs(checkpoints[st] - checkpoints[c])[region] > PIXEL_CHANGE).mean()) < INTACT_FRACTION)
+                                        or float((np.abs(checkpoints[st] - checkpoints[c])[region] > SCREENSHOT_CHANGE).mean()) < INTACT_FRACTION)
                            for st in states if st < len(checkpoints)))
         return out
     shown = [False] * n

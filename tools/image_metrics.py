@@ -32,7 +32,6 @@ from ..core.geometry import PixelBox
 SSIM_WIDTH = 512
 SSIM_WEIGHT = 0.7
 HIST_WEIGHT = 0.3
-DIFF_THRESHOLD = IMAGE_CHANGE  # per-channel grey-level difference that counts as a change
 
 
 DECODED_CACHE_BYTES = 160 * 2**20  # decoded images kept: ~60 of 1280x720 (2.7 MB each)
@@ -140,7 +139,7 @@ def structural_similarity(candidate: np.ndarray | Path | str, reference: np.ndar
 
 
 def _diff_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return changed_mask(a, b, DIFF_THRESHOLD)
+    return changed_mask(a, b, IMAGE_CHANGE)
 
 
 def changed_fraction(a: np.ndarray | Path | str, b: np.ndarray | Path | str) -> float:

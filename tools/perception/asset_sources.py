@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ...core.change import VIDEO_CHANGE
 from .asset_motion import only_tinted, scroll_shift
-from .scan import DIFF_THRESHOLD, WORK_WIDTH, strong_diff_blobs
+from .scan import WORK_WIDTH, strong_diff_blobs
 from .types import AssetMatch, PBox
 
 MOSTLY_CHANGED = 0.9  # share of an area that differs above which it no longer shows what it showed
@@ -60,7 +61,7 @@ def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[PBox] | N
         shift = scroll_shift(levels[k - 1], levels[k])
         if shift is not None:
             sources.append(Source(k - 1, shift, _changed(levels[k - 1][1], levels[k][1], shift), _beside_revealed(shift, W, H)))
-        differ = {j: float((cv2.absdiff(levels[j][8], levels[k][8]) > DIFF_THRESHOLD).mean()) for j in range(k - 1)}
+        differ = {j: float((cv2.absdiff(levels[j][8], levels[k][8]) > VIDEO_CHANGE).mean()) for j in range(k - 1)}
         revisits = sorted((j for j in differ if differ[j] <= MOSTLY_CHANGED), key=lambda j: (differ[j], -j))[:REVISITS]
         sources.extend(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))) for j in revisits)  # states shown again
         bases.append(Basis(tuple(sources), _novel(sources, W, H) if sources else whole))

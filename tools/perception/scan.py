@@ -21,7 +21,6 @@ from ...core.geometry import PixelBox
 from .pointer import PointerHit, PointerTracker, is_ring
 from .types import ChangeRegion, PerceptionError, VideoInfo
 
-DIFF_THRESHOLD = VIDEO_CHANGE  # gray levels: above H.264 noise, below any visible UI change
 WORK_WIDTH = 640  # width of the downscaled copy used for change detection
 MIN_BLOB_PIXELS = 3  # changed pixels (downscaled) for a blob to count
 SURE_POINTER = 0.85  # a cursor match this good ends the search of a frame
@@ -111,8 +110,8 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, float, int, int, int]:
 
 
 def change_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """1 where two BGR images differ by more than DIFF_THRESHOLD in any channel."""
-    return changed_mask(a, b, DIFF_THRESHOLD)
+    """1 where two BGR images differ by more than VIDEO_CHANGE in any channel."""
+    return changed_mask(a, b, VIDEO_CHANGE)
 
 
 def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[Blob]:
@@ -127,7 +126,7 @@ def strong_blobs(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[Blob]:
 
 def strong_diff_blobs(diff: np.ndarray) -> list[Blob]:
     """`strong_blobs` of a gray difference image."""
-    mask = (diff > DIFF_THRESHOLD).view(np.uint8)
+    mask = (diff > VIDEO_CHANGE).view(np.uint8)
     return [Blob(x, y, w, h, raw) for x, y, w, h, raw in _blobs(mask) if _strong(int(diff[y:y + h, x:x + w].max()), w, h, raw)]
 
 
@@ -269,7 +268,7 @@ class _Analyzer:
         x, y, w, h = box.as_tuple()
         if self.pointer is None or max(w, h) < 10:
             return False
-        m = (cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > DIFF_THRESHOLD).astype(np.uint8)
+        m = (cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > VIDEO_CHANGE).astype(np.uint8)
         px0, py0, pw, ph = self.pointer.box.as_tuple()
         ix0, iy0, ix1, iy1 = max(x, px0), max(y, py0), min(x + w, px0 + pw), min(y + h, py0 + ph)
         if ix0 < ix1 and iy0 < iy1:  # the pointer drawn over the ring is not part of it

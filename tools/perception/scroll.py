@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...core.change import VIDEO_CHANGE
 from ...core.geometry import union_all
-from .scan import DIFF_THRESHOLD, Scan, StableRun
+from .scan import Scan, StableRun
 from .types import ChangeRegion
 
 
@@ -59,8 +60,8 @@ def _shift_error(pa: np.ndarray, pb: np.ndarray, ix: int, iy: int) -> float | No
     shifted = cv2.warpAffine(pa, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
     m = np.zeros((h, w), bool)
     m[max(0, iy):h + min(0, iy), max(0, ix):w + min(0, ix)] = True
-    before_err = float(np.mean(np.abs(pa - pb)[m] > DIFF_THRESHOLD))
-    after_err = float(np.mean(np.abs(shifted - pb)[m] > DIFF_THRESHOLD))
+    before_err = float(np.mean(np.abs(pa - pb)[m] > VIDEO_CHANGE))
+    after_err = float(np.mean(np.abs(shifted - pb)[m] > VIDEO_CHANGE))
     return after_err / before_err if before_err > 0 else None
 
 
