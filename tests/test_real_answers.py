@@ -298,3 +298,18 @@ def test_only_models_on_this_machine_stream_by_default() -> None:
     assert LLMSettings(model="openai/x", api_base="http://127.0.0.1:8731/v1").stop_loops
     assert not LLMSettings(model="openai/gpt-4o").stop_loops
     assert not LLMSettings(model="openai/x", api_base="http://127.0.0.1:8731/v1", stop_loops=False).stop_loops
+
+
+def test_a_loop_within_one_line_is_a_loop_and_is_stopped_while_it_streams(tmp_path: Path, perception: PerceptionSummary) -> None:
+    """Seen with the 0.5B model on flight-booking: an <img> tag whose alt text it wrote 60 times
+    in one line, until the 4,096-token limit (750 s of a single-shot cell)."""
+    head = "```html\n<!DOCTYPE html>\n<html><body>\n<h1>FlightAway</h1>\n<img src=\"assets/asset_001.png\""
+    unit = ' alt="Prices include all taxes and fees shown at checkout."'
+    text = head + unit * 60 + ' alt="Pri'
+    cut = loop_start(text)
+    assert cut is not None and text[:cut].startswith(head[:-1]) and text[:cut].count("Prices include") == 1  # one round kept
+    assert loop_start(head + "\n<p>" + "-" * 40) is None  # a page cut off in a rule of dashes is no loop
+    page, srv, call = _streaming_draft(tmp_path, perception, {"text": head + unit * 200, "chunk_delay": 0.001})
+    (written, whole), = srv.streams
+    assert not whole and written < len(unit * 200) / 16 / 2 and call["response"]["finish_reason"] == "loop"
+    assert "<h1>FlightAway</h1>" in page and page.count("Prices include") == 1

@@ -71,6 +71,8 @@ def extract_code(text: str) -> str | None:
 
 MIN_LOOP_REPEATS = 8  # a block of lines repeated this often at the end of a cut-off answer is a loop
 MAX_LOOP_LINES = 40  # the longest block (in lines) looked for
+MAX_LOOP_CHARS = 400  # the longest unit (in characters) of a loop within a line looked for
+MIN_INLINE_LOOP = 160  # characters a loop within a line spans at least (a rule of dashes is no loop)
 _RAW_TEXT_TAGS = ("script", "style")
 _NUMBER = re.compile(r"\d+")
 
@@ -81,7 +83,12 @@ def loop_start(text: str) -> int | None:
     repeated at least MIN_LOOP_REPEATS times; lines compare without indentation and with every
     number alike (a model counting `asset_101`, `asset_102`, ... loops too). None when the tail
     does not loop. A small model cut off by its token limit is often in such a loop, and
-    continuing it only loops on."""
+    continuing it only loops on. A loop within one line (a phrase written over and over
+    without a line break) is found too (`_inline_loop_start`)."""
+    return _line_loop_start(text) or _inline_loop_start(text)
+
+
+def _line_loop_start(text: str) -> int | None:
     lines = text.split("\n")[:-1]  # the last line may be cut mid-way
     key = [_NUMBER.sub("#", line.strip()) for line in lines]
     n = len(key)
@@ -95,6 +102,27 @@ def loop_start(text: str) -> int | None:
         if rounds >= MIN_LOOP_REPEATS:
             kept = n - (rounds - 1) * period  # lines kept: everything up to the end of the first round
             return sum(len(line) + 1 for line in lines[:kept])
+    return None
+
+
+def _inline_loop_start(text: str) -> int | None:
+    """The offset after the first round of a unit of 2..MAX_LOOP_CHARS characters that the end
+    of `text` repeats exactly at least MIN_LOOP_REPEATS times, over MIN_INLINE_LOOP characters
+    at least (the last round may be cut off).
+    Seen with the 0.5B model: `alt="Prices include all taxes and fees shown at checkout."`
+    written 60 times in one line until the token limit."""
+    n = len(text)
+    for unit in range(2, MAX_LOOP_CHARS + 1):
+        span = max(unit * MIN_LOOP_REPEATS, MIN_INLINE_LOOP)
+        if span > n:
+            break
+        tail = text[n - span :]
+        if tail[unit:] != tail[:-unit] or not tail.strip():
+            continue
+        start = n - span
+        while start > 0 and text[start - 1] == text[start - 1 + unit]:  # the loop's true start
+            start -= 1
+        return start + unit
     return None
 
 

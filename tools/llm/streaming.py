@@ -18,6 +18,7 @@ from .parsing import loop_start
 
 LOOP_STOP_CHARS = 2000  # a loop is stopped once its repeats (after the first round) are this long
 LOOP_FINISH_REASON = "loop"
+CHECK_EVERY = 32  # content chunks between loop checks within a line (lines are checked as they end)
 
 
 def runaway_loop(text: str) -> bool:
@@ -41,8 +42,9 @@ class StreamedAnswer:
 
 
 async def read_stream(stream: AsyncIterator[Any], stop: Callable[[str], bool] = runaway_loop) -> StreamedAnswer:
-    """Collect an OpenAI-style chunk stream; `stop(text)` is asked at each new line and ends the
-    read (and closes the stream, so the server stops generating) when it says so."""
+    """Collect an OpenAI-style chunk stream; `stop(text)` is asked at each new line (and every
+    CHECK_EVERY chunks, for a loop within one line) and ends the read (and closes the stream,
+    so the server stops generating) when it says so."""
     parts: list[str] = []
     finish: str | None = None
     usage: Any = None
@@ -59,7 +61,7 @@ async def read_stream(stream: AsyncIterator[Any], stop: Callable[[str], bool] = 
                 if piece:
                     parts.append(piece)
                     chunks += 1
-                    if "\n" in piece and stop("".join(parts)):
+                    if ("\n" in piece or chunks % CHECK_EVERY == 0) and stop("".join(parts)):
                         return StreamedAnswer("".join(parts), LOOP_FINISH_REASON, None, model, chunks)
     finally:
         closer = getattr(stream, "aclose", None)
