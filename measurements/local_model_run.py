@@ -101,7 +101,8 @@ def read_cell(run_dir: Path, outcome: dict[str, Any]) -> Cell:
     cell.edits_failed = sum(getattr(p, "edits_failed", 0) for p in pages)
     errors = [str(e) for e in state.get("errors") or []]
     cell.parse_failures = sum("unparseable" in e for e in errors) + (outcome.get("error_kind") == "unparseable")
-    cut_off = [r["response"] for r in _transcript(task_dir) if (r.get("response") or {}).get("finish_reason") == "length"]
+    cut_off = [r["response"] for r in _transcript(task_dir)
+               if (r.get("response") or {}).get("finish_reason") in ("length", "loop")]  # 'loop': stopped while streaming
     cell.continued = len(cut_off)
     cell.loops_cut = sum(1 for r in cut_off if loop_start(str(r.get("text", ""))) is not None)
     return cell
