@@ -71,6 +71,11 @@ class Box(BaseModel):
         kind = type(self) if isinstance(other, type(self)) else type(other)
         return kind(x=x0, y=y0, width=max(self.right, other.right) - x0, height=max(self.bottom, other.bottom) - y0)
 
+    def within(self, other: Box, slack: float = 0) -> bool:
+        """This box lies inside `other` grown by `slack` on every side."""
+        return (self.x >= other.x - slack and self.y >= other.y - slack and self.right <= other.right + slack
+                and self.bottom <= other.bottom + slack)
+
     def grown(self, margin: float) -> Box:
         """The box grown by `margin` on every side."""
         return Box(x=self.x - margin, y=self.y - margin, width=self.width + 2 * margin, height=self.height + 2 * margin)
@@ -104,10 +109,6 @@ class PixelBox(Box):
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.width, self.height)
 
-    def within(self, other: PixelBox, slack: int = 0) -> bool:
-        """This box lies inside `other` grown by `slack` on every side."""
-        return (self.x >= other.x - slack and self.y >= other.y - slack and self.right <= other.right + slack
-                and self.bottom <= other.bottom + slack)
 
 
 B = TypeVar("B", bound=Box)

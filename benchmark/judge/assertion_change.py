@@ -59,9 +59,7 @@ def target_evidence(ref_before: Path, ref_after: Path, cand_before: Path, cand_a
     ref = changed_regions(ref_before, ref_after)
     if not cand or not ref:
         return None, None
-    changed = union_all(cand)
-    inside = (changed.x >= target.x - TARGET_PAD and changed.y >= target.y - TARGET_PAD
-              and changed.right <= target.right + TARGET_PAD and changed.bottom <= target.bottom + TARGET_PAD)
+    inside = union_all(cand).within(target, TARGET_PAD)
     spread = union_all(ref)
     beyond = len(ref) >= 2 and (spread.width > target.width + 2 * TARGET_PAD or spread.height > target.height + 2 * TARGET_PAD)
     return inside, beyond
