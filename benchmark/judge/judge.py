@@ -36,13 +36,13 @@ import structlog
 from ...tools.ocr import OcrCache, OcrPool, OcrResult
 from ..page_clock import PageClockPolicy
 from ..task import Resolution, Task
-from .assertion_context import click_target
 from .assertion_early import needs_early_ocr
 from .assertion_removal import needs_candidate_ocr
-from .assertions import Asserter, AssertionContext, LLMAsserter, OfflineAsserter
+from .assertions import Asserter, LLMAsserter, OfflineAsserter
 from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
 from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
+from .step_check import recorded_change_probe, step_context
 from .summary import SUMMARY_METRICS, EvalMacro, EvalTaskRow, eval_macro, missing_row, summary_row
 from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
 from .types import AssertionVerdict, JudgeResult, Protocol, Status, StepVerdict, Trajectory, VisualScores
@@ -190,6 +190,7 @@ class Judge:
                 continue_after_failure=cfg.continue_after_failure, action_timeout=cfg.action_timeout,
                 on_screenshot=on_screenshot, load_timeout=cfg.load_timeout,
                 clock=trajectory.page_clock or PageClockPolicy(),  # the reference's page time, else the default
+                probe=recorded_change_probe(trajectory, lambda k: self._text(refs.get(k))),
             )
         replay_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -257,7 +258,7 @@ class Judge:
         prev_shot: Path | None = trace.state0_screenshot
         prev_index = 0
         for st in trace.steps:
-            action = trajectory.actions[st.index - 1]
+            action = st.replayed_as or trajectory.actions[st.index - 1]
             verdict = StepVerdict(
                 index=st.index, action=action, grounding=st.grounding, performed=st.performed,
                 error=st.error, screenshot=_rel(st.screenshot, out_dir),
@@ -266,27 +267,8 @@ class Judge:
             )
             expected = trajectory.expected_change(st.index)
             if st.performed and (action.logical_assertion or expected is not None):
-                ctx = AssertionContext(
-                    assertion=action.logical_assertion or "",
-                    expected_change=expected,
-                    step=st.index,
-                    description=action.description,
-                    action_type=action.type.value,
-                    candidate_before=prev_shot,
-                    candidate_after=st.screenshot,
-                    candidate_text_before=st.text_before,
-                    candidate_text_after=st.text_after,
-                    candidate_changed_fraction=st.changed_fraction,
-                    candidate_target=click_target(action.type.value, st.grounding.box),
-                    reference_before=trajectory.checkpoint(st.index - 1),
-                    reference_after=trajectory.checkpoint(st.index),
-                )
-                if has_reference_texts(trajectory):
-                    ctx.reference_text_source = "dom"
-                    ctx.reference_text_before = trajectory.checkpoint_texts.get(st.index - 1, "")
-                    ctx.reference_text_after = trajectory.checkpoint_texts.get(st.index, "")
-                    ctx.reference_text_recording = "\n".join(trajectory.checkpoint_texts.values())
-                else:
+                ctx = step_context(trajectory, action, st, prev_shot)
+                if not has_reference_texts(trajectory):
                     ctx.reference_text_before = await self._text(refs.get(st.index - 1))
                     ctx.reference_text_after = await self._text(refs.get(st.index))
                     ctx.reference_text_recording = recording_ocr

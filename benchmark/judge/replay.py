@@ -19,13 +19,18 @@ reference's recorded input time (else one action every `DEFAULT_PACE` s), after 
 to the reference's checkpoint time, and then on, frame by frame, while it is still busy
 (DOM changing, short timers pending, finite animations running), at most until the next
 input. What it was given is recorded in `ReplayTrace.page_clock`.
+
+Key trials: a step whose key the recording does not show (`video_keys.keys_to_try`) is checked
+by `probe` right after it; when the recorded change did not come, the other keys are tried on
+the page as it was before the step (a fresh page with the steps before replayed, `key_trial`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,14 +39,17 @@ import numpy as np
 import structlog
 
 from ...core.change import SCREENSHOT_CHANGE, changed_share
-from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite, open_sandboxed_page
+from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite
 from ..page_clock import PageClockPolicy
 from ..task import Action, Resolution
-from .grounding import Grounder, LookCue, load_js
+from .grounding import Grounder, LookCue
+from .key_trial import KeyTrials, StepProbe, settle_key
 from .keys import key_of, normalise_key
 from .page_ops import JUDGE_WORK_TIMEOUT_MIN, PAGE_FRAME_MS, PageOps, PageTimeline
+from .page_session import PageOpener, Pages, PageSession
 from .replay_types import PageCrashed, PageHung, ReplayTrace, SettleConfig, StepTimeout, StepTrace, error_kind
 from .types import Grounding, Trajectory
+from .video_keys import keys_to_try
 
 log = structlog.get_logger()
 
@@ -85,11 +93,13 @@ async def replay_page(
     load_timeout: float = 20.0,
     settle: SettleConfig | None = None,
     clock: PageClockPolicy | None = None,
+    probe: StepProbe | None = None,
 ) -> ReplayTrace:
     """Replay `trajectory` on `site` in a fresh sandboxed context (see module docstring).
 
     `clock`: the page-time policy to give the candidate (with `trajectory.page_times` when
-    recorded); None = the browser's real clock."""
+    recorded); None = the browser's real clock. `probe`: the step check that decides key
+    trials (None: no trials)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     trace = ReplayTrace()
@@ -103,21 +113,17 @@ async def replay_page(
             except Exception as exc:  # noqa: BLE001 - a scorer callback must not break the replay
                 log.warning("replay.on_screenshot_failed", step=step, error=repr(exc))
 
-    sp_ref: SandboxPage | None = None
-    own = [load_js("quiet.js"), load_js("listeners.js")]  # the settle tracker; pointer listeners for the grounder
-    async with open_sandboxed_page(
-        browser, site, resolution.width, resolution.height,
-        init_scripts=clock.init_steps(before_clock=own) if clock is not None else own,
-        load_timeout=load_timeout, close_timeout=5.0,
-        context_options=clock.context_options() if clock is not None else None,
-    ) as sp:
-        sp_ref = sp
-        timeline = PageTimeline(sp.page, clock, trajectory.page_times, len(trajectory.actions)) if clock is not None else None
-        if timeline is not None:
-            trace.page_clock = timeline.record
-            await asyncio.wait_for(timeline.clock.start(), action_timeout)
-        await _drive(PageOps(sp, action_timeout, settle, timeline), trace, grounder, trajectory, resolution, out_dir, emit,
-                     continue_after_failure)
+    opener = PageOpener(browser, site, resolution, trajectory, settle, clock, action_timeout, load_timeout)
+    pages = Pages(opener, await opener.open())
+    try:
+        if pages.session.timeline is not None:
+            trace.page_clock = pages.session.timeline.record
+        trials = KeyTrials(probe, out_dir / ".key-trials") if probe is not None else None
+        await _drive(pages, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure, trials)
+    finally:
+        sp_ref = pages.session.run.sp
+        await pages.session.close()
+        shutil.rmtree(out_dir / ".key-trials", ignore_errors=True)
     return _finish(trace, sp_ref, t_start)
 
 
@@ -142,10 +148,11 @@ class StepOutcome:
 
 
 async def _drive(
-    run: PageOps, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
-    out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
+    pages: Pages, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
+    out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool, trials: KeyTrials | None,
 ) -> None:
     """Load, state 0, then the steps; fills `trace`."""
+    run = pages.run
     sp = run.sp
     t0 = time.perf_counter()
     try:
@@ -176,8 +183,8 @@ async def _drive(
     compares: list[tuple[StepTrace, asyncio.Future[float]]] = []
     t_steps = time.perf_counter()
     try:
-        await _drive_steps(run, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure,
-                           PageState(state0_image, trace.state0_text), compares)
+        await _drive_steps(pages, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure,
+                           PageState(state0_image, trace.state0_text), compares, trials)
     finally:
         for step, job in compares:
             try:
@@ -188,12 +195,27 @@ async def _drive(
 
 
 async def _drive_steps(
-    run: PageOps, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
+    pages: Pages, trace: ReplayTrace, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
     out_dir: Path, emit: Callable[[int, Path], None], continue_after_failure: bool,
-    state: PageState, compares: list[tuple[StepTrace, asyncio.Future[float]]],
+    state: PageState, compares: list[tuple[StepTrace, asyncio.Future[float]]], trials: KeyTrials | None,
 ) -> None:
+    done: list[Action] = []  # the actions as replayed (a key trial's key in place of the step's own)
     for k, action in enumerate(trajectory.actions, start=1):
-        outcome = await _replay_step(run, grounder, trajectory, k, action, resolution, out_dir, state)
+        outcome = await _replay_step(pages.run, grounder, trajectory, k, action, resolution, out_dir, state)
+        if trials is not None and keys_to_try(action) and not outcome.page_gone:  # its own key may have done nothing
+            if outcome.change is not None:
+                outcome.step.changed_fraction = await outcome.change
+            before_shot = trace.steps[-1].screenshot if trace.steps else trace.state0_screenshot
+            restart = _restarter(pages, grounder, trajectory, resolution, trials.scratch)
+
+            async def press(run: PageOps, alt: Action, st: PageState, k: int = k, scratch: Path = trials.scratch) -> StepOutcome:
+                return await _replay_step(run, grounder, trajectory, k, alt, resolution, scratch, st)
+
+            outcome, action = await settle_key(trials, pages, k, action, outcome, state, before_shot, done, restart, press)
+            if outcome.step.screenshot is not None and outcome.step.screenshot.parent != out_dir:
+                shutil.copyfile(outcome.step.screenshot, out_dir / f"step_{k}.png")
+                outcome.step.screenshot = out_dir / f"step_{k}.png"
+        done.append(action)
         step, state = outcome.step, outcome.state
         if outcome.change is not None:
             compares.append((step, outcome.change))
@@ -205,6 +227,34 @@ async def _drive_steps(
             break
         if not step.performed and not continue_after_failure:
             break
+
+
+def _restarter(pages: Pages, grounder: Grounder, trajectory: Trajectory, resolution: Resolution,
+               scratch: Path) -> Callable[[list[Action]], Awaitable[tuple[PageSession, PageState] | None]]:
+    """Opens the candidate afresh and replays `actions` on it (screenshots into `scratch`):
+    the page as it was before the step under trial; None when that replay broke off."""
+
+    async def restart(actions: list[Action]) -> tuple[PageSession, PageState] | None:
+        session = await pages.opener.open()
+        run = session.run
+        try:
+            await run.sp.goto()
+            await run.settle_state(0)
+            shot = await run.screenshot()
+            state = PageState(asyncio.ensure_future(asyncio.to_thread(_decode_and_remember, shot, None)), await run.text())
+            for k, action in enumerate(actions, start=1):
+                outcome = await _replay_step(run, grounder, trajectory, k, action, resolution, scratch, state)
+                if not outcome.step.performed or outcome.page_gone:
+                    await session.close()
+                    return None
+                state = outcome.state
+        except Exception as exc:  # noqa: BLE001 - a page that does not come back is a trial that failed
+            log.info("replay.key_trial_restart_failed", error=str(exc).splitlines()[0][:200] if str(exc) else repr(exc))
+            await session.close()
+            return None
+        return session, state
+
+    return restart
 
 
 async def _replay_step(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ...core.errors import IwrError
 from ..page_clock import AppliedClock
+from ..task import Action
 from .types import Grounding
 
 
@@ -26,6 +27,7 @@ class StepTrace(BaseModel):
     text_after: str = ""
     changed_fraction: float = 0.0
     timings: dict[str, float] = Field(default_factory=dict)  # seconds: ground, act, settle, screenshot
+    replayed_as: Action | None = None  # the action performed instead of the trajectory's (a key trial's key)
 
 
 class ReplayTrace(BaseModel):

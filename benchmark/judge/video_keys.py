@@ -9,12 +9,19 @@ screen a click had just changed (a lightbox, a menu), is Escape; right after
 typing it is Enter; else nothing is pressed (Shift: the page changed by itself). Likewise a
 click that left new text in the field it clicked typed that text (`typed_text`): perception
 took the typing for a click (the press before it was seen).
+
+A press whose key the change does not show (a slide deck's arrow keys, a wizard's) carries the
+keys the replay may press instead when the recorded change does not come (`with_key_trial`,
+tried by `key_trial`): the video cannot tell them apart, so any of them that makes the page
+change as the recording did is the key.
 """
 
 from __future__ import annotations
 
 from ...core.geometry import Point
+from ...tools.perception.types import PerceivedEvent
 from ...tools.perception.visible_change import TextChange, VisibleChange
+from ..task import Action, ActionType
 from .assertion_change import LARGE_CHANGE
 from .assertion_tokens import tokens
 
@@ -22,6 +29,9 @@ GLYPH_KEYS = {"÷": "/", "×": "*", "−": "-", "–": "-", "·": "*"}  # typogr
 GUESSED_KEY = "Enter"
 NEAREST_MARGIN = 2.0  # the typed line is this many times nearer the pointer's height than any other
 IDLE_KEY = "Shift"  # a key that does nothing on a page: the step waits for the recorded change
+TRY_KEYS = "try_keys"  # ActionParameters extra: keys to press instead when the recorded change does not come
+NAVIGATION_KEYS = ("ArrowRight", "ArrowLeft", "ArrowDown", "ArrowUp", "Space", "PageDown", "PageUp", "Home", "End",
+                   "Escape", "Enter")  # keys that change a view without typing, in the order they are tried
 
 
 def _squeezed(text: str) -> str:
@@ -118,3 +128,30 @@ def typed_text(x: float, y: float, change: VisibleChange | None) -> str | None:
         return None
     text = typed[0][1]
     return text if len(text) >= 2 and any(c.isalnum() for c in text) else None
+
+
+def with_key_trial(action: Action, event: PerceivedEvent | None) -> Action:
+    """`action` with the keys the replay may try instead (`TRY_KEYS`) when perception saw a key
+    press (the pointer still) and did not name its key: a press whose key was read from the
+    change or guessed, or a key step read as a scroll because the content moved as a whole
+    (an arrow key in a slide deck moves it so). They are pressed only when the step's own
+    key does not bring the recorded change."""
+    if event is None or event.kind == "click" or event.kind == "scroll" or (event.key and event.key != GUESSED_KEY):
+        return action
+    if action.type not in (ActionType.PRESS, ActionType.SCROLL):
+        return action
+    params = action.parameters.model_copy(update={})
+    setattr(params, TRY_KEYS, list(NAVIGATION_KEYS))
+    return action.model_copy(update={"parameters": params})
+
+
+def keys_to_try(action: Action) -> list[str]:
+    """The keys a step may be replayed with instead of its own (`with_key_trial`)."""
+    keys = (action.parameters.model_extra or {}).get(TRY_KEYS) or []
+    return [str(k) for k in keys]
+
+
+def pressing(action: Action, key: str) -> Action:
+    """`action` as the press of `key` (no keys left to try)."""
+    params = type(action.parameters)(description=f"Press {key} (the recording does not show which key)", key=key)
+    return action.model_copy(update={"type": ActionType.PRESS, "parameters": params, "point": None})

@@ -24,7 +24,7 @@ from ...tools.perception.visible_change import VisibleChange, pointer_box, visib
 from ..task import Action, ActionParameters, ActionType, Point, Resolution
 from .assertion_change import REFERENCE_CHANGED
 from .types import Protocol, Trajectory
-from .video_keys import GUESSED_KEY, read_key, typed_key, typed_text
+from .video_keys import GUESSED_KEY, IDLE_KEY, read_key, typed_key, typed_text, with_key_trial
 
 VIDEO_TRAJECTORY = "video"
 POINTER_SLACK = 0.5  # seconds around a keyframe's stable span in which a pointer sighting counts
@@ -207,6 +207,7 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     """How a perceived step is replayed, read from what it changed on the recording (`earlier`:
     the screen before the previous step):
 
+    - typing that typed nothing visible is a key press;
     - a click or typing step that grew a row of dots at the pointer's height typed that many
       characters into a masked field (`masked_count`); what it typed is not in the recording,
       so MASK_FILL stands in for it;
@@ -227,6 +228,8 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
       alike in perception's direction and unseen lines came in behind them (`scrolled_in`):
       lines sliding under a still pointer can pass for a click indicator, and a click that
       removes or inserts a row moves the rows after it but brings in nothing new."""
+    if action.type == ActionType.TYPE and not (action.parameters.text or "").strip():
+        action = _press(action, IDLE_KEY)  # typing perceived with nothing typed on screen: a key press
     seen = change is not None and change.changed_fraction >= REFERENCE_CHANGED
     typed_at = previous.point if previous is not None and previous.type == ActionType.TYPE else None
     typing = typed_at is not None or (previous is not None and previous.type == ActionType.PRESS
@@ -325,7 +328,8 @@ def _shows_typed_key(event: PerceivedEvent, frames: dict[int, Path], cache: OcrC
 def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrCache | None = None) -> Trajectory:
     """The recording's own plan: one action per perceived event, checkpoints = the keyframes
     before the first and after each event, expected changes between consecutive checkpoints;
-    each step replayed as its change reads (`replayed`). A key press guessed from a change too
+    each step replayed as its change reads (`replayed`), a key press whose key it does not
+    show with the keys to try instead (`with_key_trial`). A key press guessed from a change too
     small to count is left out, unless the change shows the character it typed."""
     scale = resolution.width / perception.video.width if perception.video.width else 1.0
     screen = perception.video.width * perception.video.height
@@ -340,8 +344,9 @@ def video_trajectory(perception: Perception, resolution: Resolution, cache: OcrC
     actions: list[Action] = []
     previous: Action | None = None
     for i, (s, c, a, b) in enumerate(zip(steps, changes, checkpoints, checkpoints[1:], strict=False)):
-        action = replayed(plan_action(s, scale), by_span.get((s.before_keyframe, s.after_keyframe)), c, a, b, previous, scale,
-                          checkpoints[i - 1] if i else None)
+        event = by_span.get((s.before_keyframe, s.after_keyframe))
+        action = with_key_trial(replayed(plan_action(s, scale), event, c, a, b, previous, scale,
+                                         checkpoints[i - 1] if i else None), event)
         previous = action
         actions.append(action)
     changes = [hidden_input_change(c) if c is not None and k < len(actions) and is_masked(actions[k]) else c
