@@ -18,6 +18,7 @@ from iwr.benchmark.dataset import load_tasks
 from iwr.benchmark.demo import load_demo
 from iwr.benchmark.judge.judge import Judge
 from iwr.benchmark.validity import (
+    DomTrace,
     MutantError,
     Outcome,
     ValidityApp,
@@ -173,8 +174,9 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
         "second click adds two": (_patched(app, tmp_path / "v1", "count = count + 1", "count = count + (count >= 1 ? 2 : 1)"), 2),
         "no listener": (_patched(app, tmp_path / "v2", "addEventListener", "removeEventListener"), 1),
         "same sum written otherwise": (_patched(app, tmp_path / "v3", "count = count + 1", "count += 1"), None),
-        "starts at one": (_patched(app, tmp_path / "v4", "let count = 0", "let count = 1"), 0),
-        "unparsable": (_patched(app, tmp_path / "v5", "show();\n", "show(;\n"), 0),
+        # differs from the start: at the first step whose change differs ('1' for '0' vs '2' for '1')
+        "starts at one": (_patched(app, tmp_path / "v4", "let count = 0", "let count = 1"), 1),
+        "unparsable": (_patched(app, tmp_path / "v5", "show();\n", "show(;\n"), 1),
     }
 
     async def run() -> list[Any]:
@@ -190,6 +192,16 @@ def test_first_difference_finds_the_step_and_equivalent_changes(tmp_path: Path) 
     assert traces[4].syntax_error and not traces[0].syntax_error
     assert first_pixel_difference(original, traces[2]) is None  # equivalent: the same pixels too
     assert first_pixel_difference(original, traces[3]) == 0
+
+
+def test_a_variant_different_from_the_start_differs_at_its_first_step_that_changes_otherwise() -> None:
+    original = DomTrace(texts=["Deck\nslide one", "Deck\nslide two", "Deck\nslide three"], performed=[True, True])
+    relabelled = DomTrace(texts=["Talk\nslide one", "Talk\nslide two", "Talk\nslide three"], performed=[True, True])
+    assert first_difference(original, relabelled) == 0  # every step changes alike: a difference at load only
+    skips = DomTrace(texts=["Talk\nslide one", "Talk\nslide two", "Talk\nslide four"], performed=[True, True])
+    assert first_difference(original, skips) == 2  # step 1 changes alike, step 2 brings 'four' for 'three'
+    stuck = DomTrace(texts=["Talk\nslide one", "Talk\nslide two", "Talk\nslide two"], performed=[True, False])
+    assert first_difference(original, stuck) == 2
 
 
 COVERED_JS = """\

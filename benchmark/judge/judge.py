@@ -190,7 +190,7 @@ class Judge:
                 continue_after_failure=cfg.continue_after_failure, action_timeout=cfg.action_timeout,
                 on_screenshot=on_screenshot, load_timeout=cfg.load_timeout,
                 clock=trajectory.page_clock or PageClockPolicy(),  # the reference's page time, else the default
-                probe=recorded_change_probe(trajectory, lambda k: self._text(refs.get(k))),
+                probe=recorded_change_probe(trajectory, lambda k: self._text(refs.get(k)), lambda p: self._text(self._ocr(p))),
             )
         replay_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()

@@ -43,10 +43,12 @@ def step_context(trajectory: Trajectory, action: Action, st: StepTrace, before_s
     return ctx
 
 
-def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int], Awaitable[str]]) -> StepProbe:
+def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int], Awaitable[str]],
+                          screen_text: Callable[[Path], Awaitable[str]]) -> StepProbe:
     """A key trial's check: the step's recorded change (`VisibleChange`) on the candidate, as
-    the verdict checks it, with the shares of its token checks that held, all and those of
-    words the recording gained; `reference_text(k)` reads checkpoint k (OCR)."""
+    the verdict checks it (its DOM text, then, when that fails, the OCR of its screenshots),
+    with the shares of its token checks that held, all and those of words the recording
+    gained; `reference_text(k)` reads checkpoint k, `screen_text` a screenshot (OCR)."""
 
     def share(oks: list[bool]) -> float:
         return sum(oks) / len(oks) if oks else 1.0
@@ -60,6 +62,10 @@ def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int]
             ctx.reference_text_before = await reference_text(st.index - 1)
             ctx.reference_text_after = await reference_text(st.index)
         verdict = await check_visible_change(ctx, expected)
+        if verdict.passed is False and ctx.reference_text_source == "ocr" and before_shot is not None \
+                and st.screenshot is not None and ctx.candidate_text_after.strip():
+            ctx.candidate_ocr_before, ctx.candidate_ocr_after = await screen_text(before_shot), await screen_text(st.screenshot)
+            verdict = await check_visible_change(ctx, expected)
         checks = verdict.evidence.get("tokens", [])
         held = [bool(t.get("ok")) for t in checks]
         brought = [bool(t.get("ok")) for t in checks if t.get("expect") in ("appear", "present")]

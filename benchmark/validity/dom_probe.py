@@ -14,6 +14,7 @@ trajectory).
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,13 +65,32 @@ class DomTrace:
 
 def first_difference(original: DomTrace, variant: DomTrace) -> int | None:
     """The first state whose visible text differs, or whose action could be performed in
-    one replay and not in the other; None when the two replays agree throughout."""
+    one replay and not in the other; None when the two replays agree throughout. A variant
+    that differs from the start (state 0) differs, for a judge of steps, at the first step
+    whose change differs (`first_changed_step`); 0 when every step changes alike."""
     for k in range(max(len(original.texts), len(variant.texts))):
         if k >= len(original.texts) or k >= len(variant.texts) or original.texts[k] != variant.texts[k]:
-            return k
+            return k if k > 0 else first_changed_step(original, variant)
         if k >= 1 and original.performed[k - 1] != variant.performed[k - 1]:
             return k
     return None
+
+
+def _change(texts: list[str], k: int) -> tuple[Counter[str], Counter[str]]:
+    """The words state k gained and lost from state k-1."""
+    before, after = Counter(texts[k - 1].split()), Counter(texts[k].split())
+    return after - before, before - after
+
+
+def first_changed_step(original: DomTrace, variant: DomTrace) -> int:
+    """The first step whose change of visible words (gained and lost), or whose being
+    performed, differs between the two replays; 0 when none does."""
+    for k in range(1, max(len(original.texts), len(variant.texts))):
+        if k >= len(original.texts) or k >= len(variant.texts) or original.performed[k - 1] != variant.performed[k - 1]:
+            return k
+        if _change(original.texts, k) != _change(variant.texts, k):
+            return k
+    return 0
 
 
 def first_pixel_difference(original: DomTrace, variant: DomTrace, again: DomTrace | None = None) -> int | None:
