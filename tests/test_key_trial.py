@@ -80,6 +80,9 @@ def test_a_key_press_of_no_named_key_gets_keys_to_try() -> None:
     named = key_event.model_copy(update={"key": "ArrowLeft"})
     assert keys_to_try(with_key_trial(_press(IDLE_KEY), key_event)) == list(NAVIGATION_KEYS)
     assert keys_to_try(with_key_trial(_press(IDLE_KEY), click)) == []  # the pointer was seen pressing
+    scroll = Action(type=ActionType.SCROLL, parameters=ActionParameters(description="Scroll down", direction="down"))
+    assert keys_to_try(with_key_trial(scroll, key_event.model_copy(update={"kind": "scroll"}))) == list(NAVIGATION_KEYS)
+    assert keys_to_try(with_key_trial(scroll, click)) == []
     assert keys_to_try(with_key_trial(_press("ArrowLeft"), named)) == []  # perception named the key
     assert keys_to_try(_press("Enter")) == []
 

@@ -43,7 +43,7 @@ from ...tools.sandbox import BrowserHandle, SandboxPage, SandboxSite
 from ..page_clock import PageClockPolicy
 from ..task import Action, Resolution
 from .grounding import Grounder, LookCue
-from .key_trial import KeyTrials, StepProbe, settle_key
+from .key_trial import RESTARTS_PER_STEP, KeyTrials, StepProbe, settle_key
 from .keys import key_of, normalise_key
 from .page_ops import JUDGE_WORK_TIMEOUT_MIN, PAGE_FRAME_MS, PageOps, PageTimeline
 from .page_session import PageOpener, Pages, PageSession
@@ -118,7 +118,8 @@ async def replay_page(
     try:
         if pages.session.timeline is not None:
             trace.page_clock = pages.session.timeline.record
-        trials = KeyTrials(probe, out_dir / ".key-trials") if probe is not None else None
+        tried = sum(1 for a in trajectory.actions if keys_to_try(a))
+        trials = KeyTrials(probe, out_dir / ".key-trials", RESTARTS_PER_STEP * tried) if probe is not None and tried else None
         await _drive(pages, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure, trials)
     finally:
         sp_ref = pages.session.run.sp

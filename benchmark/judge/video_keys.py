@@ -131,12 +131,12 @@ def typed_text(x: float, y: float, change: VisibleChange | None) -> str | None:
 
 
 def with_key_trial(action: Action, event: PerceivedEvent | None) -> Action:
-    """`action` with the keys the replay may try instead (`TRY_KEYS`) when perception saw a key
-    press (the pointer still) and did not name its key: a press whose key was read from the
-    change or guessed, or a key step read as a scroll because the content moved as a whole
-    (an arrow key in a slide deck moves it so). They are pressed only when the step's own
-    key does not bring the recorded change."""
-    if event is None or event.kind == "click" or event.kind == "scroll" or (event.key and event.key != GUESSED_KEY):
+    """`action` with the keys the replay may try instead (`TRY_KEYS`) when perception saw no
+    click (the pointer still) and named no key: a press whose key was read from the change or
+    guessed, or a step read as a scroll because the content moved (an arrow key in a slide
+    deck moves it so; a wheel leaves no trace on video either). They are pressed only when
+    the step's own action does not bring the recorded change."""
+    if event is None or event.kind == "click" or (event.key and event.key != GUESSED_KEY):
         return action
     if action.type not in (ActionType.PRESS, ActionType.SCROLL):
         return action
