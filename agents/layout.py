@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from iwr.benchmark.task import Box, Resolution
 from iwr.core.cache_files import cache_dir
-from iwr.core.change import TEXT_CHANGE, changed_mask
+from iwr.core.change import TEXT_CHANGE, change_boxes, changed_mask
 from iwr.core.geometry import PixelBox, Point, merge_boxes
 from iwr.graphs import AssetSighting
 
@@ -165,21 +165,13 @@ def changed_boxes(before: np.ndarray, after: np.ndarray, *, threshold: int = TEX
                   min_pixels: int = 6) -> list[PixelBox] | None:
     """Boxes of the regions that differ between two same-sized RGB images;
     None when so much changed (or the sizes differ) that the whole image should be re-read."""
-    import cv2
 
     if before.shape != after.shape:
         return None
     mask = changed_mask(before, after, threshold)
     if float(mask.mean()) > FULL_OCR_CHANGE:
         return None
-    grown = cv2.dilate(mask, np.ones((9, 15), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    boxes = []
-    for i in range(1, count):
-        x, y, w, h, _ = (int(v) for v in stats[i])
-        if int(mask[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i].sum()) >= min_pixels:
-            boxes.append(PixelBox(x=x, y=y, width=w, height=h))
-    return boxes
+    return change_boxes(mask, (9, 15), min_changed=min_pixels)
 
 
 CROP_CONTEXT = 48  # px of context read around a changed region

@@ -102,6 +102,22 @@ def test_one_change_detection_with_named_thresholds() -> None:
     assert changed_share(a[:, :, 0], b[:, :, 0], SCREENSHOT_CHANGE) == 1 / 20  # grey images too
 
 
+def test_changed_pixels_group_into_boxes() -> None:
+    import numpy as np
+
+    from iwr.core.change import change_boxes
+
+    mask = np.zeros((40, 60), np.uint8)
+    mask[5, 5] = mask[5, 9] = 1  # two pixels 4 apart: one group once grown, two apart
+    mask[30:33, 40:50] = 1  # a bar of 30 pixels
+    assert change_boxes(mask) == [PixelBox(x=5, y=5, width=1, height=1), PixelBox(x=9, y=5, width=1, height=1),
+                                  PixelBox(x=40, y=30, width=10, height=3)]
+    grown = change_boxes(mask, (5, 5))
+    assert len(grown) == 2 and grown[0].contains(Point(x=5, y=5)) and grown[0].contains(Point(x=9, y=5))
+    assert change_boxes(mask, (5, 5), min_changed=3) == [grown[1]]  # the pair has 2 changed pixels of its own
+    assert change_boxes(mask, min_area=2) == [PixelBox(x=40, y=30, width=10, height=3)]
+
+
 def test_sources_follow_the_imports() -> None:
     from iwr.core.sources import module_sources
 

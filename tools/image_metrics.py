@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.change import IMAGE_CHANGE, changed_mask
+from ..core.change import IMAGE_CHANGE, change_boxes, changed_mask
 from ..core.geometry import PixelBox
 
 SSIM_WIDTH = 512
@@ -154,16 +154,8 @@ Region = PixelBox  # a changed region in the first image's pixel coordinates
 def changed_regions(a: np.ndarray | Path | str, b: np.ndarray | Path | str, min_area: int = 16,
                     merge_px: int = 8) -> list[Region]:
     """Boxes where `a` and `b` differ (nearby changes merged by a dilation of `merge_px`)."""
-    mask = _diff_mask(_as_image(a), _as_image(b))
-    if merge_px > 0:
-        mask = cv2.dilate(mask, np.ones((merge_px, merge_px), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    regions = [
-        Region(x=int(x), y=int(y), width=int(w), height=int(h))
-        for x, y, w, h, area in stats[1:count]
-        if area >= min_area
-    ]
-    return sorted(regions, key=lambda r: -r.area)
+    boxes = change_boxes(_diff_mask(_as_image(a), _as_image(b)), (merge_px, merge_px), min_area=min_area)
+    return sorted(boxes, key=lambda r: -r.area)
 
 
 def change_overlap(reference_before: np.ndarray | Path | str, reference_after: np.ndarray | Path | str,

@@ -109,7 +109,7 @@ def _mismatch(g0: np.ndarray, g1: np.ndarray, dx: int, dy: int) -> float:
     h, w = g0.shape
     p0 = g0[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
     p1 = g1[max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)]
-    return float((cv2.absdiff(p0, p1) > TEXT_CHANGE).mean()) if p0.size else 1.0
+    return changed_share(p0, p1, TEXT_CHANGE) if p0.size else 1.0
 
 
 def content_shift(before: Path, after: Path, box: PBox | None = None) -> int | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ...core.change import VIDEO_CHANGE
+from ...core.change import VIDEO_CHANGE, changed_share
 from .asset_motion import only_tinted, scroll_shift
 from .scan import WORK_WIDTH, strong_diff_blobs
 from .types import AssetMatch, PBox
@@ -61,7 +61,7 @@ def plan_bases(levels: list[dict[int, np.ndarray]], changed: list[list[PBox] | N
         shift = scroll_shift(levels[k - 1], levels[k])
         if shift is not None:
             sources.append(Source(k - 1, shift, _changed(levels[k - 1][1], levels[k][1], shift), _beside_revealed(shift, W, H)))
-        differ = {j: float((cv2.absdiff(levels[j][8], levels[k][8]) > VIDEO_CHANGE).mean()) for j in range(k - 1)}
+        differ = {j: changed_share(levels[j][8], levels[k][8], VIDEO_CHANGE) for j in range(k - 1)}
         revisits = sorted((j for j in differ if differ[j] <= MOSTLY_CHANGED), key=lambda j: (differ[j], -j))[:REVISITS]
         sources.extend(Source(j, (0, 0), _changed(levels[j][1], levels[k][1], (0, 0))) for j in revisits)  # states shown again
         bases.append(Basis(tuple(sources), _novel(sources, W, H) if sources else whole))

@@ -23,6 +23,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from ...core.change import changed_mask
 from ...core.geometry import PixelBox
 from ..cursor_shapes import SHAPES as CURSOR_SHAPES
 
@@ -173,7 +174,7 @@ class PointerTracker:
         x1, y1 = min(W, int(prev.x) + reach), min(H, int(prev.y) + reach)
         page = prev_gray[y0:y1, x0:x1].copy()  # the page without the old cursor: its silhouette filled from around it
         old = _paint_box(page, prev, (x0, y0))
-        changed = (cv2.absdiff(gray[y0:y1, x0:x1], page) > SPRITE_CHANGE).astype(np.uint8)
+        changed = changed_mask(gray[y0:y1, x0:x1], page, SPRITE_CHANGE)
         if changed.mean() > BUSY_PAGE:
             return None  # the page itself moves around the pointer (a scroll, a redraw): no cursor to single out
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(changed, np.ones((3, 3), np.uint8)), connectivity=8)
@@ -235,7 +236,7 @@ def _left(gray: np.ndarray, prev_gray: np.ndarray, hit: PointerHit) -> bool:
     if x < 0 or y < 0 or x + w > W or y + h > H:
         return True
     sil = hit.mask > 0
-    changed = cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > SPRITE_CHANGE
+    changed = changed_mask(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w], SPRITE_CHANGE) > 0
     if not sil.any() or float(changed[sil].mean()) < 0.3:
         return False
     if hit.image is None:

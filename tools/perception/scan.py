@@ -268,7 +268,7 @@ class _Analyzer:
         x, y, w, h = box.as_tuple()
         if self.pointer is None or max(w, h) < 10:
             return False
-        m = (cv2.absdiff(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w]) > VIDEO_CHANGE).astype(np.uint8)
+        m = changed_mask(gray[y:y + h, x:x + w], prev_gray[y:y + h, x:x + w], VIDEO_CHANGE)
         px0, py0, pw, ph = self.pointer.box.as_tuple()
         ix0, iy0, ix1, iy1 = max(x, px0), max(y, py0), min(x + w, px0 + pw), min(y + h, py0 + ph)
         if ix0 < ix1 and iy0 < iy1:  # the pointer drawn over the ring is not part of it
