@@ -24,13 +24,12 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ..task import Action
-from .replay_types import StepTrace
+from .replay_types import PageState, StepOutcome, StepTrace
 from .video_keys import keys_to_try, pressing
 
 if TYPE_CHECKING:
     from .page_ops import PageOps
     from .page_session import Pages, PageSession
-    from .replay import PageState, StepOutcome
 
 log = structlog.get_logger()
 
@@ -62,7 +61,7 @@ class ProbeVerdict:
 StepProbe = Callable[[StepTrace, Path | None], Awaitable[ProbeVerdict]]
 """The check of a replayed step (its trace, the screenshot before it)."""
 Restart = Callable[[list[Action]], Awaitable["tuple[PageSession, PageState] | None"]]
-StepRunner = Callable[["PageOps", Action, "PageState"], Awaitable["StepOutcome"]]
+StepRunner = Callable[["PageOps", Action, PageState], Awaitable[StepOutcome]]
 
 
 @dataclass

@@ -31,7 +31,6 @@ import asyncio
 import shutil
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,17 @@ from .key_trial import RESTARTS_PER_STEP, KeyTrials, StepProbe, settle_key
 from .keys import key_of, normalise_key
 from .page_ops import JUDGE_WORK_TIMEOUT_MIN, PAGE_FRAME_MS, PageOps, PageTimeline
 from .page_session import PageOpener, Pages, PageSession
-from .replay_types import PageCrashed, PageHung, ReplayTrace, SettleConfig, StepTimeout, StepTrace, error_kind
+from .replay_types import (
+    PageCrashed,
+    PageHung,
+    PageState,
+    ReplayTrace,
+    SettleConfig,
+    StepOutcome,
+    StepTimeout,
+    StepTrace,
+    error_kind,
+)
 from .types import Grounding, Trajectory
 from .video_keys import keys_to_try
 
@@ -126,26 +135,6 @@ async def replay_page(
         await pages.session.close()
         shutil.rmtree(out_dir / ".key-trials", ignore_errors=True)
     return _finish(trace, sp_ref, t_start)
-
-
-@dataclass(frozen=True)
-class PageState:
-    """The page after a step: its screenshot (a future of the decoded image) and its text."""
-
-    image: asyncio.Future[np.ndarray | None]
-    text: str
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """One replayed step: its trace, the page state after it (the one before when the step did
-    nothing), whether the page is gone (hung or crashed), and the future changed share of a
-    performed step's screenshot."""
-
-    step: StepTrace
-    state: PageState
-    page_gone: bool = False
-    change: asyncio.Future[float] | None = None
 
 
 async def _drive(

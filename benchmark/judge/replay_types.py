@@ -1,11 +1,14 @@
-"""What a replay records (`StepTrace`, `ReplayTrace`), when a page counts as settled, and the
-ways a page operation can fail."""
+"""What a replay records (`StepTrace`, `ReplayTrace`), the page state it carries from step to step
+(`PageState`, `StepOutcome`), when a page counts as settled, and the ways a page operation can
+fail."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from ...core.errors import IwrError
@@ -89,3 +92,23 @@ def error_kind(exc: BaseException) -> str:
     if type(exc).__name__ == "ModelError":
         return "model"
     return "infra"
+
+
+@dataclass(frozen=True)
+class PageState:
+    """The page after a step: its screenshot (a future of the decoded image) and its text."""
+
+    image: asyncio.Future[np.ndarray | None]
+    text: str
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """One replayed step: its trace, the page state after it (the one before when the step did
+    nothing), whether the page is gone (hung or crashed), and the future changed share of a
+    performed step's screenshot."""
+
+    step: StepTrace
+    state: PageState
+    page_gone: bool = False
+    change: asyncio.Future[float] | None = None
