@@ -36,6 +36,7 @@ log = structlog.get_logger()
 RESTARTS_PER_STEP = 3  # fresh pages a replay may open per step with keys to try (each replays the steps before)
 CLEAR_ARRIVAL = 0.8  # a key that brought this share of the words the recording gained is taken at once
 
+
 @dataclass(frozen=True)
 class ProbeVerdict:
     """A replayed step's check: its verdict (False: the page did not change as recorded) and

@@ -131,6 +131,8 @@ async def replay_page(
         trials = KeyTrials(probe, out_dir / ".key-trials", RESTARTS_PER_STEP * tried) if probe is not None and tried else None
         await _drive(pages, trace, grounder, trajectory, resolution, out_dir, emit, continue_after_failure, trials)
     finally:
+        if pages.session.timeline is not None:  # the page driven at the end (a key trial's fresh page)
+            trace.page_clock = pages.session.timeline.record
         sp_ref = pages.session.run.sp
         await pages.session.close()
         shutil.rmtree(out_dir / ".key-trials", ignore_errors=True)
@@ -225,22 +227,23 @@ def _restarter(pages: Pages, grounder: Grounder, trajectory: Trajectory, resolut
     the page as it was before the step under trial; None when that replay broke off."""
 
     async def restart(actions: list[Action]) -> tuple[PageSession, PageState] | None:
-        session = await pages.opener.open()
-        run = session.run
+        session: PageSession | None = None
         try:
+            session = await pages.opener.open()
+            run = session.run
             await run.sp.goto()
             await run.settle_state(0)
             shot = await run.screenshot()
             state = PageState(asyncio.ensure_future(asyncio.to_thread(_decode_and_remember, shot, None)), await run.text())
-            for k, action in enumerate(actions, start=1):
+            for k, action in enumerate(actions, start=1):  # as the replay did: on past a step it could not perform
                 outcome = await _replay_step(run, grounder, trajectory, k, action, resolution, scratch, state)
-                if not outcome.step.performed or outcome.page_gone:
-                    await session.close()
-                    return None
+                if outcome.page_gone:
+                    raise PageCrashed("page gone while replaying the steps before")
                 state = outcome.state
         except Exception as exc:  # noqa: BLE001 - a page that does not come back is a trial that failed
             log.info("replay.key_trial_restart_failed", error=str(exc).splitlines()[0][:200] if str(exc) else repr(exc))
-            await session.close()
+            if session is not None:
+                await session.close()
             return None
         return session, state
 
