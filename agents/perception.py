@@ -14,7 +14,7 @@ import structlog
 
 from iwr.benchmark.task import Box, Point, TaskInputs
 from iwr.core.cache_files import cache_dir
-from iwr.core.sources import module_sources
+from iwr.core.sources import hash_sources, module_sources
 from iwr.graphs import AssetMap, AssetSighting, EventSummary, KeyframeRef, PerceptionSummary
 
 if TYPE_CHECKING:
@@ -81,8 +81,7 @@ def perception_key(inputs: TaskInputs) -> str:
     h.update(inputs.video.read_bytes())
     for asset in sorted(inputs.assets, key=lambda p: p.name):
         h.update(asset.name.encode() + b"\0" + asset.read_bytes())
-    for source in module_sources("iwr.tools.perception"):  # the pipeline and every module it imports
-        h.update(f"{source.parent.name}/{source.name}".encode() + b"\0" + source.read_bytes())
+    hash_sources(h, module_sources("iwr.tools.perception"))  # the pipeline and every module it imports
     return h.hexdigest()[:24]
 
 

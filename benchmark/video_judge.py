@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..core.cache_files import cache_dir
-from ..core.sources import module_sources
+from ..core.sources import hash_sources, module_sources
 from ..tools.ocr import OcrCache
 from ..tools.perception.pipeline import PerceiveOptions, load_perception, perceive
 from ..tools.perception.types import Perception, PerceptionError
@@ -90,8 +90,7 @@ def perception_version() -> str:
     """Digest of the perception code: the pipeline's files and every package module they import
     (found from the imports, not a kept list), so a changed perception never reuses a stale result."""
     h = hashlib.sha256()
-    for source in module_sources(PERCEPTION_MODULE):
-        h.update(f"{source.parent.name}/{source.name}".encode() + b"\0" + source.read_bytes())
+    hash_sources(h, module_sources(PERCEPTION_MODULE))
     return h.hexdigest()[:16]
 
 

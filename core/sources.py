@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 PACKAGES = ("iwr", "iwr.core", "iwr.tools", "iwr.prompts", "iwr.benchmark", "iwr.graphs", "iwr.agents")
 
@@ -95,3 +97,16 @@ def module_sources(*names: str) -> list[Path]:
         seen.add(name)
         todo.extend(i.target for i in module_imports(name))
     return sorted(p for p in map(module_file, seen) if p is not None)
+
+
+class Hasher(Protocol):
+    """What a cache key is fed through (a `hashlib` object)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
+def hash_sources(h: Hasher, paths: Iterable[Path]) -> None:
+    """Feed each source file to `h`, named by its folder and file name: the code's part of a
+    cache key, so that changed code never reuses a result it did not make."""
+    for source in paths:
+        h.update(f"{source.parent.name}/{source.name}".encode() + b"\0" + source.read_bytes())
