@@ -42,7 +42,7 @@ from .assertions import Asserter, LLMAsserter, OfflineAsserter
 from .judge_config import JudgeConfig, default_cache_dir, make_gateway, make_grounder
 from .ocr_jobs import OcrJobs
 from .scoring import VisualState, compute_scores, make_protocol, prefix_success
-from .step_check import recorded_change_probe, step_context
+from .step_check import read_screens_again, recorded_change_probe, step_context
 from .summary import SUMMARY_METRICS, EvalMacro, EvalTaskRow, eval_macro, missing_row, summary_row
 from .trajectories import demo_trajectory, has_reference_texts, load_truth, probe_trajectory, safe_name, visual_steps
 from .types import AssertionVerdict, JudgeResult, Protocol, Status, StepVerdict, Trajectory, VisualScores
@@ -281,9 +281,7 @@ class Judge:
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
                 verdict.assertion = await check_step(self.asserter, ctx)
-                if (ocr_sides and verdict.assertion.passed is False and not ctx.candidate_ocr_after
-                        and ctx.candidate_text_after.strip()):
-                    # the offline rule may accept OCR evidence: read the screenshots only now
+                if read_screens_again(ctx, verdict.assertion):  # the rule may accept OCR evidence: read them only now
                     ctx.candidate_ocr_before = await self._text(shots.get(prev_index))
                     ctx.candidate_ocr_after = await self._text(shots.get(st.index))
                     verdict.assertion = await check_step(self.asserter, ctx)

@@ -152,8 +152,9 @@ async def _try(trials: KeyTrials, pages: Pages, k: int, action: Action, key: str
             return None
         fresh, state = opened
         run = fresh.run
-    outcome = await step(run, pressing(action, key), state)
-    outcome.step.replayed_as = pressing(action, key)
+    pressed = pressing(action, key)
+    outcome = await step(run, pressed, state)
+    outcome.step.replayed_as = pressed
     return outcome, await _probe(trials, outcome, before_shot), fresh
 
 

@@ -11,7 +11,7 @@ from .assertion_context import AssertionContext, click_target
 from .key_trial import ProbeVerdict, StepProbe
 from .replay_types import StepTrace
 from .trajectories import has_reference_texts
-from .types import Trajectory
+from .types import AssertionVerdict, Trajectory
 from .video_assertions import check_visible_change
 
 
@@ -43,6 +43,14 @@ def step_context(trajectory: Trajectory, action: Action, st: StepTrace, before_s
     return ctx
 
 
+def read_screens_again(ctx: AssertionContext, verdict: AssertionVerdict) -> bool:
+    """A step failed on the candidate's DOM text against OCR'd reference text, its screenshots
+    not read yet: the check may accept their OCR, so read them and check again (the DOM text
+    of a page can hold what its screen does not show, and the other way round)."""
+    return (ctx.reference_text_source == "ocr" and verdict.passed is False and not ctx.candidate_ocr_after
+            and bool(ctx.candidate_text_after.strip()))
+
+
 def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int], Awaitable[str]],
                           screen_text: Callable[[Path], Awaitable[str]]) -> StepProbe:
     """A key trial's check: the step's recorded change (`VisibleChange`) on the candidate, as
@@ -62,8 +70,7 @@ def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int]
             ctx.reference_text_before = await reference_text(st.index - 1)
             ctx.reference_text_after = await reference_text(st.index)
         verdict = await check_visible_change(ctx, expected)
-        if verdict.passed is False and ctx.reference_text_source == "ocr" and before_shot is not None \
-                and st.screenshot is not None and ctx.candidate_text_after.strip():
+        if read_screens_again(ctx, verdict) and before_shot is not None and st.screenshot is not None:
             ctx.candidate_ocr_before, ctx.candidate_ocr_after = await screen_text(before_shot), await screen_text(st.screenshot)
             verdict = await check_visible_change(ctx, expected)
         checks = verdict.evidence.get("tokens", [])

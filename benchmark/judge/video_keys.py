@@ -21,7 +21,7 @@ from __future__ import annotations
 from ...core.geometry import Point
 from ...tools.perception.types import PerceivedEvent
 from ...tools.perception.visible_change import TextChange, VisibleChange
-from ..task import Action, ActionType
+from ..task import Action, ActionParameters, ActionType
 from .assertion_change import LARGE_CHANGE
 from .assertion_tokens import tokens
 
@@ -153,5 +153,5 @@ def keys_to_try(action: Action) -> list[str]:
 
 def pressing(action: Action, key: str) -> Action:
     """`action` as the press of `key` (no keys left to try)."""
-    params = type(action.parameters)(description=f"Press {key} (the recording does not show which key)", key=key)
+    params = ActionParameters(description=f"Press {key} (the recording does not show which key)", key=key)
     return action.model_copy(update={"type": ActionType.PRESS, "parameters": params, "point": None})
