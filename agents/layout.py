@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from iwr.benchmark.task import Box, Resolution
 from iwr.core.cache_files import cache_dir
 from iwr.core.change import TEXT_CHANGE, change_boxes, changed_mask
-from iwr.core.geometry import PixelBox, Point, merge_boxes
+from iwr.core.geometry import PixelBox, merge_boxes
 from iwr.graphs import AssetSighting
 
 if TYPE_CHECKING:
-    from iwr.tools.ocr import OcrCache
+    from iwr.tools.ocr import OcrCache, OcrLine
 
 STATE_CSS = (
     ".state { position: absolute; left: 0; top: 0; overflow: hidden; }\n"
@@ -82,13 +82,13 @@ def _ocr_cache() -> OcrCache:
     return OcrCache(cache_dir() / "ocr")
 
 
-def _text_items(result_lines: list, pixels: np.ndarray, scale: float, offset: tuple[int, int] = (0, 0)) -> list[TextItem]:
+def _text_items(result_lines: list[OcrLine], pixels: np.ndarray, scale: float, offset: tuple[int, int] = (0, 0)) -> list[TextItem]:
     """OCR lines (image pixels, relative to `offset`) as text items in CSS pixels."""
     items: list[TextItem] = []
     ox, oy = offset
     for line in result_lines:
-        x, y, w, h = line.box
-        x, y = x + ox, y + oy
+        b = line.box.moved(ox, oy)
+        x, y, w, h = b.x, b.y, b.width, b.height
         crop = pixels[int(y) : int(y + h) + 1, int(x) : int(x + w) + 1]
         if not line.text.strip() or crop.size == 0:
             continue
@@ -178,11 +178,9 @@ CROP_CONTEXT = 48  # px of context read around a changed region
 FULL_READ_SHARE = 0.5  # crops covering more than this share of the image: read it whole
 
 
-def _centre_in(box: tuple[float, float, float, float], offset: tuple[int, int], region: Box,
-               slack: float = 4.0) -> bool:
-    """The centre of an OCR line box (x, y, w, h relative to `offset`) lies in `region`."""
-    centre = Point(x=box[0] + offset[0] + box[2] / 2, y=box[1] + offset[1] + box[3] / 2)
-    return region.contains(centre, margin=slack)
+def _centre_in(box: Box, offset: tuple[int, int], region: Box, slack: float = 4.0) -> bool:
+    """The centre of an OCR line box (relative to `offset`) lies in `region`."""
+    return region.contains(box.moved(*offset).center, margin=slack)
 
 
 def _regions_to_read(changed: list[Box], lines: list[Box]) -> list[Box]:
@@ -211,7 +209,7 @@ async def _ocr_crop(pixels: np.ndarray, box: PixelBox, path: Path) -> list:
     crop.save(path)
     result = await asyncio.to_thread(ocr_text, path, _ocr_cache())
     return [
-        ln.model_copy(update={"box": tuple(v / factor for v in ln.box)}) for ln in result.lines
+        ln.model_copy(update={"box": ln.box.scaled(1 / factor)}) for ln in result.lines
     ]
 
 

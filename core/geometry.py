@@ -80,6 +80,10 @@ class Box(BaseModel):
         """The box grown by `margin` on every side."""
         return Box(x=self.x - margin, y=self.y - margin, width=self.width + 2 * margin, height=self.height + 2 * margin)
 
+    def moved(self, dx: float, dy: float) -> Box:
+        """The same box shifted by (dx, dy) (e.g. from a crop's pixels to the whole image's)."""
+        return Box(x=self.x + dx, y=self.y + dy, width=self.width, height=self.height)
+
 
 class PixelBox(Box):
     """A box on whole image pixels (perception boxes, changed regions): left, top, width, height.

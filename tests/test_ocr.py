@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from iwr.core.geometry import PixelBox
 from iwr.tools.image_metrics import text_similarity
-from iwr.tools.ocr import OcrCache, OcrPool, ocr_text
+from iwr.tools.ocr import OcrCache, OcrPool, OcrResult, ocr_text
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -37,7 +37,8 @@ def test_ocr_reads_rendered_text_and_caches_by_content(tmp_path: Path) -> None:
     assert not first.cached
     assert text_similarity(first.text, " ".join(LINES)) >= 0.9
     assert len(first.lines) == 3
-    x, y, w, _h = first.lines[1].box
+    b = first.lines[1].box
+    x, y, w = b.x, b.y, b.width
     assert 10 <= x <= 40 and 50 <= y <= 80 and w > 100
     # same bytes under another name: served from the cache, no OCR
     copy = tmp_path / "copy.png"
@@ -102,12 +103,13 @@ def test_an_array_reads_as_its_png_file_and_a_region_as_its_crop(tmp_path: Path)
     from_file = ocr_text(img)
     from_array = ocr_text(pixels)
     assert from_array.text == from_file.text and [line.box for line in from_array.lines] == [line.box for line in from_file.lines]
-    x, y, w, h = (int(v) for v in from_file.lines[1].box)
+    b = from_file.lines[1].box
+    x, y, w, h = int(b.x), int(b.y), int(b.width), int(b.height)
     region = PixelBox(x=x - 10, y=y - 10, width=w + 20, height=h + 20)
     crop = ocr_text(img, region=region)
     assert crop.text == from_file.lines[1].text
     box = crop.lines[0].box
-    assert abs(box[0] - x) <= 3 and abs(box[1] - y) <= 3  # in the whole image's pixels
+    assert abs(box.x - x) <= 3 and abs(box.y - y) <= 3  # in the whole image's pixels
     assert ocr_text(pixels, region=region).text == crop.text
     assert ocr_text(pixels, region=PixelBox(x=600, y=0, width=50, height=50)).text == ""  # outside the image
 
@@ -118,3 +120,13 @@ def test_arrays_are_cached_by_content(tmp_path: Path) -> None:
     first = ocr_text(pixels, cache)
     again = ocr_text(pixels.copy(), OcrCache(tmp_path / "cache"))
     assert not first.cached and again.cached and again.text == first.text
+
+
+def test_results_cached_with_tuple_boxes_still_read(tmp_path: Path) -> None:
+    """Cache rows written when a line's box was an (x, y, w, h) list read back as boxes."""
+    cache = OcrCache(tmp_path)
+    cache._store.put("old", '{"text": "Total", "lines": [{"text": "Total", "score": 0.9, "box": [10, 20, 30, 8]}]}')
+    result = cache.get("old")
+    assert isinstance(result, OcrResult) and result.cached
+    box = result.lines[0].box
+    assert (box.x, box.y, box.right, box.bottom) == (10, 20, 40, 28)

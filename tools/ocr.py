@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from ..core.geometry import PixelBox
+from ..core.geometry import Box, PixelBox
 from .sqlite_store import SqliteStore
 
 OCR_PARAMS: dict[str, Any] = {
@@ -40,11 +40,20 @@ OCR_CONFIG_KEY = "rapidocr-" + json.dumps(OCR_PARAMS, sort_keys=True)
 
 
 class OcrLine(BaseModel):
-    """One detected text line: text, confidence, and its box in image pixels (x, y, w, h)."""
+    """One detected text line: text, confidence, and its box in image pixels."""
 
     text: str
     score: float
-    box: tuple[float, float, float, float]
+    box: Box
+
+    @field_validator("box", mode="before")
+    @classmethod
+    def _from_sequence(cls, value: Any) -> Any:
+        """Cached results written before boxes were `Box` hold (x, y, w, h) lists."""
+        if isinstance(value, list | tuple) and len(value) == 4:
+            x, y, w, h = (float(v) for v in value)
+            return Box(x=x, y=y, width=w, height=h)
+        return value
 
 
 class OcrResult(BaseModel):
@@ -126,7 +135,8 @@ def _run_ocr(image: bytes | np.ndarray) -> OcrResult:
     for text, box, score in zip(txts, boxes, scores, strict=False):  # an engine list left empty yields no lines
         xs = [float(p[0]) for p in box]
         ys = [float(p[1]) for p in box]
-        lines.append(OcrLine(text=str(text), score=float(score), box=(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))))
+        box = Box(x=min(xs), y=min(ys), width=max(xs) - min(xs), height=max(ys) - min(ys))
+        lines.append(OcrLine(text=str(text), score=float(score), box=box))
     text = " ".join(line.text for line in lines)
     return OcrResult(text=text, lines=lines, seconds=time.perf_counter() - start)
 
@@ -165,8 +175,7 @@ def ocr_text(image: Path | np.ndarray, cache: OcrCache | None = None, region: Pi
     if crop.size == 0:
         return OcrResult()
     result = _cached(array_key(crop), crop, cache)
-    lines = [line.model_copy(update={"box": (line.box[0] + x0, line.box[1] + y0, line.box[2],
-                                             line.box[3])}) for line in result.lines]
+    lines = [line.model_copy(update={"box": line.box.moved(x0, y0)}) for line in result.lines]
     return result.model_copy(update={"lines": lines})
 
 

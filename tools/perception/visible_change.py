@@ -100,8 +100,8 @@ def _say(t: TextChange) -> str:
 
 
 def _box(line: OcrLine) -> PBox:
-    x, y, w, h = line.box
-    return PBox(x=round(x), y=round(y), width=max(1, round(w)), height=max(1, round(h)))
+    b = line.box
+    return PBox(x=round(b.x), y=round(b.y), width=max(1, round(b.width)), height=max(1, round(b.height)))
 
 
 def _same_place(a: PBox, b: PBox) -> bool:
@@ -166,7 +166,7 @@ def read_on_other_side(change: TextChange, before: Path, after: Path, cache: Ocr
     b, m = change.box, change.box.height
     place = PBox(x=b.x - m, y=b.y - m, width=b.width + 2 * m, height=b.height + 2 * m)
     read = ocr_text(load_image(other), cache, place).lines  # the decoded frame visible_change already holds
-    row = sorted((ln for ln in read if _same_place(_box(ln), b)), key=lambda ln: ln.box[0])
+    row = sorted((ln for ln in read if _same_place(_box(ln), b)), key=lambda ln: ln.box.x)
     return bool(_squeezed(text)) and _squeezed(text) in _squeezed(" ".join(ln.text for ln in row))
 
 
