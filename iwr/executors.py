@@ -25,7 +25,6 @@ from .run_types import RunOptions
 
 if TYPE_CHECKING:
     from .benchmark.judge.judge import Judge
-    from .budget import Budget
 
 log = structlog.get_logger()
 
@@ -54,7 +53,15 @@ class CellExecutor(Protocol):
     async def run_cell(self, cell: GridCell, max_tokens: int | None, max_cost_usd: float | None) -> TaskOutcome: ...
 
 
-async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, budget: Budget,
+class CellGate(Protocol):
+    """What the scheduler asks of a budget (a `Budget`, or a `RunGate` adding the fuse)."""
+
+    def refuses(self, agent: str | None) -> str | None: ...
+    def remaining_tokens(self) -> int | None: ...
+    def remaining_cost(self) -> float | None: ...
+
+
+async def run_cells(cells: list[GridCell], executor: CellExecutor, jobs: int, budget: CellGate,
                     record: Callable[[GridCell, TaskOutcome], None],
                     started: Callable[[GridCell], None] = lambda cell: None) -> list[GridCell]:
     """Run `cells` with `jobs` in flight (`started` told of each); return the cells the budget left unstarted."""

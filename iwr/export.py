@@ -42,14 +42,14 @@ def export_official(runs_dir: Path, run_id: str, out: Path, agent: str | None = 
         label = f"{r.agent}/{r.model}/{r.task_id}"
         folder = runs_dir / r.path if r.path else None
         page = folder / "final" / "index.html" if folder else None
-        if page is None or not page.is_file():
+        if folder is None or page is None or not page.is_file():
             result.skipped[label] = f"no final page ({r.status}{': ' + r.error if r.error else ''})"
             continue
         dest = out / r.task_id / official_model_dir(r.model)
         dest.mkdir(parents=True, exist_ok=True)
         html = page.read_text(encoding="utf-8", errors="replace").replace(PLACEHOLDER, "assets")
         (dest / "index.html").write_text(html, encoding="utf-8")
-        assets = folder / "inputs" / "assets"  # type: ignore[operator]
+        assets = folder / "inputs" / "assets"
         if assets.is_dir():
             shutil.copytree(assets, dest / "assets", dirs_exist_ok=True)
         result.written.append(dest / "index.html")

@@ -147,7 +147,7 @@ class Runner:
                         todo.append(cell)
                     else:
                         record(cell, done, fresh=False)
-                not_started = await run_cells(todo, executor, self.opts.jobs, gate, record,  # type: ignore[arg-type]
+                not_started = await run_cells(todo, executor, self.opts.jobs, gate, record,
                                               started=lambda c: self.progress.started(c.label, self.specs[c.agent].max_iters + 1))
         if not_started:
             self.progress.stopped(gate.refuses(not_started[0].agent) or "budget spent")

@@ -175,7 +175,9 @@ class RunStore:
             (run_id, time.time(), json.dumps(config, sort_keys=True), commit, json.dumps(versions),
              protocol.model_dump_json() if protocol else None),
         )
-        return self.run(run_id)  # type: ignore[return-value]
+        created = self.run(run_id)
+        assert created is not None  # inserted just above
+        return created
 
     def replace_config(self, run_id: str, config: dict[str, Any]) -> None:
         """Overwrite a run's stored configuration (used to upgrade configs written by older versions)."""

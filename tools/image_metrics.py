@@ -183,8 +183,8 @@ class DinoScorer:
         if not weights.exists():
             raise FileNotFoundError(f"DINOv2 weights not found at {weights}")
         try:
-            import torch  # type: ignore[import-not-found]
-            from transformers import AutoImageProcessor, AutoModel  # type: ignore[import-not-found]
+            import torch
+            from transformers import AutoImageProcessor, AutoModel
         except ImportError as e:  # pragma: no cover - depends on optional packages
             raise RuntimeError("the DINO score needs torch and transformers installed (pip install torch transformers)") from e
         self._torch = torch

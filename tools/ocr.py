@@ -84,6 +84,9 @@ def _get_engine() -> Any:
         return _engine
 
 
+_quiet_options: Callable[[], Any] | None = None  # the SessionOptions factory put in rapidocr's place
+
+
 def _disable_spinning() -> None:
     """Make rapidocr create its onnxruntime sessions (lazily, at first use) without spinning.
 
@@ -95,8 +98,9 @@ def _disable_spinning() -> None:
         import rapidocr.inference_engine.onnxruntime.main as ort_main
     except ImportError:  # pragma: no cover - layout of another rapidocr version
         return
+    global _quiet_options
     original = ort_main.SessionOptions
-    if getattr(original, "_iwr_no_spin", False):
+    if original is _quiet_options:
         return
 
     def options() -> Any:
@@ -105,7 +109,7 @@ def _disable_spinning() -> None:
         opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         return opts
 
-    options._iwr_no_spin = True  # type: ignore[attr-defined]
+    _quiet_options = options
     ort_main.SessionOptions = options
 
 

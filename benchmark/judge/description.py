@@ -10,6 +10,7 @@ of the second row" the target's rank fills the missing coordinate (column 3 of r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -133,7 +134,12 @@ class ParsedDescription:
 
 def _ordinal_value(word: str) -> int:
     w = word.lower()
-    return ORDINALS[w] if w in ORDINALS else int(re.match(r"\d+", w).group())  # type: ignore[union-attr]
+    if w in ORDINALS:
+        return ORDINALS[w]
+    digits = re.match(r"\d+", w)
+    if digits is None:
+        raise ValueError(f"not an ordinal: {word!r}")
+    return int(digits.group())
 
 
 def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPosition | None, int | None, str]:
@@ -148,10 +154,10 @@ def _parse_grid(text: str, kinds: set[str], toks: list[str]) -> tuple[GridPositi
         else:
             col = value if col is None else col
 
-    def consume(pattern: re.Pattern[str], fn: object) -> None:
+    def consume(pattern: re.Pattern[str], fn: Callable[[re.Match[str]], None]) -> None:
         nonlocal text
         for m in pattern.finditer(text):
-            fn(m)  # type: ignore[operator]
+            fn(m)
         text = pattern.sub(" ", text)
 
     consume(_ORD_AXIS_RE, lambda m: put(m.group(2), _ordinal_value(m.group(1))))

@@ -15,11 +15,17 @@ def default_cache_dir() -> Path:
     return cache_dir() / "ocr"
 
 
+GrounderName = Literal["dom", "llm"]
+AsserterName = Literal["offline", "llm"]
+GROUNDERS: dict[str, GrounderName] = {"dom": "dom", "llm": "llm"}  # a command-line word -> the typed name
+ASSERTERS: dict[str, AsserterName] = {"offline": "offline", "llm": "llm"}
+
+
 class JudgeConfig(BaseModel):
     """How to judge: which grounder/asserter, visual scores, model settings, limits."""
 
-    grounder: Literal["dom", "llm"] = "dom"
-    asserter: Literal["offline", "llm"] = "offline"
+    grounder: GrounderName = "dom"
+    asserter: AsserterName = "offline"
     judge_model: str | None = None  # LiteLLM "provider/model"; needed by llm parts and mllm
     api_base: str | None = None
     api_key: str | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from .types import Protocol, Scores, VisualScores
 
@@ -115,7 +116,8 @@ def compute_scores(
     )
 
 
-def protocol_name(grounder_uses_model: bool, asserter_uses_model: bool, visual_uses_model: bool) -> str:
+def protocol_name(grounder_uses_model: bool, asserter_uses_model: bool,
+                  visual_uses_model: bool) -> Literal["official", "offline", "mixed"]:
     """`official` when every part uses a model as the paper does, `offline` when none, else `mixed`."""
     parts = (grounder_uses_model, asserter_uses_model, visual_uses_model)
     if all(parts):
@@ -148,7 +150,7 @@ def make_protocol(grounder: str, asserter: str, visual: list[str], judge_model: 
                   extra_versions: dict[str, str] | None = None) -> Protocol:
     """A Protocol record with its name derived from which parts used a model."""
     return Protocol(
-        name=protocol_name(grounder_uses_model, asserter_uses_model, visual_uses_model),  # type: ignore[arg-type]
+        name=protocol_name(grounder_uses_model, asserter_uses_model, visual_uses_model),
         grounder=grounder,
         asserter=asserter,
         visual=visual,

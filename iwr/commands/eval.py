@@ -82,12 +82,14 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
 
     from ..benchmark.dataset import load_tasks
     from ..benchmark.judge.judge import JudgeConfig
+    from ..benchmark.judge.judge_config import ASSERTERS, GROUNDERS
     from ..benchmark.tasks_source import resolve_tasks_path
     from ..result_schema import write_record
 
-    if grounder not in ("dom", "llm"):
+    grounder_name, asserter_name = GROUNDERS.get(grounder), ASSERTERS.get(asserter)
+    if grounder_name is None:
         raise IwrError(f"--grounder must be dom or llm, got {grounder!r}")
-    if asserter not in ("offline", "llm"):
+    if asserter_name is None:
         raise IwrError(f"--asserter must be offline or llm, got {asserter!r}")
     use_mllm = bool(judge_model) if mllm is None else mllm
     if (grounder == "llm" or asserter == "llm" or use_mllm) and not judge_model:
@@ -107,7 +109,7 @@ def _run(tasks: str, pages: str, out: Path, task_ids: list[str], grounder: str, 
         raise IwrError("no tasks to judge")
     if judge_model and (grounder == "llm" or asserter == "llm" or use_mllm) and not skip_preflight:
         _preflight_judge(judge_model, api_base, api_key)
-    config = JudgeConfig(grounder=grounder, asserter=asserter, judge_model=judge_model, api_base=api_base,  # type: ignore[arg-type]
+    config = JudgeConfig(grounder=grounder_name, asserter=asserter_name, judge_model=judge_model, api_base=api_base,
                          api_key=api_key, mllm=use_mllm, visual=visual, probes=probes, dino_weights=dino_weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = asyncio.run(_judge_all(all_tasks, pages, model, out, config, jobs, fuse))

@@ -169,8 +169,9 @@ class AssetMatcher:
 
         for d in range(lo, hi + 1, 2):  # every other size, then the neighbours of the best
             score(d)
-        for d in sorted((d for d in scores if scores[d] is not None), key=lambda d: -scores[d][0])[:2]:  # type: ignore[index]
-            if scores[d][0] < ICON_THRESHOLD - NEIGHBOUR_GAIN:  # type: ignore[index]
+        best_two = sorted(((d, sc) for d, sc in scores.items() if sc is not None), key=lambda ds: -ds[1][0])[:2]
+        for d, sc in best_two:
+            if sc[0] < ICON_THRESHOLD - NEIGHBOUR_GAIN:
                 break  # a 1 px size change cannot lift a score this low to the threshold
             score(d - 1)
             score(d + 1)

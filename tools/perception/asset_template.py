@@ -76,7 +76,7 @@ class Template:
 def scaled_template(asset: LoadedAsset, s: float, crop: PBox | None = None) -> Template:
     """The asset (or its `crop`, in file pixels) at display scale `s`."""
     if crop is None and asset.untrimmed is not None:
-        return _scaled_whole(asset, s)
+        return _scaled_whole(asset, asset.untrimmed, s)
     cx, cy, cw, ch = crop.as_tuple() if crop is not None else (0, 0, *asset.size)
     w, h = max(1, int(round(cw * s))), max(1, int(round(ch * s)))
     f = 1
@@ -100,10 +100,10 @@ def scaled_template(asset: LoadedAsset, s: float, crop: PBox | None = None) -> T
     return Template(g, m, b, s, crop, float(gray_std[0, 0]), (float(mean[0]), float(mean[1]), float(mean[2])), a)
 
 
-def _scaled_whole(asset: LoadedAsset, s: float) -> Template:
-    """A trimmed asset scaled as the browser does: the whole file resized, then its
-    opaque part cut out on the display's pixel grid (no sub-pixel shift)."""
-    bgr, alpha = asset.untrimmed  # type: ignore[misc]
+def _scaled_whole(asset: LoadedAsset, untrimmed: tuple[np.ndarray, np.ndarray], s: float) -> Template:
+    """A trimmed asset scaled as the browser does: the whole file (`untrimmed`: BGR and
+    opacity) resized, then its opaque part cut out on the display's pixel grid (no sub-pixel shift)."""
+    bgr, alpha = untrimmed
     tx, ty, fw, fh = asset.trim
     w, h = asset.size
     dw, dh = max(1, int(round(fw * s))), max(1, int(round(fh * s)))

@@ -107,9 +107,10 @@ def tinted_ok(picture: np.ndarray, patch: np.ndarray, tolerance: float) -> bool:
     bands = max(1, min(TINT_BANDS, h // 8))
     fits = [tint_fit(picture[i * h // bands:(i + 1) * h // bands],
                      patch[i * h // bands:(i + 1) * h // bands]) for i in range(bands)]
-    if any(f is None for f in fits):
+    good = [f for f in fits if f is not None]
+    if len(good) < len(fits):
         return False
-    return all(MIN_TINT_GAIN <= f[0] <= 1.1 for f in fits) and float(np.mean([f[1] for f in fits])) <= tolerance / 2  # type: ignore[index]
+    return all(MIN_TINT_GAIN <= f[0] <= 1.1 for f in good) and float(np.mean([f[1] for f in good])) <= tolerance / 2
 
 
 def mean_colour_ok(patch: np.ndarray, asset: LoadedAsset, crop: PBox | None) -> bool:

@@ -79,7 +79,9 @@ class AssetWorker:
         args = self._pending.popleft()
         if self._proc is not None:
             try:
-                return pickle.loads(_receive(self._proc.stdout))  # type: ignore[arg-type]
+                stdout = self._proc.stdout
+                assert stdout is not None  # started with stdout=PIPE
+                return pickle.loads(_receive(stdout))
             except Exception as e:  # noqa: BLE001 - a dead child or a broken answer: search here from now on
                 self.close()
                 self._stderr.seek(0)

@@ -135,16 +135,18 @@ class AssetSearch:
 
         failed: list[BaseException] = []
 
+        worker = self.worker  # not None (above); the closure below needs it as a local
+
         def feed_worker() -> None:  # one asset at a time: both processes finish at about the same time
             first_request = True
             try:
                 while (asset := next_asset()) is not None:
                     if first_request:
-                        self.worker.submit([asset], frames, bases, seed)  # type: ignore[union-attr]
+                        worker.submit([asset], frames, bases, seed)
                         first_request = False
                     else:
-                        self.worker.submit([asset])  # type: ignore[union-attr]
-                    results.append(self.worker.result())  # type: ignore[union-attr]
+                        worker.submit([asset])
+                    results.append(worker.result())
             except BaseException as e:  # noqa: BLE001 - raised again below, not lost with the thread
                 failed.append(e)
 

@@ -219,7 +219,7 @@ class _Analyzer:
             if seen and self.pointer is not None and self.pointer.score >= SURE_POINTER:
                 break  # one pointer per frame
             hit = self.tracker.find(gray, f)
-            if hit is not None and (not seen or hit.score > self.pointer.score):  # type: ignore[union-attr]
+            if hit is not None and (not seen or self.pointer is None or hit.score > self.pointer.score):
                 self.pointer, seen = hit, True
             if prev_pointer is None:  # a pointer leaving from where it rested unseen
                 gone = self.tracker.find(prev_gray, f)
