@@ -361,3 +361,50 @@ def test_words_the_checkpoints_ocr_lost_must_go_from_the_candidates_ocr() -> Non
     assert removal_check(works).ok  # type: ignore[union-attr]
     # a count that merely fell in the reference's OCR (a misread, two lines read as one) is not a removal
     assert not needs_candidate_ocr(AssertionContext(**{**base, "reference_text_after": CARDS.replace("Vite", "Vlte")}))
+
+
+def _cart(cand_before: str, cand_after: str) -> AssertionContext:
+    """Official task: the checkpoints' OCR missed the cart badge (a small light digit)."""
+    return AssertionContext(
+        assertion="The Water Bottle quantity becomes 2 and the total reads $64.99", step=5, action_type="Click",
+        reference_text_before="Your cart Water Bottle 1 $18.50 Wool Beanie 1 $22.00 Total $46.49",
+        reference_text_after="Your cart Water Bottle 2 $37.00 Wool Beanie 1 $22.00 Total $64.99",
+        candidate_text_before=cand_before, candidate_text_after=cand_after)
+
+
+def test_a_token_written_where_another_copy_left_appears() -> None:
+    # the badge goes 2 -> 3 while the quantity goes 1 -> 2: the page's count of '2' stays 1,
+    # but a '2' was written where there was none
+    before = "Trailhead\n2\nYour cart\nWater Bottle\n1\n$18.50\nWool Beanie\n1\n$22.00\nTotal\n$46.49"
+    after = "Trailhead\n3\nYour cart\nWater Bottle\n2\n$37.00\nWool Beanie\n1\n$22.00\nTotal\n$64.99"
+    v = _check(_cart(before, after))
+    assert v.passed is True, v.evidence
+    assert {c["token"]: c["source"] for c in v.evidence["tokens"]}["2"] == "dom-edit"
+    # a page that only changed the badge and the total wrote no '2' anywhere
+    wrong = "Trailhead\n3\nYour cart\nWater Bottle\n1\n$18.50\nWool Beanie\n1\n$22.00\nTotal\n$64.99"
+    assert _check(_cart(before, wrong)).passed is False
+    # exact (DOM) reference counts keep the counting rule
+    exact = _cart(before, after).model_copy(update={
+        "reference_text_source": "dom", "reference_text_before": before, "reference_text_after": after})
+    assert _check(exact).passed is True
+    assert _check(exact.model_copy(update={"reference_text_before": "Water Bottle 1", "candidate_text_after": wrong})).passed is False
+
+
+def test_words_of_the_next_state_shown_before_the_step_fail_it() -> None:
+    """Exact (DOM) reference text: the slide the step brings names eight words; a deck that
+    showed two of them already on the slide before is in another state, even though the few
+    words a reconstruction words differently are let go."""
+    assertion = ("The slide asking whether presentations in modern browsers shouldn't copy the limits of "
+                 "'classic' slide decks is in the centre")
+    ref_before = "Presentations in modern browsers\nClassic slide decks"
+    ref_after = "Presentations in modern browsers\nShould not copy the limits\nClassic slide decks"
+    ctx = AssertionContext(assertion=assertion, step=1, action_type="Press", reference_text_source="dom",
+                           reference_text_before=ref_before, reference_text_after=ref_after,
+                           candidate_text_before=ref_before, candidate_text_after=ref_after)
+    assert _check(ctx).passed is True
+    early = _check(ctx.model_copy(update={"candidate_text_before": ref_after}))
+    assert early.passed is False and "shown before" in early.evidence["reason"], early.evidence
+    assert {t["token"] for t in early.evidence["tokens"] if t["early"]} == {"copy", "limits"}
+    # words the candidate never shows (its own wording) are still let go when most hold
+    reworded = ref_after.replace("limits", "restrictions")
+    assert _check(ctx.model_copy(update={"candidate_text_after": reworded})).passed is True

@@ -7,14 +7,25 @@ and, where the reference text is the DOM's, the size of the change (`TokenCheck.
 token the reference shows three more times after the step must show three more times in
 the candidate too (a number that should appear in a tile, the score and the best score is
 not matched by the tile alone). OCR'd reference text keeps the lenient rule (appear / some
-decrease): OCR drops and misreads tokens, so its counts are not exact. On a scroll step what
+decrease): OCR drops and misreads tokens, so its counts are not exact. Under that rule a token
+also appears when the candidate's edit of its text (its before -> after lines, as difflib
+aligns them) writes it in a place that did not hold it, and disappears when the edit takes it
+from one: a cart whose badge goes from 2 to 3 while a quantity goes from 1 to 2 keeps its count
+of '2', yet a '2' appeared where the quantity is (the badge the checkpoints' OCR did not read
+proves nothing against it). On a scroll step what
 the viewport shows, and how many copies, follows the page's layout: a token the reference
 scrolled into view must be present after the step (another layout may have shown it before).
+
+A word the exact (DOM) reference text did not show before the step and brought at it, which
+the candidate showed as often already before, is text of a later state shown early
+(`TokenCheck.early`): unlike a word the candidate never shows (its own wording), it is not
+one of the few words the rule lets go.
 """
 
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from pydantic import BaseModel
 
@@ -120,7 +131,8 @@ class TokenCheck(BaseModel):
     expect: str  # appear | disappear | present | keep | before (the old value of 'from A to B')
     ok: bool
     need: int = 1  # appear/disappear: the least change of count (the reference's, for DOM text)
-    source: str = "dom"  # where the candidate's counts come from: dom | ocr
+    source: str = "dom"  # what decided: dom counts | dom-edit (a place the edit wrote or cleared) | ocr
+    early: bool = False  # exact reference text brought it at this step; the candidate showed it already
 
 
 def _expectation(ref_before: int, ref_after: int) -> str | None:
@@ -142,6 +154,51 @@ def holds(expect: str, before: int, after: int, need: int = 1) -> bool:
     if expect == "disappear":
         return before - after >= need
     return after > 0
+
+
+def edited_places(before: str, after: str, phrase: str) -> tuple[int, int]:
+    """(gained, lost): occurrences of a phrase that the edit from `before` to `after` (lines
+    aligned by difflib) wrote where they were not, and took from where they were; a changed
+    block that holds as many copies after as before counts for neither."""
+    old_lines = [normalise(line) for line in before.splitlines() if line.strip()]
+    new_lines = [normalise(line) for line in after.splitlines() if line.strip()]
+    gained = lost = 0
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        was = sum(count_phrase(line, phrase) for line in old_lines[i1:i2])
+        now = sum(count_phrase(line, phrase) for line in new_lines[j1:j2])
+        gained, lost = gained + max(0, now - was), lost + max(0, was - now)
+    return gained, lost
+
+
+class CandidateCounts(BaseModel):
+    """The candidate's counts of one token that decided an expectation, and their source."""
+
+    ok: bool
+    before: int
+    after: int
+    source: str  # dom | dom-edit (a place the edit wrote or cleared) | ocr
+
+
+def candidate_counts(ctx: AssertionContext, phrase: str, expect: str, need: int = 1) -> CandidateCounts:
+    """Whether the candidate meets an expectation for a phrase: its DOM text's counts; under
+    the lenient rule (inexact reference counts, need 1) also a place its edit wrote or
+    cleared; then, when the DOM covers the screen, the OCR of its screenshots."""
+    cb = count_phrase(ctx.candidate_text_before, phrase)
+    ca = count_phrase(ctx.candidate_text_after, phrase)
+    if holds(expect, cb, ca, need):
+        return CandidateCounts(ok=True, before=cb, after=ca, source="dom")
+    if need == 1 and not ctx.exact_counts and expect in ("appear", "disappear"):
+        gained, lost = edited_places(ctx.candidate_text_before, ctx.candidate_text_after, phrase)
+        if (gained if expect == "appear" else lost) >= 1:
+            return CandidateCounts(ok=True, before=cb, after=ca, source="dom-edit")
+    if dom_covers_screen(ctx):
+        ob = count_phrase(ctx.candidate_ocr_before, phrase)
+        oa = count_phrase(ctx.candidate_ocr_after, phrase)
+        if holds(expect, ob, oa):
+            return CandidateCounts(ok=True, before=ob, after=oa, source="ocr")
+    return CandidateCounts(ok=False, before=cb, after=ca, source="dom")
 
 
 def _expect_for(tok: str, rb: int, ra: int, olds: set[str], news: set[str]) -> str | None:
@@ -173,7 +230,6 @@ def dom_covers_screen(ctx: AssertionContext) -> bool:
 
 def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
     """One check per named token the reference's text gives an expectation for."""
-    ocr_trusted = dom_covers_screen(ctx)
     olds, news = from_to_values(ctx.assertion)
     checks: list[TokenCheck] = []
     for tok in named_tokens(ctx.assertion):
@@ -190,15 +246,9 @@ def token_checks(ctx: AssertionContext) -> list[TokenCheck]:
             continue
         # exact (DOM) reference counts: the candidate must change a count at least as much
         need = abs(ra - rb) if ctx.exact_counts and expect in ("appear", "disappear") else 1
-        cb = count_phrase(ctx.candidate_text_before, tok.text)
-        ca = count_phrase(ctx.candidate_text_after, tok.text)
-        ok = holds(expect, cb, ca, need)
-        source = "dom"
-        if not ok and ocr_trusted:
-            ob = count_phrase(ctx.candidate_ocr_before, tok.text)
-            oa = count_phrase(ctx.candidate_ocr_after, tok.text)
-            if holds(expect, ob, oa):
-                ok, source, cb, ca = True, "ocr", ob, oa
-        checks.append(TokenCheck(token=tok.text, kind=tok.kind, ref_before=rb, ref_after=ra, cand_before=cb,
-                                 cand_after=ca, expect=expect, ok=ok, need=need, source=source))
+        cand = candidate_counts(ctx, tok.text, expect, need)
+        early = not cand.ok and ctx.exact_counts and expect == "appear" and rb == 0 and cand.before >= ra
+        checks.append(TokenCheck(token=tok.text, kind=tok.kind, ref_before=rb, ref_after=ra, cand_before=cand.before,
+                                 cand_after=cand.after, expect=expect, ok=cand.ok, need=need, source=cand.source,
+                                 early=early))
     return checks

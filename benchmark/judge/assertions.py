@@ -42,8 +42,10 @@ checkpoints' before/after states:
    one step early), read by OCR on both sides; and, weighed last, a word the checkpoints' OCR
    lost at this step and never shows again that the candidate still shows (text of a state
    the reference ended: a dialog's description now on a card the reference does not show).
-7. Decision: every quoted/number check, the order and the neighbour checks must hold and at
-   least half of the word checks, then the click confined to its element (rule 1), then no
+   With the DOM's reference text, a named word the reference brought at the step which the
+   candidate showed as often already before it is shown early (`TokenCheck.early`).
+7. Decision: every quoted/number check, the order and the neighbour checks must hold, no
+   named word shown early, and at least half of the word checks, then the click confined to its element (rule 1), then no
    text of an ended state (rule 6); no usable check and no decisive change evidence ->
    undecided (`passed=None`).
 
@@ -114,6 +116,9 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
     failed_strong = [c.token for c in strong if not c.ok]
     if failed_strong:
         return False, f"named text not as in the reference: {', '.join(failed_strong)}"
+    shown_early = [c.token for c in words if c.early]
+    if shown_early:
+        return False, f"named words the reference brings at this step were shown before it: {', '.join(shown_early)}"
     if order is not None and not order.ok:
         return False, f"{order.reason}: {', '.join(order.reference_after)}"
     if words:

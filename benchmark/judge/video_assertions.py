@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from ...tools.perception.visible_change import VisibleChange
 from .assertion_change import ChangeEvidence, change_failure, measure
 from .assertion_context import AssertionContext
-from .assertion_tokens import count_phrase, dom_covers_screen, holds, tokens
+from .assertion_tokens import candidate_counts, count_phrase, dom_covers_screen, tokens
 from .types import AssertionVerdict
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class VideoTokenCheck(BaseModel):
     cand_before: int
     cand_after: int
     ok: bool
-    source: str = "dom"  # dom | ocr: where the candidate's counts come from
+    source: str = "dom"  # what decided: dom counts | dom-edit | ocr (assertion_tokens.candidate_counts)
 
 
 def _useful(token: str) -> bool:
@@ -108,7 +108,6 @@ def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoToke
     """One check per gained or lost token whose whole-screen count moved the same way (and
     that the pointer or an unsure reading may not have hidden)."""
     gained, lost = changed_tokens(change)
-    trust_ocr = dom_covers_screen(ctx)
     checks: list[VideoTokenCheck] = []
     for tok in sorted(set(gained) | set(lost)):
         if maybe_unread(tok, change.unread):
@@ -121,14 +120,9 @@ def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoToke
             expect = "disappear"
         else:
             continue  # moved, or read differently by OCR on the two sides: not evidence
-        cb, ca = count_phrase(ctx.candidate_text_before, tok), count_phrase(ctx.candidate_text_after, tok)
-        ok, source = holds(expect, cb, ca), "dom"
-        if not ok and trust_ocr:
-            ob, oa = count_phrase(ctx.candidate_ocr_before, tok), count_phrase(ctx.candidate_ocr_after, tok)
-            if holds(expect, ob, oa):
-                ok, source, cb, ca = True, "ocr", ob, oa
-        checks.append(VideoTokenCheck(token=tok, expect=expect, ref_before=rb, ref_after=ra, cand_before=cb,
-                                      cand_after=ca, ok=ok, source=source))
+        cand = candidate_counts(ctx, tok, expect)
+        checks.append(VideoTokenCheck(token=tok, expect=expect, ref_before=rb, ref_after=ra, cand_before=cand.before,
+                                      cand_after=cand.after, ok=cand.ok, source=cand.source))
     return checks
 
 
