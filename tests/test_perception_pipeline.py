@@ -12,6 +12,7 @@ import pytest
 from iwr.tools.perception import PerceiveOptions, Perception, PerceptionError, draft_plan, perceive
 from iwr.tools.perception.keyframes import choose_states, keyframe_cap, remap_events
 from iwr.tools.perception.synthetic import SyntheticOptions, SyntheticTruth, make_synthetic_recording
+from iwr.tools.perception.types import PerceivedEvent
 from iwr.tools.pointer import PointerShape, PointerStyle
 from iwr.tools.video import ffmpeg_exe, frame_at, sample_frames, video_info
 
@@ -168,3 +169,14 @@ def test_frames_at_times_of_a_variable_frame_rate_video(recording: tuple[Synthet
     assert times == sorted(times) and times[-1] <= truth.duration  # each frame's own time: when it came on screen
     for f in sparse:  # each is what the plain video shows at its time
         assert np.abs(frame_at(video, f.time).astype(int) - f.image.astype(int)).mean() < 3, f.time
+
+
+def test_typing_that_typed_nothing_after_a_seen_press_is_planned_as_the_click() -> None:
+    def event(i: int, typed: str | None, click: bool) -> PerceivedEvent:
+        return PerceivedEvent(index=i, start=i, end=i + 0.5, kind="typing", pointer=(1178.0, 470.0), click=click,
+                              typed_text=typed, before_keyframe=i, after_keyframe=i + 1)
+
+    perception = Perception.model_construct(events=[event(0, None, True), event(1, "hi", True), event(2, None, False)])
+    steps = draft_plan(perception)
+    assert [s.type for s in steps] == ["Click", "Type", "Type"]
+    assert steps[0].point == (1178.0, 470.0) and steps[1].text == "hi" and steps[2].text == ""
