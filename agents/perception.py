@@ -40,6 +40,7 @@ def summarize(perception: Perception, page_width: int) -> PerceptionSummary:
             end=e.end,
             point=Point(x=e.pointer[0] * scale, y=e.pointer[1] * scale) if e.pointer else None,
             click=e.click,
+            pressed=e.pressed,
             typed_text=e.typed_text,
             key=e.key,
             scroll_dy=e.scroll_dy * scale,

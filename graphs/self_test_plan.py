@@ -109,8 +109,8 @@ def replay_as_recorded(perception: PerceptionSummary | None, plan: PlanResult, c
     for k, action in enumerate(plan.actions):
         e = by_after.get(order[k + 1])
         event = PerceivedEvent(index=e.index, start=e.start, end=e.end, kind=e.kind, confidence=e.confidence, key=e.key,
-                               scroll_dy=e.scroll_dy / scale, before_keyframe=e.before_keyframe or 0,
-                               after_keyframe=e.after_keyframe or 0) if e is not None else None
+                               pressed=e.pressed, typed_text=e.typed_text, scroll_dy=e.scroll_dy / scale,
+                               before_keyframe=e.before_keyframe or 0, after_keyframe=e.after_keyframe or 0) if e is not None else None
         change = changes[k] if k < len(changes) else None
         previous = replayed(action, event, change, frames[k], frames[k + 1], previous, scale)
         actions.append(previous)

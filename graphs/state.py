@@ -38,6 +38,7 @@ class EventSummary(BaseModel):
     end: float
     point: Point | None = None
     click: bool = False
+    pressed: bool = False  # the press itself was seen (a click indicator ring)
     typed_text: str | None = None
     key: str | None = None
     scroll_dy: float = 0.0

@@ -172,10 +172,13 @@ def test_frames_at_times_of_a_variable_frame_rate_video(recording: tuple[Synthet
 
 
 def test_typing_that_typed_nothing_after_a_seen_press_is_planned_as_the_click() -> None:
-    def event(i: int, typed: str | None, click: bool) -> PerceivedEvent:
-        return PerceivedEvent(index=i, start=i, end=i + 0.5, kind="typing", pointer=(1178.0, 470.0), click=click,
-                              typed_text=typed, before_keyframe=i, after_keyframe=i + 1)
+    """A button whose label changed and a panel that opened under a pressed pointer read as
+    typing; with nothing typed, the plan is the click (and the replay keeps it a click)."""
+    def event(i: int, typed: str | None, pressed: bool) -> PerceivedEvent:
+        return PerceivedEvent(index=i, start=i, end=i + 0.5, kind="typing", pointer=(1178.0, 470.0), click=True,
+                              pressed=pressed, typed_text=typed, before_keyframe=i, after_keyframe=i + 1)
 
+    # a change at a still pointer without the press seen (a key pressed there) stays typing
     perception = Perception.model_construct(events=[event(0, None, True), event(1, "hi", True), event(2, None, False)])
     steps = draft_plan(perception)
     assert [s.type for s in steps] == ["Click", "Type", "Type"]

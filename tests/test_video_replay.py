@@ -109,6 +109,11 @@ def test_a_guessed_key_press_that_moved_the_page_is_a_scroll_by_its_distance(tmp
     assert abs(getattr(out.parameters, "amount", 0) - 480) <= 4  # 240 recording px at 2 page px each
     seen = replayed(_action(ActionType.CLICK, Point(x=100, y=100)), _event("click", 0.9), change, before, after, None, 1.0)
     assert seen.type == ActionType.CLICK  # perception saw the press: a link that scrolled, replayed as the click
+    # a press seen, then changes read as typing with nothing typed (a panel opened under the button)
+    opened = _event("typing", 0.7).model_copy(update={"pressed": True})
+    assert replayed(_action(ActionType.CLICK, Point(x=100, y=100)), opened, change, before, after, None, 1.0).type == ActionType.CLICK
+    unseen = opened.model_copy(update={"pressed": False})
+    assert replayed(_action(ActionType.CLICK, Point(x=100, y=100)), unseen, change, before, after, None, 1.0).type == ActionType.SCROLL
 
 
 def test_a_change_where_the_pointer_stayed_after_typing_is_the_key_that_submitted_it(tmp_path: Path) -> None:

@@ -12,9 +12,7 @@ also appears when the candidate's edit of its text (its before -> after lines, a
 aligns them) writes it in a place that did not hold it, and disappears when the edit takes it
 from one: a cart whose badge goes from 2 to 3 while a quantity goes from 1 to 2 keeps its count
 of '2', yet a '2' appeared where the quantity is (the badge the checkpoints' OCR did not read
-proves nothing against it); and a number also counts where neighbouring numbers of the
-candidate's text, no word between them, join into it (`glued_count`: OCR reads two counts side
-by side, '0' and '1', as '01'). On a scroll step what
+proves nothing against it). On a scroll step what
 the viewport shows, and how many copies, follows the page's layout: a token the reference
 scrolled into view must be present after the step (another layout may have shown it before).
 
@@ -133,7 +131,7 @@ class TokenCheck(BaseModel):
     expect: str  # appear | disappear | present | keep | before (the old value of 'from A to B')
     ok: bool
     need: int = 1  # appear/disappear: the least change of count (the reference's, for DOM text)
-    source: str = "dom"  # what decided: dom counts | dom-edit (a place the edit wrote or cleared) | ocr
+    source: str = "dom"  # what decided: dom | dom-edit | ocr (`CandidateCounts.source`)
     early: bool = False  # exact reference text brought it at this step; the candidate showed it already
 
 
@@ -158,21 +156,6 @@ def holds(expect: str, before: int, after: int, need: int = 1) -> bool:
     return after > 0
 
 
-def glued_count(text: str, number: str) -> int:
-    """How often `number` is read from neighbouring numbers of `text` written together (no
-    word between them): OCR reads two counts side by side, '0' and '0', as '00'."""
-    toks = tokens(text)
-    count = 0
-    for i, tok in enumerate(toks):
-        joined = tok
-        for nxt in toks[i + 1:]:
-            if not (joined[0].isdigit() and nxt[0].isdigit()) or len(joined) >= len(number):
-                break
-            joined += nxt
-            count += joined == number
-    return count
-
-
 def edited_places(before: str, after: str, phrase: str) -> tuple[int, int]:
     """(gained, lost): occurrences of a phrase that the edit from `before` to `after` (lines
     aligned by difflib) wrote where they were not, and took from where they were; a changed
@@ -195,14 +178,13 @@ class CandidateCounts(BaseModel):
     ok: bool
     before: int
     after: int
-    source: str  # dom | dom-edit (a place the edit wrote or cleared) | ocr | dom-glued (neighbouring numbers read as one)
+    source: str  # dom | dom-edit (a place the edit wrote or cleared) | ocr
 
 
 def candidate_counts(ctx: AssertionContext, phrase: str, expect: str, need: int = 1) -> CandidateCounts:
     """Whether the candidate meets an expectation for a phrase: its DOM text's counts; under
     the lenient rule (inexact reference counts, need 1) also a place its edit wrote or
-    cleared; then, when the DOM covers the screen, the OCR of its screenshots; last, under the
-    lenient rule, for a number, its neighbouring numbers as OCR may have read them together."""
+    cleared; then, when the DOM covers the screen, the OCR of its screenshots."""
     cb = count_phrase(ctx.candidate_text_before, phrase)
     ca = count_phrase(ctx.candidate_text_after, phrase)
     if holds(expect, cb, ca, need):
@@ -216,11 +198,6 @@ def candidate_counts(ctx: AssertionContext, phrase: str, expect: str, need: int 
         oa = count_phrase(ctx.candidate_ocr_after, phrase)
         if holds(expect, ob, oa):
             return CandidateCounts(ok=True, before=ob, after=oa, source="ocr")
-    if need == 1 and not ctx.exact_counts and phrase[:1].isdigit():
-        gb = cb + glued_count(ctx.candidate_text_before, phrase)
-        ga = ca + glued_count(ctx.candidate_text_after, phrase)
-        if holds(expect, gb, ga):
-            return CandidateCounts(ok=True, before=gb, after=ga, source="dom-glued")
     return CandidateCounts(ok=False, before=cb, after=ca, source="dom")
 
 

@@ -358,6 +358,7 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
             index=k, start=round(a.end, 3), end=round(b.start, 3), kind=kind, regions=regions,
             pointer=(round(pointer[0], 1), round(pointer[1], 1)) if pointer else None,
             click=kind == "click" or (kind == "typing" and click is not None), typed_text=typed, key=key,
+            pressed=kind in ("click", "typing") and click is not None and click.ring is not None,
             scroll_dx=round(dxdy[0], 1) if dxdy else 0.0, scroll_dy=round(dxdy[1], 1) if dxdy else 0.0,
             before_keyframe=k, after_keyframe=k + 1, confidence=conf,
         ))

@@ -65,6 +65,7 @@ class PerceivedEvent(BaseModel):
     regions: list[ChangeRegion] = Field(default_factory=list)
     pointer: tuple[float, float] | None = None
     click: bool = False
+    pressed: bool = False  # the press itself was seen (a click indicator ring), not only a change at a still pointer
     typed_text: str | None = None
     key: str | None = None
     scroll_dx: float = 0.0
