@@ -202,12 +202,6 @@ def undid_click(previous: Action | None, earlier: Path | None, after: Path | Non
     return changed_share(load_image(earlier), load_image(after), VIDEO_CHANGE) < REFERENCE_CHANGED
 
 
-def pressed_not_typed(event: PerceivedEvent) -> bool:
-    """Typing perceived after a press perception saw, with nothing typed on screen: the click
-    it was (`plan.draft_plan` plans it so), whatever the content moved."""
-    return event.kind == "typing" and event.pressed and not event.typed_text
-
-
 def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange | None, before: Path | None,
              after: Path | None, previous: Action | None, scale: float, earlier: Path | None = None) -> Action:
     """How a perceived step is replayed, read from what it changed on the recording (`earlier`:
@@ -247,7 +241,7 @@ def replayed(action: Action, event: PerceivedEvent | None, change: VisibleChange
     if action.type == ActionType.TYPE or not seen:
         return _press(action, read_key(perceived_key, change, typing)) if action.type == ActionType.PRESS else action
     clicked = event is not None and ((event.kind == "click" and event.confidence >= RING_SEEN)  # a link may scroll the page
-                                     or pressed_not_typed(event))
+                                     or event.pressed_not_typed)  # planned as the click it was, whatever moved
     if clicked and event is not None and event.scroll_dy and change is not None:
         moved = text_shift(change)  # a ring seen in a scroll: lines moving under a still pointer can look like one
         if moved is not None and moved * -event.scroll_dy > 0 and scrolled_in(change, moved) \

@@ -15,9 +15,7 @@ def draft_plan(perception: Perception) -> list[PlanStep]:
             b = max(e.regions, key=lambda r: r.box.area).box
             region = f"; the page changed around ({b.x}, {b.y}, {b.width}x{b.height})"
         before, after = e.before_keyframe, e.after_keyframe
-        if e.kind == "typing" and not e.typed_text and e.pressed and e.pointer is not None:
-            # a press seen, then changes near it that read as nothing typed (a button whose label
-            # changed, a panel growing under it): the click it was
+        if e.pressed_not_typed and e.pointer is not None:
             steps.append(PlanStep(type="Click", point=e.pointer, description=f"Click the element{where}{region}",
                                   before_keyframe=before, after_keyframe=after))
         elif e.kind == "typing":

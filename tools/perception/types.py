@@ -74,6 +74,12 @@ class PerceivedEvent(BaseModel):
     after_keyframe: int
     confidence: float = 0.5
 
+    @property
+    def pressed_not_typed(self) -> bool:
+        """Typing perceived after a press perception saw, with nothing typed on screen (a
+        button's label changed, a panel opened under it): the click it was."""
+        return self.kind == "typing" and self.pressed and not self.typed_text
+
 
 class AssetMatch(BaseModel):
     """One place where an asset is shown in a keyframe."""
