@@ -143,19 +143,3 @@ def test_a_line_whole_frame_ocr_missed_on_one_side_is_no_change(tmp_path: Path) 
     assert not read_on_other_side(gone, frames["shown"], frames["moved up"])  # a calculator's expression line: another row
     changed = TextChange(kind="changed", before="Total 17", after="Total 42", box=box)
     assert not read_on_other_side(changed, frames["other"], frames["shown"])  # read on both sides: not re-read
-
-
-def test_lines_with_digits_drawn_in_shapes_are_not_read() -> None:
-    """A game tree of circled move numbers reads '①2' in one frame and '①-23' in the next:
-    the grouping of its digits is no evidence, so the line is unsure and not compared."""
-    from iwr.core.geometry import Box
-    from iwr.tools.ocr import OcrLine
-    from iwr.tools.perception.visible_change import text_changes, unsure
-
-    def line(text: str, score: float = 0.9) -> OcrLine:
-        return OcrLine(text=text, score=score, box=Box(x=754, y=468, width=80, height=28))
-
-    assert unsure(line("①-23")) and unsure(line("Total 12", 0.5)) and not unsure(line("Total 12"))
-    region = [PBox(x=740, y=460, width=120, height=40)]
-    assert text_changes([line("①2")], [line("①-23")], region) == []
-    assert [t.after for t in text_changes([line("Moves 2")], [line("Moves 3")], region)] == ["Moves 3"]

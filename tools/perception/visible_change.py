@@ -14,7 +14,6 @@ read again on the other side, at its place: when the same text is there, it did 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -119,14 +118,6 @@ MEANINGFUL_MARKS = set("-+.,:%$€£/×÷=()#@&!?")  # the rest ('·', '•', '|
 _LEADING_ZEROS = re.compile(r"(?<![\d.,])0+(?=\d)")  # '010' -> '10'; '0.5', '1,050' and '0' kept
 
 
-def unsure(line: OcrLine) -> bool:
-    """A line OCR read with low confidence, or in which it read a digit drawn in a shape (a
-    circled number, Unicode's 'other number' class): numbered markers and the digits around
-    them are grouped one way in one frame and another in the next ('①2' then '①-23' for
-    three markers), so the line's tokens prove nothing."""
-    return line.score < MIN_LINE_SCORE or any(unicodedata.category(c) == "No" for c in line.text)
-
-
 def _squeezed(text: str) -> str:
     """A line as compared across frames: no spacing, no decorative marks, lower case, numbers
     by value (a display's leading zeros, read on one side and not the other, are no change)."""
@@ -137,14 +128,14 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
                  hidden: Sequence[PBox] = ()) -> list[TextChange]:
     """Lines touching a changed region, paired by place: changed, appeared, disappeared.
     Lines touching a `hidden` box (the pointer: it covers and distorts what is under it) are
-    read on neither side, nor is the place of a line read `unsure` (an icon read as '00' on
-    one side and '0' on the other is no text change)."""
-    unsure_boxes = [_box(ln) for ln in (*before, *after) if unsure(ln)]
+    read on neither side, nor is the place of a line OCR read with low confidence (an icon
+    read as '00' on one side and '0' on the other is no text change)."""
+    unsure = [_box(ln) for ln in (*before, *after) if ln.score < MIN_LINE_SCORE]
 
     def kept(line: OcrLine) -> bool:
         box = _box(line)
         return (bool(line.text.strip()) and any(box.overlaps(r) for r in regions)
-                and not any(box.overlaps(h) for h in (*hidden, *unsure_boxes)))
+                and not any(box.overlaps(h) for h in (*hidden, *unsure)))
 
     near_before = [ln for ln in before if kept(ln)]
     near_after = [ln for ln in after if kept(ln)]
@@ -196,7 +187,7 @@ def visible_change(before: Path, after: Path, cache: OcrCache | None = None, hid
     lines = ocr_text(Path(before), cache).lines, ocr_text(Path(after), cache).lines
     texts = [t for t in text_changes(*lines, regions, hidden) if not read_on_other_side(t, before, after, cache)]
     unread = [ln.text for side in lines for ln in side
-              if unsure(ln) or any(_box(ln).overlaps(h) for h in hidden)]
+              if ln.score < MIN_LINE_SCORE or any(_box(ln).overlaps(h) for h in hidden)]
     boxes = [PBox(x=r.x, y=r.y, width=r.width, height=r.height) for r in regions[:MAX_REGIONS]]
     return VisibleChange(changed_fraction=round(fraction, 5), regions=boxes, texts=texts, unread=unread, width=width,
                          height=height)
