@@ -45,9 +45,9 @@ checkpoints' before/after states:
    With the DOM's reference text, a named word the reference brought at the step which the
    candidate showed as often already before it is shown early (`TokenCheck.early`).
 7. Decision: every quoted/number check, the order and the neighbour checks must hold, no
-   named word shown early, and at least half of the word checks, then the click confined to its element (rule 1), then no
-   text of an ended state (rule 6); no usable check and no decisive change evidence ->
-   undecided (`passed=None`).
+   named word shown early, and at least half of the word checks, then the click confined to
+   its element (rule 1), then no text of an ended state (rule 6); no usable check and no
+   decisive change evidence -> undecided (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
 multimodal model that answers JSON {"answer": "Yes"|"No", "reasoning": ...}; an API error
