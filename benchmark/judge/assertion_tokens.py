@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -156,18 +157,25 @@ def holds(expect: str, before: int, after: int, need: int = 1) -> bool:
     return after > 0
 
 
+@lru_cache(maxsize=8)
+def _edited_blocks(before: str, after: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The blocks of lines the edit from `before` to `after` changed (difflib), each as its old
+    and its new lines; computed once per step, whatever the number of tokens asked about."""
+    old_lines = [normalise(line) for line in before.splitlines() if line.strip()]
+    new_lines = [normalise(line) for line in after.splitlines() if line.strip()]
+    return tuple((tuple(old_lines[i1:i2]), tuple(new_lines[j1:j2]))
+                 for tag, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+                 if tag != "equal")
+
+
 def edited_places(before: str, after: str, phrase: str) -> tuple[int, int]:
     """(gained, lost): occurrences of a phrase that the edit from `before` to `after` (lines
     aligned by difflib) wrote where they were not, and took from where they were; a changed
     block that holds as many copies after as before counts for neither."""
-    old_lines = [normalise(line) for line in before.splitlines() if line.strip()]
-    new_lines = [normalise(line) for line in after.splitlines() if line.strip()]
     gained = lost = 0
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        was = sum(count_phrase(line, phrase) for line in old_lines[i1:i2])
-        now = sum(count_phrase(line, phrase) for line in new_lines[j1:j2])
+    for old, new in _edited_blocks(before, after):
+        was = sum(count_phrase(line, phrase) for line in old)
+        now = sum(count_phrase(line, phrase) for line in new)
         gained, lost = gained + max(0, now - was), lost + max(0, was - now)
     return gained, lost
 
