@@ -113,8 +113,8 @@ async def _worker(names: list[str], out: Path) -> list[str]:
             t = time.perf_counter()
             trace = await replay_page(
                 handle, sb.site(HOSTILE / name), Trajectory(actions=[click("Click the 'Start' button")]), RES,
-                out / name, DomGrounder(), action_timeout=2.0, load_timeout=5.0,
-            )
+                out / name, DomGrounder(), action_timeout=5.0, load_timeout=5.0,  # a click on the huge DOM took
+            )  # over 2 s once, with 3 browsers and another test worker on 2 cores
             took = time.perf_counter() - t
             try:
                 ok = CASES[name](trace)
@@ -122,7 +122,7 @@ async def _worker(names: list[str], out: Path) -> list[str]:
                 ok = False
             if not ok:
                 failures.append(f"{name} ({took:.1f}s): {trace.model_dump(exclude={'state0_text'})}"[:600])
-            if took > 30:  # bounded: load 5 s + action 2 s + hang probe + context kill, on a loaded machine
+            if took > 30:  # bounded: load 5 s + action 5 s + hang probe + context kill, on a loaded machine
                 failures.append(f"{name}: took {took:.1f}s")
             # the next page in the same worker is judged correctly
             nxt = await replay_page(
