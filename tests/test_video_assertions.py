@@ -114,8 +114,19 @@ def test_words_read_glued_on_one_side_are_the_same_words() -> None:
     moved = [TextChange(kind="disappeared", before="by categoryWest", box=box),
              TextChange(kind="appeared", after="by category West", box=box.model_copy(update={"y": 40}))]
     assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=moved)) == (Counter(), Counter())
-    typed = TextChange(kind="changed", before="1 2", after="12", box=box)  # a digit typed next to another: numbers stay whole
-    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[typed])) == (Counter({"12": 1}), Counter({"1": 1, "2": 1}))
+    # a game tree's move numbers, some drawn in circles, read glued on one side: only move 7 is new
+    tree = TextChange(kind="changed", before="-\u2460-234\u2464\u2465", after="-\u2460-2-3-4-\u2464-6-7", box=box)
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[tree])) == (Counter({"7": 1}), Counter())
+    same = TextChange(kind="changed", before="\u2460234-\u24646", after="\u2460-2\u2462-4-\u24646", box=box)
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[same])) == (Counter(), Counter())  # read apart, same digits
+    grown = TextChange(kind="changed", before="\u2460-23", after="\u2460-2-3\u2463", box=box)  # glued elsewhere: move 4 is new
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[grown])) == (Counter({"4": 1}), Counter())
+    typed = TextChange(kind="changed", before="Qty 12", after="Qty 125", box=box)  # a digit typed: the number is the token
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=[typed])) == (Counter({"125": 1}), Counter({"12": 1}))
+    # numbers are split only by their own line's other side: '12' here and '1 2' elsewhere are other numbers
+    elsewhere = [TextChange(kind="disappeared", before="Total 12", box=box),
+                 TextChange(kind="appeared", after="Total 1 2", box=box.model_copy(update={"y": 40}))]
+    assert changed_tokens(VisibleChange(changed_fraction=0.1, texts=elsewhere)) == (Counter({"1": 1, "2": 1}), Counter({"12": 1}))
 
 
 def test_a_line_whole_frame_ocr_missed_on_one_side_is_no_change(tmp_path: Path) -> None:
@@ -143,3 +154,51 @@ def test_a_line_whole_frame_ocr_missed_on_one_side_is_no_change(tmp_path: Path) 
     assert not read_on_other_side(gone, frames["shown"], frames["moved up"])  # a calculator's expression line: another row
     changed = TextChange(kind="changed", before="Total 17", after="Total 42", box=box)
     assert not read_on_other_side(changed, frames["other"], frames["shown"])  # read on both sides: not re-read
+
+
+def test_a_line_the_candidate_changes_at_the_same_place_holds_its_tokens(tmp_path: Path) -> None:
+    """The recording's OCR read two counts side by side as one number ('00'); the candidate's
+    DOM holds two '0's. Its screens, read again at the line's place, decide."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from iwr.benchmark.judge.assertion_context import AssertionContext
+    from iwr.benchmark.judge.video_assertions import token_checks
+    from iwr.tools.perception.visible_change import glyphs, shown_at_place
+
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+
+    def screen(name: str, counts: str) -> Path:
+        im = Image.new("RGB", (400, 120), "white")
+        ImageDraw.Draw(im).text((60, 40), "Captures", fill="black", font=font)
+        ImageDraw.Draw(im).text((200, 40), counts, fill="black", font=font)
+        path = tmp_path / f"{name}.png"
+        im.save(path)
+        return path
+
+    one, zero, swapped = screen("one", "0 1"), screen("zero", "0 0"), screen("swapped", "1 0")
+    line = TextChange(kind="changed", before="Captures 01", after="Captures 00", box=PBox(x=58, y=40, width=190, height=26))
+    assert glyphs("\u2460-2 \u2462") == glyphs("1-23") == "123"  # circled digits are digits; marks and spaces go
+    assert shown_at_place(line, one, zero)
+    assert not shown_at_place(line, zero, zero)  # nothing changed there
+    assert not shown_at_place(line, swapped, zero)  # another value before
+    assert not shown_at_place(line, one, swapped)  # another value after
+
+    change = VisibleChange(changed_fraction=0.01, texts=[line])
+
+    def check(before: Path, after: Path, screens_read: bool = True, change: VisibleChange = change,
+              dom_after: str = "White 0 Captures Black 0") -> dict[str, tuple[bool, str]]:
+        ctx = AssertionContext(assertion="", step=2, action_type="Click", expected_change=change,
+                               reference_text_before="Captures 01", reference_text_after="Captures 00",
+                               candidate_text_before="White 0 Captures Black 1", candidate_text_after=dom_after,
+                               candidate_before=before, candidate_after=after,
+                               candidate_ocr_before="Captures" if screens_read else "",
+                               candidate_ocr_after="Captures" if screens_read else "")  # whole-screen OCR misses them
+        return {c.token: (c.ok, c.source) for c in token_checks(ctx, change)}
+
+    assert check(one, zero) == {"00": (True, "ocr-place"), "01": (True, "ocr-place")}
+    assert check(swapped, zero)["00"] == (False, "dom")  # a page whose counts trade places fails as before
+    assert check(one, zero, screens_read=False)["00"] == (False, "dom")  # whole screens are read before any place
+    assert check(one, zero, dom_after="")["00"] == (False, "dom")  # a picture of the recording: its DOM holds no text
+    twice = VisibleChange(changed_fraction=0.01, texts=[line, TextChange(kind="appeared", after="Best 00",
+                                                                         box=PBox(x=58, y=80, width=190, height=26))])
+    assert check(one, zero, change=twice)["00"] == (False, "dom")  # two lines hold it: it may have moved between them

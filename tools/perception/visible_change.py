@@ -14,6 +14,7 @@ read again on the other side, at its place: when the same text is there, it did 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -155,19 +156,52 @@ def text_changes(before: list[OcrLine], after: list[OcrLine], regions: list[Regi
     return sorted(out, key=lambda t: (t.box.y, t.box.x))
 
 
+def row_text(frame: Path, box: PBox, cache: OcrCache | None = None) -> str:
+    """The text on the row of `box` in `frame`, read again around it (a margin of its height):
+    the lines on its row (`_same_place`), left to right, with a neighbour within the margin."""
+    b, m = box, box.height
+    place = PBox(x=b.x - m, y=b.y - m, width=b.width + 2 * m, height=b.height + 2 * m)
+    read = ocr_text(load_image(frame), cache, place).lines  # the decoded frame visible_change already holds
+    row = sorted((ln for ln in read if _same_place(_box(ln), b)), key=lambda ln: ln.box.x)
+    return " ".join(ln.text for ln in row)
+
+
 def read_on_other_side(change: TextChange, before: Path, after: Path, cache: OcrCache | None = None) -> bool:
-    """A line that appeared (disappeared) reads the same in the frame before (after): read
-    again around its place (a margin of its height), the lines on its row (`_same_place`),
-    left to right, hold its text (with a neighbour within the margin, as a board's next cell).
-    The whole-frame OCR missed it there: nothing changed."""
+    """A line that appeared (disappeared) reads the same in the frame before (after), read
+    again at its place (`row_text`, as a board's next cell with its neighbour). The
+    whole-frame OCR missed it there: nothing changed."""
     if change.kind == "changed":
         return False
     other, text = (before, change.after) if change.kind == "appeared" else (after, change.before)
-    b, m = change.box, change.box.height
-    place = PBox(x=b.x - m, y=b.y - m, width=b.width + 2 * m, height=b.height + 2 * m)
-    read = ocr_text(load_image(other), cache, place).lines  # the decoded frame visible_change already holds
-    row = sorted((ln for ln in read if _same_place(_box(ln), b)), key=lambda ln: ln.box.x)
-    return bool(_squeezed(text)) and _squeezed(text) in _squeezed(" ".join(ln.text for ln in row))
+    return bool(_squeezed(text)) and _squeezed(text) in _squeezed(row_text(other, change.box, cache))
+
+
+def folded(text: str) -> str:
+    """OCR'd text with compatibility forms folded: a digit drawn in a circle or full width is
+    the digit ('\u2462' -> '3'), a ligature its letters."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def glyphs(text: str) -> str:
+    """A line's letters and digits as compared at one place of two screens read by the same
+    OCR: `folded`, marks and spacing dropped (OCR reads a game tree's '1-2-3' as '1-23' on
+    one screen and '-1-2 3' on another), lower case."""
+    return "".join(c for c in folded(text).lower() if c.isalnum())
+
+
+def shown_at_place(change: TextChange, before: Path, after: Path, cache: OcrCache | None = None) -> bool:
+    """Another pair of screens of the same size (a candidate's step) shows this change at
+    its place: read there (`row_text`), the row before holds the recorded line's `before`
+    and the row after its `after` (`glyphs`), and the two rows differ."""
+    was, now = glyphs(row_text(before, change.box, cache)), glyphs(row_text(after, change.box, cache))
+    old, new = glyphs(change.before), glyphs(change.after)
+    if was == now or not (old or new):
+        return False
+    if change.kind == "appeared":
+        return new in now and new not in was
+    if change.kind == "disappeared":
+        return old in was and old not in now
+    return old in was and new in now
 
 
 def pointer_box(x: float, y: float) -> PBox:
