@@ -186,18 +186,19 @@ def test_a_line_the_candidate_changes_at_the_same_place_holds_its_tokens(tmp_pat
     change = VisibleChange(changed_fraction=0.01, texts=[line])
 
     def check(before: Path, after: Path, screens_read: bool = True, change: VisibleChange = change,
-              dom_after: str = "White 0 Captures Black 0") -> dict[str, tuple[bool, str]]:
+              dom_after: str = "White 0 Captures Black 0", at_place: bool = True) -> dict[str, tuple[bool, str]]:
         ctx = AssertionContext(assertion="", step=2, action_type="Click", expected_change=change,
                                reference_text_before="Captures 01", reference_text_after="Captures 00",
                                candidate_text_before="White 0 Captures Black 1", candidate_text_after=dom_after,
                                candidate_before=before, candidate_after=after,
                                candidate_ocr_before="Captures" if screens_read else "",
                                candidate_ocr_after="Captures" if screens_read else "")  # whole-screen OCR misses them
-        return {c.token: (c.ok, c.source) for c in token_checks(ctx, change)}
+        return {c.token: (c.ok, c.source) for c in token_checks(ctx, change, at_place)}
 
     assert check(one, zero) == {"00": (True, "ocr-place"), "01": (True, "ocr-place")}
     assert check(swapped, zero)["00"] == (False, "dom")  # a page whose counts trade places fails as before
     assert check(one, zero, screens_read=False)["00"] == (False, "dom")  # whole screens are read before any place
+    assert check(one, zero, at_place=False)["00"] == (False, "dom")  # a key trial's probe does not read places
     assert check(one, zero, dom_after="")["00"] == (False, "dom")  # a picture of the recording: its DOM holds no text
     twice = VisibleChange(changed_fraction=0.01, texts=[line, TextChange(kind="appeared", after="Best 00",
                                                                          box=PBox(x=58, y=80, width=190, height=26))])

@@ -54,9 +54,10 @@ def read_screens_again(ctx: AssertionContext, verdict: AssertionVerdict) -> bool
 def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int], Awaitable[str]],
                           screen_text: Callable[[Path], Awaitable[str]]) -> StepProbe:
     """A key trial's check: the step's recorded change (`VisibleChange`) on the candidate, as
-    the verdict checks it (its DOM text, then, when that fails, the OCR of its screenshots),
-    with the shares of its token checks that held, all and those of words the recording
-    gained; `reference_text(k)` reads checkpoint k, `screen_text` a screenshot (OCR)."""
+    the verdict checks it (its DOM text, then, when that fails, the OCR of its screenshots)
+    but without reading lines again at their place (costly over a dozen keys), with the
+    shares of its token checks that held, all and those of words the recording gained;
+    `reference_text(k)` reads checkpoint k, `screen_text` a screenshot (OCR)."""
 
     def share(oks: list[bool]) -> float:
         return sum(oks) / len(oks) if oks else 1.0
@@ -69,10 +70,10 @@ def recorded_change_probe(trajectory: Trajectory, reference_text: Callable[[int]
         if not has_reference_texts(trajectory):
             ctx.reference_text_before = await reference_text(st.index - 1)
             ctx.reference_text_after = await reference_text(st.index)
-        verdict = await check_visible_change(ctx, expected)
+        verdict = await check_visible_change(ctx, expected, at_place=False)
         if read_screens_again(ctx, verdict) and before_shot is not None and st.screenshot is not None:
             ctx.candidate_ocr_before, ctx.candidate_ocr_after = await screen_text(before_shot), await screen_text(st.screenshot)
-            verdict = await check_visible_change(ctx, expected)
+            verdict = await check_visible_change(ctx, expected, at_place=False)
         checks = verdict.evidence.get("tokens", [])
         held = [bool(t.get("ok")) for t in checks]
         brought = [bool(t.get("ok")) for t in checks if t.get("expect") in ("appear", "present")]

@@ -140,11 +140,12 @@ def maybe_unread(token: str, unread: list[str]) -> bool:
     return token in near or (len(token) >= 3 and any(len(t) >= 3 and _one_edit(token, t) for t in near))
 
 
-def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoTokenCheck]:
+def token_checks(ctx: AssertionContext, change: VisibleChange, at_place: bool = True) -> list[VideoTokenCheck]:
     """One check per gained or lost token whose whole-screen count moved the same way (and
-    that the pointer or an unsure reading may not have hidden)."""
+    that the pointer or an unsure reading may not have hidden); with `at_place`, a token that
+    fails may hold where the candidate's screens change at its line's place (`_AtPlace`)."""
     gained, lost = changed_tokens(change)
-    place = _AtPlace(ctx, change)
+    place = _AtPlace(ctx, change) if at_place else None
     checks: list[VideoTokenCheck] = []
     for tok in sorted(set(gained) | set(lost)):
         if maybe_unread(tok, change.unread):
@@ -159,7 +160,7 @@ def token_checks(ctx: AssertionContext, change: VisibleChange) -> list[VideoToke
             continue  # moved, or read differently by OCR on the two sides: not evidence
         cand = candidate_counts(ctx, tok, expect)
         ok, source = cand.ok, cand.source
-        if not ok and place.shown(tok, expect):
+        if not ok and place is not None and place.shown(tok, expect):
             ok, source = True, "ocr-place"
         checks.append(VideoTokenCheck(token=tok, expect=expect, ref_before=rb, ref_after=ra, cand_before=cand.before,
                                       cand_after=cand.after, ok=ok, source=source))
@@ -183,19 +184,24 @@ class _AtPlace:
 
     def __init__(self, ctx: AssertionContext, change: VisibleChange) -> None:
         self._ctx, self._change = ctx, change
+        self._shown: dict[int, bool] = {}  # line index -> read and shown (each line read once)
 
     def shown(self, token: str, expect: VideoExpect) -> bool:
         ctx = self._ctx
         if (ctx.candidate_before is None or ctx.candidate_after is None or expect == "present"
                 or not ctx.candidate_ocr_after or not dom_covers_screen(ctx)):
             return False
-        holders = [t for t in self._change.texts if token in tokens(folded(f"{t.before} {t.after}"))]
+        holders = [i for i, t in enumerate(self._change.texts) if token in tokens(folded(f"{t.before} {t.after}"))]
         if len(holders) != 1:
             return False
-        line = holders[0]
+        i = holders[0]
+        line = self._change.texts[i]
         side, other = (line.after, line.before) if expect == "appear" else (line.before, line.after)
-        return (token in tokens(folded(side)) and token not in tokens(folded(other))
-                and shown_at_place(line, ctx.candidate_before, ctx.candidate_after))
+        if token not in tokens(folded(side)) or token in tokens(folded(other)):
+            return False
+        if i not in self._shown:
+            self._shown[i] = shown_at_place(line, ctx.candidate_before, ctx.candidate_after)
+        return self._shown[i]
 
 
 def _listed(checks: list[VideoTokenCheck]) -> str:
@@ -219,9 +225,10 @@ def decide(checks: list[VideoTokenCheck], evidence: ChangeEvidence, replay_fract
     return None, "no text change to check; the screen changed as in the recording"
 
 
-async def check_visible_change(ctx: AssertionContext, change: VisibleChange) -> AssertionVerdict:
-    """The verdict of a video-derived statement on the candidate's step."""
-    checks = await asyncio.to_thread(token_checks, ctx, change)  # may OCR the candidate's screens at a line's place
+async def check_visible_change(ctx: AssertionContext, change: VisibleChange, at_place: bool = True) -> AssertionVerdict:
+    """The verdict of a video-derived statement on the candidate's step (`at_place`: see
+    `token_checks`; a key trial's probe goes without, to stay cheap over many keys)."""
+    checks = await asyncio.to_thread(token_checks, ctx, change, at_place)  # may OCR the candidate's screens at a line's place
     evidence = await asyncio.to_thread(measure, ctx)
     passed, reason = decide(checks, evidence, ctx.candidate_changed_fraction)
     return AssertionVerdict(method=METHOD, passed=passed, evidence={
