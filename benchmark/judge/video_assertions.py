@@ -179,8 +179,8 @@ class _AtPlace:
     deleted task); only when the candidate's DOM text accounts for its screen (pictures of
     the recording do not pass, as in `candidate_counts`); and only on the second look, once
     the candidate's whole screens were read (`candidate_ocr_after`: the judge reads them when
-    a check fails on the DOM text alone), so whole-screen evidence is weighed first
-    everywhere, key trials included."""
+    a check fails on the DOM text alone), so whole-screen evidence is weighed first.
+    Key-trial probes go without it (`check_visible_change`)."""
 
     def __init__(self, ctx: AssertionContext, change: VisibleChange) -> None:
         self._ctx, self._change = ctx, change
