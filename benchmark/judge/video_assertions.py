@@ -146,11 +146,12 @@ def token_checks(ctx: AssertionContext, change: VisibleChange, at_place: bool = 
     fails may hold where the candidate's screens change at its line's place (`_AtPlace`)."""
     gained, lost = changed_tokens(change)
     place = _AtPlace(ctx, change) if at_place else None
+    ref_before, ref_after = folded(ctx.reference_text_before), folded(ctx.reference_text_after)
     checks: list[VideoTokenCheck] = []
     for tok in sorted(set(gained) | set(lost)):
         if maybe_unread(tok, change.unread):
             continue
-        rb, ra = count_phrase(folded(ctx.reference_text_before), tok), count_phrase(folded(ctx.reference_text_after), tok)
+        rb, ra = count_phrase(ref_before, tok), count_phrase(ref_after, tok)
         expect: VideoExpect
         if tok in gained and ra > rb:
             expect = "present" if ctx.action_type == "Scroll" else "appear"
@@ -184,6 +185,7 @@ class _AtPlace:
 
     def __init__(self, ctx: AssertionContext, change: VisibleChange) -> None:
         self._ctx, self._change = ctx, change
+        self._sides = [(set(tokens(folded(t.before))), set(tokens(folded(t.after)))) for t in change.texts]
         self._shown: dict[int, bool] = {}  # line index -> read and shown (each line read once)
 
     def shown(self, token: str, expect: VideoExpect) -> bool:
@@ -191,16 +193,16 @@ class _AtPlace:
         if (ctx.candidate_before is None or ctx.candidate_after is None or expect == "present"
                 or not ctx.candidate_ocr_after or not dom_covers_screen(ctx)):
             return False
-        holders = [i for i, t in enumerate(self._change.texts) if token in tokens(folded(f"{t.before} {t.after}"))]
+        holders = [i for i, (was, now) in enumerate(self._sides) if token in was or token in now]
         if len(holders) != 1:
             return False
         i = holders[0]
-        line = self._change.texts[i]
-        side, other = (line.after, line.before) if expect == "appear" else (line.before, line.after)
-        if token not in tokens(folded(side)) or token in tokens(folded(other)):
+        was, now = self._sides[i]
+        side, other = (now, was) if expect == "appear" else (was, now)
+        if token not in side or token in other:
             return False
         if i not in self._shown:
-            self._shown[i] = shown_at_place(line, ctx.candidate_before, ctx.candidate_after)
+            self._shown[i] = shown_at_place(self._change.texts[i], ctx.candidate_before, ctx.candidate_after)
         return self._shown[i]
 
 
