@@ -5,6 +5,9 @@ the reference text), on two small pages made for what only the DOM's text used t
   change is that marker on the clicked point, while the reference also placed a stone,
   logged the move elsewhere and enabled a button (`assertion_change`: a change confined to
   the clicked element against a reference change beyond it);
+- a capture credited to the other side: both counts are on screen either way, but where the
+  reference's count now reads 1 the candidate's still reads 0 (`assertion_place`, each
+  changed place read on its own);
 - a heading shown one step early: 'Authorized' appears when the dialog opens, before the
   Authorize click; the reference's OCR reads that word only at a later step
   (`assertion_early`).
@@ -66,6 +69,17 @@ def _click(target: str, description: str, assertion: str) -> dict:
     return {"type": "Click", "target": target, "description": description, "logical_assertion": assertion}
 
 
+COUNTS = HEAD + """
+b { display: inline-block; width: 40px; text-align: center; }
+</style></head><body>
+<div><span>Black</span> <b id="black">0</b> <span>White</span> <b id="white">0</b></div>
+<button id="capture">Capture a stone</button>
+<script>
+document.getElementById('capture').addEventListener('click', () => {
+  const c = document.getElementById('black'); c.textContent = Number(c.textContent) + 1;
+});
+</script></body></html>"""
+
 APPS = {
     "hover-board": (BOARD, [
         _click(".pt:nth-child(2)", "Click the second point of the top row of the board",
@@ -74,6 +88,11 @@ APPS = {
                "A black stone appears on that point and the moves read 'B2 B4'"),
     ], [("clicks-ignored", "b.addEventListener('click'", "b.addEventListener('x-never'", 1, "only the element it clicked"),
         ("restyled", "#moves { margin-top: 16px;", "#moves { margin-top: 24px; color: #253;", None, "")]),
+    "capture-count": (COUNTS, [
+        _click("#capture", "Click the 'Capture a stone' button", "Black's capture count reads 1 while White's reads 0"),
+    ], [("credited-to-white", "getElementById('black'); c.textContent", "getElementById('white'); c.textContent", 1,
+         "the candidate's shows '0'"),
+        ("restyled", "width: 40px;", "width: 40px; color: #a33;", None, "")]),
     "early-heading": (KEYS, [
         _click("#keys", "Click the 'Authorize' button under the heading",
                "A box 'Available authorizations' opens with the line 'api_key (apiKey) in header'"),

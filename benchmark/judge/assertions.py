@@ -37,16 +37,20 @@ checkpoints' before/after states:
    write text the reference shows between lines the reference kept together, nor show text
    of another step between lines the reference put together at this step (a new card put
    first instead of last, two counts that trade places, a heading shown one step early).
-6. Early text (`assertion_early`, official tasks): a word the candidate newly shows at the
+6. Place (`assertion_place`): where the reference's screen took a named number or quoted
+   text at the step, read region by region, the candidate's screen must show it too when it
+   was the reference's there before the step (a capture credited to the other player: both
+   counts are on screen either way).
+7. Early text (`assertion_early`, official tasks): a word the candidate newly shows at the
    step that the checkpoints' OCR shows only at other steps of the recording (a heading shown
    one step early), read by OCR on both sides; and, weighed last, a word the checkpoints' OCR
    lost at this step and never shows again that the candidate still shows (text of a state
    the reference ended: a dialog's description now on a card the reference does not show).
    With the DOM's reference text, a named word the reference brought at the step which the
    candidate showed as often already before it is shown early (`TokenCheck.early`).
-7. Decision: every quoted/number check, the order and the neighbour checks must hold, no
-   named word shown early, and at least half of the word checks, then the click confined to
-   its element (rule 1), then no text of an ended state (rule 6); no usable check and no
+8. Decision: every quoted/number check, the place, the order and the neighbour checks must
+   hold, no named word shown early, and at least half of the word checks, then the click
+   confined to its element (rule 1), then no text of an ended state (rule 7); no usable check and no
    decisive change evidence -> undecided (`passed=None`).
 
 `LLMAsserter` is the official method: before/after screenshots and the assertion go to a
@@ -59,13 +63,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .assertion_change import CANDIDATE_STILL, REFERENCE_CHANGED, ChangeEvidence, change_failure, measure, target_failure
 from .assertion_context import AssertionContext
 from .assertion_early import EarlyCheck, early_check
 from .assertion_lines import LinesCheck, lines_check
 from .assertion_order import OrderCheck, order_check
+from .assertion_place import PlaceCheck, place_check
 from .assertion_removal import RemovalCheck, removal_check
 from .assertion_tokens import (
     STOP_WORDS,
@@ -81,9 +86,12 @@ from .assertion_tokens import (
 )
 from .types import AssertionVerdict
 
+if TYPE_CHECKING:
+    from ...tools.ocr import OcrCache
+
 __all__ = [
     "CANDIDATE_STILL", "REFERENCE_CHANGED", "STOP_WORDS", "AssertionContext", "Asserter", "ChangeEvidence",
-    "LLMAsserter", "NamedToken", "OfflineAsserter", "OrderCheck", "TokenCheck", "count_phrase", "decide",
+    "LLMAsserter", "NamedToken", "OfflineAsserter", "OrderCheck", "PlaceCheck", "TokenCheck", "count_phrase", "decide",
     "from_to_values", "named_tokens", "normalise", "order_check", "parse_yes_no", "token_checks", "tokens",
 ]
 
@@ -99,7 +107,8 @@ class Asserter(Protocol):
 
 def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck | None = None,
            replay_fraction: float | None = None, removal: RemovalCheck | None = None,
-           lines: LinesCheck | None = None, early: EarlyCheck | None = None) -> tuple[bool | None, str]:
+           lines: LinesCheck | None = None, early: EarlyCheck | None = None,
+           place: PlaceCheck | None = None) -> tuple[bool | None, str]:
     """The offline pass/fail rule (see the module docstring) and a one-line reason."""
     against = change_failure(change, replay_fraction)
     if against:
@@ -116,6 +125,8 @@ def decide(checks: list[TokenCheck], change: ChangeEvidence, order: OrderCheck |
     failed_strong = [c.token for c in strong if not c.ok]
     if failed_strong:
         return False, f"named text not as in the reference: {', '.join(failed_strong)}"
+    if place is not None and not place.ok:
+        return False, place.reason
     shown_early = [c.token for c in words if c.early]
     if shown_early:
         return False, f"named words the reference brings at this step were shown before it: {', '.join(shown_early)}"
@@ -142,6 +153,9 @@ class OfflineAsserter:
     name = "offline"
     uses_model = False
 
+    def __init__(self, ocr_cache: OcrCache | None = None) -> None:
+        self.ocr_cache = ocr_cache  # the place rule's reads of screen regions
+
     async def check(self, ctx: AssertionContext) -> AssertionVerdict:
         checks = token_checks(ctx)
         order = order_check(ctx, checks)
@@ -149,7 +163,8 @@ class OfflineAsserter:
         lines = lines_check(ctx)
         early = early_check(ctx)
         change = await asyncio.to_thread(measure, ctx)
-        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early)
+        place = await asyncio.to_thread(place_check, ctx, self.ocr_cache)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early, place)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
@@ -158,6 +173,7 @@ class OfflineAsserter:
             "removal": removal.model_dump() if removal is not None else None,
             "lines": lines.model_dump() if lines is not None else None,
             "early": early.model_dump() if early is not None else None,
+            "place": place.model_dump() if place is not None else None,
             "reference_changed_fraction": change.reference,
             "candidate_changed_fraction": ctx.candidate_changed_fraction,
             "candidate_screen_changed_fraction": change.candidate,

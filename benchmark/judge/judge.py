@@ -73,10 +73,11 @@ class Judge:
         cfg = self.config
         if cfg.uses_model and self._gateway is None:
             self._gateway = make_gateway(cfg)
-        self.pool = OcrPool(OcrCache(cfg.ocr_cache_dir), workers=cfg.ocr_workers)
+        ocr_cache = OcrCache(cfg.ocr_cache_dir)
+        self.pool = OcrPool(ocr_cache, workers=cfg.ocr_workers)
         self.pool.warm_up()
         self.grounder = make_grounder(cfg, self._gateway)
-        self.asserter = LLMAsserter(self._gateway) if cfg.asserter == "llm" else OfflineAsserter()
+        self.asserter = LLMAsserter(self._gateway) if cfg.asserter == "llm" else OfflineAsserter(ocr_cache)
         self.visual = VisualScorer(gateway=self._gateway if cfg.mllm else None, dino_weights=cfg.dino_weights)
         self.handle = BrowserHandle()
         await self.handle.start()
