@@ -164,6 +164,35 @@ def test_a_short_entry_drawn_at_once_after_the_click_that_focused_its_field_is_t
     assert typed_at_once([low, *between[1:]], regions, blank, typed, low) is None
 
 
+def test_keys_typed_on_after_the_click_that_took_the_first_one_are_typing() -> None:
+    from iwr.core.geometry import Point
+    from iwr.tools.perception.events import _rests_after
+    from iwr.tools.perception.field_text import typed_after
+    from iwr.tools.perception.types import PerceivedEvent
+
+    rest = _at(200.0, 94.0)  # the pointer rests where it clicked; the first key landed with the click
+    entry = _b(108, 89, 14, 11)  # the line redrawn with its second letter in one sample ...
+    menu = _b(100, 110, 200, 60)  # ... and the suggestion list that opens below with it
+    between = [_sample(0, [entry], pointer=rest), _sample(1, [menu], pointer=rest)]
+    regions = [ChangeRegion(box=_b(100, 89, 200, 81))]
+    one, two = _run(_ruled_field([(108, 89)])), _run(_ruled_field([(108, 89), (116, 89)]))
+    at = Point(x=200.0, y=94.0)
+    boxes = typed_after(between, regions, one, two, at)
+    assert boxes is not None and max(b.right for b in boxes) >= 121 and all(b.y == 89 for b in boxes)
+    # a letter redrawn in place (a counter 1 -> 2) does not continue a line
+    assert typed_after(between, regions, one, _run(_ruled_field([(109, 89)])), at) is None
+    # nor a line whose left part went with it (another slide's text)
+    assert typed_after(between, regions, _run(_ruled_field([(104, 89), (108, 89)])), two, at) is None
+    # nor ink on another row than the pointer's
+    assert typed_after(between, regions, one, two, Point(x=200.0, y=150.0)) is None
+    clicked = PerceivedEvent(index=0, start=0.0, end=0.1, kind="click", pointer=(200.0, 94.0),
+                             before_keyframe=0, after_keyframe=1, confidence=0.9)
+    assert _rests_after(clicked, rest, rest)
+    assert not _rests_after(clicked, _at(150.0, 94.0), rest)  # the pointer moved during this event
+    assert not _rests_after(clicked.model_copy(update={"pointer": (260.0, 94.0)}), rest, rest)  # it clicked elsewhere
+    assert not _rests_after(clicked.model_copy(update={"kind": "scroll"}), rest, rest)
+
+
 def test_a_field_border_at_the_edges_of_a_typed_line_is_cut_off_before_reading() -> None:
     from iwr.tools.perception.field_text import strip_rules
 

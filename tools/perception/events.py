@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ...core.geometry import Point, merge_boxes, union_all
-from .field_text import MASK_ROW, glyph_start, strip_rules, typed_at_once
+from .field_text import MASK_ROW, glyph_start, strip_rules, typed_after, typed_at_once
 from .masked import masked_typed
 from .ocr import read_text
 from .pointer import PointerHit
@@ -209,6 +209,13 @@ def _text_run(seed: list[PBox], chars: list[PBox], line: int) -> list[PBox]:
     return run
 
 
+def _rests_after(previous: PerceivedEvent, before: PointerHit | None, arrived: PointerHit) -> bool:
+    """Whether the pointer rests, through this event, where the previous event clicked or typed."""
+    if previous.kind not in ("click", "typing") or previous.pointer is None or _dist(before, arrived) > POINTER_MOVE_PX:
+        return False
+    return float(np.hypot(previous.pointer[0] - arrived.x, previous.pointer[1] - arrived.y)) <= POINTER_MOVE_PX
+
+
 def _moved_before(scan: Scan, run: StableRun, window: float = 2.0) -> bool:
     """Whether the pointer moved during the last `window` seconds of a stable run."""
     end = scan.samples[run.last]
@@ -323,6 +330,12 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
         typing = _typing_boxes(between, regions, H, jumps=dxdy is None)  # a line growing by jumps is no match for a scroll
         if typing is None and dxdy is None and click is not None:  # a short entry drawn at once into the clicked field
             typing = typed_at_once(between, regions, a, b, click)
+        since = a  # the state the typed text is read against
+        if typing is None and dxdy is None and click is None and arrived is not None and events \
+                and _rests_after(events[-1], a.pointer, arrived):  # typing went on into the field just clicked
+            typing = typed_after(between, regions, a, b, Point(x=arrived.x, y=arrived.y))
+            if typing is not None and events[-1].kind == "click":
+                since = runs[k - 1]  # its first keys landed in the click's own change
         hidden = _masked_typing(a, b, click.pointer if click is not None and click.pointer is not None else arrived, regions) \
             if click is not None or typing is not None else None
         if hidden is not None:  # typed into a masked field: what shows is its dots
@@ -337,11 +350,11 @@ def build_events(scan: Scan, runs: list[StableRun], ocr: bool = True,
             kind, conf = "scroll", 0.8
         elif typing is not None:
             kind, conf = "typing", 0.7
-            carets = (_blinking(scan.samples[a.first:a.last + 1]), _blinking(scan.samples[b.first:b.last + 1]))
+            carets = (_blinking(scan.samples[since.first:since.last + 1]), _blinking(scan.samples[b.first:b.last + 1]))
             if ocr:
-                typed = _typed_text(a, b, typing, carets)
+                typed = _typed_text(since, b, typing, carets)
             elif jobs is not None:
-                jobs.append(TypingJob(k, a, b, typing, carets))
+                jobs.append(TypingJob(k, since, b, typing, carets))
             if click is not None and click.pointer is not None:
                 pointer = (click.pointer.x, click.pointer.y)
         elif click is not None:
