@@ -4,7 +4,8 @@ Per task: event recall/precision (an event matches an action when its span overl
 action's span widened by 0.5 s; one event per action, largest overlap first), click
 location error (viewport px), kind accuracy, typed-text accuracy (against what the screen
 shows: one dot per character typed into a masked field, `visible_typed`), asset precision and
-recall (IoU >= 0.5 with the drawn boxes of the checkpoint each keyframe shows),
+recall (IoU >= 0.5 with the drawn boxes of the checkpoint each keyframe shows, those at least
+half in the viewport whose visible part shows something there, `_shows_picture`),
 keyframe ratio (keyframes / 1-fps frames), how many actions have a keyframe showing
 their result, and time per video second.
 """
@@ -34,6 +35,8 @@ FRAME_SLACK = 0.1  # s: a keyframe at the very frame the next effect is detected
 INTACT_FRACTION = 0.1  # an action's changed part may differ this much and still show its result
 THUMB = (160, 90)  # size at which keyframes are compared with checkpoint screenshots
 STATE_TIE = 0.5  # mean gray difference below which two checkpoints count as equally near
+SHOWN_INK = 40  # gray levels from a placement's surroundings that count as its picture showing
+SHOWN_PIXELS = 3  # pixels that must show it
 KIND_TO_TYPE = {"click": ActionType.CLICK, "typing": ActionType.TYPE, "key": ActionType.PRESS, "scroll": ActionType.SCROLL}
 
 
@@ -144,6 +147,28 @@ def _visible(box: Box, width: float, height: float) -> Box | None:
     return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
 
 
+def _shows_picture(shot: np.ndarray | None, box: Box) -> bool:
+    """Whether a placement's visible box shows anything on its checkpoint screenshot (BGR): a few
+    pixels that differ by SHOWN_INK from the median of the pixels just around the box. An icon
+    cut by the window's edge whose visible rows hold none of its ink is drawn there, but shows
+    nothing anyone could find. True without a screenshot or surroundings to compare with."""
+    if shot is None:
+        return True
+    h, w = shot.shape[:2]
+    x0, y0 = max(0, int(box.x)), max(0, int(box.y))
+    x1, y1 = min(w, int(np.ceil(box.x + box.width))), min(h, int(np.ceil(box.y + box.height)))
+    if x1 <= x0 or y1 <= y0:
+        return True
+    around = np.ones((min(h, y1 + 2) - max(0, y0 - 2), min(w, x1 + 2) - max(0, x0 - 2)), bool)
+    around[y0 - max(0, y0 - 2):y1 - max(0, y0 - 2), x0 - max(0, x0 - 2):x1 - max(0, x0 - 2)] = False
+    if not around.any():
+        return True
+    ring = shot[max(0, y0 - 2):min(h, y1 + 2), max(0, x0 - 2):min(w, x1 + 2)][around]
+    inside = shot[y0:y1, x0:x1].astype(np.int16)
+    differs = (np.abs(inside - np.median(ring, axis=0).astype(np.int16)).max(axis=2) > SHOWN_INK).sum()
+    return int(differs) >= SHOWN_PIXELS
+
+
 def _thumb(path: Path) -> np.ndarray | None:
     img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     return None if img is None else cv2.resize(img, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -212,12 +237,18 @@ def results_shown(perception: Perception, effect_times: list[float], states: lis
 
 
 def _count_assets(perception: Perception, truth: GroundTruth, states: list[int], k: float, vw: float, vh: float,
-                  score: TaskPerceptionScore) -> None:
-    """Fill the score's asset counts: sightings predicted and in the truth, and how many of each
-    were matched (same asset, IoU >= ASSET_IOU, each truth placement used once)."""
+                  score: TaskPerceptionScore, checkpoints: list[Path] | None = None) -> None:
+    """Fill the score's asset counts: sightings predicted and in the truth (placements that show,
+    `_visible` and `_shows_picture` on the `checkpoints` screenshots), and how many of each were
+    matched (same asset, IoU >= ASSET_IOU, each truth placement used once)."""
     predicted = truth_n = hits_p = hits_t = 0
+    shots: dict[int, np.ndarray | None] = {}
     for kf, state in zip(perception.keyframes, states, strict=True):
-        gt = [(p.asset, v) for p in truth.placements.get(state, []) if (v := _visible(p.box, vw, vh)) is not None]
+        if checkpoints is not None and state not in shots and state < len(checkpoints):
+            shots[state] = cv2.imread(str(checkpoints[state]), cv2.IMREAD_COLOR)
+        shot = shots.get(state)
+        gt = [(p.asset, v) for p in truth.placements.get(state, [])
+              if (v := _visible(p.box, vw, vh)) is not None and _shows_picture(shot, v)]
         preds = [(m.asset, Box(x=m.box.x * k, y=m.box.y * k, width=m.box.width * k, height=m.box.height * k))
                  for r in perception.assets for m in r.matches if m.keyframe == kf.index]
         predicted += len(preds)
@@ -286,7 +317,8 @@ def compare(task: Task, truth: GroundTruth, perception: Perception,
     present = [t for t in thumbs if t is not None]
     shots = present if len(present) == len(thumbs) else None
     score.results_shown = sum(results_shown(perception, effect_times, states, shots))
-    _count_assets(perception, truth, states, k, res.width, res.height, score)
+    _count_assets(perception, truth, states, k, res.width, res.height, score,
+                  [paths.checkpoint(i) for i in range(len(truth.steps) + 1)])
     return score
 
 

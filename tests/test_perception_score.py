@@ -76,3 +76,21 @@ def test_typed_text_is_scored_against_what_the_screen_shows(tmp_path: Path) -> N
     assert visible_typed("abc12", step, shot("p0.png", 0), shot("p1.png", 5)) == "\u2022" * 5  # a password field
     assert visible_typed("Lisbon", step, shot("t0.png", 0), shot("t1.png", 0, "Lisbon")) == "Lisbon"
     assert visible_typed("abc12", step, tmp_path / "missing.png", tmp_path / "p1.png") == "abc12"
+
+
+def test_a_placement_counts_only_where_its_visible_part_shows_something() -> None:
+    from iwr.benchmark.perception_score import _shows_picture
+    from iwr.core.geometry import Box
+
+    shot = np.full((40, 60, 3), 246, np.uint8)  # a light tile ...
+    shot[0:4, 20:36] = 246  # ... with an icon cut by the window's top edge: its visible rows blank
+    blank_sliver = Box(x=20, y=0, width=16, height=4)
+    assert not _shows_picture(shot, blank_sliver)
+    shot[0:2, 27] = 68  # two pixels of its ink: still nothing to find
+    assert not _shows_picture(shot, blank_sliver)
+    shot[0:4, 27:29] = 68  # the stem of a glyph
+    assert _shows_picture(shot, blank_sliver)
+    swatch = shot.copy()
+    swatch[10:20, 10:20] = (30, 160, 30)  # a flat-coloured picture differs from its surroundings
+    assert _shows_picture(swatch, Box(x=10, y=10, width=10, height=10))
+    assert _shows_picture(None, blank_sliver)  # no screenshot: counted as before
