@@ -37,6 +37,7 @@ THUMB = (160, 90)  # size at which keyframes are compared with checkpoint screen
 STATE_TIE = 0.5  # mean gray difference below which two checkpoints count as equally near
 SHOWN_INK = 40  # gray levels from a placement's surroundings that count as its picture showing
 SHOWN_PIXELS = 3  # pixels that must show it
+SHOWN_RING = 2  # px around a placement read as its surroundings
 KIND_TO_TYPE = {"click": ActionType.CLICK, "typing": ActionType.TYPE, "key": ActionType.PRESS, "scroll": ActionType.SCROLL}
 
 
@@ -159,11 +160,12 @@ def _shows_picture(shot: np.ndarray | None, box: Box) -> bool:
     x1, y1 = min(w, int(np.ceil(box.x + box.width))), min(h, int(np.ceil(box.y + box.height)))
     if x1 <= x0 or y1 <= y0:
         return True
-    around = np.ones((min(h, y1 + 2) - max(0, y0 - 2), min(w, x1 + 2) - max(0, x0 - 2)), bool)
-    around[y0 - max(0, y0 - 2):y1 - max(0, y0 - 2), x0 - max(0, x0 - 2):x1 - max(0, x0 - 2)] = False
+    gx0, gy0, gx1, gy1 = max(0, x0 - SHOWN_RING), max(0, y0 - SHOWN_RING), min(w, x1 + SHOWN_RING), min(h, y1 + SHOWN_RING)
+    around = np.ones((gy1 - gy0, gx1 - gx0), bool)
+    around[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = False
     if not around.any():
         return True
-    ring = shot[max(0, y0 - 2):min(h, y1 + 2), max(0, x0 - 2):min(w, x1 + 2)][around]
+    ring = shot[gy0:gy1, gx0:gx1][around]
     inside = shot[y0:y1, x0:x1].astype(np.int16)
     differs = (np.abs(inside - np.median(ring, axis=0).astype(np.int16)).max(axis=2) > SHOWN_INK).sum()
     return int(differs) >= SHOWN_PIXELS
