@@ -163,8 +163,11 @@ class OfflineAsserter:
         lines = lines_check(ctx)
         early = early_check(ctx)
         change = await asyncio.to_thread(measure, ctx)
-        place = await asyncio.to_thread(place_check, ctx, self.ocr_cache)
-        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early, place)
+        passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early)
+        place = None
+        if passed is not False:  # the place rule reads screens (OCR): only where it can still decide the step
+            place = await asyncio.to_thread(place_check, ctx, self.ocr_cache)
+            passed, reason = decide(checks, change, order, ctx.candidate_changed_fraction, removal, lines, early, place)
         evidence: dict[str, Any] = {
             "reason": reason,
             "reference_text_source": ctx.reference_text_source,
