@@ -156,17 +156,18 @@ def _shows_picture(shot: np.ndarray | None, box: Box) -> bool:
     if shot is None:
         return True
     h, w = shot.shape[:2]
-    x0, y0 = max(0, int(box.x)), max(0, int(box.y))
-    x1, y1 = min(w, int(np.ceil(box.x + box.width))), min(h, int(np.ceil(box.y + box.height)))
-    if x1 <= x0 or y1 <= y0:
+    x0, y0 = int(box.x), int(box.y)
+    inner = PixelBox(x=x0, y=y0, width=int(np.ceil(box.x + box.width)) - x0,
+                     height=int(np.ceil(box.y + box.height)) - y0).grown_within(0, w, h)
+    if not inner.area:
         return True
-    gx0, gy0, gx1, gy1 = max(0, x0 - SHOWN_RING), max(0, y0 - SHOWN_RING), min(w, x1 + SHOWN_RING), min(h, y1 + SHOWN_RING)
-    around = np.ones((gy1 - gy0, gx1 - gx0), bool)
-    around[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = False
+    outer = inner.grown_within(SHOWN_RING, w, h)
+    around = np.ones((outer.height, outer.width), bool)
+    around[inner.y - outer.y:inner.bottom - outer.y, inner.x - outer.x:inner.right - outer.x] = False
     if not around.any():
         return True
-    ring = shot[gy0:gy1, gx0:gx1][around]
-    inside = shot[y0:y1, x0:x1].astype(np.int16)
+    ring = shot[outer.y:outer.bottom, outer.x:outer.right][around]
+    inside = shot[inner.y:inner.bottom, inner.x:inner.right].astype(np.int16)
     differs = (np.abs(inside - np.median(ring, axis=0).astype(np.int16)).max(axis=2) > SHOWN_INK).sum()
     return int(differs) >= SHOWN_PIXELS
 

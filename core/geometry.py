@@ -113,6 +113,12 @@ class PixelBox(Box):
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.width, self.height)
 
+    def grown_within(self, margin: int, width: int, height: int) -> PixelBox:
+        """The box grown by `margin` on every side, clipped to an image of `width` x `height`."""
+        x0, y0 = max(0, self.x - margin), max(0, self.y - margin)
+        x1, y1 = min(width, self.right + margin), min(height, self.bottom + margin)
+        return PixelBox(x=x0, y=y0, width=max(0, x1 - x0), height=max(0, y1 - y0))
+
 
 
 B = TypeVar("B", bound=Box)

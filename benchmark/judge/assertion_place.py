@@ -68,13 +68,6 @@ class PlaceCheck(BaseModel):
                 f"{w.box.x},{w.box.y}), the candidate's shows '{w.candidate_after}'")
 
 
-def _padded(box: PixelBox, width: int, height: int) -> PixelBox:
-    pad = max(MIN_PAD, round(box.height * PAD_SHARE))
-    x0, y0 = max(0, box.x - pad), max(0, box.y - pad)
-    x1, y1 = min(width, box.right + pad), min(height, box.bottom + pad)
-    return PixelBox(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
-
-
 def _crop(image: np.ndarray, box: PixelBox) -> np.ndarray:
     return image[box.y:box.bottom, box.x:box.right]
 
@@ -122,7 +115,7 @@ def place_check(ctx: AssertionContext, cache: OcrCache | None = None) -> PlaceCh
     height, width = rb.shape[:2]
     check = PlaceCheck()
     for region in changed_regions(rb, ra):
-        box = _padded(region, width, height)
+        box = region.grown_within(max(MIN_PAD, round(region.height * PAD_SHARE)), width, height)
         if region.area > MAX_PLACE_SHARE * width * height or not _scale(box):
             continue
         if not _same(rb, cb, box) or _same(ra, ca, box):
