@@ -1,6 +1,7 @@
 """The judge's validity on the bundled apps (and the third-party corpus), offline protocol.
 
     python measurements/judge_validity.py [--corpus] [--mutants N] [--seed S] [--apps a,b] [--json]
+    python measurements/judge_validity.py --compare BEFORE_WORK AFTER_WORK   (same verdicts?)
 
 Per app, every figure twice: `gt` judges the recorded task with ground_truth.json, `off`
 an official-layout copy of it without that file (what IWR-Bench ships). Pages judged:
@@ -35,7 +36,6 @@ from iwr.benchmark.task import Task
 from iwr.benchmark.validity import (
     AppReport,
     ExtraPage,
-    Judged,
     Outcome,
     PageReport,
     ValidityApp,
@@ -43,6 +43,7 @@ from iwr.benchmark.validity import (
     measure_app,
     validity_judge_config,
 )
+from iwr.benchmark.validity.saved_reports import compare_reports, load_reports, save_report
 from iwr.tools.browser import launch_browser
 
 PROTOCOLS = ("gt", "official")
@@ -94,7 +95,7 @@ async def run(apps: list[ValidityApp], mutants: int, seed: int, work: Path,
             report = await measure_app(app, judge, browser, work / app.name, mutants=mutants, seed=seed, extra_pages=extra,
                                        protocols=protocols)  # type: ignore[arg-type]
             reports.append(report)
-            (work / app.name / "report.json").write_text(json.dumps(asdict(report), indent=1, default=str))
+            save_report(report, work)
             print(f"{app.name}: {len(report.pages)} pages, probes {report.probe_seconds:.0f} s, "
                   f"judging {report.judge_seconds:.0f} s ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return reports
@@ -192,15 +193,17 @@ def print_tables(reports: list[AppReport], console: Console) -> None:
     console.print(wrong)
 
 
-def load_report(path: Path) -> AppReport:
-    """An AppReport saved by an earlier run (`<work>/<app>/report.json`)."""
-    data = json.loads(path.read_text())
-    pages = []
-    for p in data.pop("pages"):
-        judged = {k: Judged(**{**j, "outcome": Outcome(j["outcome"]) if j["outcome"] else None})
-                  for k, j in p.pop("judged").items()}
-        pages.append(PageReport(**p, judged=judged))
-    return AppReport(pages=pages, **data)
+def print_comparison(before: Path, after: Path) -> int:
+    """Print what differs between two kept runs; 0 when every verdict is the same."""
+    runs = [load_reports(d) for d in (before, after)]
+    for d, reports in zip((before, after), runs, strict=True):
+        if not reports:
+            raise SystemExit(f"no <app>/report.json under {d}")
+    diff = compare_reports(*runs)
+    for line in diff.differences:
+        print(line)
+    print(f"{len(runs[0])} apps before, {len(runs[1])} after; {diff.summary()}")
+    return 0 if diff.same else 1
 
 
 def main() -> None:
@@ -214,10 +217,14 @@ def main() -> None:
     ap.add_argument("--protocols", default="gt,official", help="gt, official or both (default both)")
     ap.add_argument("--report", type=Path, action="append", default=None,
                     help="only print the tables of the reports saved in this --work dir (repeatable)")
+    ap.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"), default=None,
+                    help="compare two kept --work dirs verdict by verdict (exit 1 when they differ)")
     args = ap.parse_args()
     if args.report is not None:
-        print_tables([load_report(p) for d in args.report for p in sorted(d.glob("*/report.json"))], Console(width=200))
+        print_tables([r for d in args.report for r in load_reports(d)], Console(width=200))
         return
+    if args.compare is not None:
+        raise SystemExit(print_comparison(*args.compare))
     names = {n.strip() for n in args.apps.split(",") if n.strip()} or None
     apps = bundled_validity_apps(names) + (corpus_validity_apps(names) if args.corpus else [])
     if not apps:

@@ -10,6 +10,10 @@ given as paths too (then nothing is recorded). Sets that are not there are liste
 Usage:
     python measurements/perception_quality.py [--bundled-screen /tmp/sc/allb] [--corpus-screen P]
         [--only bundled-screen,corpus-screen] [--no-record] [--out DIR] [--json]
+    python measurements/perception_quality.py --compare BEFORE_OUT AFTER_OUT   (same perception?)
+The figures (and every task's counts) are also written to OUT/figures.json; --compare reads
+two such --out folders and compares the figures and every task's perception.json, leaving out
+timings and file paths (exit 1 when anything differs).
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ import structlog
 from iwr.benchmark.dataset import load_tasks, tasks_file
 from iwr.benchmark.perception_score import score_tasks
 from iwr.core.errors import IwrError
+from iwr.core.saved_diff import compare_saved
 from iwr.tools.perception import PerceiveOptions
 
 SETS = ("bundled-composed", "bundled-screen", "corpus-composed", "corpus-screen")
+SPEED = frozenset({"seconds_per_video_second", "cpu_seconds_per_video_second", "seconds", "cpu_seconds"})
+UNCOMPARED = SPEED | {"timings", "path", "sheet"}  # perception.json's timings and file paths
 FIGURES = {"event_recall": "recall", "event_precision": "precision", "click_error_px_median": "click px",
            "kind_accuracy": "kind", "typed_text_accuracy": "typed", "asset_precision": "asset P",
            "asset_recall": "asset R", "seconds_per_video_second": "s/video s"}
@@ -61,6 +68,26 @@ def _locate(name: str, given: str | None, record: bool) -> tuple[Path | None, st
         return None, f"could not be recorded: {e}"
 
 
+def _saved(out_root: Path) -> tuple[object, dict[str, object]]:
+    """An --out folder's figures.json and every task's perception.json (by set/task)."""
+    figures = out_root / "figures.json"
+    if not figures.is_file():
+        raise SystemExit(f"{figures} not found (an --out folder of this script)")
+    perceptions = {str(p.parent.relative_to(out_root)): json.loads(p.read_text())
+                   for p in sorted(out_root.glob("*/*/perception.json"))}
+    return json.loads(figures.read_text()), perceptions
+
+
+def print_comparison(before: Path, after: Path) -> int:
+    """Print what differs between two --out folders; 0 when figures and perceptions are the same."""
+    (fig_a, per_a), (fig_b, per_b) = _saved(before), _saved(after)
+    diff = compare_saved({"figures": fig_a, "perception": per_a}, {"figures": fig_b, "perception": per_b}, ignore=UNCOMPARED)
+    for line in diff.differences:
+        print(line)
+    print(f"{len(per_a)} perceptions before, {len(per_b)} after; {diff.summary()}")
+    return 0 if diff.same else 1
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name in SETS:
@@ -69,7 +96,11 @@ def main() -> None:
     ap.add_argument("--no-record", action="store_true", help="never record the composed sets; missing ones are skipped")
     ap.add_argument("--out", type=Path, help="where perception outputs go (default: a temporary folder)")
     ap.add_argument("--json", action="store_true", help="print one JSON object: set -> figures")
+    ap.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE_OUT", "AFTER_OUT"), default=None,
+                    help="compare two --out folders: figures and every perception.json (exit 1 when they differ)")
     args = ap.parse_args()
+    if args.compare is not None:
+        raise SystemExit(print_comparison(*args.compare))
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     names = [n.strip() for n in args.only.split(",")] if args.only else list(SETS)
     unknown = [n for n in names if n not in SETS]
@@ -77,6 +108,7 @@ def main() -> None:
         ap.error(f"unknown set(s) {', '.join(unknown)}; the sets are {', '.join(SETS)}")
     out_root = args.out or Path(tempfile.mkdtemp(prefix="iwr-perception-quality-"))
     results: dict[str, dict[str, float | None]] = {}
+    per_task: dict[str, dict[str, object]] = {}
     missing: dict[str, str] = {}
     for name in names:
         path, why = _locate(name, getattr(args, name.replace("-", "_")), not args.no_record)
@@ -85,9 +117,11 @@ def main() -> None:
             continue
         report = score_tasks(load_tasks(path), out_root / name, PerceiveOptions())
         results[name] = {k: report.overall.get(k) for k in FIGURES}
+        per_task[name] = {t.task_id: t.model_dump() for t in report.tasks}
         failed = [t.task_id for t in report.tasks if t.error]
         if failed:
             missing[f"{name} tasks"] = f"not scored: {', '.join(failed)}"
+    (out_root / "figures.json").write_text(json.dumps({"sets": results, "missing": missing, "tasks": per_task}, indent=1))
     if args.json:
         print(json.dumps({"sets": results, "missing": missing}))
         return

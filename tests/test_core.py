@@ -8,6 +8,7 @@ import builtins
 from test_import_graph import MODULES, module_path
 
 from iwr.core import Box, IwrError, PixelBox, Point
+from iwr.core.saved_diff import compare_saved
 
 BUILTIN_ERRORS = {name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
                   and issubclass(getattr(builtins, name), BaseException)}
@@ -126,3 +127,15 @@ def test_sources_follow_the_imports() -> None:
     perception = {f"{p.parent.name}/{p.name}" for p in module_sources("iwr.tools.perception")}
     assert {"core/change.py", "tools/cursor_shapes.py", "perception/scan.py"} <= perception
     assert "tools/pointer.py" not in perception  # the pointer drawer is the recorder's, not perception's
+
+
+def test_saved_results_compare_value_by_value() -> None:
+    before = {"a": {"n": 3, "f": 0.5, "ok": True, "seconds": 1.0}, "xs": [1, 2], "s": "x"}
+    assert compare_saved(before, before).same
+    noisy = {"a": {"n": 3, "f": 0.5 + 1e-9, "ok": True, "seconds": 9.0}, "xs": [1, 2], "s": "x"}
+    assert compare_saved(before, noisy, ignore=frozenset({"seconds"}), tolerance=1e-6).same
+    assert compare_saved(before, noisy, tolerance=1e-6).differences == ["a/seconds: 1.0 -> 9.0"]
+    changed = {"a": {"n": 4, "f": 0.5, "ok": 1, "new": 0}, "xs": [1, 2, 3], "s": "x"}
+    assert compare_saved(before, changed, ignore=frozenset({"seconds"})).differences == [
+        "a/n: 3 -> 4", "a/new: only after", "a/ok: True -> 1", "xs: 2 items -> 3"]
+    assert compare_saved({"n": 1}, {"n": 1.0}).same  # a number read back as a float is the same number
