@@ -32,6 +32,13 @@ class SavedDiff:
         verdict = "same" if self.same else f"{len(self.differences)} differences"
         return f"{verdict}: {self.compared} values compared, largest float difference {self.max_float_delta:.1e}"
 
+    def print_report(self, lead: str) -> int:
+        """Print every difference, then `lead` and the summary; the exit status (0: same, 1: not)."""
+        for line in self.differences:
+            print(line)
+        print(f"{lead}; {self.summary()}")
+        return 0 if self.same else 1
+
 
 def compare_saved(before: Any, after: Any, ignore: frozenset[str] = frozenset(), tolerance: float = 0.0) -> SavedDiff:
     """Every value of `before` against `after` (see the module docstring)."""

@@ -199,11 +199,7 @@ def print_comparison(before: Path, after: Path) -> int:
     for d, reports in zip((before, after), runs, strict=True):
         if not reports:
             raise SystemExit(f"no <app>/report.json under {d}")
-    diff = compare_reports(*runs)
-    for line in diff.differences:
-        print(line)
-    print(f"{len(runs[0])} apps before, {len(runs[1])} after; {diff.summary()}")
-    return 0 if diff.same else 1
+    return compare_reports(*runs).print_report(f"{len(runs[0])} apps before, {len(runs[1])} after")
 
 
 def main() -> None:

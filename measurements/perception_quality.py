@@ -82,10 +82,7 @@ def print_comparison(before: Path, after: Path) -> int:
     """Print what differs between two --out folders; 0 when figures and perceptions are the same."""
     (fig_a, per_a), (fig_b, per_b) = _saved(before), _saved(after)
     diff = compare_saved({"figures": fig_a, "perception": per_a}, {"figures": fig_b, "perception": per_b}, ignore=UNCOMPARED)
-    for line in diff.differences:
-        print(line)
-    print(f"{len(per_a)} perceptions before, {len(per_b)} after; {diff.summary()}")
-    return 0 if diff.same else 1
+    return diff.print_report(f"{len(per_a)} perceptions before, {len(per_b)} after")
 
 
 def main() -> None:

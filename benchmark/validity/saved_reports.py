@@ -31,7 +31,7 @@ def save_report(report: AppReport, work: Path) -> Path:
     """Write `report` where load_reports finds it; returns the file."""
     path = work / report.name / "report.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(report), indent=1, default=str))
+    path.write_text(json.dumps(_plain(report), indent=1))
     return path
 
 
@@ -61,7 +61,13 @@ def _keyed(reports: Sequence[AppReport]) -> dict[str, Any]:
     """Reports as plain values, apps and pages keyed by name (their order is not compared)."""
     out: dict[str, Any] = {}
     for report in reports:
-        app = json.loads(json.dumps(asdict(report), default=str))
+        app = _plain(report)
         app["pages"] = {page["name"]: page for page in app["pages"]}
         out[report.name] = app
     return out
+
+
+def _plain(report: AppReport) -> dict[str, Any]:
+    """The report as JSON values (enums as their values), as saved and as compared."""
+    plain: dict[str, Any] = json.loads(json.dumps(asdict(report), default=str))
+    return plain
