@@ -7,10 +7,15 @@ import asyncio
 from pathlib import Path
 
 from PIL import Image
+from playwright.async_api import Route
+from static_pages import opened_pages
 
-from iwr.benchmark.judge.grounding import DomGrounder
+from iwr.benchmark.judge.grounding import DomGrounder, load_js
+from iwr.benchmark.judge.page_session import PageOpener
 from iwr.benchmark.judge.replay import ReplayTrace, key_of, normalise_key, replay_page
+from iwr.benchmark.judge.replay_types import SettleConfig
 from iwr.benchmark.judge.types import Trajectory
+from iwr.benchmark.page_clock import PageClockPolicy
 from iwr.benchmark.task import Action, Point, Resolution
 from iwr.tools.sandbox import BrowserHandle, Sandbox
 
@@ -120,3 +125,80 @@ def test_key_names() -> None:
     assert key_of(act("Press", "Press the left arrow")) == "ArrowLeft"
     assert key_of(act("Press", "Hit 'Escape' to close the dialog")) == "Escape"
     assert key_of(act("Press", "Press", key="Return")) == "Enter"
+
+
+SCROLL_BOX = """<!doctype html><body style="margin:0"><div id="box" style="height:300px;overflow:auto">
+<div style="height:4000px">tall</div></div><div style="height:3000px">page</div></body>"""
+
+
+def test_fallback_scroll_goes_to_the_snapshot_plus_the_delta(loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
+    """The judge's script scroll is absolute: a wheel that lands before or after it is not added
+    twice (a late wheel plus a relative scrollBy left pages two half-screens down under load)."""
+    state_js = load_js("page_state.js")
+    with opened_pages(loop, tmp_path, {"box": SCROLL_BOX}, init_scripts=PageClockPolicy().init_steps()) as pages:
+        page = pages["box"]
+
+        def op(**args: object) -> object:
+            return loop.run_until_complete(page.evaluate(state_js, args))
+
+        def top() -> object:
+            return loop.run_until_complete(page.evaluate("document.getElementById('box').scrollTop"))
+
+        def wheel_lands() -> None:  # what a late wheel does to the box
+            loop.run_until_complete(page.evaluate("document.getElementById('box').scrollBy(0, 200)"))
+
+        fallback = {"op": "scrollFromSnap", "delta": [0, 200], "point": [50, 50]}
+        op(op="snap")
+        op(**fallback)
+        assert top() == 200
+        wheel_lands()  # after the script's scroll
+        assert op(op="frame") is True  # resolves while the page clock is paused
+        assert op(op="moved") == 400
+        op(**fallback)  # called again: back to the snapshot plus the delta
+        assert top() == 200
+        op(op="snap")
+        wheel_lands()  # before the script's scroll
+        op(**fallback)
+        assert top() == 400 and op(op="moved") == 200
+        assert loop.run_until_complete(page.evaluate("scrollY")) == 0  # the box scrolled, not the window
+        op(op="snap")
+        op(op="scrollFromSnap", delta=[0, 320], point=[50, 400])  # below the box: the window
+        assert loop.run_until_complete(page.evaluate("scrollY")) == 320
+
+
+LATE_LISTENER = {
+    "index.html": """<!doctype html><body><button id="b">Add</button>
+<script type="module">import('./late.js').then((m) => m.init());</script></body>""",
+    "late.js": """export function init() {
+  document.getElementById('b').addEventListener('click', () => document.body.append('added'));
+  window.listening = true;
+}""",
+}
+
+
+def test_settle_waits_for_a_module_the_page_still_loads(loop: asyncio.AbstractEventLoop, handle: BrowserHandle,
+                                                       tmp_path: Path) -> None:
+    """A listener attached by a module `import()` still loads (slow on a loaded machine) is in
+    place before state 0 counts as settled, as the recorder waits for requests in flight."""
+    for name, text in LATE_LISTENER.items():
+        (tmp_path / name).write_text(text)
+
+    async def run() -> object:
+        async def late(route: Route) -> None:
+            await asyncio.sleep(1.0)
+            await route.fallback()  # on to the sandbox's own routing
+
+        async with Sandbox(handle) as sb:
+            opener = PageOpener(handle, sb.site(tmp_path), RES, Trajectory(actions=[]), SettleConfig(), PageClockPolicy(),
+                                10.0, 20.0)
+            session = await opener.open()
+            try:
+                page = session.run.page
+                await page.route("**/late.js", late)
+                await session.run.sp.goto()
+                await session.run.settle_state(0)
+                return await page.evaluate("window.listening === true")
+            finally:
+                await session.close()
+
+    assert loop.run_until_complete(run()) is True

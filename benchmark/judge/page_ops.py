@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 
 from ...tools.sandbox import SandboxPage
-from ..page_clock import DEFAULT_PACE, SETTLE_MIN_MS, AppliedClock, PageClock, PageClockPolicy, PageTimes
+from ..page_clock import DEFAULT_PACE, SETTLE_MIN_MS, Activity, AppliedClock, PageClock, PageClockPolicy, PageTimes
+from ..page_traffic import PageTraffic
 from ..task import Action, ActionType, Point, Resolution
 from .grounding import load_js, scroll_direction
 from .keys import key_of
@@ -65,12 +66,14 @@ class PageTimeline:
 class PageOps:
     """Bounded page operations for one replay."""
 
-    def __init__(self, sp: SandboxPage, action_timeout: float, settle: SettleConfig, timeline: PageTimeline | None = None) -> None:
+    def __init__(self, sp: SandboxPage, action_timeout: float, settle: SettleConfig, timeline: PageTimeline | None = None,
+                 traffic: PageTraffic | None = None) -> None:
         self.sp = sp
         self.page = sp.page
         self.timeout = action_timeout
         self.settle_cfg = settle
         self.timeline = timeline
+        self.traffic = traffic  # the page's requests, when watched from before it loaded
 
     async def page_time(self, aw: Awaitable[Any]) -> None:
         """A page-clock operation, bounded; a page that broke the clock or its tracker just
@@ -99,6 +102,7 @@ class PageOps:
         has a clock: to the reference's capture time, then on while busy (see `PageTimeline`);
         animations then run on page time, and only those still running at the end are finished."""
         tl = self.timeline
+        await self.requests_done()
         await self.settle(finish=tl is None)
         if tl is None:
             return
@@ -107,12 +111,22 @@ class PageOps:
         if target is not None:
             await self.page_time(clock.advance_to(target))
         min_seconds = 0.0 if target is not None else SETTLE_MIN_MS / 1000
-        await self.page_time(clock.settle(max(0.0, limit - clock.now), min_seconds=min_seconds))
+
+        async def between_frames(_act: Activity, _frames: int) -> None:
+            await self.requests_done()
+
+        await self.page_time(clock.settle(max(0.0, limit - clock.now), min_seconds=min_seconds, on_frame=between_frames))
         await self.settle()
         if k == 0:
             tl.record.applied.state0 = clock.now
         else:
             tl.record.applied.checkpoints[k - 1] = clock.now
+
+    async def requests_done(self) -> None:
+        """Wait (real time, page time standing still) for the page's requests, as the recorder
+        does: a module that `import()` still loads may attach the listener the next action needs."""
+        if self.traffic is not None:
+            await self.traffic.idle()
 
     async def bounded(self, aw: Awaitable[T], what: str, timeout: float | None = None) -> T:
         """Await with a timeout; classify a timeout as hung (no answer) or a plain timeout."""
@@ -213,18 +227,31 @@ class PageOps:
         await self.bounded(self.page.mouse.move(point.x, point.y), "move")
         await self.bounded(self.page.mouse.wheel(dx, dy), "wheel")
         moved = await self._wait_moved()
-        if moved <= 5:
-            await self.state_op({"op": "scrollBy", "delta": [dx, dy], "point": [point.x, point.y]})
-            moved = await self._wait_moved()
+        if moved <= 5:  # the wheel scrolled nothing (yet): scroll by script, to the snapshot plus the delta
+            fallback = {"op": "scrollFromSnap", "delta": [dx, dy], "point": [point.x, point.y]}
+            await self.state_op(fallback)
+            for _ in range(2):  # a wheel still in flight lands within these frames
+                await self.state_op({"op": "frame"})
+            moved = await self._moved()
+            if moved >= 1.5 * max(abs(dx), abs(dy)):  # it did, on top of the script's scroll: back to the target
+                await self.state_op(fallback)
+                moved = await self._moved()
         if moved <= 5:
             return False, f"nothing scrolled {direction}"
         return True, None
 
-    async def _wait_moved(self, budget: float = 0.4) -> float:
+    async def _moved(self) -> float:
+        """The largest scroll offset change since the snapshot (px)."""
+        return float(await self.state_op({"op": "moved"}) or 0)
+
+    async def _wait_moved(self, budget: float = 0.4, min_frames: int = 3) -> float:
+        """The largest scroll since the snapshot, once it exceeds 5 px or after `budget` seconds
+        and `min_frames` rendered frames (a loaded machine renders late, so it is given longer)."""
         end = time.perf_counter() + budget
-        moved = 0.0
+        frames = 0
         while True:
-            moved = float(await self.state_op({"op": "moved"}) or 0)
-            if moved > 5 or time.perf_counter() > end:
+            moved = await self._moved()
+            if moved > 5 or (time.perf_counter() > end and frames >= min_frames):
                 return moved
-            await asyncio.sleep(0.03)
+            await self.state_op({"op": "frame"})
+            frames += 1

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...tools.sandbox import BrowserHandle, SandboxSite, open_sandboxed_page
 from ..page_clock import PageClockPolicy
+from ..page_traffic import PageTraffic
 from ..task import Resolution
 from .grounding import load_js
 from .page_ops import PageOps, PageTimeline
@@ -54,6 +55,7 @@ class PageOpener:
                 load_timeout=self.load_timeout, close_timeout=5.0,
                 context_options=clock.context_options() if clock is not None else None,
             ))
+            traffic = PageTraffic(sp.page)  # before the page loads: every request it sends is seen
             timeline = PageTimeline(sp.page, clock, self.trajectory.page_times, len(self.trajectory.actions)) \
                 if clock is not None else None
             if timeline is not None:
@@ -61,7 +63,7 @@ class PageOpener:
         except BaseException:
             await stack.aclose()
             raise
-        return PageSession(PageOps(sp, self.action_timeout, self.settle, timeline), timeline, stack)
+        return PageSession(PageOps(sp, self.action_timeout, self.settle, timeline, traffic), timeline, stack)
 
 
 @dataclass

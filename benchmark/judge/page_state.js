@@ -3,7 +3,12 @@
 //               plus values of visible form fields), one line per element, capped.
 //   'snap'   -> remember the scroll offsets of the window and every scrolled/scrollable element.
 //   'moved'  -> the largest scroll offset change since 'snap' (px).
-//   'scrollBy' -> programmatic fallback scroll of the element under args.point (or the window).
+//   'scrollFromSnap' -> programmatic fallback scroll: the element under args.point (or the window)
+//               goes to its offset at 'snap' plus args.delta. Absolute, so a wheel that lands late
+//               (before or after it) is not added twice: calling it again restores the target.
+//   'frame'  -> resolves after two real animation frames (the paused page clock does not hold
+//               them), at most 250 ms of real time: scroll offsets the compositor applied are
+//               visible to the page by then.
 (args) => {
   const vw = innerWidth, vh = innerHeight;
   if (args.op === 'text') {
@@ -79,20 +84,33 @@
     }
     return moved;
   }
-  if (args.op === 'scrollBy') {
+  if (args.op === 'scrollFromSnap') {
     const [dx, dy] = args.delta;
+    const s = window.__iwrScrollSnap;
     let el = args.point ? document.elementFromPoint(args.point[0], args.point[1]) : null;
     while (el && el !== document.body && el !== document.documentElement) {
-      const s = getComputedStyle(el);
-      if ((dy && /(auto|scroll|overlay)/.test(s.overflowY) && el.scrollHeight > el.clientHeight) ||
-          (dx && /(auto|scroll|overlay)/.test(s.overflowX) && el.scrollWidth > el.clientWidth)) {
-        el.scrollBy(dx, dy);
+      const st = getComputedStyle(el);
+      if ((dy && /(auto|scroll|overlay)/.test(st.overflowY) && el.scrollHeight > el.clientHeight) ||
+          (dx && /(auto|scroll|overlay)/.test(st.overflowX) && el.scrollWidth > el.clientWidth)) {
+        const [top, left] = (s && s.m.get(el)) || [el.scrollTop, el.scrollLeft];
+        el.scrollTo({ left: left + dx, top: top + dy, behavior: 'instant' });
         return true;
       }
       el = el.parentElement;
     }
-    window.scrollBy(dx, dy);
+    const [x, y] = s ? s.win : [scrollX, scrollY];
+    window.scrollTo({ left: x + dx, top: y + dy, behavior: 'instant' });
     return true;
+  }
+  if (args.op === 'frame') {
+    const real = window.__iwrReal;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = () => { if (!done) { done = true; resolve(true); } };
+      if (!real) { setTimeout(finish, 30); return; }
+      real.raf(() => real.raf(finish));
+      real.setTimeout(finish, 250);
+    });
   }
   return null;
 }

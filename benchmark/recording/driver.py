@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -16,10 +14,10 @@ from ...tools.pointer import NullFilm, PointerFilm, PointerShape
 from ..demo import DemoAction, DemoSpec
 from ..ground_truth import StepTruth
 from ..page_clock import Activity, PageClock
+from ..page_traffic import PageTraffic
 from ..task import ActionType, Box, Point
 from .options import RecordError, RecordOptions, short_error
 from .page_scripts import CURSOR_AT_JS, NEXT_FRAME_JS, SCAN_IMAGES_JS, SCROLL_JS
-from .page_traffic import PageTraffic
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -126,9 +124,7 @@ class Driver:
 
     async def _network_idle(self) -> None:
         """Wait (real time, page clock paused) until no request is in flight."""
-        deadline = time.monotonic() + self.opt.settle_timeout
-        while self.traffic.inflight and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await self.traffic.idle(self.opt.settle_timeout)
 
     async def _frame(self, act: Activity | None = None) -> None:
         """Emit one frame at the page's current time, filming the page anew when it changed."""

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from ..demo import DemoAction, DemoSpec
 from ..ground_truth import StepTruth
 from ..page_clock import QUIET_MS, PageClock
+from ..page_traffic import PageTraffic
 from ..task import ActionType, Box, Point
 from .driver import ImageUse, action_error, locate, point_in_view, scan_images
 from .options import RecordError, RecordOptions, short_error
-from .page_traffic import PageTraffic
 from .screen_grab import ScreenGrab
 from .trajectory import PAGE_STATE_JS
 from .x_input import HumanInput, InputEvent
